@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""Drives a running livecut server through the official Alibaba Cloud IMS SDK.
+
+The Rust tests (livecut-testkit's sdk.rs) start this once and talk to it over
+stdin/stdout, one JSON object per line each way. Every API call goes through
+the unmodified SDK client, so a passing test means a real customer's code would
+work against livecut. The only deviations are the opt-in "tamper" hooks, which
+patch the SDK's own signing helpers for a single call so that each
+authentication failure can be produced through the SDK too.
+
+Command:  {"op": "submit_live_editing_job" | "get_live_editing_job" | "get_media_info",
+           "endpoint": "127.0.0.1:PORT", "access_key_id": ..., "access_key_secret": ...,
+           "signature": "v3" | "v1", "params": {<wire name>: <string>}, "tamper": null | {...}}
+          {"op": "ping"}
+Reply:    {"ok": true, "status": 200, "body": {...}}
+          {"ok": false, "code": ..., "status": ..., "message": ..., "request_id": ..., "data": ...}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime
+import json
+import os
+import sys
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+# The driver only ever talks to loopback servers, and the SDK sends requests
+# through HTTP(S)_PROXY without honouring NO_PROXY, so a CI proxy setting would
+# otherwise divert test traffic.
+for _proxy_var in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+    os.environ.pop(_proxy_var, None)
+
+from alibabacloud_ice20201109 import models as ice_models  # noqa: E402
+from alibabacloud_ice20201109.client import Client  # noqa: E402
+from alibabacloud_tea_openapi.models import Config  # noqa: E402
+from alibabacloud_tea_openapi.utils import Utils  # noqa: E402
+from Tea.exceptions import TeaException  # noqa: E402
+
+
+class DriverError(Exception):
+    """A malformed command; reported with code "DriverError"."""
+
+
+def _int_param(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError as e:
+        raise DriverError(f"{name} must be an integer, got {value!r}") from e
+
+
+# op -> (request model, client method, {wire name: (model field, converter)})
+_OPS: Dict[str, Tuple[type, str, Dict[str, Tuple[str, Callable[[str, str], Any]]]]] = {
+    "submit_live_editing_job": (
+        ice_models.SubmitLiveEditingJobRequest,
+        "submit_live_editing_job",
+        {
+            "Clips": ("clips", lambda _n, v: v),
+            "LiveStreamConfig": ("live_stream_config", lambda _n, v: v),
+            "MediaProduceConfig": ("media_produce_config", lambda _n, v: v),
+            "OutputMediaConfig": ("output_media_config", lambda _n, v: v),
+            "OutputMediaTarget": ("output_media_target", lambda _n, v: v),
+            "ProjectId": ("project_id", lambda _n, v: v),
+            "UserData": ("user_data", lambda _n, v: v),
+        },
+    ),
+    "get_live_editing_job": (
+        ice_models.GetLiveEditingJobRequest,
+        "get_live_editing_job",
+        {"JobId": ("job_id", lambda _n, v: v)},
+    ),
+    "get_media_info": (
+        ice_models.GetMediaInfoRequest,
+        "get_media_info",
+        {
+            "MediaId": ("media_id", lambda _n, v: v),
+            "InputURL": ("input_url", lambda _n, v: v),
+            "OutputType": ("output_type", lambda _n, v: v),
+            "AuthTimeout": ("auth_timeout", _int_param),
+            "ReturnDetailedInfo": ("return_detailed_info", lambda _n, v: v),
+        },
+    ),
+}
+
+_clients: Dict[Tuple[str, str, str, str], Client] = {}
+
+
+def _client(cmd: Dict[str, Any]) -> Client:
+    signature = cmd.get("signature", "v3")
+    if signature not in ("v3", "v1"):
+        raise DriverError(f"signature must be v3 or v1, got {signature!r}")
+    key = (cmd["endpoint"], cmd["access_key_id"], cmd["access_key_secret"], signature)
+    client = _clients.get(key)
+    if client is None:
+        config = Config(
+            access_key_id=cmd["access_key_id"],
+            access_key_secret=cmd["access_key_secret"],
+            endpoint=cmd["endpoint"],
+            protocol="http",
+        )
+        if signature == "v1":
+            # The SDK calls the legacy HMAC-SHA1 RPC signature "v2".
+            config.signature_algorithm = "v2"
+        client = Client(config)
+        _clients[key] = client
+    return client
+
+
+def _skewed_timestamp(offset_s: float) -> str:
+    when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset_s)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@contextlib.contextmanager
+def _tampered(tamper: Optional[Dict[str, Any]], signature: str) -> Iterator[None]:
+    """Temporarily replaces the SDK's signing helpers (static methods of
+    alibabacloud_tea_openapi.utils.Utils, used by both the V3 and the RPC path)."""
+    if not tamper:
+        yield
+        return
+    if not isinstance(tamper, dict):
+        raise DriverError("tamper must be null or an object")
+    known = {"date_offset_s", "timestamp", "fixed_nonce", "authorization", "drop_signed_header"}
+    unknown = set(tamper) - known
+    if unknown:
+        raise DriverError(f"unknown tamper keys {sorted(unknown)}")
+    if signature != "v3" and ({"authorization", "drop_signed_header"} & set(tamper)):
+        raise DriverError("authorization/drop_signed_header tampering only applies to signature v3")
+
+    saved = {name: Utils.__dict__[name] for name in ("get_timestamp", "get_nonce", "get_authorization")}
+    original_authorization = Utils.get_authorization
+    try:
+        if "date_offset_s" in tamper:
+            offset = float(tamper["date_offset_s"])
+            Utils.get_timestamp = staticmethod(lambda: _skewed_timestamp(offset))
+        if "timestamp" in tamper:
+            literal = str(tamper["timestamp"])
+            Utils.get_timestamp = staticmethod(lambda: literal)
+        if "fixed_nonce" in tamper:
+            nonce = str(tamper["fixed_nonce"])
+            Utils.get_nonce = staticmethod(lambda: nonce)
+        if "authorization" in tamper:
+            header = str(tamper["authorization"])
+            Utils.get_authorization = staticmethod(lambda *_args: header)
+        elif "drop_signed_header" in tamper:
+            dropped = str(tamper["drop_signed_header"]).lower()
+
+            # The header is still sent; only the signature (and its SignedHeaders
+            # list) leaves it out, which is what a server must refuse.
+            def sign_without(request, sign_type, payload, ak, secret):
+                reduced = copy.copy(request)
+                reduced.headers = {k: v for k, v in request.headers.items() if k.lower() != dropped}
+                return original_authorization(reduced, sign_type, payload, ak, secret)
+
+            Utils.get_authorization = staticmethod(sign_without)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(Utils, name, value)
+
+
+def _call(cmd: Dict[str, Any]) -> Dict[str, Any]:
+    op = cmd.get("op")
+    if op == "ping":
+        return {"ok": True}
+    if op not in _OPS:
+        raise DriverError(f"unknown op {op!r}")
+    for field in ("endpoint", "access_key_id", "access_key_secret"):
+        if not isinstance(cmd.get(field), str):
+            raise DriverError(f"{field} must be a string")
+    model, method, fields = _OPS[op]
+    params = cmd.get("params") or {}
+    kwargs = {}
+    for wire, value in params.items():
+        if wire not in fields:
+            raise DriverError(f"{op} has no parameter {wire!r}; known: {sorted(fields)}")
+        if not isinstance(value, str):
+            raise DriverError(f"parameter {wire} must be a string")
+        field, convert = fields[wire]
+        kwargs[field] = convert(wire, value)
+    request = model(**kwargs)
+    client = _client(cmd)
+    with _tampered(cmd.get("tamper"), cmd.get("signature", "v3")):
+        response = getattr(client, method)(request)
+    body = response.body.to_map() if response.body is not None else None
+    return {"ok": True, "status": response.status_code, "body": body}
+
+
+def _cause_chain(e: BaseException) -> List[BaseException]:
+    chain = []
+    current: Optional[BaseException] = e
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _sdk_error(e: TeaException) -> Dict[str, Any]:
+    status = getattr(e, "status_code", None) or getattr(e, "statusCode", None) or 0
+    message = e.message if e.message is not None else str(e)
+    inner = getattr(e, "inner_exception", None)
+    if e.code or inner is None:
+        return {
+            "ok": False,
+            "code": str(e.code or type(e).__name__),
+            "status": status,
+            "message": message,
+            "request_id": getattr(e, "request_id", None),
+            "data": e.data,
+        }
+    # Transport failures arrive as UnretryableException(RetryError(...)) without
+    # a code; the root cause (e.g. ConnectionRefusedError) is what a test asserts on.
+    chain = _cause_chain(inner)
+    return {
+        "ok": False,
+        "code": type(chain[-1]).__name__,
+        "status": status,
+        "message": message,
+        "request_id": None,
+        "data": {"chain": [type(x).__name__ for x in chain]},
+    }
+
+
+def _other_error(code: str, e: BaseException) -> Dict[str, Any]:
+    return {"ok": False, "code": code, "status": 0, "message": str(e), "request_id": None, "data": None}
+
+
+def handle(line: str) -> Dict[str, Any]:
+    try:
+        cmd = json.loads(line)
+        if not isinstance(cmd, dict):
+            raise DriverError("a command must be a JSON object")
+        return _call(cmd)
+    except DriverError as e:
+        return _other_error("DriverError", e)
+    except json.JSONDecodeError as e:
+        return _other_error("DriverError", e)
+    except TeaException as e:
+        return _sdk_error(e)
+    except Exception as e:  # noqa: BLE001 - every failure must become a reply, never a dead driver
+        return _other_error(type(e).__name__, e)
+
+
+def main() -> int:
+    replies = sys.stdout
+    # Anything the SDK prints must not corrupt the reply stream.
+    sys.stdout = sys.stderr
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        reply = handle(line)
+        replies.write(json.dumps(reply, ensure_ascii=False, default=str) + "\n")
+        replies.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
