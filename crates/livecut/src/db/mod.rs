@@ -1,0 +1,143 @@
+//! The database: one `sqlx::AnyPool` and one SQL code path for SQLite (embedded default) and
+//! PostgreSQL (scale-out). Each table has its own module; only `queue` knows a dialect difference.
+
+pub mod jobs;
+pub mod keys;
+pub mod media;
+pub mod nonces;
+pub mod projects;
+pub mod queue;
+pub mod recordings;
+
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: use sqlite://… or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("cannot create the database directory {path}: {source}")]
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("stored row is corrupt: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub dialect: Dialect,
+}
+
+impl Db {
+    /// Opens (creating if needed) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else {
+            return Err(DbError::UnsupportedUrl(url.to_string()));
+        };
+        if dialect == Dialect::Sqlite {
+            create_sqlite_parent_dir(url)?;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // Pragmas cannot ride in an Any URL. WAL lets the CLI and a running server
+                        // share the file; busy_timeout turns lock contention into waiting.
+                        conn.execute("PRAGMA journal_mode=WAL").await?;
+                        conn.execute("PRAGMA busy_timeout=10000").await?;
+                        conn.execute("PRAGMA synchronous=NORMAL").await?;
+                        conn.execute("PRAGMA foreign_keys=ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Db { pool, dialect })
+    }
+}
+
+fn create_sqlite_parent_dir(url: &str) -> Result<(), DbError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|source| DbError::Directory {
+            path: parent.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Opens a fresh database for a test: SQLite in a temp dir, or PostgreSQL when
+/// `LIVECUT_TEST_PG_URL` is set and `pg` is asked for (each call gets its own schema-free database
+/// by truncating tables, so tests on PostgreSQL must not run concurrently on one URL).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    pub async fn sqlite(dir: &tempfile::TempDir) -> Db {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        Db::open(&url).await.expect("open sqlite")
+    }
+
+    /// A fresh PostgreSQL database per call, created inside the throwaway cluster named by
+    /// `LIVECUT_TEST_PG_URL`. None when that variable is unset (local runs without PostgreSQL);
+    /// CI always sets it, so the PostgreSQL path is always tested there.
+    pub async fn postgres() -> Option<Db> {
+        let Ok(base) = std::env::var("LIVECUT_TEST_PG_URL") else {
+            // A CI run without PostgreSQL would silently skip half the storage tests.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "LIVECUT_TEST_PG_URL must be set in CI (the Makefile's test target starts PostgreSQL)"
+            );
+            return None;
+        };
+        sqlx::any::install_default_drivers();
+        let admin = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&base)
+            .await
+            .expect("connect to LIVECUT_TEST_PG_URL");
+        let name = format!("t_{}", crate::ids::new_resource_id());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        let url = match base.rfind('/') {
+            Some(i) => format!("{}/{}", &base[..i], name),
+            None => panic!("LIVECUT_TEST_PG_URL has no database part"),
+        };
+        Some(Db::open(&url).await.expect("open postgres"))
+    }
+}

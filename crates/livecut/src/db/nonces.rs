@@ -1,0 +1,64 @@
+//! Replay protection: a signature nonce may be used once within the signature's validity window.
+//! Kept in the database (not in memory) so that every API process of a scale-out sees every nonce.
+
+use super::{Db, DbError};
+
+/// Records `nonce`; false when it was already used and has not expired.
+pub async fn claim(db: &Db, nonce: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, DbError> {
+    // An expired row is replaced instead of rejected: after the window the timestamp check alone
+    // already refuses the old request, so the nonce value is free again.
+    let updated = sqlx::query(
+        "UPDATE signature_nonces SET expires_at = $1 WHERE nonce = $2 AND expires_at < $3",
+    )
+    .bind(now_ms + ttl_ms)
+    .bind(nonce)
+    .bind(now_ms)
+    .execute(&db.pool)
+    .await?;
+    if updated.rows_affected() == 1 {
+        return Ok(true);
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO signature_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
+    )
+    .bind(nonce)
+    .bind(now_ms + ttl_ms)
+    .execute(&db.pool)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Drops expired nonces so the table stays the size of one validity window.
+pub async fn purge_expired(db: &Db, now_ms: i64) -> Result<u64, DbError> {
+    let r = sqlx::query("DELETE FROM signature_nonces WHERE expires_at < $1")
+        .bind(now_ms)
+        .execute(&db.pool)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn replay_rules(db: &Db) {
+        assert!(claim(db, "n1", 1000, 500).await.unwrap());
+        assert!(!claim(db, "n1", 1200, 500).await.unwrap(), "replay inside the window");
+        assert!(claim(db, "n2", 1200, 500).await.unwrap());
+        assert!(claim(db, "n1", 2000, 500).await.unwrap(), "free again after expiry");
+        assert_eq!(purge_expired(db, 2600).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn nonce_replay_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        replay_rules(&crate::db::testing::sqlite(&dir).await).await;
+    }
+
+    #[tokio::test]
+    async fn nonce_replay_postgres() {
+        if let Some(db) = crate::db::testing::postgres().await {
+            replay_rules(&db).await;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The job queue on the `jobs` table: claim with a lease, renew it, finish fenced by the lease
+//! owner, and take back jobs whose worker died.
+//!
+//! Architecture invariant: a job is changed by a worker only while that worker holds its lease
+//! (`lease_owner` matches); a worker that lost its lease stops and writes nothing.
+
+use super::jobs::{COLUMNS, JobRow, from_row, status};
+use super::{Db, DbError, Dialect};
+
+/// Takes the oldest queued job, if any, for `owner` until `now + lease`.
+pub async fn claim(
+    db: &Db,
+    owner: &str,
+    lease_ms: i64,
+    now_ms: i64,
+) -> Result<Option<JobRow>, DbError> {
+    // PostgreSQL: SKIP LOCKED lets concurrent claimers pass each other. SQLite: the UPDATE runs
+    // under the single writer lock, so the sub-select cannot hand one job to two claimers.
+    let lock = match db.dialect {
+        Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        Dialect::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE jobs SET status = $1, lease_owner = $2, lease_expires_at = $3, attempts = attempts + 1, \
+         modified_at = $4 WHERE job_id = (SELECT job_id FROM jobs WHERE status = $5 AND run_at <= $4 \
+         ORDER BY run_at, job_id LIMIT 1{lock}) AND status = $5 RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(status::PROCESSING)
+        .bind(owner)
+        .bind(now_ms + lease_ms)
+        .bind(now_ms)
+        .bind(status::QUEUING)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Renews the lease; false when this worker no longer owns the job and must stop.
+pub async fn heartbeat(
+    db: &Db,
+    job_id: &str,
+    owner: &str,
+    lease_ms: i64,
+    now_ms: i64,
+) -> Result<bool, DbError> {
+    let r = sqlx::query(
+        "UPDATE jobs SET lease_expires_at = $1 WHERE job_id = $2 AND lease_owner = $3 AND status = $4",
+    )
+    .bind(now_ms + lease_ms)
+    .bind(job_id)
+    .bind(owner)
+    .bind(status::PROCESSING)
+    .execute(&db.pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// How a job ended.
+pub enum Outcome<'a> {
+    Success { report: &'a str },
+    Failed { code: &'a str, message: &'a str, report: &'a str },
+}
+
+/// Ends the job if `owner` still holds it; false when the lease was lost (someone else may be
+/// running it now, so nothing may be written).
+pub async fn finish(
+    db: &Db,
+    job_id: &str,
+    owner: &str,
+    outcome: Outcome<'_>,
+    now_ms: i64,
+) -> Result<bool, DbError> {
+    let (state, code, message, report) = match outcome {
+        Outcome::Success { report } => (status::SUCCESS, "", "", report),
+        Outcome::Failed {
+            code,
+            message,
+            report,
+        } => (status::FAILED, code, message, report),
+    };
+    let r = sqlx::query(
+        "UPDATE jobs SET status = $1, code = $2, message = $3, report = $4, modified_at = $5, \
+         completed_at = $5, lease_owner = NULL, lease_expires_at = NULL \
+         WHERE job_id = $6 AND lease_owner = $7 AND status = $8",
+    )
+    .bind(state)
+    .bind(code)
+    .bind(message)
+    .bind(report)
+    .bind(now_ms)
+    .bind(job_id)
+    .bind(owner)
+    .bind(status::PROCESSING)
+    .execute(&db.pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Jobs whose lease expired: queued again, or failed when their attempts are used up (a job that
+/// kills its worker every time must not cycle forever). Returns (requeued, failed).
+pub async fn recover_expired(db: &Db, now_ms: i64) -> Result<(u64, u64), DbError> {
+    let failed = sqlx::query(
+        "UPDATE jobs SET status = $1, code = 'InternalError', \
+         message = 'The job was abandoned by its worker ' || CAST(attempts AS TEXT) || ' times (worker process died or lost its lease); giving up.', \
+         modified_at = $2, completed_at = $2, lease_owner = NULL, lease_expires_at = NULL \
+         WHERE status = $3 AND lease_expires_at < $2 AND attempts >= max_attempts",
+    )
+    .bind(status::FAILED)
+    .bind(now_ms)
+    .bind(status::PROCESSING)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    let requeued = sqlx::query(
+        "UPDATE jobs SET status = $1, lease_owner = NULL, lease_expires_at = NULL, modified_at = $2, run_at = $2 \
+         WHERE status = $3 AND lease_expires_at < $2",
+    )
+    .bind(status::QUEUING)
+    .bind(now_ms)
+    .bind(status::PROCESSING)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    Ok((requeued, failed))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,115 @@
+//! Every tunable of the service, from flags or `LIVECUT_*` environment variables (clap is the one
+//! source of settings), with the defaults a single-machine install wants.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+/// Where state lives. Shared by every subcommand so that `keys` and `recordings` reach the same
+/// database as a running `serve`.
+#[derive(Args, Debug, Clone)]
+pub struct StoreSettings {
+    /// Data directory of the embedded default: SQLite database, buckets, recordings, scratch.
+    #[arg(long, env = "LIVECUT_DATA_DIR", default_value = "./livecut-data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL (sqlite://… or postgres://…). Default: SQLite in the data directory.
+    #[arg(long, env = "LIVECUT_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+impl StoreSettings {
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("livecut.db").display()
+            ),
+        }
+    }
+
+    pub fn buckets_dir(&self) -> PathBuf {
+        self.data_dir.join("buckets")
+    }
+
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.data_dir.join("recordings")
+    }
+
+    pub fn scratch_dir(&self) -> PathBuf {
+        self.data_dir.join("scratch")
+    }
+}
+
+/// Limits applied when a job is submitted. Each one has a test in `job::validate`.
+#[derive(Args, Debug, Clone)]
+pub struct Limits {
+    /// Most clips in one job.
+    #[arg(long, env = "LIVECUT_MAX_CLIPS", default_value_t = 100)]
+    pub max_clips: usize,
+    /// Longest single clip, in seconds.
+    #[arg(long, env = "LIVECUT_MAX_CLIP_SECONDS", default_value_t = 6 * 3600)]
+    pub max_clip_seconds: u64,
+    /// Longest sum of all clips of a job, in seconds.
+    #[arg(long, env = "LIVECUT_MAX_TOTAL_SECONDS", default_value_t = 12 * 3600)]
+    pub max_total_seconds: u64,
+    /// Largest output width or height in pixels.
+    #[arg(long, env = "LIVECUT_MAX_DIMENSION", default_value_t = 4096)]
+    pub max_dimension: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_clips: 100,
+            max_clip_seconds: 6 * 3600,
+            max_total_seconds: 12 * 3600,
+            max_dimension: 4096,
+        }
+    }
+}
+
+/// How workers run jobs.
+#[derive(Args, Debug, Clone)]
+pub struct WorkerSettings {
+    /// Jobs processed at the same time by this process (0 = API only, no worker).
+    #[arg(long, env = "LIVECUT_WORKERS", default_value_t = 1)]
+    pub workers: usize,
+    /// A claimed job whose worker stops renewing its lease for this long is taken up again.
+    #[arg(long, env = "LIVECUT_LEASE_SECONDS", default_value_t = 30)]
+    pub lease_seconds: u64,
+    /// Most attempts of one job before it fails for good (each attempt is a worker that died).
+    #[arg(long, env = "LIVECUT_MAX_ATTEMPTS", default_value_t = 3)]
+    pub max_attempts: i64,
+    /// Time limit of the media work of one job; a child process still running then is killed.
+    #[arg(long, env = "LIVECUT_JOB_TIMEOUT_SECONDS", default_value_t = 4 * 3600)]
+    pub job_timeout_seconds: u64,
+    /// How often an idle worker looks for jobs that other processes queued or that expired.
+    #[arg(long, env = "LIVECUT_POLL_MILLIS", default_value_t = 1000)]
+    pub poll_millis: u64,
+}
+
+impl WorkerSettings {
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_seconds.max(1))
+    }
+
+    /// A third of the lease: two renewals can be lost before another worker takes over.
+    pub fn heartbeat(&self) -> Duration {
+        self.lease() / 3
+    }
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            workers: 1,
+            lease_seconds: 30,
+            max_attempts: 3,
+            job_timeout_seconds: 4 * 3600,
+            poll_millis: 1000,
+        }
+    }
+}
