@@ -1,0 +1,97 @@
+//! Storing a validated job: project, media asset and queued job in one transaction, so a
+//! response with a JobId always means the job is durable and will run.
+
+use crate::clock::now_ms;
+use crate::db::jobs::{self, NewJob};
+use crate::db::media::{self, MediaRow};
+use crate::db::{Db, DbError, projects};
+use crate::ids::new_resource_id;
+
+use super::request::JobRequest;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    pub job_id: String,
+    pub project_id: String,
+    pub media_id: String,
+    pub media_url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("The specified parameter ProjectId is not valid: project {0:?} does not exist.")]
+    UnknownProject(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+pub async fn submit(
+    db: &Db,
+    request: &JobRequest,
+    max_attempts: i64,
+) -> Result<Submitted, SubmitError> {
+    let now = now_ms();
+    let job_id = new_resource_id();
+    let media_id = new_resource_id();
+    let request_json = serde_json::to_string(request)
+        .map_err(|e| DbError::Corrupt(format!("cannot encode the job request: {e}")))?;
+    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let project_id = match &request.project_id {
+        Some(p) => {
+            if !projects::exists(db, p).await? {
+                return Err(SubmitError::UnknownProject(p.clone()));
+            }
+            p.clone()
+        }
+        None => {
+            let p = new_resource_id();
+            projects::create(&mut tx, &p, &format!("Live editing job {job_id}"), now).await?;
+            p
+        }
+    };
+    media::insert(
+        &mut tx,
+        &MediaRow {
+            media_id: media_id.clone(),
+            job_id: job_id.clone(),
+            input_url: request.media_url.clone(),
+            bucket: request.output.bucket.clone(),
+            object_key: request.output.key.clone(),
+            status: media::status::PREPARING.to_string(),
+            title: request
+                .output
+                .key
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            cover_url: String::new(),
+            user_data: request.user_data.clone(),
+            probe: String::new(),
+            file_size: 0,
+            created_at: now,
+            modified_at: now,
+        },
+    )
+    .await?;
+    jobs::insert(
+        &mut tx,
+        &NewJob {
+            job_id: &job_id,
+            project_id: &project_id,
+            media_id: &media_id,
+            media_url: &request.media_url,
+            request: &request_json,
+            max_attempts,
+            now_ms: now,
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(Submitted {
+        job_id,
+        project_id,
+        media_id,
+        media_url: request.media_url.clone(),
+    })
+}
