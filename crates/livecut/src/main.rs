@@ -1,1 +1,81 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+use livecut::cli::{Cli, Command, KeysCommand, RecordingsCommand};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    // The media child runs synchronously and must not start a tokio runtime it does not need.
+    if let Command::MediaJob { spec, result } = &cli.command {
+        return ExitCode::from(livecut::worker::media_job::run(spec, result) as u8);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("livecut: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("livecut: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(args) => livecut::serve::serve(&cli.store, &args)
+            .await
+            .map_err(|e| e.to_string()),
+        Command::Keys(KeysCommand::Create { actions, json }) => {
+            let actions = livecut::keys::parse_actions(&actions).map_err(|e| e.to_string())?;
+            let db = livecut::db::Db::open(&cli.store.database_url())
+                .await
+                .map_err(|e| e.to_string())?;
+            let key = livecut::keys::create(&db, actions)
+                .await
+                .map_err(|e| e.to_string())?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"AccessKeyId": key.access_key_id, "AccessKeySecret": key.secret})
+                );
+            } else {
+                println!("AccessKeyId:     {}", key.access_key_id);
+                println!("AccessKeySecret: {}", key.secret);
+                println!("Actions:         {}", key.actions.join(","));
+                println!("Store the secret as safely as a password.");
+            }
+            Ok(())
+        }
+        Command::Recordings(RecordingsCommand::Add {
+            domain,
+            app,
+            stream,
+            playlist,
+        }) => livecut::recordings::register::add(&cli.store, &domain, &app, &stream, &playlist)
+            .await
+            .map_err(|e| e.to_string()),
+        Command::Demo(args) => livecut::demo::run(&cli.store, &args)
+            .await
+            .map_err(|e| e.to_string()),
+        Command::Testgen(args) => livecut::demo::testgen(&args).map_err(|e| e.to_string()),
+        Command::MediaJob { .. } => Ok(()),
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("LIVECUT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,75 @@
+//! `GetLiveEditingJob`: the job as IMS shows it. Nested configs come back as objects, Clips and
+//! UserData as the strings that were submitted, sizes as integers.
+
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::rpc::RpcRequest;
+use crate::clock::format_api_time;
+use crate::db::jobs::{self, JobRow};
+use crate::job::report::JobReport;
+use crate::job::request::JobRequest;
+
+pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiError> {
+    let job_id = req.param("JobId").ok_or_else(|| ApiError::missing("JobId"))?;
+    let row = jobs::get(&state.db, job_id)
+        .await
+        .map_err(|e| ApiError::internal("reading the job", &e))?
+        .ok_or_else(|| ApiError::not_found("job"))?;
+    let request: JobRequest = serde_json::from_str(&row.request)
+        .map_err(|e| ApiError::internal("decoding the stored job", &e))?;
+    Ok(json!({ "LiveEditingJob": job_json(&row, &request) }))
+}
+
+fn job_json(row: &JobRow, request: &JobRequest) -> Value {
+    let mut job = json!({
+        "JobId": row.job_id,
+        "ProjectId": row.project_id,
+        "Status": row.status,
+        "Clips": request.clips_raw,
+        "UserData": request.user_data,
+        "CreationTime": format_api_time(row.created_at),
+        "ModifiedTime": format_api_time(row.modified_at),
+        "CompleteTime": row.completed_at.map(format_api_time).unwrap_or_default(),
+        "MediaId": row.media_id,
+        "MediaURL": row.media_url,
+        "Code": row.code,
+        "Message": row.message,
+        "MediaProduceConfig": { "Mode": request.mode.as_str() },
+        "OutputMediaConfig": output_config(request),
+        "OutputMediaTarget": request.target.as_str(),
+    });
+    if let Some(s) = &request.live_stream {
+        job["LiveStreamConfig"] = json!({
+            "AppName": s.app_name,
+            "DomainName": s.domain_name,
+            "StreamName": s.stream_name,
+        });
+    }
+    if let Ok(report) = serde_json::from_str::<JobReport>(&row.report) {
+        job["ClipResults"] = Value::Array(report.clips.iter().map(|c| c.to_wire()).collect());
+        job["Duration"] = json!(report.duration_us as f64 / 1e6);
+    }
+    job
+}
+
+fn output_config(request: &JobRequest) -> Value {
+    let e = &request.output_echo;
+    let mut m = Map::new();
+    let mut put_str = |k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            m.insert(k.to_string(), json!(v));
+        }
+    };
+    put_str("MediaURL", &e.media_url);
+    put_str("StorageLocation", &e.storage_location);
+    put_str("FileName", &e.file_name);
+    put_str("VodTemplateGroupId", &e.vod_template_group_id);
+    for (k, v) in [("Width", e.width), ("Height", e.height), ("Bitrate", e.bitrate)] {
+        if let Some(v) = v {
+            m.insert(k.to_string(), json!(v));
+        }
+    }
+    Value::Object(m)
+}

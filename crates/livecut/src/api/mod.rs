@@ -1,0 +1,131 @@
+//! The HTTP API: one RPC endpoint (`/`, GET or POST) that speaks the IMS 2020-11-09 wire format.
+//! One file per operation; `rpc` parses, `authenticate` admits, `error` shapes failures.
+
+mod authenticate;
+pub mod error;
+mod get_live_editing_job;
+mod get_media_info;
+pub mod rpc;
+mod submit_live_editing_job;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::Notify;
+
+use crate::db::Db;
+use crate::ids::new_request_id;
+use crate::settings::Limits;
+use error::ApiError;
+use rpc::{API_VERSION, RpcRequest};
+
+/// Requests carry only small parameters; anything bigger is not an SDK call.
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub limits: Limits,
+    pub max_attempts: i64,
+    /// Woken on every submit so an idle worker in this process starts at once.
+    pub wake: Arc<Notify>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(rpc).post(rpc))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                json_response(
+                    &new_request_id(),
+                    "",
+                    Err(ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "InternalError",
+                        "The request processing has failed due to some unknown error.",
+                    )),
+                )
+            },
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn rpc(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request_id = new_request_id();
+    let host_id = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("livecut")
+        .to_string();
+    let req = RpcRequest::new(&method, &uri, &headers, body);
+    let result = dispatch(&state, &req).await;
+    if let Err(e) = &result {
+        tracing::info!(request_id = %request_id, code = %e.code, "request refused: {}", e.message);
+    }
+    json_response(&request_id, &host_id, result)
+}
+
+async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Value, ApiError> {
+    let action = req.action().ok_or_else(|| ApiError::missing("Action"))?;
+    if let Some(v) = req.version()
+        && v != API_VERSION
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidVersion",
+            format!("Specified parameter Version {v:?} is not valid; this server speaks {API_VERSION}."),
+        ));
+    }
+    let handler = match action {
+        "SubmitLiveEditingJob" | "GetLiveEditingJob" | "GetMediaInfo" => action,
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "InvalidAction.NotFound",
+                format!("Specified api {other:?} is not found; supported: SubmitLiveEditingJob, GetLiveEditingJob, GetMediaInfo."),
+            ));
+        }
+    };
+    authenticate::authenticate(&state.db, req, handler).await?;
+    match handler {
+        "SubmitLiveEditingJob" => submit_live_editing_job::handle(state, req).await,
+        "GetLiveEditingJob" => get_live_editing_job::handle(state, req).await,
+        _ => get_media_info::handle(state, req).await,
+    }
+}
+
+fn json_response(
+    request_id: &str,
+    host_id: &str,
+    result: Result<serde_json::Value, ApiError>,
+) -> Response {
+    let (status, body) = match result {
+        Ok(mut v) => {
+            if let Some(o) = v.as_object_mut() {
+                o.insert("RequestId".into(), request_id.into());
+            }
+            (StatusCode::OK, v)
+        }
+        Err(e) => (e.status, e.body(request_id, host_id)),
+    };
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=utf-8"),
+    );
+    resp
+}

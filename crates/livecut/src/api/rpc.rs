@@ -1,0 +1,122 @@
+//! One RPC request as the Alibaba SDKs send it: parameters from the query string merged with an
+//! `application/x-www-form-urlencoded` body, the action from `x-acs-action` (signature V3) or the
+//! `Action` parameter (V1).
+
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderMap, Method, Uri, header};
+
+pub const API_VERSION: &str = "2020-11-09";
+
+pub struct RpcRequest {
+    pub method: String,
+    pub path: String,
+    /// Decoded query pairs in arrival order (signatures need the exact multiset).
+    pub query: Vec<(String, String)>,
+    /// Decoded form-body pairs.
+    pub form: Vec<(String, String)>,
+    /// Lower-case header names with their values.
+    pub headers: Vec<(String, String)>,
+    pub body: bytes::Bytes,
+    /// Query and form merged; on a repeated name the form wins, as it comes last.
+    pub params: BTreeMap<String, String>,
+}
+
+impl RpcRequest {
+    pub fn new(method: &Method, uri: &Uri, headers: &HeaderMap, body: bytes::Bytes) -> RpcRequest {
+        let query: Vec<(String, String)> = uri
+            .query()
+            .map(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let is_form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let form: Vec<(String, String)> = if is_form {
+            form_urlencoded::parse(&body).into_owned().collect()
+        } else {
+            Vec::new()
+        };
+        let params = query.iter().chain(form.iter()).cloned().collect();
+        let headers = headers
+            .iter()
+            .filter_map(|(k, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (k.as_str().to_ascii_lowercase(), v.to_string()))
+            })
+            .collect();
+        RpcRequest {
+            method: method.as_str().to_string(),
+            path: uri.path().to_string(),
+            query,
+            form,
+            headers,
+            body,
+            params,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn action(&self) -> Option<&str> {
+        self.header("x-acs-action")
+            .or_else(|| self.params.get("Action").map(String::as_str))
+            .filter(|a| !a.is_empty())
+    }
+
+    pub fn version(&self) -> Option<&str> {
+        self.header("x-acs-version")
+            .or_else(|| self.params.get("Version").map(String::as_str))
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A parameter value, trimmed; None when absent or blank.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .get(name)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn merges_query_and_form_and_reads_the_action() {
+        let uri: Uri = "/?Clips=%5B%5D&A=1+2".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        h.insert("X-Acs-Action", HeaderValue::from_static("GetMediaInfo"));
+        let r = RpcRequest::new(&Method::POST, &uri, &h, bytes::Bytes::from_static(b"B=x%20y"));
+        assert_eq!(r.params.get("Clips").unwrap(), "[]");
+        assert_eq!(r.params.get("A").unwrap(), "1 2", "'+' is a space in queries");
+        assert_eq!(r.params.get("B").unwrap(), "x y");
+        assert_eq!(r.action(), Some("GetMediaInfo"));
+    }
+
+    #[test]
+    fn v1_action_comes_from_the_query() {
+        let uri: Uri = "/?Action=GetLiveEditingJob&Version=2020-11-09"
+            .parse()
+            .unwrap();
+        let r = RpcRequest::new(&Method::GET, &uri, &HeaderMap::new(), bytes::Bytes::new());
+        assert_eq!(r.action(), Some("GetLiveEditingJob"));
+        assert_eq!(r.version(), Some(API_VERSION));
+    }
+}

@@ -1,0 +1,121 @@
+//! The command line: `serve`, `keys`, `recordings`, `demo`, `testgen`, and the internal
+//! `media-job` that workers start as child processes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::settings::{Limits, StoreSettings, WorkerSettings};
+
+#[derive(Parser, Debug)]
+#[command(name = "livecut", version, about = "Cut and join time ranges of recorded live streams (Alibaba IMS live-editing compatible).")]
+pub struct Cli {
+    #[command(flatten)]
+    pub store: StoreSettings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the API and a worker pool in one process.
+    Serve(ServeArgs),
+    /// Manage access keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage the recordings the index knows.
+    #[command(subcommand)]
+    Recordings(RecordingsCommand),
+    /// Generate a test-pattern recording and make a first clip through the real API of a running server.
+    Demo(DemoArgs),
+    /// Write an HLS test recording whose frames carry their frame numbers.
+    Testgen(TestgenArgs),
+    /// Internal: the media work of one job, run by a worker as a child process.
+    #[command(hide = true)]
+    MediaJob {
+        #[arg(long)]
+        spec: PathBuf,
+        #[arg(long)]
+        result: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LIVECUT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub limits: Limits,
+    #[command(flatten)]
+    pub worker: WorkerSettings,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create an access key and print its id and secret.
+    Create {
+        /// Comma-separated RAM actions: ice:*, ice:SubmitLiveEditingJob, ice:GetLiveEditingJob, ice:GetMediaInfo.
+        #[arg(long, default_value = "ice:*")]
+        actions: String,
+        /// Print exactly one JSON line {"AccessKeyId":…,"AccessKeySecret":…}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RecordingsCommand {
+    /// Register an HLS playlist (m3u8 with PROGRAM-DATE-TIME) as a recording of a stream.
+    Add {
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        stream: String,
+        /// Path of the media playlist.
+        playlist: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Host:port of the running `livecut serve`.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub endpoint: String,
+}
+
+#[derive(Args, Debug)]
+pub struct TestgenArgs {
+    /// Folder to write index.m3u8 and its segments into.
+    #[arg(long)]
+    pub dir: PathBuf,
+    #[arg(long, default_value_t = 60.0)]
+    pub seconds: f64,
+    #[arg(long, default_value_t = 1280)]
+    pub width: u32,
+    #[arg(long, default_value_t = 720)]
+    pub height: u32,
+    #[arg(long, default_value_t = 30)]
+    pub fps: u32,
+    /// GOP length in seconds.
+    #[arg(long, default_value_t = 2.0)]
+    pub gop_seconds: f64,
+    /// Segment length in seconds (a multiple of the GOP).
+    #[arg(long, default_value_t = 2.0)]
+    pub segment_seconds: f64,
+    /// UTC time of frame 0 (ISO 8601 with Z); default: now minus the duration.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Leave out the audio track.
+    #[arg(long)]
+    pub no_audio: bool,
+    /// x264 preset (ultrafast … veryslow).
+    #[arg(long, default_value = "veryfast")]
+    pub preset: String,
+    /// B-frames between reference frames (0 = none).
+    #[arg(long, default_value_t = 2)]
+    pub bframes: u32,
+}

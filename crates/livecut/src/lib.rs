@@ -1,0 +1,18 @@
+//! livecut: cuts time ranges out of recorded live streams and joins them into one video,
+//! behind an API that is wire-compatible with Alibaba Cloud IMS live editing.
+//!
+//! The map of this crate is in `docs/ARCHITECTURE.md` at the repository root.
+
+pub mod api;
+pub mod cli;
+pub mod clock;
+pub mod db;
+pub mod demo;
+pub mod ids;
+pub mod job;
+pub mod keys;
+pub mod recordings;
+pub mod serve;
+pub mod settings;
+pub mod storage;
+pub mod worker;

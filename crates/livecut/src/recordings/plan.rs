@@ -1,0 +1,227 @@
+//! Planning one clip: the overlapping segments of its stream, as local files, plus the gaps.
+
+use std::path::{Path, PathBuf};
+
+use livecut_hls::{MediaPlaylist, Timeline, parse_media_playlist};
+use livecut_media::{ClipInput, SegmentInput};
+
+use crate::db::{Db, DbError, recordings};
+use crate::job::request::{ClipSpec, StreamKey};
+
+#[derive(Debug, Clone)]
+pub struct ClipPlan {
+    pub input: ClipInput,
+    /// Sub-ranges of the clip with no recording (UTC microseconds).
+    pub missing: Vec<(i64, i64)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "Clip {index} ({stream}): no recording is known for this stream (no playlist registered and none under {dir})."
+    )]
+    NoRecording {
+        index: usize,
+        stream: String,
+        dir: String,
+    },
+    #[error("Clip {index} ({stream}): the recording has no content between {start} and {end}.")]
+    NoContent {
+        index: usize,
+        stream: String,
+        start: String,
+        end: String,
+    },
+    #[error("Clip {index}: cannot read playlist {playlist}: {reason}")]
+    Playlist {
+        index: usize,
+        playlist: String,
+        reason: String,
+    },
+    #[error("Clip {index}: segment {uri} of {playlist} is not a local file; remote segments are not supported yet.")]
+    RemoteSegment {
+        index: usize,
+        playlist: String,
+        uri: String,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl PlanError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PlanError::NoRecording { .. } | PlanError::NoContent { .. } => {
+                "InvalidParameter.ResourceNotFound"
+            }
+            PlanError::Playlist { .. } => "InvalidParameter.ResourceContentBad",
+            PlanError::RemoteSegment { .. } => "InvalidParameter.NotSupported",
+            PlanError::Db(_) => "InternalError",
+        }
+    }
+}
+
+pub fn stream_label(s: &StreamKey) -> String {
+    format!("{}/{}/{}", s.domain_name, s.app_name, s.stream_name)
+}
+
+/// The folder scanned for a stream's playlists.
+pub fn stream_dir(recordings_dir: &Path, s: &StreamKey) -> PathBuf {
+    recordings_dir
+        .join(&s.domain_name)
+        .join(&s.app_name)
+        .join(&s.stream_name)
+}
+
+/// All playlists of a stream: registered ones first (in registration order), then scanned ones.
+pub async fn playlists_of(
+    db: &Db,
+    recordings_dir: &Path,
+    stream: &StreamKey,
+) -> Result<Vec<PathBuf>, DbError> {
+    let mut out: Vec<PathBuf> =
+        recordings::playlists(db, &stream.domain_name, &stream.app_name, &stream.stream_name)
+            .await?
+            .into_iter()
+            .map(PathBuf::from)
+            .collect();
+    // Stream names come from validated JSON strings; a name with path separators simply finds
+    // no folder rather than reaching outside the recordings directory.
+    let unsafe_name = [&stream.domain_name, &stream.app_name, &stream.stream_name]
+        .iter()
+        .any(|p| p.contains('/') || p.contains('\\') || p.as_str() == ".." || p.as_str() == ".");
+    if !unsafe_name {
+        let dir = stream_dir(recordings_dir, stream);
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            let mut scanned: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "m3u8"))
+                .collect();
+            scanned.sort();
+            for p in scanned {
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub async fn plan_clip(
+    db: &Db,
+    recordings_dir: &Path,
+    index: usize,
+    clip: &ClipSpec,
+) -> Result<ClipPlan, PlanError> {
+    let label = stream_label(&clip.stream);
+    let paths = playlists_of(db, recordings_dir, &clip.stream).await?;
+    if paths.is_empty() {
+        return Err(PlanError::NoRecording {
+            index,
+            stream: label,
+            dir: stream_dir(recordings_dir, &clip.stream).display().to_string(),
+        });
+    }
+    let mut playlists: Vec<MediaPlaylist> = Vec::with_capacity(paths.len());
+    for p in &paths {
+        let text = tokio::fs::read_to_string(p)
+            .await
+            .map_err(|e| PlanError::Playlist {
+                index,
+                playlist: p.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        playlists.push(
+            parse_media_playlist(&text).map_err(|e| PlanError::Playlist {
+                index,
+                playlist: p.display().to_string(),
+                reason: e.to_string(),
+            })?,
+        );
+    }
+    let timeline = Timeline::build(&playlists).map_err(|e| PlanError::Playlist {
+        index,
+        playlist: paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        reason: e.to_string(),
+    })?;
+    let overlapping = timeline.overlapping(clip.start_us, clip.end_us);
+    if overlapping.is_empty() {
+        return Err(PlanError::NoContent {
+            index,
+            stream: label,
+            start: crate::clock::format_precise_time(clip.start_us),
+            end: crate::clock::format_precise_time(clip.end_us),
+        });
+    }
+    let mut segments = Vec::with_capacity(overlapping.len());
+    for seg in overlapping {
+        let playlist = &paths[seg.playlist_index];
+        let path = resolve_segment(playlist, &seg.uri).ok_or_else(|| PlanError::RemoteSegment {
+            index,
+            playlist: playlist.display().to_string(),
+            uri: seg.uri.clone(),
+        })?;
+        segments.push(SegmentInput {
+            path,
+            uri: seg.uri.clone(),
+            sequence: seg.sequence,
+            utc_start_us: seg.start_us,
+            duration_us: seg.end_us - seg.start_us,
+            discontinuity: seg.discontinuity,
+        });
+    }
+    Ok(ClipPlan {
+        input: ClipInput {
+            index,
+            start_utc_us: clip.start_us,
+            end_utc_us: clip.end_us,
+            segments,
+        },
+        missing: timeline.gaps(clip.start_us, clip.end_us),
+    })
+}
+
+/// A segment URI relative to its playlist, or an absolute local path / file:// URL.
+fn resolve_segment(playlist: &Path, uri: &str) -> Option<PathBuf> {
+    if let Some(rest) = uri.strip_prefix("file://") {
+        return Some(PathBuf::from(rest));
+    }
+    if uri.contains("://") {
+        return None;
+    }
+    let uri = uri.split(['?', '#']).next().unwrap_or(uri);
+    let p = Path::new(uri);
+    if p.is_absolute() {
+        Some(p.to_path_buf())
+    } else {
+        Some(playlist.parent().unwrap_or(Path::new(".")).join(p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_uris_resolve_against_their_playlist() {
+        let pl = Path::new("/rec/d/a/s/index.m3u8");
+        assert_eq!(
+            resolve_segment(pl, "seg001.ts"),
+            Some(PathBuf::from("/rec/d/a/s/seg001.ts"))
+        );
+        assert_eq!(
+            resolve_segment(pl, "sub/seg.ts?token=1"),
+            Some(PathBuf::from("/rec/d/a/s/sub/seg.ts"))
+        );
+        assert_eq!(
+            resolve_segment(pl, "/abs/seg.ts"),
+            Some(PathBuf::from("/abs/seg.ts"))
+        );
+        assert_eq!(resolve_segment(pl, "https://cdn/x.ts"), None);
+    }
+}

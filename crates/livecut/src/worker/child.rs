@@ -1,0 +1,115 @@
+//! Supervising one `media-job` child: renew the job's lease while it runs, kill it on the job
+//! time limit or when the lease is lost, and read its outcome.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use livecut_media::CutJob;
+use tokio::process::Command;
+
+use super::WorkerContext;
+use super::media_job::{ChildOutcome, EXIT_DONE, EXIT_FAILED};
+use crate::clock::now_ms;
+use crate::db::queue;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChildError {
+    #[error("Cannot start the media process: {0}")]
+    Spawn(std::io::Error),
+    #[error("Cannot write the media job spec {path}: {reason}")]
+    Spec { path: String, reason: String },
+    #[error("The media process crashed ({how}) while cutting {clips} clip(s); the recording may be corrupt.")]
+    Crashed { how: String, clips: usize },
+    #[error("The media process exceeded the job time limit of {0} s and was stopped.")]
+    Timeout(u64),
+    #[error("The media process ended without a readable result: {0}")]
+    NoResult(String),
+    #[error("The job's lease was lost to another worker.")]
+    LeaseLost,
+}
+
+impl ChildError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ChildError::Crashed { .. } => "InternalError.MediaProcessCrashed",
+            ChildError::Timeout(_) => "InternalError.MediaProcessTimeout",
+            _ => "InternalError",
+        }
+    }
+}
+
+pub async fn run_media_child(
+    ctx: &WorkerContext,
+    owner: &str,
+    job_id: &str,
+    work_dir: &Path,
+    cut: &CutJob,
+) -> Result<ChildOutcome, ChildError> {
+    let spec = work_dir.join("job.json");
+    let result = work_dir.join("result.json");
+    let json = serde_json::to_vec(cut).map_err(|e| ChildError::Spec {
+        path: spec.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    tokio::fs::write(&spec, json)
+        .await
+        .map_err(|e| ChildError::Spec {
+            path: spec.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    let mut child = Command::new(&ctx.exe)
+        .arg("media-job")
+        .arg("--spec")
+        .arg(&spec)
+        .arg("--result")
+        .arg(&result)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(ChildError::Spawn)?;
+    let lease_ms = ctx.settings.lease().as_millis() as i64;
+    let mut beat = tokio::time::interval(ctx.settings.heartbeat());
+    beat.tick().await;
+    let deadline = tokio::time::sleep(Duration::from_secs(ctx.settings.job_timeout_seconds));
+    tokio::pin!(deadline);
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status.map_err(ChildError::Spawn)?,
+            _ = beat.tick() => {
+                match queue::heartbeat(&ctx.db, job_id, owner, lease_ms, now_ms()).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let _ = child.kill().await;
+                        return Err(ChildError::LeaseLost);
+                    }
+                    // A database hiccup is not a lost lease; the next beat tries again.
+                    Err(e) => tracing::warn!(job_id, error = %e, "lease renewal failed"),
+                }
+            }
+            _ = &mut deadline => {
+                let _ = child.kill().await;
+                return Err(ChildError::Timeout(ctx.settings.job_timeout_seconds));
+            }
+        }
+    };
+    match status.code() {
+        Some(EXIT_DONE) | Some(EXIT_FAILED) => {
+            let bytes = tokio::fs::read(&result)
+                .await
+                .map_err(|e| ChildError::NoResult(e.to_string()))?;
+            serde_json::from_slice(&bytes).map_err(|e| ChildError::NoResult(e.to_string()))
+        }
+        Some(code) => Err(ChildError::Crashed {
+            how: format!("exit code {code}"),
+            clips: cut.clips.len(),
+        }),
+        None => {
+            use std::os::unix::process::ExitStatusExt;
+            Err(ChildError::Crashed {
+                how: format!("signal {}", status.signal().unwrap_or(0)),
+                clips: cut.clips.len(),
+            })
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Running one claimed job: plan the clips, cut in a child process while renewing the lease,
+//! publish the output atomically, register the media asset, finish the job.
+
+use std::path::{Path, PathBuf};
+
+use livecut_media::{CutJob, CutMode};
+
+use super::WorkerContext;
+use super::child::{ChildError, run_media_child};
+use super::media_job::ChildOutcome;
+use crate::clock::now_ms;
+use crate::db::jobs::JobRow;
+use crate::db::queue::{self, Outcome};
+use crate::db::media;
+use crate::job::report::{ClipResult, JobReport};
+use crate::job::request::{JobRequest, Mode};
+use crate::recordings::plan_clip;
+
+/// A job failure: the IMS Code and a Message that says what failed and where.
+struct Failure {
+    code: String,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: &str, message: impl Into<String>) -> Failure {
+        Failure {
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
+    let work_dir = ctx
+        .scratch_dir
+        .join(format!("{}-{}", job.job_id, job.attempts));
+    let result = produce(ctx, owner, &job, &work_dir).await;
+    // Scratch holds only this attempt's files; the published output lives in its bucket.
+    let _ = tokio::fs::remove_dir_all(&work_dir).await;
+    let now = now_ms();
+    let finished = match result {
+        Ok(Some(report)) => {
+            let report = serde_json::to_string(&report).unwrap_or_default();
+            queue::finish(&ctx.db, &job.job_id, owner, Outcome::Success { report: &report }, now).await
+        }
+        Ok(None) => return, // lease lost: another worker owns the job now
+        Err(f) => {
+            tracing::warn!(job_id = %job.job_id, code = %f.code, "job failed: {}", f.message);
+            if let Err(e) = media::mark_failed(&ctx.db, &job.media_id, now).await {
+                tracing::error!(error = %e, "marking the media asset failed");
+            }
+            queue::finish(
+                &ctx.db,
+                &job.job_id,
+                owner,
+                Outcome::Failed {
+                    code: &f.code,
+                    message: &f.message,
+                    report: "",
+                },
+                now,
+            )
+            .await
+        }
+    };
+    match finished {
+        Ok(true) => tracing::info!(job_id = %job.job_id, "job finished"),
+        Ok(false) => tracing::warn!(job_id = %job.job_id, "lease lost before the job could be finished"),
+        Err(e) => tracing::error!(job_id = %job.job_id, error = %e, "recording the job's end failed"),
+    }
+}
+
+/// Ok(None): the lease was lost and the job must be left alone.
+async fn produce(
+    ctx: &WorkerContext,
+    owner: &str,
+    job: &JobRow,
+    work_dir: &Path,
+) -> Result<Option<JobReport>, Failure> {
+    let request: JobRequest = serde_json::from_str(&job.request).map_err(|e| {
+        Failure::new("InternalError", format!("The stored job request cannot be decoded: {e}"))
+    })?;
+    let mode = match request.mode {
+        Mode::RoughFast => CutMode::RoughFast,
+        Mode::AccurateFast => CutMode::AccurateFast,
+        Mode::Rough => CutMode::Rough,
+        Mode::Accurate => CutMode::Accurate,
+    };
+    let mut clips = Vec::with_capacity(request.clips.len());
+    let mut missing = Vec::with_capacity(request.clips.len());
+    for (i, clip) in request.clips.iter().enumerate() {
+        let plan = plan_clip(&ctx.db, &ctx.recordings_dir, i, clip)
+            .await
+            .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+        missing.push(plan.missing);
+        clips.push(plan.input);
+    }
+    tokio::fs::create_dir_all(work_dir).await.map_err(|e| {
+        Failure::new(
+            "InternalError",
+            format!("Cannot create the scratch folder {}: {e}", work_dir.display()),
+        )
+    })?;
+    let output: PathBuf = work_dir.join("output.mp4");
+    let cut = CutJob {
+        mode,
+        clips,
+        output: output.clone(),
+    };
+    let outcome = match run_media_child(ctx, owner, &job.job_id, work_dir, &cut).await {
+        Ok(o) => o,
+        Err(ChildError::LeaseLost) => return Ok(None),
+        Err(e) => return Err(Failure::new(e.code(), e.to_string())),
+    };
+    let (cut_report, probe) = match outcome {
+        ChildOutcome::Done { report, probe } => (report, probe),
+        ChildOutcome::Failed { code, message } => return Err(Failure { code, message }),
+    };
+    let size = ctx
+        .buckets
+        .publish_file(&request.output, &output)
+        .await
+        .map_err(|e| Failure::new("InternalError", format!("Publishing the output failed: {e}")))?;
+    let probe_json = serde_json::to_string(&probe).unwrap_or_default();
+    media::mark_ready(&ctx.db, &job.media_id, &probe_json, size as i64, now_ms())
+        .await
+        .map_err(|e| Failure::new("InternalError", format!("Registering the media asset failed: {e}")))?;
+    Ok(Some(JobReport {
+        clips: cut_report
+            .clips
+            .iter()
+            .zip(missing)
+            .map(|(c, m)| ClipResult::from_media(c, m))
+            .collect(),
+        duration_us: cut_report.duration_us,
+    }))
+}

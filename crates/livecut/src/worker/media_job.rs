@@ -1,0 +1,75 @@
+//! The child side of a job: `livecut media-job --spec F --result R`. Reads the CutJob, cuts,
+//! probes the output, writes the outcome as JSON. Runs in its own process so that libav faults
+//! stay here.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use livecut_media::{CutJob, CutReport, MediaProbe};
+
+#[derive(Serialize, Deserialize, Debug)]
+pub enum ChildOutcome {
+    Done { report: CutReport, probe: MediaProbe },
+    Failed { code: String, message: String },
+}
+
+/// Exit codes the parent understands; anything else (or a signal) is a crash.
+pub const EXIT_DONE: i32 = 0;
+pub const EXIT_FAILED: i32 = 3;
+
+pub fn run(spec: &Path, result: &Path) -> i32 {
+    die_with_parent();
+    let outcome = match execute(spec) {
+        Ok((report, probe)) => ChildOutcome::Done { report, probe },
+        Err((code, message)) => ChildOutcome::Failed { code, message },
+    };
+    let exit = match outcome {
+        ChildOutcome::Done { .. } => EXIT_DONE,
+        ChildOutcome::Failed { .. } => EXIT_FAILED,
+    };
+    let json = match serde_json::to_vec(&outcome) {
+        Ok(j) => j,
+        Err(_) => return 1,
+    };
+    // Written under a temporary name and renamed, so the parent never reads half a result.
+    let tmp = result.with_extension("tmp");
+    if std::fs::write(&tmp, json).is_err() || std::fs::rename(&tmp, result).is_err() {
+        return 1;
+    }
+    exit
+}
+
+fn execute(spec: &Path) -> Result<(CutReport, MediaProbe), (String, String)> {
+    let text = std::fs::read(spec).map_err(|e| {
+        ("InternalError".to_string(), format!("Cannot read the job spec {}: {e}", spec.display()))
+    })?;
+    let job: CutJob = serde_json::from_slice(&text)
+        .map_err(|e| ("InternalError".to_string(), format!("Bad job spec: {e}")))?;
+    let fail = |e: livecut_media::MediaError| (e.code().to_string(), e.to_string());
+    livecut_media::init().map_err(fail)?;
+    let mut last = -1i32;
+    let report = livecut_media::cut(&job, &mut |p| {
+        let pct = (p * 100.0) as i32;
+        if pct / 10 != last / 10 {
+            last = pct;
+            tracing::debug!(progress = pct, "cutting");
+        }
+    })
+    .map_err(fail)?;
+    let probe = livecut_media::probe(&job.output).map_err(fail)?;
+    Ok((report, probe))
+}
+
+/// If the server dies (even by SIGKILL) its children must not keep running and writing: the job
+/// will be redone by whichever worker takes the expired lease.
+fn die_with_parent() {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag on this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+    }
+    // The parent may have died before the prctl took effect.
+    if std::os::unix::process::parent_id() == 1 {
+        std::process::exit(1);
+    }
+}
