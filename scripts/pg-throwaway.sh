@@ -16,7 +16,7 @@ die() { echo "pg-throwaway: $*" >&2; exit 1; }
 find_pgbin() {
   if [[ -n "${LIVECUT_PGBIN:-}" ]]; then echo "$LIVECUT_PGBIN"; return; fi
   local best
-  best=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
+  best=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n1)
   [[ -n "$best" && -x "$best/initdb" ]] || die "no PostgreSQL server binaries under /usr/lib/postgresql (run make setup)"
   echo "$best"
 }
@@ -31,7 +31,7 @@ free_port() {
 }
 
 start() {
-  local pgbin dir port attempt
+  local pgbin dir port _
   pgbin=$(find_pgbin)
   # The base must be traversable by the postgres user, which rules out e.g. /root.
   dir=$(mktemp -d "${LIVECUT_PG_BASE:-/tmp}/livecut-pg.XXXXXX")
@@ -42,7 +42,7 @@ start() {
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; rm -rf "$dir"; die "initdb failed"; }
 
   # Another process may grab the probed port before the server binds it; retry with a new one.
-  for attempt in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     port=$(free_port)
     if as_owner "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w -t 60 \
         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
