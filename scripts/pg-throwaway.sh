@@ -9,6 +9,9 @@
 # server runs as the `postgres` system user through runuser.
 set -euo pipefail
 
+# runuser lives in /usr/sbin, which minimal CI environments leave off PATH.
+PATH="$PATH:/usr/sbin:/sbin"
+
 marker=.livecut-throwaway-pg
 
 die() { echo "pg-throwaway: $*" >&2; exit 1; }
