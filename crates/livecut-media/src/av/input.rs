@@ -1,0 +1,69 @@
+//! Opening and reading inputs.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::ptr;
+
+use ffmpeg_next::format::context::Input;
+use ffmpeg_next::{Error, Packet, ffi};
+
+/// Opens `path` with the given demuxer (`None`: probe) and optionally runs
+/// stream probing. Cutting skips probing: it decodes frames (slow on many
+/// segments), and the cutter reads what it needs from the bitstream itself.
+pub fn open(path: &Path, format: Option<&str>, probe_streams: bool) -> Result<Input, Error> {
+    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| Error::InvalidData)?;
+    let c_format = format
+        .map(CString::new)
+        .transpose()
+        .map_err(|_| Error::InvalidData)?;
+    // SAFETY: pointers are valid C strings for the duration of the calls;
+    // on failure avformat_open_input frees the context itself, and on
+    // success ownership passes to `Input`, which closes it on drop.
+    unsafe {
+        let iformat = match &c_format {
+            Some(name) => {
+                let found = ffi::av_find_input_format(name.as_ptr());
+                if found.is_null() {
+                    return Err(Error::DemuxerNotFound);
+                }
+                found
+            }
+            None => ptr::null(),
+        };
+        let mut ctx = ptr::null_mut();
+        let ret = ffi::avformat_open_input(&mut ctx, c_path.as_ptr(), iformat, ptr::null_mut());
+        if ret < 0 {
+            return Err(Error::from(ret));
+        }
+        let input = Input::wrap(ctx);
+        if probe_streams {
+            let ret = ffi::avformat_find_stream_info(ctx, ptr::null_mut());
+            if ret < 0 {
+                return Err(Error::from(ret));
+            }
+        }
+        Ok(input)
+    }
+}
+
+/// Opens an HLS segment (always MPEG-TS) without stream probing.
+pub fn open_segment(path: &Path) -> Result<Input, Error> {
+    open(path, Some("mpegts"), false)
+}
+
+/// Reads the next packet. `Ok(None)` at the end of the file. Damaged
+/// packets the demuxer can resync past are skipped and counted in
+/// `skipped`; any other error is returned (unlike `Input::packets`, which
+/// would end the iteration silently).
+pub fn next_packet(input: &mut Input, skipped: &mut u32) -> Result<Option<Packet>, Error> {
+    loop {
+        let mut packet = Packet::empty();
+        match packet.read(input) {
+            Ok(()) => return Ok(Some(packet)),
+            Err(Error::Eof) => return Ok(None),
+            Err(Error::InvalidData) if *skipped < 1000 => *skipped += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}

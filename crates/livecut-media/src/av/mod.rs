@@ -1,0 +1,15 @@
+//! Thin helpers over libav for what `ffmpeg-next`'s safe API lacks:
+//! opening MPEG-TS without stream probing, codec parameter fields
+//! (extradata, tag, channel layout), and error-preserving packet reads.
+//! All `unsafe` of the crate that is not specific to one pipeline is here.
+
+pub mod input;
+pub mod params;
+pub mod x264;
+
+use ffmpeg_next::Rational;
+
+/// Time base of MPEG-TS timestamps.
+pub fn ts_time_base() -> Rational {
+    Rational::new(1, crate::timeline::TICKS_PER_SECOND as i32)
+}

@@ -1,0 +1,94 @@
+//! Opening libx264 through libavcodec, shared by the test-recording
+//! generator and the boundary re-encoder of the smart cut.
+
+use ffmpeg_next::codec::{self, encoder};
+use ffmpeg_next::format::Pixel;
+use ffmpeg_next::util::color;
+use ffmpeg_next::{Dictionary, Error, Rational};
+
+/// How the encoder spends bits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rate {
+    Crf(f32),
+    Bitrate(u64),
+}
+
+/// Everything a libx264 encoder is opened with.
+#[derive(Debug, Clone)]
+pub struct X264Settings {
+    pub width: u32,
+    pub height: u32,
+    pub pixel: Pixel,
+    pub time_base: Rational,
+    pub frame_rate: Rational,
+    pub sample_aspect_ratio: Rational,
+    pub color_range: color::Range,
+    pub color_primaries: color::Primaries,
+    pub color_trc: color::TransferCharacteristic,
+    pub color_space: color::Space,
+    pub preset: String,
+    pub rate: Rate,
+    /// x264 profile name ("baseline", "main", "high"); `None` lets x264 pick.
+    pub profile: Option<String>,
+    /// level_idc (e.g. 31 for 3.1); `None` lets x264 pick.
+    pub level: Option<i32>,
+    pub bframes: u32,
+    pub gop: u32,
+    /// Extra `x264-params` (`key=value:key=value`).
+    pub params: String,
+    /// Put SPS/PPS into extradata instead of in-band at each IDR.
+    pub global_header: bool,
+    /// 0 lets libav choose.
+    pub threads: usize,
+}
+
+pub fn open(settings: &X264Settings) -> Result<encoder::Video, Error> {
+    let codec = encoder::find_by_name("libx264").ok_or(Error::EncoderNotFound)?;
+    let mut ctx = codec::context::Context::new_with_codec(codec)
+        .encoder()
+        .video()?;
+    ctx.set_width(settings.width);
+    ctx.set_height(settings.height);
+    ctx.set_format(settings.pixel);
+    ctx.set_time_base(settings.time_base);
+    ctx.set_frame_rate(Some(settings.frame_rate));
+    ctx.set_aspect_ratio(settings.sample_aspect_ratio);
+    ctx.set_color_range(settings.color_range);
+    ctx.set_color_primaries(settings.color_primaries);
+    ctx.set_color_transfer_characteristic(settings.color_trc);
+    ctx.set_colorspace(settings.color_space);
+    ctx.set_gop(settings.gop);
+    ctx.set_max_b_frames(settings.bframes as usize);
+    if settings.global_header {
+        ctx.set_flags(codec::Flags::GLOBAL_HEADER);
+    }
+    ctx.set_threading(codec::threading::Config {
+        kind: codec::threading::Type::Frame,
+        count: settings.threads,
+        ..Default::default()
+    });
+    if let Some(level) = settings.level {
+        // SAFETY: plain field write on a context that is not opened yet.
+        unsafe { (*ctx.as_mut_ptr()).level = level };
+    }
+    let mut options = Dictionary::new();
+    options.set("preset", &settings.preset);
+    match settings.rate {
+        Rate::Crf(crf) => options.set("crf", &format!("{crf}")),
+        Rate::Bitrate(bps) => {
+            ctx.set_bit_rate(bps as usize);
+        }
+    }
+    if let Some(profile) = &settings.profile {
+        options.set("profile", profile);
+    }
+    if !settings.params.is_empty() {
+        options.set("x264-params", &settings.params);
+    }
+    ctx.open_with(options)
+}
+
+/// Whether an encode/decode call merely needs more input or output first.
+pub fn is_again(error: &Error) -> bool {
+    matches!(error, Error::Other { errno } if *errno == libc::EAGAIN)
+}

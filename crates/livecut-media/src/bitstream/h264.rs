@@ -1,0 +1,260 @@
+//! H.264 Annex B access units: NAL splitting, parameter-set ids, conversion
+//! to the length-prefixed MP4 form, and the `avcC` record.
+//!
+//! The smart cut needs to know which SPS/PPS ids the source uses (so the
+//! boundary encoder can take a free one), to keep every parameter set in the
+//! single `avcC`, and to strip the in-band copies from copied samples.
+
+use std::collections::BTreeMap;
+
+use super::bits::{BitReader, rbsp};
+
+pub const NAL_SLICE: u8 = 1;
+pub const NAL_IDR: u8 = 5;
+pub const NAL_SEI: u8 = 6;
+pub const NAL_SPS: u8 = 7;
+pub const NAL_PPS: u8 = 8;
+pub const NAL_AUD: u8 = 9;
+
+/// Splits an Annex B buffer into NAL units (without start codes). Trailing
+/// zero bytes before the next start code are not part of a NAL.
+pub fn nal_units(data: &[u8]) -> Vec<&[u8]> {
+    let mut starts = Vec::new();
+    let mut i = 0usize;
+    while i + 3 <= data.len() {
+        if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
+            starts.push(i + 3);
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    let mut units = Vec::with_capacity(starts.len());
+    for (k, &start) in starts.iter().enumerate() {
+        let mut end = starts.get(k + 1).map_or(data.len(), |&next| next - 3);
+        while end > start && data[end - 1] == 0 {
+            end -= 1;
+        }
+        if end > start {
+            units.push(&data[start..end]);
+        }
+    }
+    units
+}
+
+pub fn nal_type(nal: &[u8]) -> u8 {
+    nal.first().map_or(0, |b| b & 0x1f)
+}
+
+/// The fields of a sequence parameter set that livecut needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpsInfo {
+    pub id: u32,
+    pub profile_idc: u8,
+    pub constraint_flags: u8,
+    pub level_idc: u8,
+    pub chroma_format_idc: u32,
+    pub bit_depth_luma: u32,
+    pub bit_depth_chroma: u32,
+}
+
+/// Profiles whose SPS carries chroma format and bit depth (and whose `avcC`
+/// carries the extension fields).
+fn is_high_family(profile_idc: u8) -> bool {
+    matches!(
+        profile_idc,
+        100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
+    )
+}
+
+/// Parses the start of an SPS NAL (header byte included).
+pub fn parse_sps(nal: &[u8]) -> Option<SpsInfo> {
+    if nal_type(nal) != NAL_SPS || nal.len() < 5 {
+        return None;
+    }
+    let payload = rbsp(&nal[1..]);
+    let (profile_idc, constraint_flags, level_idc) = (payload[0], payload[1], payload[2]);
+    let mut r = BitReader::new(&payload[3..]);
+    let id = r.ue()?;
+    if id > 31 {
+        return None;
+    }
+    let (mut chroma_format_idc, mut bit_depth_luma, mut bit_depth_chroma) = (1, 8, 8);
+    if is_high_family(profile_idc) {
+        chroma_format_idc = r.ue()?;
+        if chroma_format_idc == 3 {
+            r.bit()?;
+        }
+        bit_depth_luma = 8 + r.ue()?;
+        bit_depth_chroma = 8 + r.ue()?;
+    }
+    Some(SpsInfo {
+        id,
+        profile_idc,
+        constraint_flags,
+        level_idc,
+        chroma_format_idc,
+        bit_depth_luma,
+        bit_depth_chroma,
+    })
+}
+
+/// Parses the ids of a PPS NAL: `(pps_id, sps_id)`.
+pub fn parse_pps(nal: &[u8]) -> Option<(u32, u32)> {
+    if nal_type(nal) != NAL_PPS || nal.len() < 2 {
+        return None;
+    }
+    let payload = rbsp(&nal[1..]);
+    let mut r = BitReader::new(&payload);
+    let pps_id = r.ue()?;
+    let sps_id = r.ue()?;
+    (pps_id <= 255 && sps_id <= 31).then_some((pps_id, sps_id))
+}
+
+/// Two different parameter sets claimed the same id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterSetConflict {
+    pub kind: &'static str,
+    pub id: u32,
+}
+
+/// Every distinct SPS and PPS seen, keyed by id. A different NAL under an id
+/// already taken is a conflict: one `avcC` cannot carry both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParameterSets {
+    pub sps: BTreeMap<u32, Vec<u8>>,
+    pub pps: BTreeMap<u32, Vec<u8>>,
+}
+
+impl ParameterSets {
+    /// Records an SPS or PPS NAL; other NAL types and unparsable sets are
+    /// ignored (`Ok(false)`). Returns `Ok(true)` if the set was new.
+    pub fn add(&mut self, nal: &[u8]) -> Result<bool, ParameterSetConflict> {
+        let (map, id, kind) = match nal_type(nal) {
+            NAL_SPS => match parse_sps(nal) {
+                Some(info) => (&mut self.sps, info.id, "SPS"),
+                None => return Ok(false),
+            },
+            NAL_PPS => match parse_pps(nal) {
+                Some((id, _)) => (&mut self.pps, id, "PPS"),
+                None => return Ok(false),
+            },
+            _ => return Ok(false),
+        };
+        match map.get(&id) {
+            Some(existing) if existing.as_slice() == nal => Ok(false),
+            Some(_) => Err(ParameterSetConflict { kind, id }),
+            None => {
+                map.insert(id, nal.to_vec());
+                Ok(true)
+            }
+        }
+    }
+
+    /// Adds every set of `other`, failing on the first id collision.
+    pub fn merge(&mut self, other: &ParameterSets) -> Result<(), ParameterSetConflict> {
+        for nal in other.sps.values().chain(other.pps.values()) {
+            self.add(nal)?;
+        }
+        Ok(())
+    }
+
+    /// The smallest id used by neither an SPS nor a PPS, if any.
+    pub fn free_id(&self) -> Option<u32> {
+        (0..32).find(|id| !self.sps.contains_key(id) && !self.pps.contains_key(id))
+    }
+
+    pub fn first_sps(&self) -> Option<SpsInfo> {
+        self.sps.values().next().and_then(|nal| parse_sps(nal))
+    }
+
+    /// Builds an `AVCDecoderConfigurationRecord` with 4-byte NAL lengths
+    /// holding every SPS and PPS in ascending id order.
+    pub fn avcc(&self) -> Option<Vec<u8>> {
+        let first = self.first_sps()?;
+        if self.pps.is_empty() || self.sps.len() > 31 {
+            return None;
+        }
+        let level = self
+            .sps
+            .values()
+            .filter_map(|nal| parse_sps(nal))
+            .map(|s| s.level_idc)
+            .max()
+            .unwrap_or(first.level_idc);
+        let mut out = vec![
+            1,
+            first.profile_idc,
+            first.constraint_flags,
+            level,
+            0xFC | 3,
+            0xE0 | self.sps.len() as u8,
+        ];
+        for nal in self.sps.values() {
+            out.extend_from_slice(&u16::try_from(nal.len()).ok()?.to_be_bytes());
+            out.extend_from_slice(nal);
+        }
+        out.push(u8::try_from(self.pps.len()).ok()?);
+        for nal in self.pps.values() {
+            out.extend_from_slice(&u16::try_from(nal.len()).ok()?.to_be_bytes());
+            out.extend_from_slice(nal);
+        }
+        if is_high_family(first.profile_idc) {
+            out.push(0xFC | (first.chroma_format_idc as u8 & 3));
+            out.push(0xF8 | ((first.bit_depth_luma.saturating_sub(8)) as u8 & 7));
+            out.push(0xF8 | ((first.bit_depth_chroma.saturating_sub(8)) as u8 & 7));
+            out.push(0);
+        }
+        Some(out)
+    }
+}
+
+/// What one access unit contains, as far as cutting cares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessUnitInfo {
+    pub has_idr: bool,
+    pub has_slice: bool,
+    pub parameter_sets: ParameterSets,
+    pub conflict: Option<ParameterSetConflict>,
+}
+
+pub fn inspect_access_unit(data: &[u8]) -> AccessUnitInfo {
+    let mut info = AccessUnitInfo::default();
+    for nal in nal_units(data) {
+        match nal_type(nal) {
+            NAL_IDR => {
+                info.has_idr = true;
+                info.has_slice = true;
+            }
+            NAL_SLICE => info.has_slice = true,
+            NAL_SPS | NAL_PPS => {
+                if let Err(conflict) = info.parameter_sets.add(nal) {
+                    info.conflict.get_or_insert(conflict);
+                }
+            }
+            _ => {}
+        }
+    }
+    info
+}
+
+/// Converts an Annex B access unit to 4-byte length-prefixed NALs, dropping
+/// SPS, PPS and access unit delimiters: the sets live in the `avcC`, and a
+/// delimiter has no meaning inside an MP4 sample.
+pub fn to_length_prefixed(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 16);
+    for nal in nal_units(data) {
+        if matches!(nal_type(nal), NAL_SPS | NAL_PPS | NAL_AUD) {
+            continue;
+        }
+        let Ok(len) = u32::try_from(nal.len()) else {
+            continue;
+        };
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(nal);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

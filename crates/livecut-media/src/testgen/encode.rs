@@ -1,0 +1,210 @@
+//! The generation loop: draw, encode, hand packets to the segmenter.
+
+use ffmpeg_next::codec::{self, encoder};
+use ffmpeg_next::format::{Pixel, Sample, sample};
+use ffmpeg_next::util::color;
+use ffmpeg_next::{Error, Packet, Rational, ffi, frame};
+
+use super::segmenter::Segmenter;
+use super::{GeneratedSegment, RateControl, RecordingSpec, RecordingSummary, picture};
+use crate::MediaError;
+use crate::av::x264::{self, Rate, X264Settings, is_again};
+
+fn gen_error(what: &str, e: Error) -> MediaError {
+    MediaError::Encoder {
+        clip: None,
+        detail: format!("test recording: {what}: {e}"),
+    }
+}
+
+fn open_video(spec: &RecordingSpec) -> Result<encoder::Video, MediaError> {
+    let settings = X264Settings {
+        width: spec.width,
+        height: spec.height,
+        pixel: Pixel::YUV420P,
+        time_base: Rational::new(spec.fps_den as i32, spec.fps_num as i32),
+        frame_rate: Rational::new(spec.fps_num as i32, spec.fps_den as i32),
+        sample_aspect_ratio: Rational::new(1, 1),
+        color_range: color::Range::MPEG,
+        color_primaries: color::Primaries::BT709,
+        color_trc: color::TransferCharacteristic::BT709,
+        color_space: color::Space::BT709,
+        preset: spec.x264_preset.clone(),
+        rate: match spec.rate {
+            RateControl::Crf(crf) => Rate::Crf(crf),
+            RateControl::Bitrate(bps) => Rate::Bitrate(bps),
+        },
+        profile: None,
+        level: None,
+        bframes: spec.bframes,
+        gop: spec.gop_frames,
+        params: format!(
+            "keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:sps-id={id}",
+            gop = spec.gop_frames,
+            id = spec.sps_id
+        ),
+        // In-band SPS/PPS at every IDR, as live encoders send them in TS.
+        global_header: false,
+        threads: 0,
+    };
+    x264::open(&settings).map_err(|e| gen_error("opening libx264", e))
+}
+
+fn open_audio(
+    sample_rate: u32,
+    channels: u16,
+    bit_rate: u64,
+) -> Result<encoder::Audio, MediaError> {
+    let codec = encoder::find(codec::Id::AAC)
+        .ok_or_else(|| gen_error("finding the AAC encoder", Error::EncoderNotFound))?;
+    let mut ctx = codec::context::Context::new_with_codec(codec)
+        .encoder()
+        .audio()
+        .map_err(|e| gen_error("creating the AAC encoder", e))?;
+    ctx.set_rate(sample_rate as i32);
+    ctx.set_format(Sample::F32(sample::Type::Planar));
+    ctx.set_bit_rate(bit_rate as usize);
+    ctx.set_time_base(Rational::new(1, sample_rate as i32));
+    // SAFETY: field writes on an encoder context that is not opened yet.
+    unsafe {
+        let raw = ctx.as_mut_ptr();
+        ffi::av_channel_layout_uninit(&mut (*raw).ch_layout);
+        ffi::av_channel_layout_default(&mut (*raw).ch_layout, i32::from(channels));
+        #[allow(deprecated)]
+        {
+            (*raw).channels = i32::from(channels);
+            (*raw).channel_layout = (*raw).ch_layout.u.mask;
+        }
+    }
+    ctx.open()
+        .map_err(|e| gen_error("opening the AAC encoder", e))
+}
+
+/// An audio frame of `samples` samples starting at `first_sample`.
+fn audio_frame(
+    markers: &livecut_pattern::AudioMarkers,
+    channels: u16,
+    first_sample: u64,
+    samples: usize,
+) -> Result<frame::Audio, MediaError> {
+    let mut frame = frame::Audio::empty();
+    // SAFETY: a fresh frame is described, then given buffers by libav.
+    unsafe {
+        let raw = frame.as_mut_ptr();
+        (*raw).format = ffi::AVSampleFormat::AV_SAMPLE_FMT_FLTP as i32;
+        (*raw).nb_samples = samples as i32;
+        (*raw).sample_rate = markers.sample_rate as i32;
+        ffi::av_channel_layout_default(&mut (*raw).ch_layout, i32::from(channels));
+        #[allow(deprecated)]
+        {
+            (*raw).channels = i32::from(channels);
+            (*raw).channel_layout = (*raw).ch_layout.u.mask;
+        }
+        let ret = ffi::av_frame_get_buffer(raw, 0);
+        if ret < 0 {
+            return Err(gen_error("allocating an audio frame", Error::from(ret)));
+        }
+    }
+    let values: Vec<f32> = (0..samples as u64)
+        .map(|i| markers.sample(first_sample + i))
+        .collect();
+    for ch in 0..usize::from(channels) {
+        frame.plane_mut::<f32>(ch)[..samples].copy_from_slice(&values);
+    }
+    frame.set_pts(Some(first_sample as i64));
+    Ok(frame)
+}
+
+/// Sends `frame` (or EOF) and forwards every packet the encoder has ready.
+fn pump(
+    enc: &mut encoder::Encoder,
+    frame: Option<&frame::Frame>,
+    what: &str,
+    sink: &mut dyn FnMut(Packet) -> Result<(), MediaError>,
+) -> Result<(), MediaError> {
+    match frame {
+        Some(f) => enc.send_frame(f),
+        None => enc.send_eof(),
+    }
+    .map_err(|e| gen_error(what, e))?;
+    loop {
+        let mut packet = Packet::empty();
+        match enc.receive_packet(&mut packet) {
+            Ok(()) => sink(packet)?,
+            Err(Error::Eof) => return Ok(()),
+            Err(e) if is_again(&e) => return Ok(()),
+            Err(e) => return Err(gen_error(what, e)),
+        }
+    }
+}
+
+pub(super) fn run(
+    spec: &RecordingSpec,
+    on_segment: &mut dyn FnMut(&GeneratedSegment),
+) -> Result<RecordingSummary, MediaError> {
+    let mut video = open_video(spec)?;
+    let mut audio = match spec.audio {
+        Some(a) => Some((open_audio(a.sample_rate, a.channels, a.bit_rate)?, a)),
+        None => None,
+    };
+    let video_tb = video.time_base();
+    let audio_params = audio.as_ref().map(|(enc, a)| {
+        (
+            codec::Parameters::from(&**enc),
+            Rational::new(1, a.sample_rate as i32),
+        )
+    });
+    let mut segmenter = Segmenter::new(
+        spec,
+        (codec::Parameters::from(&*video), video_tb),
+        audio_params,
+        on_segment,
+    );
+
+    let mut picture = frame::Video::new(Pixel::YUV420P, spec.width, spec.height);
+    let mut next_sample: u64 = 0;
+    for index in 0..spec.total_frames {
+        let number = spec.first_frame_number + index as u32;
+        picture::draw(&mut picture, index, number);
+        picture.set_pts(Some(index as i64));
+        pump(&mut video, Some(&picture), "encoding video", &mut |p| {
+            segmenter.video(p)
+        })?;
+
+        if let Some((enc, a)) = audio.as_mut() {
+            let markers = marker_schedule(spec, a.sample_rate);
+            let frame_size = (enc.frame_size() as usize).max(1);
+            let until = markers.onset_sample(index + 1);
+            while next_sample + frame_size as u64 <= until {
+                let f = audio_frame(&markers, a.channels, next_sample, frame_size)?;
+                pump(enc, Some(&f), "encoding audio", &mut |p| segmenter.audio(p))?;
+                next_sample += frame_size as u64;
+            }
+        }
+    }
+    if let Some((enc, a)) = audio.as_mut() {
+        let markers = marker_schedule(spec, a.sample_rate);
+        let end = markers.onset_sample(spec.total_frames);
+        let frame_size = (enc.frame_size() as usize).max(1);
+        while next_sample < end {
+            let n = frame_size.min((end - next_sample) as usize);
+            let f = audio_frame(&markers, a.channels, next_sample, n)?;
+            pump(enc, Some(&f), "encoding audio", &mut |p| segmenter.audio(p))?;
+            next_sample += n as u64;
+        }
+        pump(enc, None, "flushing audio", &mut |p| segmenter.audio(p))?;
+    }
+    pump(&mut video, None, "flushing video", &mut |p| {
+        segmenter.video(p)
+    })?;
+    segmenter.finish()
+}
+
+fn marker_schedule(spec: &RecordingSpec, sample_rate: u32) -> livecut_pattern::AudioMarkers {
+    livecut_pattern::AudioMarkers {
+        sample_rate,
+        fps_num: spec.fps_num,
+        fps_den: spec.fps_den,
+        first_frame_number: spec.first_frame_number,
+    }
+}

@@ -1,0 +1,235 @@
+//! Synthetic HLS recordings for tests and benchmarks, written with the
+//! FFmpeg libraries (libx264 + FFmpeg's AAC encoder + the MPEG-TS muxer).
+//!
+//! Frame `i` (0-based) shows the number `first_frame_number + i` (see
+//! `livecut_pattern`) and is presented at exactly
+//! `start_utc_us + i * 1e6 * fps_den / fps_num`; its PTS is
+//! `start_pts + i * 90000 * fps_den / fps_num`. Audio sample 0 plays with
+//! frame 0 and carries the marker tone schedule of `livecut_pattern`.
+//! Every segment starts with an IDR frame, and the playlist has a
+//! PROGRAM-DATE-TIME (the segment's first frame, millisecond precision)
+//! before every segment.
+
+mod encode;
+mod picture;
+pub mod playlist;
+mod segmenter;
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+
+use crate::{MediaError, SegmentInput};
+
+/// Audio track of a recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudioSpec {
+    pub sample_rate: u32,
+    pub channels: u16,
+    pub bit_rate: u64,
+}
+
+impl Default for AudioSpec {
+    fn default() -> Self {
+        AudioSpec {
+            sample_rate: 48_000,
+            channels: 2,
+            bit_rate: 128_000,
+        }
+    }
+}
+
+/// Video rate control of the generator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateControl {
+    Crf(f32),
+    Bitrate(u64),
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct RecordingSpec {
+    pub dir: PathBuf,
+    pub playlist_name: String,
+    /// "seg" -> seg00000.ts, seg00001.ts, ...
+    pub segment_prefix: String,
+    pub width: u32,
+    pub height: u32,
+    pub fps_num: u32,
+    pub fps_den: u32,
+    /// IDR interval in frames.
+    pub gop_frames: u32,
+    /// Frames per segment; a multiple of `gop_frames`.
+    pub segment_frames: u32,
+    pub total_frames: u64,
+    /// The number drawn on frame 0.
+    pub first_frame_number: u32,
+    /// UTC of frame 0, microseconds since the epoch.
+    pub start_utc_us: i64,
+    /// 90 kHz PTS of frame 0. Realistic recordings do not start at 0, and a
+    /// value close to 2^33 makes the recording cross the PTS wrap.
+    pub start_pts: i64,
+    /// EXT-X-MEDIA-SEQUENCE of the first segment.
+    pub media_sequence: u64,
+    pub audio: Option<AudioSpec>,
+    pub bframes: u32,
+    pub x264_preset: String,
+    pub rate: RateControl,
+    /// SPS/PPS id the encoder uses (x264 `sps-id`).
+    pub sps_id: u32,
+}
+
+/// 2026-11-24T10:00:00Z.
+pub const DEFAULT_START_UTC_US: i64 = 1_795_514_400_000_000;
+
+impl RecordingSpec {
+    /// A small 320x180 30 fps recording: GOP 30, 2 s segments, 20 s,
+    /// 2 B-frames, AAC 48 kHz stereo.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        RecordingSpec {
+            dir: dir.into(),
+            playlist_name: "index.m3u8".into(),
+            segment_prefix: "seg".into(),
+            width: 320,
+            height: 180,
+            fps_num: 30,
+            fps_den: 1,
+            gop_frames: 30,
+            segment_frames: 60,
+            total_frames: 600,
+            first_frame_number: 0,
+            start_utc_us: DEFAULT_START_UTC_US,
+            start_pts: 10 * 90_000,
+            media_sequence: 0,
+            audio: Some(AudioSpec::default()),
+            bframes: 2,
+            x264_preset: "veryfast".into(),
+            rate: RateControl::Crf(23.0),
+            sps_id: 0,
+        }
+    }
+
+    /// Exact presentation instant of frame `index`, floored to microseconds.
+    pub fn frame_utc_us(&self, index: u64) -> i64 {
+        let offset = i128::from(index) * 1_000_000 * i128::from(self.fps_den)
+            / i128::from(self.fps_num.max(1));
+        self.start_utc_us + i64::try_from(offset).unwrap_or(i64::MAX / 2)
+    }
+
+    /// 90 kHz PTS of frame `index`.
+    pub fn frame_pts(&self, index: u64) -> i64 {
+        let offset =
+            i128::from(index) * 90_000 * i128::from(self.fps_den) / i128::from(self.fps_num.max(1));
+        self.start_pts + i64::try_from(offset).unwrap_or(i64::MAX / 2)
+    }
+
+    /// Duration of `frames` frames in microseconds, rounded.
+    pub fn frames_duration_us(&self, frames: u64) -> i64 {
+        let num = i128::from(frames) * 1_000_000 * i128::from(self.fps_den);
+        let den = i128::from(self.fps_num.max(1));
+        i64::try_from((num + den / 2) / den).unwrap_or(i64::MAX / 2)
+    }
+
+    fn validate(&self) -> Result<(), MediaError> {
+        let bad = |what: &str| Err(MediaError::InvalidJob(format!("recording spec: {what}")));
+        if self.width < 16 || self.height < 16 || self.width % 2 != 0 || self.height % 2 != 0 {
+            return bad("width and height must be even and >= 16");
+        }
+        if self.fps_num == 0 || self.fps_den == 0 {
+            return bad("frame rate must be positive");
+        }
+        if self.gop_frames == 0
+            || self.segment_frames == 0
+            || self.segment_frames % self.gop_frames != 0
+        {
+            return bad("segment_frames must be a positive multiple of gop_frames");
+        }
+        if self.total_frames == 0 {
+            return bad("total_frames must be positive");
+        }
+        let last = u64::from(self.first_frame_number) + self.total_frames - 1;
+        if last > u64::from(livecut_pattern::MAX_FRAME_NUMBER) {
+            return bad("frame numbers exceed the pattern's 24 bits");
+        }
+        if self.sps_id > 31 {
+            return bad("sps_id must be 0..=31");
+        }
+        if let Some(audio) = self.audio
+            && (audio.channels == 0 || audio.channels > 8 || audio.sample_rate == 0)
+        {
+            return bad("audio needs 1..=8 channels and a sample rate");
+        }
+        Ok(())
+    }
+}
+
+/// One written segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedSegment {
+    pub path: PathBuf,
+    pub uri: String,
+    pub sequence: u64,
+    /// Index (not number) of the segment's first frame.
+    pub first_frame_index: u64,
+    pub frames: u64,
+    /// Exact instant of the first frame (the PDT is this rounded to ms).
+    pub utc_start_us: i64,
+    pub duration_us: i64,
+}
+
+impl GeneratedSegment {
+    /// The segment as a cut input, with the millisecond PDT a playlist
+    /// parser would read.
+    pub fn to_input(&self) -> SegmentInput {
+        SegmentInput {
+            path: self.path.clone(),
+            uri: self.uri.clone(),
+            sequence: self.sequence,
+            utc_start_us: (self.utc_start_us + 500).div_euclid(1000) * 1000,
+            duration_us: self.duration_us,
+            discontinuity: false,
+        }
+    }
+}
+
+/// What `write_recording` produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingSummary {
+    pub playlist: PathBuf,
+    pub segments: Vec<GeneratedSegment>,
+    pub frames: u64,
+}
+
+impl RecordingSummary {
+    /// Every segment whose time span overlaps `[start, end)`, as cut inputs.
+    pub fn inputs_overlapping(&self, start_utc_us: i64, end_utc_us: i64) -> Vec<SegmentInput> {
+        self.segments
+            .iter()
+            .filter(|s| {
+                s.utc_start_us < end_utc_us && s.utc_start_us + s.duration_us > start_utc_us
+            })
+            .map(GeneratedSegment::to_input)
+            .collect()
+    }
+}
+
+/// Writes the recording described by `spec`.
+pub fn write_recording(spec: &RecordingSpec) -> Result<RecordingSummary, MediaError> {
+    write_recording_with(spec, &mut |_| {})
+}
+
+/// Like [`write_recording`], calling `on_segment` after each segment is
+/// complete and listed in the (then still open-ended) playlist; a caller
+/// can sleep there to simulate a live recording.
+pub fn write_recording_with(
+    spec: &RecordingSpec,
+    on_segment: &mut dyn FnMut(&GeneratedSegment),
+) -> Result<RecordingSummary, MediaError> {
+    crate::init()?;
+    spec.validate()?;
+    std::fs::create_dir_all(&spec.dir).map_err(|e| MediaError::Output {
+        path: spec.dir.clone(),
+        detail: e.to_string(),
+    })?;
+    encode::run(spec, on_segment)
+}

@@ -1,0 +1,127 @@
+use super::*;
+use crate::probe::{StreamKind, probe};
+
+fn small_spec(dir: &std::path::Path) -> RecordingSpec {
+    RecordingSpec {
+        total_frames: 150,
+        ..RecordingSpec::new(dir)
+    }
+}
+
+#[test]
+fn writes_segments_and_a_playlist() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = small_spec(dir.path());
+    let mut seen = Vec::new();
+    let summary =
+        write_recording_with(&spec, &mut |s| seen.push(s.uri.clone())).expect("recording");
+    assert_eq!(summary.frames, 150);
+    assert_eq!(seen, vec!["seg00000.ts", "seg00001.ts", "seg00002.ts"]);
+    let frames: Vec<u64> = summary.segments.iter().map(|s| s.frames).collect();
+    assert_eq!(frames, vec![60, 60, 30]);
+    assert_eq!(
+        summary.segments[1].utc_start_us,
+        DEFAULT_START_UTC_US + 2_000_000
+    );
+    assert_eq!(summary.segments[2].duration_us, 1_000_000);
+
+    let text = std::fs::read_to_string(&summary.playlist).expect("playlist");
+    assert!(
+        text.starts_with("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("#EXT-X-PROGRAM-DATE-TIME:").count(), 3);
+    assert!(text.contains(
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-24T10:00:04.000Z\n#EXTINF:1.000000,\nseg00002.ts\n"
+    ));
+    assert!(text.ends_with("#EXT-X-ENDLIST\n"));
+
+    let inputs = summary.inputs_overlapping(
+        DEFAULT_START_UTC_US + 1_500_000,
+        DEFAULT_START_UTC_US + 2_500_000,
+    );
+    assert_eq!(
+        inputs.iter().map(|s| s.sequence).collect::<Vec<_>>(),
+        vec![0, 1]
+    );
+}
+
+#[test]
+fn generated_segments_probe_as_h264_and_aac_in_mpegts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = write_recording(&small_spec(dir.path())).expect("recording");
+    let info = probe(&summary.segments[1].path).expect("probe");
+    assert_eq!(info.format_name, "mpegts");
+    assert!(
+        (info.duration_s - 2.0).abs() < 0.1,
+        "duration {}",
+        info.duration_s
+    );
+    // The second segment starts 2 s after the recording's 10 s start PTS.
+    assert!(
+        (info.start_time_s - 11.96).abs() < 0.1,
+        "start {}",
+        info.start_time_s
+    );
+    let video = info
+        .streams
+        .iter()
+        .find(|s| s.kind == StreamKind::Video)
+        .expect("video");
+    assert_eq!(video.codec_name, "h264");
+    assert_eq!((video.width, video.height), (Some(320), Some(180)));
+    assert_eq!(video.r_frame_rate.as_deref(), Some("30/1"));
+    assert_eq!(video.pix_fmt.as_deref(), Some("yuv420p"));
+    assert_eq!(video.has_b_frames, Some(2));
+    let audio = info
+        .streams
+        .iter()
+        .find(|s| s.kind == StreamKind::Audio)
+        .expect("audio");
+    assert_eq!(audio.codec_name, "aac");
+    assert_eq!(audio.profile, "LC");
+    assert_eq!(audio.sample_rate, Some(48_000));
+    assert_eq!(audio.channel_layout.as_deref(), Some("stereo"));
+}
+
+#[test]
+fn rejects_inconsistent_specs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = RecordingSpec {
+        segment_frames: 45,
+        ..small_spec(dir.path())
+    };
+    let err = write_recording(&spec).expect_err("45 is not a multiple of 30");
+    assert_eq!(err.code(), "InvalidParameter");
+    let spec = RecordingSpec {
+        width: 321,
+        ..small_spec(dir.path())
+    };
+    assert!(write_recording(&spec).is_err());
+}
+
+#[test]
+fn recording_frames_and_markers_read_back_through_the_cli() {
+    use livecut_testkit::oracle;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = RecordingSpec {
+        first_frame_number: 1000,
+        ..small_spec(dir.path())
+    };
+    let summary = write_recording(&spec).expect("recording");
+    assert_eq!(
+        oracle::decode_errors(&summary.playlist).expect("ffmpeg"),
+        Vec::<String>::new()
+    );
+    let video = oracle::decode_video_numbers(&summary.playlist).expect("decode");
+    let numbers: Vec<Option<u32>> = video.numbers();
+    let expected: Vec<Option<u32>> = (1000..1150).map(Some).collect();
+    assert_eq!(numbers, expected);
+    // Frame i is presented at 10 s + i/30 on the TS timeline.
+    assert!((video.frames[0].pts_s - 10.0).abs() < 1e-6);
+    assert!((video.frames[149].pts_s - (10.0 + 149.0 / 30.0)).abs() < 1e-4);
+    let onsets = oracle::audio_marker_onsets(&summary.playlist).expect("audio");
+    // Markers on numbers 1020, 1050, 1080, 1110, 1140.
+    assert_eq!(onsets.len(), 5, "{onsets:?}");
+    oracle::check_av_sync(&video, &onsets, 30.0, 48_000).expect("in sync");
+}

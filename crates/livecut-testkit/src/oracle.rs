@@ -1,0 +1,503 @@
+//! Independent checks of media files through the `ffmpeg`/`ffprobe` command
+//! line tools. Tests of the media engine must not grade its output with the
+//! engine's own libav code paths, so everything here shells out.
+//!
+//! Frame numbers and audio markers follow `livecut_pattern`.
+
+use std::fmt;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Width and height every frame is scaled to before its number is read:
+/// small (fast) and a real downscale, so the pattern's robustness is used.
+const GRAY_WIDTH: u32 = 160;
+const GRAY_HEIGHT: u32 = 90;
+
+/// A tone sample above this is "loud".
+const ONSET_THRESHOLD: f32 = 0.1;
+/// An onset needs this much quiet before it.
+const ONSET_GATE_S: f64 = 0.2;
+
+#[derive(Debug)]
+pub enum OracleError {
+    /// The tool could not be started.
+    Spawn {
+        command: String,
+        error: std::io::Error,
+    },
+    /// The tool exited unsuccessfully.
+    Failed { command: String, stderr: String },
+    /// The tool's output did not have the expected shape.
+    Parse { command: String, detail: String },
+}
+
+impl fmt::Display for OracleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OracleError::Spawn { command, error } => write!(f, "cannot run `{command}`: {error}"),
+            OracleError::Failed { command, stderr } => write!(f, "`{command}` failed: {stderr}"),
+            OracleError::Parse { command, detail } => {
+                write!(f, "unexpected output of `{command}`: {detail}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for OracleError {}
+
+struct Output {
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+fn run(program: &str, args: &[&str]) -> Result<Output, OracleError> {
+    let command = format!("{program} {}", args.join(" "));
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|error| OracleError::Spawn {
+            command: command.clone(),
+            error,
+        })?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        return Err(OracleError::Failed { command, stderr });
+    }
+    Ok(Output {
+        stdout: out.stdout,
+        stderr,
+    })
+}
+
+fn parse_error(program: &str, path: &Path, detail: impl Into<String>) -> OracleError {
+    OracleError::Parse {
+        command: format!("{program} {}", path.display()),
+        detail: detail.into(),
+    }
+}
+
+fn path_str(path: &Path) -> Result<&str, OracleError> {
+    path.to_str()
+        .ok_or_else(|| parse_error("ffmpeg", path, "path is not UTF-8"))
+}
+
+/// One decoded video frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameInfo {
+    /// Presentation time in seconds on the file's timeline.
+    pub pts_s: f64,
+    /// The frame number drawn into the picture, if readable.
+    pub number: Option<u32>,
+}
+
+/// Every frame of a file's first video stream, in presentation order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DecodedVideo {
+    pub frames: Vec<FrameInfo>,
+}
+
+impl DecodedVideo {
+    /// The frame numbers, `None` where unreadable.
+    pub fn numbers(&self) -> Vec<Option<u32>> {
+        self.frames.iter().map(|f| f.number).collect()
+    }
+}
+
+fn json_f64(value: &Value) -> Option<f64> {
+    match value {
+        Value::String(s) => s.parse().ok(),
+        Value::Number(n) => n.as_f64(),
+        _ => None,
+    }
+}
+
+/// Presentation times of the decoded frames of stream `selector`.
+fn frame_times(path: &Path, selector: &str) -> Result<Vec<(f64, Option<u64>)>, OracleError> {
+    let p = path_str(path)?;
+    let out = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-select_streams",
+            selector,
+            "-show_entries",
+            "frame=pts_time,best_effort_timestamp_time,nb_samples",
+            "-of",
+            "json",
+            p,
+        ],
+    )?;
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| parse_error("ffprobe", path, e.to_string()))?;
+    let frames = json
+        .get("frames")
+        .and_then(Value::as_array)
+        .ok_or_else(|| parse_error("ffprobe", path, "no frames array"))?;
+    frames
+        .iter()
+        .map(|f| {
+            let t = f
+                .get("pts_time")
+                .and_then(json_f64)
+                .or_else(|| f.get("best_effort_timestamp_time").and_then(json_f64))
+                .ok_or_else(|| parse_error("ffprobe", path, "frame without a timestamp"))?;
+            Ok((t, f.get("nb_samples").and_then(Value::as_u64)))
+        })
+        .collect()
+}
+
+/// Decodes the first video stream with the ffmpeg CLI and reads the frame
+/// number of every frame (after scaling to 160x90).
+pub fn decode_video_numbers(path: &Path) -> Result<DecodedVideo, OracleError> {
+    let times = frame_times(path, "v:0")?;
+    let p = path_str(path)?;
+    let scale = format!("scale={GRAY_WIDTH}:{GRAY_HEIGHT}:flags=area");
+    let out = run(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-i",
+            p,
+            "-map",
+            "0:v:0",
+            "-fps_mode",
+            "passthrough",
+            "-vf",
+            &scale,
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ],
+    )?;
+    let frame_len = (GRAY_WIDTH * GRAY_HEIGHT) as usize;
+    if out.stdout.len() % frame_len != 0 || out.stdout.len() / frame_len != times.len() {
+        return Err(parse_error(
+            "ffmpeg",
+            path,
+            format!(
+                "{} bytes of gray frames for {} frames reported by ffprobe",
+                out.stdout.len(),
+                times.len()
+            ),
+        ));
+    }
+    let frames = out
+        .stdout
+        .chunks(frame_len)
+        .zip(times)
+        .map(|(gray, (pts_s, _))| FrameInfo {
+            pts_s,
+            number: livecut_pattern::read_frame_number(gray, GRAY_WIDTH, GRAY_HEIGHT),
+        })
+        .collect();
+    Ok(DecodedVideo { frames })
+}
+
+/// MD5 of every decoded frame of the first video stream at native size, in
+/// presentation order (`ffmpeg -f framemd5`).
+pub fn frame_md5s(path: &Path) -> Result<Vec<String>, OracleError> {
+    let p = path_str(path)?;
+    let out = run(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-i",
+            p,
+            "-map",
+            "0:v:0",
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "framemd5",
+            "-",
+        ],
+    )?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            l.rsplit(',')
+                .next()
+                .map(|s| s.trim().to_string())
+                .ok_or_else(|| parse_error("ffmpeg", path, format!("bad framemd5 line {l}")))
+        })
+        .collect()
+}
+
+/// Every line `ffmpeg -v error -i path -f null -` prints; empty for a file
+/// that decodes cleanly.
+pub fn decode_errors(path: &Path) -> Result<Vec<String>, OracleError> {
+    let p = path_str(path)?;
+    let out = run("ffmpeg", &["-v", "error", "-i", p, "-f", "null", "-"])?;
+    Ok(out
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// Start times (seconds, on the file's timeline) of the marker tone bursts
+/// of the first audio stream: the first loud sample after at least 200 ms
+/// of quiet.
+pub fn audio_marker_onsets(path: &Path) -> Result<Vec<f64>, OracleError> {
+    let frames = frame_times(path, "a:0")?;
+    let json = ffprobe_json(path)?;
+    let sample_rate = json
+        .get("streams")
+        .and_then(Value::as_array)
+        .and_then(|s| {
+            s.iter()
+                .find(|s| s.get("codec_type").and_then(Value::as_str) == Some("audio"))
+        })
+        .and_then(|s| s.get("sample_rate"))
+        .and_then(json_f64)
+        .filter(|&r| r > 0.0)
+        .ok_or_else(|| parse_error("ffprobe", path, "no audio sample rate"))?;
+    let p = path_str(path)?;
+    let out = run(
+        "ffmpeg",
+        &[
+            "-v", "error", "-i", p, "-map", "0:a:0", "-ac", "1", "-f", "f32le", "-",
+        ],
+    )?;
+    let samples: Vec<f32> = out
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let declared: u64 = frames.iter().map(|(_, n)| n.unwrap_or(0)).sum();
+    if declared != samples.len() as u64 {
+        return Err(parse_error(
+            "ffmpeg",
+            path,
+            format!(
+                "{} samples decoded, ffprobe reports {declared}",
+                samples.len()
+            ),
+        ));
+    }
+    let gate = (ONSET_GATE_S * sample_rate) as u64;
+    let mut onsets = Vec::new();
+    let mut quiet_run: u64 = 0;
+    let mut index = 0usize;
+    for (start_s, count) in frames {
+        let count = count.unwrap_or(0) as usize;
+        for k in 0..count {
+            let v = samples.get(index + k).copied().unwrap_or(0.0).abs();
+            if v > ONSET_THRESHOLD {
+                if quiet_run >= gate {
+                    onsets.push(start_s + k as f64 / sample_rate);
+                }
+                quiet_run = 0;
+            } else {
+                quiet_run += 1;
+            }
+        }
+        index += count;
+    }
+    Ok(onsets)
+}
+
+/// Checks audio/video sync through the markers. Every onset must lie within
+/// one AAC frame (1024 samples) of a marker frame's presentation time; an
+/// onset at the start of a run of consecutive frame numbers (a join) is
+/// also accepted if that frame falls inside a burst, because the audio then
+/// legitimately starts mid-tone. Conversely every marker frame that is at
+/// least 200 ms after a run start and 150 ms before the end must have an
+/// onset. Returns a description of every offender.
+pub fn check_av_sync(
+    video: &DecodedVideo,
+    onsets: &[f64],
+    fps: f64,
+    sample_rate: u32,
+) -> Result<(), String> {
+    let interval = fps.round().max(1.0) as u32;
+    let tolerance = 1024.0 / f64::from(sample_rate.max(1)) + 1e-6;
+    let burst_frames =
+        ((f64::from(livecut_pattern::MARKER_BURST_MS as u32) / 1000.0) * fps).ceil() as u32;
+    let frames: Vec<(f64, u32, bool)> = video
+        .frames
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let number = f.number?;
+            let previous = i.checked_sub(1).and_then(|p| video.frames[p].number);
+            let run_start = previous.is_none_or(|p| p.checked_add(1) != Some(number));
+            Some((f.pts_s, number, run_start))
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for &onset in onsets {
+        let matched = frames.iter().any(|&(pts, number, run_start)| {
+            let near = (pts - onset).abs() <= tolerance;
+            near && (number % interval == 0 || (run_start && number % interval < burst_frames))
+        });
+        if !matched {
+            let nearest = frames
+                .iter()
+                .min_by(|a, b| (a.0 - onset).abs().total_cmp(&(b.0 - onset).abs()));
+            problems.push(format!(
+                "onset at {onset:.4} s matches no marker frame (nearest frame {:?})",
+                nearest.map(|f| (f.0, f.1))
+            ));
+        }
+    }
+    let end = frames.last().map_or(0.0, |f| f.0);
+    let mut last_run_start = f64::NEG_INFINITY;
+    for &(pts, number, run_start) in &frames {
+        if run_start {
+            last_run_start = pts;
+        }
+        if number % interval != 0 || pts < last_run_start + ONSET_GATE_S || pts > end - 0.15 {
+            continue;
+        }
+        if !onsets.iter().any(|&o| (o - pts).abs() <= tolerance) {
+            problems.push(format!(
+                "marker frame {number} at {pts:.4} s has no audio onset"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// `ffprobe -show_format -show_streams -of json`.
+pub fn ffprobe_json(path: &Path) -> Result<Value, OracleError> {
+    let p = path_str(path)?;
+    let out = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-show_format",
+            "-show_streams",
+            "-of",
+            "json",
+            p,
+        ],
+    )?;
+    serde_json::from_slice(&out.stdout).map_err(|e| parse_error("ffprobe", path, e.to_string()))
+}
+
+/// First and last (inclusive) frame numbers of a recording presented in
+/// `[start_utc_us, end_utc_us)`, where frame index i is presented at
+/// `rec_start_utc_us + i * 1e6 * fps_den / fps_num` and carries the number
+/// `first_number + i`. Exact rational arithmetic; the recording's length is
+/// not known here, so the caller clamps.
+pub fn expected_frames(
+    start_utc_us: i64,
+    end_utc_us: i64,
+    rec_start_utc_us: i64,
+    fps_num: u32,
+    fps_den: u32,
+    first_number: u32,
+) -> (u32, u32) {
+    // First index i with i * 1e6 * den >= (t - rec_start) * num.
+    let first_index_at_or_after = |t: i64| -> i128 {
+        let num = (i128::from(t) - i128::from(rec_start_utc_us)) * i128::from(fps_num);
+        let den = 1_000_000 * i128::from(fps_den.max(1));
+        if num <= 0 { 0 } else { (num + den - 1) / den }
+    };
+    let first = first_index_at_or_after(start_utc_us);
+    let last = first_index_at_or_after(end_utc_us) - 1;
+    let to_number =
+        |i: i128| u32::try_from(i.max(0) + i128::from(first_number)).unwrap_or(u32::MAX);
+    (to_number(first), to_number(last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_795_514_400_000_000;
+
+    #[test]
+    fn expected_frames_at_30_fps() {
+        // [1.0 s, 2.0 s) -> frames 30..=59.
+        assert_eq!(
+            expected_frames(T0 + 1_000_000, T0 + 2_000_000, T0, 30, 1, 0),
+            (30, 59)
+        );
+        // 1.01 s is after frame 30 (1.0 s), before frame 31 (1.0333 s).
+        assert_eq!(
+            expected_frames(T0 + 1_010_000, T0 + 1_040_000, T0, 30, 1, 0),
+            (31, 31)
+        );
+        // Frame 1 is at 33333.33 us: a start at 33333 us includes it, 33334 does not.
+        assert_eq!(
+            expected_frames(T0 + 33_333, T0 + 100_000, T0, 30, 1, 0).0,
+            1
+        );
+        assert_eq!(
+            expected_frames(T0 + 33_334, T0 + 100_000, T0, 30, 1, 0).0,
+            2
+        );
+        // Numbers are offset by the first number; a start before the
+        // recording clamps to its first frame.
+        assert_eq!(
+            expected_frames(T0 - 5_000_000, T0 + 1_000_000, T0, 30, 1, 100),
+            (100, 129)
+        );
+    }
+
+    #[test]
+    fn expected_frames_at_ntsc_rate() {
+        // 30000/1001: frame 30 is at 1.001 s.
+        assert_eq!(
+            expected_frames(T0 + 1_000_000, T0 + 1_001_000, T0, 30000, 1001, 0),
+            (30, 29)
+        );
+        assert_eq!(
+            expected_frames(T0 + 1_000_000, T0 + 1_001_001, T0, 30000, 1001, 0),
+            (30, 30)
+        );
+    }
+
+    fn video(frames: &[(f64, u32)]) -> DecodedVideo {
+        DecodedVideo {
+            frames: frames
+                .iter()
+                .map(|&(pts_s, n)| FrameInfo {
+                    pts_s,
+                    number: Some(n),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn sync_check_accepts_aligned_markers_and_reports_offenders() {
+        let frames: Vec<(f64, u32)> = (0..90).map(|i| (f64::from(i) / 30.0, i)).collect();
+        let v = video(&frames);
+        assert_eq!(check_av_sync(&v, &[1.0, 2.0], 30.0, 48_000), Ok(()));
+        assert_eq!(check_av_sync(&v, &[1.01, 2.0], 30.0, 48_000), Ok(()));
+        let late = check_av_sync(&v, &[1.05, 2.0], 30.0, 48_000).expect_err("50 ms late");
+        assert!(late.contains("1.0500"), "{late}");
+        let missing = check_av_sync(&v, &[1.0], 30.0, 48_000).expect_err("marker 60 silent");
+        assert!(missing.contains("marker frame 60"), "{missing}");
+    }
+
+    #[test]
+    fn sync_check_allows_mid_burst_audio_at_a_join() {
+        // Frames 0..30 then a join to 302..: 302 is 2 frames into a burst.
+        let mut frames: Vec<(f64, u32)> = (0..30).map(|i| (f64::from(i) / 30.0, i)).collect();
+        frames.extend((0..60).map(|i| (1.0 + f64::from(i) / 30.0, 302 + i)));
+        let v = video(&frames);
+        // Onset at the join (1.0 s) and at frame 330 (1.0 + 28/30 s).
+        assert_eq!(
+            check_av_sync(&v, &[1.0, 1.0 + 28.0 / 30.0], 30.0, 48_000),
+            Ok(())
+        );
+    }
+}
