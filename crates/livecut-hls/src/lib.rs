@@ -1,1 +1,18 @@
-//! placeholder
+//! HLS media playlists as recordings.
+//!
+//! [`parse_media_playlist`] reads one playlist as real recorders write it;
+//! [`Timeline`] places the segments of one stream's playlists on the UTC axis, so a clip
+//! given in wall-clock time maps to segment files. Times are microseconds since the Unix
+//! epoch (UTC) throughout. Pure computation, no I/O.
+
+mod coverage;
+mod error;
+mod parse;
+mod playlist;
+mod timeline;
+mod values;
+
+pub use error::HlsError;
+pub use parse::parse_media_playlist;
+pub use playlist::{MediaPlaylist, PlaylistType, Segment};
+pub use timeline::{DEFAULT_TOLERANCE_US, TimedSegment, Timeline};
