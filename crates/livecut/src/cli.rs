@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::settings::{Limits, StoreSettings, WorkerSettings};
 
 #[derive(Parser, Debug)]
-#[command(name = "livecut", version, about = "Cut and join time ranges of recorded live streams (Alibaba IMS live-editing compatible).")]
+#[command(
+    name = "livecut",
+    version,
+    about = "Cut and join time ranges of recorded live streams (Alibaba IMS live-editing compatible)."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub store: StoreSettings,

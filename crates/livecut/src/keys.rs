@@ -68,10 +68,7 @@ mod tests {
 
     #[test]
     fn actions_are_checked() {
-        assert_eq!(
-            parse_actions("ice:*").unwrap(),
-            vec!["ice:*".to_string()]
-        );
+        assert_eq!(parse_actions("ice:*").unwrap(), vec!["ice:*".to_string()]);
         assert_eq!(
             parse_actions("ice:GetMediaInfo, ice:GetLiveEditingJob")
                 .unwrap()

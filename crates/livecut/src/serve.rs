@@ -35,7 +35,11 @@ pub enum ServeError {
 }
 
 pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeError> {
-    for dir in [store.buckets_dir(), store.recordings_dir(), store.scratch_dir()] {
+    for dir in [
+        store.buckets_dir(),
+        store.recordings_dir(),
+        store.scratch_dir(),
+    ] {
         std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
             path: dir.display().to_string(),
             source,
@@ -74,7 +78,10 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
     // The first lines a newcomer reads: where to call, where data lives, how to get a key.
     println!("livecut listening on http://{addr}  (SDK endpoint \"{addr}\", protocol \"http\")");
     println!("data directory: {}", data_dir.display());
-    println!("  outputs:    {}/buckets/<bucket>/<path>", data_dir.display());
+    println!(
+        "  outputs:    {}/buckets/<bucket>/<path>",
+        data_dir.display()
+    );
     println!(
         "  recordings: {}/recordings/<domain>/<app>/<stream>/*.m3u8",
         data_dir.display()
@@ -83,7 +90,10 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
         "create an access key: livecut --data-dir {} keys create --actions 'ice:*'",
         data_dir.display()
     );
-    println!("make a first clip:    livecut --data-dir {} demo --endpoint {addr}", data_dir.display());
+    println!(
+        "make a first clip:    livecut --data-dir {} demo --endpoint {addr}",
+        data_dir.display()
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -11,7 +11,12 @@ use clap::Args;
 #[derive(Args, Debug, Clone)]
 pub struct StoreSettings {
     /// Data directory of the embedded default: SQLite database, buckets, recordings, scratch.
-    #[arg(long, env = "LIVECUT_DATA_DIR", default_value = "./livecut-data", global = true)]
+    #[arg(
+        long,
+        env = "LIVECUT_DATA_DIR",
+        default_value = "./livecut-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// Database URL (sqlite://… or postgres://…). Default: SQLite in the data directory.
@@ -86,6 +91,9 @@ pub struct WorkerSettings {
     /// Time limit of the media work of one job; a child process still running then is killed.
     #[arg(long, env = "LIVECUT_JOB_TIMEOUT_SECONDS", default_value_t = 4 * 3600)]
     pub job_timeout_seconds: u64,
+    /// How long after a clip's EndTime a job waits for a still-growing recording to reach it.
+    #[arg(long, env = "LIVECUT_LIVE_WAIT_SECONDS", default_value_t = 120)]
+    pub live_wait_seconds: u64,
     /// How often an idle worker looks for jobs that other processes queued or that expired.
     #[arg(long, env = "LIVECUT_POLL_MILLIS", default_value_t = 1000)]
     pub poll_millis: u64,
@@ -109,6 +117,7 @@ impl Default for WorkerSettings {
             lease_seconds: 30,
             max_attempts: 3,
             job_timeout_seconds: 4 * 3600,
+            live_wait_seconds: 120,
             poll_millis: 1000,
         }
     }

@@ -57,7 +57,9 @@ pub async fn authenticate(db: &Db, req: &RpcRequest, action: &str) -> Result<(),
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "Forbidden.RAM",
-            format!("User not authorized to operate on the specified resource: access key {key_id:?} is not allowed to call ice:{action}."),
+            format!(
+                "User not authorized to operate on the specified resource: access key {key_id:?} is not allowed to call ice:{action}."
+            ),
         ));
     }
     Ok(())

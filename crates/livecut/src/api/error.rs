@@ -23,7 +23,9 @@ impl ApiError {
         Self::new(
             StatusCode::BAD_REQUEST,
             "MissingParameter",
-            format!("The input parameter {parameter} that is mandatory for processing this request is not supplied."),
+            format!(
+                "The input parameter {parameter} that is mandatory for processing this request is not supplied."
+            ),
         )
     }
 
@@ -36,7 +38,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NotFound", format!("The specified {what} not found."))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("The specified {what} not found."),
+        )
     }
 
     pub fn internal(context: &str, e: &dyn std::fmt::Display) -> Self {
@@ -65,7 +71,9 @@ impl ApiError {
                 "Synchronise the client clock (the signed time must be within 15 minutes of the server's)."
             }
             "SignatureNonceUsed" => "Use a fresh SignatureNonce for every request.",
-            "Forbidden.RAM" => "Grant the action to this key (`livecut keys create --actions ...`).",
+            "Forbidden.RAM" => {
+                "Grant the action to this key (`livecut keys create --actions ...`)."
+            }
             "InvalidAction.NotFound" | "InvalidVersion" => {
                 "Use API version 2020-11-09 and one of SubmitLiveEditingJob, GetLiveEditingJob, GetMediaInfo."
             }

@@ -12,7 +12,9 @@ use crate::job::report::JobReport;
 use crate::job::request::JobRequest;
 
 pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiError> {
-    let job_id = req.param("JobId").ok_or_else(|| ApiError::missing("JobId"))?;
+    let job_id = req
+        .param("JobId")
+        .ok_or_else(|| ApiError::missing("JobId"))?;
     let row = jobs::get(&state.db, job_id)
         .await
         .map_err(|e| ApiError::internal("reading the job", &e))?
@@ -66,7 +68,11 @@ fn output_config(request: &JobRequest) -> Value {
     put_str("StorageLocation", &e.storage_location);
     put_str("FileName", &e.file_name);
     put_str("VodTemplateGroupId", &e.vod_template_group_id);
-    for (k, v) in [("Width", e.width), ("Height", e.height), ("Bitrate", e.bitrate)] {
+    for (k, v) in [
+        ("Width", e.width),
+        ("Height", e.height),
+        ("Bitrate", e.bitrate),
+    ] {
         if let Some(v) = v {
             m.insert(k.to_string(), json!(v));
         }

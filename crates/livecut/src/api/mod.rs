@@ -40,7 +40,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(rpc).post(rpc))
         .route("/healthz", get(|| async { "ok" }))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 json_response(
@@ -87,7 +89,9 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "InvalidVersion",
-            format!("Specified parameter Version {v:?} is not valid; this server speaks {API_VERSION}."),
+            format!(
+                "Specified parameter Version {v:?} is not valid; this server speaks {API_VERSION}."
+            ),
         ));
     }
     let handler = match action {
@@ -96,7 +100,9 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "InvalidAction.NotFound",
-                format!("Specified api {other:?} is not found; supported: SubmitLiveEditingJob, GetLiveEditingJob, GetMediaInfo."),
+                format!(
+                    "Specified api {other:?} is not found; supported: SubmitLiveEditingJob, GetLiveEditingJob, GetMediaInfo."
+                ),
             ));
         }
     };

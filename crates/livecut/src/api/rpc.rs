@@ -26,11 +26,7 @@ impl RpcRequest {
     pub fn new(method: &Method, uri: &Uri, headers: &HeaderMap, body: bytes::Bytes) -> RpcRequest {
         let query: Vec<(String, String)> = uri
             .query()
-            .map(|q| {
-                form_urlencoded::parse(q.as_bytes())
-                    .into_owned()
-                    .collect()
-            })
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         let is_form = headers
             .get(header::CONTENT_TYPE)
@@ -103,9 +99,18 @@ mod tests {
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         );
         h.insert("X-Acs-Action", HeaderValue::from_static("GetMediaInfo"));
-        let r = RpcRequest::new(&Method::POST, &uri, &h, bytes::Bytes::from_static(b"B=x%20y"));
+        let r = RpcRequest::new(
+            &Method::POST,
+            &uri,
+            &h,
+            bytes::Bytes::from_static(b"B=x%20y"),
+        );
         assert_eq!(r.params.get("Clips").unwrap(), "[]");
-        assert_eq!(r.params.get("A").unwrap(), "1 2", "'+' is a space in queries");
+        assert_eq!(
+            r.params.get("A").unwrap(),
+            "1 2",
+            "'+' is a space in queries"
+        );
         assert_eq!(r.params.get("B").unwrap(), "x y");
         assert_eq!(r.action(), Some("GetMediaInfo"));
     }

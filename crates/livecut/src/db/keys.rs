@@ -17,9 +17,9 @@ impl AccessKey {
     /// RAM semantics: `ice:*` allows every ice action; otherwise an exact, case-insensitive match.
     pub fn allows(&self, action: &str) -> bool {
         let wanted = format!("ice:{action}");
-        self.actions.iter().any(|a| {
-            a == "*" || a.eq_ignore_ascii_case("ice:*") || a.eq_ignore_ascii_case(&wanted)
-        })
+        self.actions
+            .iter()
+            .any(|a| a == "*" || a.eq_ignore_ascii_case("ice:*") || a.eq_ignore_ascii_case(&wanted))
     }
 }
 

@@ -43,9 +43,15 @@ mod tests {
 
     async fn replay_rules(db: &Db) {
         assert!(claim(db, "n1", 1000, 500).await.unwrap());
-        assert!(!claim(db, "n1", 1200, 500).await.unwrap(), "replay inside the window");
+        assert!(
+            !claim(db, "n1", 1200, 500).await.unwrap(),
+            "replay inside the window"
+        );
         assert!(claim(db, "n2", 1200, 500).await.unwrap());
-        assert!(claim(db, "n1", 2000, 500).await.unwrap(), "free again after expiry");
+        assert!(
+            claim(db, "n1", 2000, 500).await.unwrap(),
+            "free again after expiry"
+        );
         assert_eq!(purge_expired(db, 2600).await.unwrap(), 2);
     }
 

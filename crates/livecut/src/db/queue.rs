@@ -58,8 +58,14 @@ pub async fn heartbeat(
 
 /// How a job ended.
 pub enum Outcome<'a> {
-    Success { report: &'a str },
-    Failed { code: &'a str, message: &'a str, report: &'a str },
+    Success {
+        report: &'a str,
+    },
+    Failed {
+        code: &'a str,
+        message: &'a str,
+        report: &'a str,
+    },
 }
 
 /// Ends the job if `owner` still holds it; false when the lease was lost (someone else may be

@@ -12,7 +12,9 @@ pub struct ObjectLocation {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LocationError {
-    #[error("is not a URL of the form https://<bucket>.<endpoint>/<path>, oss://<bucket>/<path> or s3://<bucket>/<path>")]
+    #[error(
+        "is not a URL of the form https://<bucket>.<endpoint>/<path>, oss://<bucket>/<path> or s3://<bucket>/<path>"
+    )]
     NotAUrl,
     #[error("has an invalid bucket name {0:?} (3-63 characters: lower-case letters, digits, '-')")]
     BadBucket(String),
@@ -20,7 +22,9 @@ pub enum LocationError {
     NoKey,
     #[error("has an object name that is a folder (ends with '/')")]
     FolderKey,
-    #[error("has an object name with a '..', '.' or empty path segment, which could escape the bucket")]
+    #[error(
+        "has an object name with a '..', '.' or empty path segment, which could escape the bucket"
+    )]
     EscapingKey,
     #[error("has an object name that is an absolute path")]
     AbsoluteKey,
@@ -44,25 +48,23 @@ impl ObjectLocation {
 /// Parses a MediaURL / CoverUrl / InputURL.
 pub fn parse_url(raw: &str) -> Result<ObjectLocation, LocationError> {
     let s = raw.trim();
-    let (bucket, rest) = if let Some(rest) = s
-        .strip_prefix("oss://")
-        .or_else(|| s.strip_prefix("s3://"))
-    {
-        rest.split_once('/').ok_or(LocationError::NoKey)?
-    } else if let Some(rest) = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-    {
-        let (host, path) = rest.split_once('/').ok_or(LocationError::NoKey)?;
-        // Virtual-hosted style: the bucket is the first label of the host.
-        let (bucket, endpoint) = host.split_once('.').ok_or(LocationError::NotAUrl)?;
-        if endpoint.is_empty() {
+    let (bucket, rest) =
+        if let Some(rest) = s.strip_prefix("oss://").or_else(|| s.strip_prefix("s3://")) {
+            rest.split_once('/').ok_or(LocationError::NoKey)?
+        } else if let Some(rest) = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))
+        {
+            let (host, path) = rest.split_once('/').ok_or(LocationError::NoKey)?;
+            // Virtual-hosted style: the bucket is the first label of the host.
+            let (bucket, endpoint) = host.split_once('.').ok_or(LocationError::NotAUrl)?;
+            if endpoint.is_empty() {
+                return Err(LocationError::NotAUrl);
+            }
+            (bucket, path)
+        } else {
             return Err(LocationError::NotAUrl);
-        }
-        (bucket, path)
-    } else {
-        return Err(LocationError::NotAUrl);
-    };
+        };
     if rest.contains('?') || rest.contains('#') {
         return Err(LocationError::QueryOrFragment);
     }
@@ -117,7 +119,10 @@ fn check_key(key: &str) -> Result<String, LocationError> {
     if key.ends_with('/') {
         return Err(LocationError::FolderKey);
     }
-    if key.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..") {
+    if key
+        .split('/')
+        .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+    {
         return Err(LocationError::EscapingKey);
     }
     Ok(key.to_string())

@@ -24,9 +24,14 @@ impl Mode {
     }
 
     pub fn parse(s: &str) -> Option<Mode> {
-        [Mode::AccurateFast, Mode::Accurate, Mode::Rough, Mode::RoughFast]
-            .into_iter()
-            .find(|m| m.as_str() == s)
+        [
+            Mode::AccurateFast,
+            Mode::Accurate,
+            Mode::Rough,
+            Mode::RoughFast,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
     }
 
     /// Modes that re-encode every frame, and so may scale or set a bit rate.

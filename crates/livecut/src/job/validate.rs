@@ -25,7 +25,9 @@ fn missing(parameter: impl Into<String>) -> ValidationError {
     let parameter = parameter.into();
     ValidationError {
         code: "MissingParameter",
-        message: format!("The input parameter {parameter} that is mandatory for processing this request is not supplied."),
+        message: format!(
+            "The input parameter {parameter} that is mandatory for processing this request is not supplied."
+        ),
         parameter,
     }
 }
@@ -230,7 +232,10 @@ fn one_clip(
 ) -> Result<ClipSpec, ValidationError> {
     let p = |k: &str| format!("Clips[{i}].{k}");
     let Value::Object(obj) = item else {
-        return Err(invalid(format!("Clips[{i}]"), "each clip must be a JSON object"));
+        return Err(invalid(
+            format!("Clips[{i}]"),
+            "each clip must be a JSON object",
+        ));
     };
     let time = |k: &str| -> Result<i64, ValidationError> {
         let raw = string_field(obj, k, &p(k))?.ok_or_else(|| missing(p(k)))?;
@@ -259,7 +264,9 @@ fn one_clip(
             None => default.cloned().ok_or_else(|| {
                 invalid(
                     p(k),
-                    format!("the clip names no {k} and there is no LiveStreamConfig to take it from"),
+                    format!(
+                        "the clip names no {k} and there is no LiveStreamConfig to take it from"
+                    ),
                 )
             }),
         }
@@ -272,7 +279,8 @@ fn one_clip(
     let cover_time_us = match string_field(obj, "CoverTime", &p("CoverTime"))? {
         None => None,
         Some(raw) => {
-            let t = parse_clip_time(&raw).map_err(|e| invalid(p("CoverTime"), format!("{raw:?} {e}")))?;
+            let t = parse_clip_time(&raw)
+                .map_err(|e| invalid(p("CoverTime"), format!("{raw:?} {e}")))?;
             if t < start_us || t >= end_us {
                 return Err(invalid(
                     p("CoverTime"),
@@ -287,7 +295,10 @@ fn one_clip(
         Some(u) => {
             let l = location::parse_url(&u).map_err(|e| invalid(p("CoverUrl"), e))?;
             if !has_extension(&l.key, &["jpg", "jpeg"]) {
-                return Err(invalid(p("CoverUrl"), "the cover is a JPEG, so the name must end in .jpg or .jpeg"));
+                return Err(invalid(
+                    p("CoverUrl"),
+                    "the cover is a JPEG, so the name must end in .jpg or .jpeg",
+                ));
             }
             Some(u)
         }
@@ -381,15 +392,24 @@ fn output_media_config(
     params: &BTreeMap<String, String>,
     target: OutputTarget,
 ) -> Result<(OutputEcho, ObjectLocation, String), ValidationError> {
-    let obj = json_object(params, "OutputMediaConfig")?.ok_or_else(|| missing("OutputMediaConfig"))?;
+    let obj =
+        json_object(params, "OutputMediaConfig")?.ok_or_else(|| missing("OutputMediaConfig"))?;
     let echo = OutputEcho {
         media_url: string_field(&obj, "MediaURL", "OutputMediaConfig.MediaURL")?,
-        storage_location: string_field(&obj, "StorageLocation", "OutputMediaConfig.StorageLocation")?,
+        storage_location: string_field(
+            &obj,
+            "StorageLocation",
+            "OutputMediaConfig.StorageLocation",
+        )?,
         file_name: string_field(&obj, "FileName", "OutputMediaConfig.FileName")?,
         width: uint_field(&obj, "Width", "OutputMediaConfig.Width")?,
         height: uint_field(&obj, "Height", "OutputMediaConfig.Height")?,
         bitrate: uint_field(&obj, "Bitrate", "OutputMediaConfig.Bitrate")?,
-        vod_template_group_id: string_field(&obj, "VodTemplateGroupId", "OutputMediaConfig.VodTemplateGroupId")?,
+        vod_template_group_id: string_field(
+            &obj,
+            "VodTemplateGroupId",
+            "OutputMediaConfig.VodTemplateGroupId",
+        )?,
     };
     let (location, media_url) = match target {
         OutputTarget::OssObject => {
@@ -397,7 +417,8 @@ fn output_media_config(
                 .media_url
                 .clone()
                 .ok_or_else(|| missing("OutputMediaConfig.MediaURL"))?;
-            let l = location::parse_url(&url).map_err(|e| invalid("OutputMediaConfig.MediaURL", e))?;
+            let l =
+                location::parse_url(&url).map_err(|e| invalid("OutputMediaConfig.MediaURL", e))?;
             (l, url)
         }
         OutputTarget::VodMedia => {
@@ -410,7 +431,9 @@ fn output_media_config(
                 .clone()
                 .ok_or_else(|| missing("OutputMediaConfig.FileName"))?;
             let l = location::parse_storage_location(&storage, &file).map_err(|e| match e {
-                location::LocationError::BadBucket(_) => invalid("OutputMediaConfig.StorageLocation", e),
+                location::LocationError::BadBucket(_) => {
+                    invalid("OutputMediaConfig.StorageLocation", e)
+                }
                 _ => invalid("OutputMediaConfig.FileName", e),
             })?;
             let url = format!("https://{}/{}", storage.trim_end_matches('/'), l.key);
@@ -422,7 +445,10 @@ fn output_media_config(
         OutputTarget::VodMedia => "OutputMediaConfig.FileName",
     };
     if !has_extension(&location.key, &["mp4"]) {
-        return Err(invalid(param, "the output is an MP4 file, so the name must end in .mp4"));
+        return Err(invalid(
+            param,
+            "the output is an MP4 file, so the name must end in .mp4",
+        ));
     }
     Ok((echo, location, media_url))
 }
@@ -436,7 +462,10 @@ fn user_data(
     if raw.len() > MAX_USER_DATA_BYTES {
         return Err(invalid(
             "UserData",
-            format!("it is {} bytes long, more than {MAX_USER_DATA_BYTES}", raw.len()),
+            format!(
+                "it is {} bytes long, more than {MAX_USER_DATA_BYTES}",
+                raw.len()
+            ),
         ));
     }
     let obj = match serde_json::from_str::<Value>(raw) {

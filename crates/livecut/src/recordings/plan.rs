@@ -13,6 +13,17 @@ pub struct ClipPlan {
     pub input: ClipInput,
     /// Sub-ranges of the clip with no recording (UTC microseconds).
     pub missing: Vec<(i64, i64)>,
+    /// Some playlist of the stream has no EXT-X-ENDLIST yet: the recorder may still add segments.
+    pub growing: bool,
+    /// End of the last recorded segment of the stream.
+    pub recorded_until_us: i64,
+}
+
+impl ClipPlan {
+    /// The clip reaches past what a still-running recorder has written so far.
+    pub fn waits_for_live_edge(&self) -> bool {
+        self.growing && self.recorded_until_us < self.input.end_utc_us
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +42,8 @@ pub enum PlanError {
         stream: String,
         start: String,
         end: String,
+        /// The recording is still growing, so content may yet arrive.
+        growing: bool,
     },
     #[error("Clip {index}: cannot read playlist {playlist}: {reason}")]
     Playlist {
@@ -38,7 +51,9 @@ pub enum PlanError {
         playlist: String,
         reason: String,
     },
-    #[error("Clip {index}: segment {uri} of {playlist} is not a local file; remote segments are not supported yet.")]
+    #[error(
+        "Clip {index}: segment {uri} of {playlist} is not a local file; remote segments are not supported yet."
+    )]
     RemoteSegment {
         index: usize,
         playlist: String,
@@ -79,12 +94,16 @@ pub async fn playlists_of(
     recordings_dir: &Path,
     stream: &StreamKey,
 ) -> Result<Vec<PathBuf>, DbError> {
-    let mut out: Vec<PathBuf> =
-        recordings::playlists(db, &stream.domain_name, &stream.app_name, &stream.stream_name)
-            .await?
-            .into_iter()
-            .map(PathBuf::from)
-            .collect();
+    let mut out: Vec<PathBuf> = recordings::playlists(
+        db,
+        &stream.domain_name,
+        &stream.app_name,
+        &stream.stream_name,
+    )
+    .await?
+    .into_iter()
+    .map(PathBuf::from)
+    .collect();
     // Stream names come from validated JSON strings; a name with path separators simply finds
     // no folder rather than reaching outside the recordings directory.
     let unsafe_name = [&stream.domain_name, &stream.app_name, &stream.stream_name]
@@ -120,7 +139,9 @@ pub async fn plan_clip(
         return Err(PlanError::NoRecording {
             index,
             stream: label,
-            dir: stream_dir(recordings_dir, &clip.stream).display().to_string(),
+            dir: stream_dir(recordings_dir, &clip.stream)
+                .display()
+                .to_string(),
         });
     }
     let mut playlists: Vec<MediaPlaylist> = Vec::with_capacity(paths.len());
@@ -149,6 +170,7 @@ pub async fn plan_clip(
             .join(", "),
         reason: e.to_string(),
     })?;
+    let growing = playlists.iter().any(|p| !p.ended);
     let overlapping = timeline.overlapping(clip.start_us, clip.end_us);
     if overlapping.is_empty() {
         return Err(PlanError::NoContent {
@@ -156,6 +178,7 @@ pub async fn plan_clip(
             stream: label,
             start: crate::clock::format_precise_time(clip.start_us),
             end: crate::clock::format_precise_time(clip.end_us),
+            growing,
         });
     }
     let mut segments = Vec::with_capacity(overlapping.len());
@@ -183,6 +206,8 @@ pub async fn plan_clip(
             segments,
         },
         missing: timeline.gaps(clip.start_us, clip.end_us),
+        growing,
+        recorded_until_us: timeline.span().map_or(i64::MIN, |(_, end)| end),
     })
 }
 

@@ -42,7 +42,8 @@ pub async fn add(
         reason,
     };
     let parsed = parse_media_playlist(&text).map_err(|e| unusable(e.to_string()))?;
-    let timeline = Timeline::build(std::slice::from_ref(&parsed)).map_err(|e| unusable(e.to_string()))?;
+    let timeline =
+        Timeline::build(std::slice::from_ref(&parsed)).map_err(|e| unusable(e.to_string()))?;
     let db = Db::open(&store.database_url()).await?;
     let new = recordings::add(&db, domain, app, stream, &shown, now_ms()).await?;
     let span = timeline
@@ -51,7 +52,11 @@ pub async fn add(
         .unwrap_or_else(|| "no segments yet".to_string());
     println!(
         "{} {domain}/{app}/{stream}: {shown} ({} segments, {span}{})",
-        if new { "registered" } else { "already registered" },
+        if new {
+            "registered"
+        } else {
+            "already registered"
+        },
         parsed.segments.len(),
         if parsed.ended { "" } else { ", still growing" },
     );

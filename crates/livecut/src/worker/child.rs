@@ -1,5 +1,5 @@
-//! Supervising one `media-job` child: renew the job's lease while it runs, kill it on the job
-//! time limit or when the lease is lost, and read its outcome.
+//! Supervising one `media-job` child: kill it on the job time limit or when the lease is lost,
+//! and read its outcome.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -9,9 +9,8 @@ use livecut_media::CutJob;
 use tokio::process::Command;
 
 use super::WorkerContext;
+use super::lease::LeaseKeeper;
 use super::media_job::{ChildOutcome, EXIT_DONE, EXIT_FAILED};
-use crate::clock::now_ms;
-use crate::db::queue;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChildError {
@@ -19,7 +18,9 @@ pub enum ChildError {
     Spawn(std::io::Error),
     #[error("Cannot write the media job spec {path}: {reason}")]
     Spec { path: String, reason: String },
-    #[error("The media process crashed ({how}) while cutting {clips} clip(s); the recording may be corrupt.")]
+    #[error(
+        "The media process crashed ({how}) while cutting {clips} clip(s); the recording may be corrupt."
+    )]
     Crashed { how: String, clips: usize },
     #[error("The media process exceeded the job time limit of {0} s and was stopped.")]
     Timeout(u64),
@@ -41,8 +42,7 @@ impl ChildError {
 
 pub async fn run_media_child(
     ctx: &WorkerContext,
-    owner: &str,
-    job_id: &str,
+    lease: &mut LeaseKeeper,
     work_dir: &Path,
     cut: &CutJob,
 ) -> Result<ChildOutcome, ChildError> {
@@ -68,24 +68,14 @@ pub async fn run_media_child(
         .kill_on_drop(true)
         .spawn()
         .map_err(ChildError::Spawn)?;
-    let lease_ms = ctx.settings.lease().as_millis() as i64;
-    let mut beat = tokio::time::interval(ctx.settings.heartbeat());
-    beat.tick().await;
     let deadline = tokio::time::sleep(Duration::from_secs(ctx.settings.job_timeout_seconds));
     tokio::pin!(deadline);
     let status = loop {
         tokio::select! {
             status = child.wait() => break status.map_err(ChildError::Spawn)?,
-            _ = beat.tick() => {
-                match queue::heartbeat(&ctx.db, job_id, owner, lease_ms, now_ms()).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        let _ = child.kill().await;
-                        return Err(ChildError::LeaseLost);
-                    }
-                    // A database hiccup is not a lost lease; the next beat tries again.
-                    Err(e) => tracing::warn!(job_id, error = %e, "lease renewal failed"),
-                }
+            _ = lease.lost() => {
+                let _ = child.kill().await;
+                return Err(ChildError::LeaseLost);
             }
             _ = &mut deadline => {
                 let _ = child.kill().await;

@@ -7,14 +7,15 @@ use livecut_media::{CutJob, CutMode};
 
 use super::WorkerContext;
 use super::child::{ChildError, run_media_child};
+use super::lease::LeaseKeeper;
 use super::media_job::ChildOutcome;
 use crate::clock::now_ms;
 use crate::db::jobs::JobRow;
-use crate::db::queue::{self, Outcome};
 use crate::db::media;
+use crate::db::queue::{self, Outcome};
 use crate::job::report::{ClipResult, JobReport};
-use crate::job::request::{JobRequest, Mode};
-use crate::recordings::plan_clip;
+use crate::job::request::{ClipSpec, JobRequest, Mode};
+use crate::recordings::{ClipPlan, PlanError, plan_clip};
 
 /// A job failure: the IMS Code and a Message that says what failed and where.
 struct Failure {
@@ -35,14 +36,29 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
     let work_dir = ctx
         .scratch_dir
         .join(format!("{}-{}", job.job_id, job.attempts));
-    let result = produce(ctx, owner, &job, &work_dir).await;
+    let mut lease = LeaseKeeper::start(
+        ctx.db.clone(),
+        job.job_id.clone(),
+        owner.to_string(),
+        ctx.settings.lease(),
+        ctx.settings.heartbeat(),
+    );
+    let result = produce(ctx, &mut lease, &job, &work_dir).await;
+    drop(lease);
     // Scratch holds only this attempt's files; the published output lives in its bucket.
     let _ = tokio::fs::remove_dir_all(&work_dir).await;
     let now = now_ms();
     let finished = match result {
         Ok(Some(report)) => {
             let report = serde_json::to_string(&report).unwrap_or_default();
-            queue::finish(&ctx.db, &job.job_id, owner, Outcome::Success { report: &report }, now).await
+            queue::finish(
+                &ctx.db,
+                &job.job_id,
+                owner,
+                Outcome::Success { report: &report },
+                now,
+            )
+            .await
         }
         Ok(None) => return, // lease lost: another worker owns the job now
         Err(f) => {
@@ -66,20 +82,27 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
     };
     match finished {
         Ok(true) => tracing::info!(job_id = %job.job_id, "job finished"),
-        Ok(false) => tracing::warn!(job_id = %job.job_id, "lease lost before the job could be finished"),
-        Err(e) => tracing::error!(job_id = %job.job_id, error = %e, "recording the job's end failed"),
+        Ok(false) => {
+            tracing::warn!(job_id = %job.job_id, "lease lost before the job could be finished")
+        }
+        Err(e) => {
+            tracing::error!(job_id = %job.job_id, error = %e, "recording the job's end failed")
+        }
     }
 }
 
 /// Ok(None): the lease was lost and the job must be left alone.
 async fn produce(
     ctx: &WorkerContext,
-    owner: &str,
+    lease: &mut LeaseKeeper,
     job: &JobRow,
     work_dir: &Path,
 ) -> Result<Option<JobReport>, Failure> {
     let request: JobRequest = serde_json::from_str(&job.request).map_err(|e| {
-        Failure::new("InternalError", format!("The stored job request cannot be decoded: {e}"))
+        Failure::new(
+            "InternalError",
+            format!("The stored job request cannot be decoded: {e}"),
+        )
     })?;
     let mode = match request.mode {
         Mode::RoughFast => CutMode::RoughFast,
@@ -90,16 +113,19 @@ async fn produce(
     let mut clips = Vec::with_capacity(request.clips.len());
     let mut missing = Vec::with_capacity(request.clips.len());
     for (i, clip) in request.clips.iter().enumerate() {
-        let plan = plan_clip(&ctx.db, &ctx.recordings_dir, i, clip)
-            .await
-            .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+        let Some(plan) = plan_live(ctx, lease, i, clip).await? else {
+            return Ok(None);
+        };
         missing.push(plan.missing);
         clips.push(plan.input);
     }
     tokio::fs::create_dir_all(work_dir).await.map_err(|e| {
         Failure::new(
             "InternalError",
-            format!("Cannot create the scratch folder {}: {e}", work_dir.display()),
+            format!(
+                "Cannot create the scratch folder {}: {e}",
+                work_dir.display()
+            ),
         )
     })?;
     let output: PathBuf = work_dir.join("output.mp4");
@@ -108,7 +134,7 @@ async fn produce(
         clips,
         output: output.clone(),
     };
-    let outcome = match run_media_child(ctx, owner, &job.job_id, work_dir, &cut).await {
+    let outcome = match run_media_child(ctx, lease, work_dir, &cut).await {
         Ok(o) => o,
         Err(ChildError::LeaseLost) => return Ok(None),
         Err(e) => return Err(Failure::new(e.code(), e.to_string())),
@@ -117,15 +143,28 @@ async fn produce(
         ChildOutcome::Done { report, probe } => (report, probe),
         ChildOutcome::Failed { code, message } => return Err(Failure { code, message }),
     };
+    if lease.is_lost() {
+        return Ok(None);
+    }
     let size = ctx
         .buckets
         .publish_file(&request.output, &output)
         .await
-        .map_err(|e| Failure::new("InternalError", format!("Publishing the output failed: {e}")))?;
+        .map_err(|e| {
+            Failure::new(
+                "InternalError",
+                format!("Publishing the output failed: {e}"),
+            )
+        })?;
     let probe_json = serde_json::to_string(&probe).unwrap_or_default();
     media::mark_ready(&ctx.db, &job.media_id, &probe_json, size as i64, now_ms())
         .await
-        .map_err(|e| Failure::new("InternalError", format!("Registering the media asset failed: {e}")))?;
+        .map_err(|e| {
+            Failure::new(
+                "InternalError",
+                format!("Registering the media asset failed: {e}"),
+            )
+        })?;
     Ok(Some(JobReport {
         clips: cut_report
             .clips
@@ -135,4 +174,36 @@ async fn produce(
             .collect(),
         duration_us: cut_report.duration_us,
     }))
+}
+
+/// Plans a clip; when it reaches past the edge of a recording that is still being written, waits
+/// for the recorder (re-reading the playlists) until the edge passes the clip's end or the
+/// live-wait time after the clip's end runs out. Ok(None): the lease was lost meanwhile.
+async fn plan_live(
+    ctx: &WorkerContext,
+    lease: &LeaseKeeper,
+    index: usize,
+    clip: &ClipSpec,
+) -> Result<Option<ClipPlan>, Failure> {
+    let give_up_ms = clip.end_us / 1000 + ctx.settings.live_wait_seconds as i64 * 1000;
+    loop {
+        let waiting = match plan_clip(&ctx.db, &ctx.recordings_dir, index, clip).await {
+            Ok(plan) if !plan.waits_for_live_edge() || now_ms() >= give_up_ms => {
+                return Ok(Some(plan));
+            }
+            Ok(_) => true,
+            Err(PlanError::NoContent { growing: true, .. }) if now_ms() < give_up_ms => true,
+            Err(e) => return Err(Failure::new(e.code(), e.to_string())),
+        };
+        if waiting {
+            tracing::debug!(
+                clip = index,
+                "waiting for the recorder to reach the clip's end"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if lease.is_lost() {
+                return Ok(None);
+            }
+        }
+    }
 }

@@ -10,8 +10,14 @@ use livecut_media::{CutJob, CutReport, MediaProbe};
 
 #[derive(Serialize, Deserialize, Debug)]
 pub enum ChildOutcome {
-    Done { report: CutReport, probe: MediaProbe },
-    Failed { code: String, message: String },
+    Done {
+        report: CutReport,
+        probe: MediaProbe,
+    },
+    Failed {
+        code: String,
+        message: String,
+    },
 }
 
 /// Exit codes the parent understands; anything else (or a signal) is a crash.
@@ -42,7 +48,10 @@ pub fn run(spec: &Path, result: &Path) -> i32 {
 
 fn execute(spec: &Path) -> Result<(CutReport, MediaProbe), (String, String)> {
     let text = std::fs::read(spec).map_err(|e| {
-        ("InternalError".to_string(), format!("Cannot read the job spec {}: {e}", spec.display()))
+        (
+            "InternalError".to_string(),
+            format!("Cannot read the job spec {}: {e}", spec.display()),
+        )
     })?;
     let job: CutJob = serde_json::from_slice(&text)
         .map_err(|e| ("InternalError".to_string(), format!("Bad job spec: {e}")))?;

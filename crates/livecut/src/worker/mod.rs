@@ -7,6 +7,7 @@
 
 mod child;
 mod execute;
+mod lease;
 pub mod media_job;
 
 use std::path::PathBuf;
@@ -54,7 +55,11 @@ async fn run_worker(ctx: WorkerContext, wake: Arc<Notify>, owner: String) {
         match queue::recover_expired(&ctx.db, now_ms()).await {
             Ok((0, 0)) => {}
             Ok((requeued, failed)) => {
-                tracing::warn!(requeued, failed, "took back jobs whose worker stopped renewing its lease")
+                tracing::warn!(
+                    requeued,
+                    failed,
+                    "took back jobs whose worker stopped renewing its lease"
+                )
             }
             Err(e) => tracing::error!(error = %e, "lease recovery failed"),
         }

@@ -34,10 +34,15 @@ async fn claim_order_and_fencing(db: &Db) {
     assert!(claim(db, "w3", 1000, 100).await.unwrap().is_none());
 
     assert!(heartbeat(db, "a", "w1", 1000, 200).await.unwrap());
-    assert!(!heartbeat(db, "a", "w2", 1000, 200).await.unwrap(), "not the owner");
+    assert!(
+        !heartbeat(db, "a", "w2", 1000, 200).await.unwrap(),
+        "not the owner"
+    );
     let done = Outcome::Success { report: "{}" };
     assert!(!finish(db, "a", "w2", done, 300).await.unwrap(), "fenced");
-    let done = Outcome::Success { report: "{\"ok\":1}" };
+    let done = Outcome::Success {
+        report: "{\"ok\":1}",
+    };
     assert!(finish(db, "a", "w1", done, 300).await.unwrap());
     let a = jobs::get(db, "a").await.unwrap().unwrap();
     assert_eq!(a.status, status::SUCCESS);
@@ -52,7 +57,11 @@ async fn claim_order_and_fencing(db: &Db) {
 async fn expired_leases_requeue_then_fail(db: &Db) {
     enqueue(db, "j", 0, 2).await;
     claim(db, "dead1", 100, 0).await.unwrap().unwrap();
-    assert_eq!(recover_expired(db, 50).await.unwrap(), (0, 0), "lease still valid");
+    assert_eq!(
+        recover_expired(db, 50).await.unwrap(),
+        (0, 0),
+        "lease still valid"
+    );
     assert_eq!(recover_expired(db, 101).await.unwrap(), (1, 0));
     let again = claim(db, "dead2", 100, 200).await.unwrap().unwrap();
     assert_eq!(again.attempts, 2);

@@ -4,7 +4,10 @@ const STREAM: &str = r#"{"AppName":"app","DomainName":"live.example.com","Stream
 const OUT: &str = r#"{"MediaURL":"https://bkt.oss-cn-shanghai.aliyuncs.com/out/a.mp4"}"#;
 
 fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn base_with(overrides: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -34,8 +37,17 @@ fn assert_invalid(overrides: &[(&str, &str)], param: &str, needle: &str) {
     let e = err(&base_with(overrides));
     assert_eq!(e.code, "InvalidParameter", "{e:?}");
     assert_eq!(e.parameter, param, "{e:?}");
-    assert!(e.message.contains(param), "message names the parameter: {}", e.message);
-    assert!(e.message.contains(needle), "{:?} not in {}", needle, e.message);
+    assert!(
+        e.message.contains(param),
+        "message names the parameter: {}",
+        e.message
+    );
+    assert!(
+        e.message.contains(needle),
+        "{:?} not in {}",
+        needle,
+        e.message
+    );
 }
 
 fn assert_missing(overrides: &[(&str, &str)], param: &str) {
@@ -62,7 +74,10 @@ fn the_official_example_is_valid() {
     assert_eq!(r.target, OutputTarget::OssObject);
     assert_eq!(r.output.bucket, "bkt");
     assert_eq!(r.output.key, "out/a.mp4");
-    assert_eq!(r.media_url, "https://bkt.oss-cn-shanghai.aliyuncs.com/out/a.mp4");
+    assert_eq!(
+        r.media_url,
+        "https://bkt.oss-cn-shanghai.aliyuncs.com/out/a.mp4"
+    );
 }
 
 #[test]
@@ -112,17 +127,26 @@ fn start_and_end_are_required_utc_iso8601() {
         "Clips[0].EndTime",
     );
     assert_invalid(
-        &[("Clips", r#"[{"StartTime":"2021-06-21 08:01:00","EndTime":"2021-06-21T08:03:00Z"}]"#)],
+        &[(
+            "Clips",
+            r#"[{"StartTime":"2021-06-21 08:01:00","EndTime":"2021-06-21T08:03:00Z"}]"#,
+        )],
         "Clips[0].StartTime",
         "ISO 8601",
     );
     assert_invalid(
-        &[("Clips", r#"[{"StartTime":"2021-06-21T08:01:00+08:00","EndTime":"2021-06-21T08:03:00Z"}]"#)],
+        &[(
+            "Clips",
+            r#"[{"StartTime":"2021-06-21T08:01:00+08:00","EndTime":"2021-06-21T08:03:00Z"}]"#,
+        )],
         "Clips[0].StartTime",
         "UTC",
     );
     assert_invalid(
-        &[("Clips", r#"[{"StartTime":1624262460,"EndTime":"2021-06-21T08:03:00Z"}]"#)],
+        &[(
+            "Clips",
+            r#"[{"StartTime":1624262460,"EndTime":"2021-06-21T08:03:00Z"}]"#,
+        )],
         "Clips[0].StartTime",
         "string",
     );
@@ -131,7 +155,10 @@ fn start_and_end_are_required_utc_iso8601() {
 #[test]
 fn start_must_precede_end() {
     assert_invalid(
-        &[("Clips", r#"[{"StartTime":"2021-06-21T08:03:00Z","EndTime":"2021-06-21T08:03:00Z"}]"#)],
+        &[(
+            "Clips",
+            r#"[{"StartTime":"2021-06-21T08:03:00Z","EndTime":"2021-06-21T08:03:00Z"}]"#,
+        )],
         "Clips[0].EndTime",
         "later than StartTime",
     );
@@ -162,7 +189,11 @@ fn clip_and_total_durations_are_limited() {
 
 #[test]
 fn a_clip_needs_a_stream() {
-    assert_invalid(&[("LiveStreamConfig", "")], "Clips[0].AppName", "no LiveStreamConfig");
+    assert_invalid(
+        &[("LiveStreamConfig", "")],
+        "Clips[0].AppName",
+        "no LiveStreamConfig",
+    );
     let p = base_with(&[
         ("LiveStreamConfig", ""),
         (
@@ -175,8 +206,16 @@ fn a_clip_needs_a_stream() {
 
 #[test]
 fn live_stream_config_must_be_complete_json() {
-    assert_invalid(&[("LiveStreamConfig", "[1]")], "LiveStreamConfig", "JSON object");
-    assert_invalid(&[("LiveStreamConfig", "{nope")], "LiveStreamConfig", "not valid JSON");
+    assert_invalid(
+        &[("LiveStreamConfig", "[1]")],
+        "LiveStreamConfig",
+        "JSON object",
+    );
+    assert_invalid(
+        &[("LiveStreamConfig", "{nope")],
+        "LiveStreamConfig",
+        "not valid JSON",
+    );
     assert_missing(
         &[("LiveStreamConfig", r#"{"AppName":"a","DomainName":"d"}"#)],
         "LiveStreamConfig.StreamName",
@@ -250,9 +289,17 @@ fn mode_is_one_of_four_and_defaults_to_accurate_fast() {
     )
     .unwrap();
     assert_eq!(r.mode, Mode::RoughFast);
-    let r = validate(&base_with(&[("MediaProduceConfig", "{}")]), &Limits::default()).unwrap();
+    let r = validate(
+        &base_with(&[("MediaProduceConfig", "{}")]),
+        &Limits::default(),
+    )
+    .unwrap();
     assert_eq!(r.mode, Mode::AccurateFast);
-    assert_invalid(&[("MediaProduceConfig", "x")], "MediaProduceConfig", "not valid JSON");
+    assert_invalid(
+        &[("MediaProduceConfig", "x")],
+        "MediaProduceConfig",
+        "not valid JSON",
+    );
 }
 
 #[test]
@@ -269,17 +316,26 @@ fn accurate_and_rough_are_not_supported_yet() {
 #[test]
 fn width_and_height_only_with_reencoding_modes() {
     assert_invalid(
-        &[("MediaProduceConfig", r#"{"Mode":"AccurateFast","Width":640}"#)],
+        &[(
+            "MediaProduceConfig",
+            r#"{"Mode":"AccurateFast","Width":640}"#,
+        )],
         "Width",
         "Accurate or Rough",
     );
     assert_invalid(
-        &[("OutputMediaConfig", r#"{"MediaURL":"oss://bkt/a.mp4","Height":360}"#)],
+        &[(
+            "OutputMediaConfig",
+            r#"{"MediaURL":"oss://bkt/a.mp4","Height":360}"#,
+        )],
         "Height",
         "Accurate or Rough",
     );
     assert_invalid(
-        &[("OutputMediaConfig", r#"{"MediaURL":"oss://bkt/a.mp4","Bitrate":1000}"#)],
+        &[(
+            "OutputMediaConfig",
+            r#"{"MediaURL":"oss://bkt/a.mp4","Bitrate":1000}"#,
+        )],
         "OutputMediaConfig.Bitrate",
         "Accurate or Rough",
     );
@@ -293,7 +349,10 @@ fn width_and_height_are_positive_even_and_limited() {
         "positive",
     );
     assert_invalid(
-        &[("MediaProduceConfig", r#"{"Mode":"Accurate","Width":"wide"}"#)],
+        &[(
+            "MediaProduceConfig",
+            r#"{"Mode":"Accurate","Width":"wide"}"#,
+        )],
         "MediaProduceConfig.Width",
         "integer",
     );
@@ -354,7 +413,10 @@ fn vod_target_needs_storage_location_and_file_name() {
     o.push(("OutputMediaConfig", r#"{"FileName":"v.mp4"}"#));
     assert_missing(&o, "OutputMediaConfig.StorageLocation");
     let mut o = vod.to_vec();
-    o.push(("OutputMediaConfig", r#"{"StorageLocation":"vbkt.oss-cn-shanghai.aliyuncs.com"}"#));
+    o.push((
+        "OutputMediaConfig",
+        r#"{"StorageLocation":"vbkt.oss-cn-shanghai.aliyuncs.com"}"#,
+    ));
     assert_missing(&o, "OutputMediaConfig.FileName");
     let mut o = vod.to_vec();
     o.push((
@@ -364,7 +426,10 @@ fn vod_target_needs_storage_location_and_file_name() {
     let r = validate(&base_with(&o), &Limits::default()).unwrap();
     assert_eq!(r.target, OutputTarget::VodMedia);
     assert_eq!(r.output.bucket, "vbkt");
-    assert_eq!(r.media_url, "https://vbkt.oss-cn-shanghai.aliyuncs.com/d/v.mp4");
+    assert_eq!(
+        r.media_url,
+        "https://vbkt.oss-cn-shanghai.aliyuncs.com/d/v.mp4"
+    );
 }
 
 #[test]
@@ -382,12 +447,18 @@ fn output_names_cannot_escape_their_bucket() {
     }
     let e = err(&base_with(&[
         ("OutputMediaTarget", "vod-media"),
-        ("OutputMediaConfig", r#"{"StorageLocation":"B_AD","FileName":"v.mp4"}"#),
+        (
+            "OutputMediaConfig",
+            r#"{"StorageLocation":"B_AD","FileName":"v.mp4"}"#,
+        ),
     ]));
     assert_eq!(e.parameter, "OutputMediaConfig.StorageLocation");
     let e = err(&base_with(&[
         ("OutputMediaTarget", "vod-media"),
-        ("OutputMediaConfig", r#"{"StorageLocation":"vbkt.x.com","FileName":"../v.mp4"}"#),
+        (
+            "OutputMediaConfig",
+            r#"{"StorageLocation":"vbkt.x.com","FileName":"../v.mp4"}"#,
+        ),
     ]));
     assert_eq!(e.parameter, "OutputMediaConfig.FileName");
 }

@@ -1,0 +1,241 @@
+//! End-to-end harness: a real `livecut serve` process on a temp data dir and a free port, keys
+//! made with the CLI, recordings made with `livecut testgen`, and the official SDK as client.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use livecut_testkit::sdk::{SdkCall, SdkDriver, SdkReply, Signature};
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_livecut");
+pub const DOMAIN: &str = "live.example.com";
+pub const APP: &str = "shop";
+/// UTC of frame 0 of every test recording: 2026-11-24T10:00:00Z.
+pub const REC_START_US: i64 = 1_795_514_400_000_000;
+pub const FPS: u32 = 30;
+
+pub struct Server {
+    pub child: Child,
+    pub endpoint: String,
+    pub data_dir: PathBuf,
+}
+
+impl Server {
+    /// Starts `livecut serve` with extra flags (e.g. a short lease) on `data_dir`.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .args(extra)
+            .env("LIVECUT_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start livecut serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines
+            .next()
+            .expect("serve printed nothing")
+            .expect("read serve output");
+        // "livecut listening on http://127.0.0.1:PORT  (…)"
+        let endpoint = first
+            .split("http://")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .to_string();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            endpoint,
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub struct Key {
+    pub id: String,
+    pub secret: String,
+}
+
+/// `livecut keys create --json`, exactly as an operator runs it.
+pub fn create_key(data_dir: &Path, actions: &str) -> Key {
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["keys", "create", "--actions", actions, "--json"])
+        .output()
+        .expect("run keys create");
+    assert!(
+        out.status.success(),
+        "keys create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "--json prints exactly one line: {text}"
+    );
+    let v: Value = serde_json::from_str(text.trim()).expect("json line");
+    Key {
+        id: v["AccessKeyId"].as_str().expect("AccessKeyId").to_string(),
+        secret: v["AccessKeySecret"]
+            .as_str()
+            .expect("AccessKeySecret")
+            .to_string(),
+    }
+}
+
+/// Writes a test recording for `stream` where the index scans for it.
+pub fn make_recording(data_dir: &Path, stream: &str, seconds: u32, extra: &[&str]) -> PathBuf {
+    let dir = data_dir
+        .join("recordings")
+        .join(DOMAIN)
+        .join(APP)
+        .join(stream);
+    std::fs::create_dir_all(&dir).expect("mkdir recording");
+    let out = Command::new(BIN)
+        .arg("testgen")
+        .arg("--dir")
+        .arg(&dir)
+        .args([
+            "--seconds",
+            &seconds.to_string(),
+            "--width",
+            "320",
+            "--height",
+            "180",
+        ])
+        .args(["--fps", &FPS.to_string(), "--start", "2026-11-24T10:00:00Z"])
+        .args(extra)
+        .output()
+        .expect("run testgen");
+    assert!(
+        out.status.success(),
+        "testgen failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+/// `REC_START + s` as a clip time.
+pub fn at(seconds: f64) -> String {
+    let us = REC_START_US + (seconds * 1e6).round() as i64;
+    let secs = us.div_euclid(1_000_000);
+    let micros = us.rem_euclid(1_000_000);
+    let t = time::OffsetDateTime::from_unix_timestamp(secs).expect("time");
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        micros
+    )
+}
+
+pub struct Sdk {
+    pub driver: SdkDriver,
+    pub endpoint: String,
+    pub key: Key,
+}
+
+impl Sdk {
+    pub fn new(endpoint: &str, key: Key) -> Sdk {
+        Sdk {
+            driver: SdkDriver::start().expect("start the SDK driver (run `make setup`)"),
+            endpoint: endpoint.to_string(),
+            key,
+        }
+    }
+
+    pub fn call_as(&self, op: &str) -> SdkCall {
+        SdkCall::new(op, &self.endpoint, &self.key.id, &self.key.secret)
+    }
+
+    pub fn send(&mut self, call: &SdkCall) -> SdkReply {
+        self.driver.call(call).expect("SDK driver call")
+    }
+
+    pub fn submit(&mut self, params: &[(&str, &str)], sig: Signature) -> SdkReply {
+        let mut call = self.call_as("submit_live_editing_job").signature(sig);
+        for (k, v) in params {
+            call = call.param(*k, *v);
+        }
+        self.send(&call)
+    }
+
+    pub fn get_job(&mut self, job_id: &str) -> SdkReply {
+        let call = self.call_as("get_live_editing_job").param("JobId", job_id);
+        self.send(&call)
+    }
+
+    /// Polls GetLiveEditingJob until the job ends; returns the LiveEditingJob object.
+    pub fn wait_job(&mut self, job_id: &str, limit: Duration) -> Value {
+        let start = Instant::now();
+        loop {
+            match self.get_job(job_id) {
+                SdkReply::Ok { body, .. } => {
+                    let job = body["LiveEditingJob"].clone();
+                    let status = job["Status"].as_str().unwrap_or_default().to_string();
+                    if status == "Success" || status == "Failed" {
+                        return job;
+                    }
+                }
+                SdkReply::Err { code, message, .. } => {
+                    panic!("GetLiveEditingJob: {code}: {message}")
+                }
+            }
+            assert!(
+                start.elapsed() < limit,
+                "job {job_id} did not end within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+pub fn ok_body(reply: SdkReply) -> Value {
+    match reply {
+        SdkReply::Ok { body, .. } => body,
+        SdkReply::Err { code, message, .. } => panic!("expected success, got {code}: {message}"),
+    }
+}
+
+pub fn err_code(reply: &SdkReply) -> (String, u16, String) {
+    match reply {
+        SdkReply::Ok { body, .. } => panic!("expected an error, got {body}"),
+        SdkReply::Err {
+            code,
+            status,
+            message,
+            ..
+        } => (code.clone(), *status, message.clone()),
+    }
+}
+
+pub fn stream_config(stream: &str) -> String {
+    serde_json::json!({"DomainName": DOMAIN, "AppName": APP, "StreamName": stream}).to_string()
+}
