@@ -37,6 +37,7 @@ CREATE TABLE jobs (
     report           TEXT NOT NULL DEFAULT '',
     created_at       BIGINT NOT NULL,
     modified_at      BIGINT NOT NULL,
+    started_at       BIGINT,
     completed_at     BIGINT,
     attempts         BIGINT NOT NULL DEFAULT 0,
     max_attempts     BIGINT NOT NULL,

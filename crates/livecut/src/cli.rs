@@ -35,6 +35,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Write an HLS test recording whose frames carry their frame numbers.
     Testgen(TestgenArgs),
+    /// Cut clips out of local playlists into one MP4, without a server (same engine as workers).
+    Cut(CutArgs),
     /// Internal: the media work of one job, run by a worker as a child process.
     #[command(hide = true)]
     MediaJob {
@@ -122,4 +124,20 @@ pub struct TestgenArgs {
     /// B-frames between reference frames (0 = none).
     #[arg(long, default_value_t = 2)]
     pub bframes: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct CutArgs {
+    /// Media playlist(s) of one stream (m3u8 with PROGRAM-DATE-TIME).
+    #[arg(long, required = true)]
+    pub playlist: Vec<PathBuf>,
+    /// A clip as START,END in UTC ISO 8601 (repeat for several clips, joined in order).
+    #[arg(long, required = true)]
+    pub clip: Vec<String>,
+    /// AccurateFast or RoughFast.
+    #[arg(long, default_value = "AccurateFast")]
+    pub mode: String,
+    /// The MP4 to write.
+    #[arg(long)]
+    pub output: PathBuf,
 }

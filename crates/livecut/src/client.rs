@@ -3,24 +3,13 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
 use crate::api::rpc::API_VERSION;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("cannot reach livecut at {endpoint}: {source} (is `livecut serve` running?)")]
-    Connect {
-        endpoint: String,
-        source: std::io::Error,
-    },
-    #[error("I/O error talking to {endpoint}: {source}")]
-    Io {
-        endpoint: String,
-        source: std::io::Error,
-    },
-    #[error("malformed HTTP response from {0}")]
+    #[error("{0} (is `livecut serve` running?)")]
+    Http(#[from] crate::http1::HttpError),
+    #[error("malformed JSON response from {0}")]
     BadResponse(String),
     #[error("{action} failed with HTTP {status}: {code}: {message}")]
     Api {
@@ -63,35 +52,16 @@ impl ApiClient {
             time::OffsetDateTime::now_utc(),
             &nonce,
         );
-        let mut head = format!("POST /?{} HTTP/1.1\r\n", signed.query);
-        for (k, v) in &signed.headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str(&format!(
-            "content-length: {}\r\nconnection: close\r\n\r\n",
-            signed.body.len()
-        ));
-        let io = |source| ClientError::Io {
-            endpoint: self.endpoint.clone(),
-            source,
-        };
-        let mut stream =
-            tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(&self.endpoint))
-                .await
-                .map_err(|_| ClientError::Connect {
-                    endpoint: self.endpoint.clone(),
-                    source: std::io::ErrorKind::TimedOut.into(),
-                })?
-                .map_err(|source| ClientError::Connect {
-                    endpoint: self.endpoint.clone(),
-                    source,
-                })?;
-        stream.write_all(head.as_bytes()).await.map_err(io)?;
-        stream.write_all(&signed.body).await.map_err(io)?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.map_err(io)?;
-        let (status, body) =
-            split_response(&raw).ok_or_else(|| ClientError::BadResponse(self.endpoint.clone()))?;
+        let response = crate::http1::request(
+            &self.endpoint,
+            "POST",
+            &format!("/?{}", signed.query),
+            &signed.headers,
+            &signed.body,
+            Duration::from_secs(30),
+        )
+        .await?;
+        let (status, body) = (response.status, response.body.as_slice());
         let json: serde_json::Value = serde_json::from_slice(body)
             .map_err(|_| ClientError::BadResponse(self.endpoint.clone()))?;
         if status >= 400 {
@@ -103,26 +73,5 @@ impl ApiClient {
             });
         }
         Ok(json)
-    }
-}
-
-/// Status code and body of a `connection: close` HTTP/1.1 response (axum sends a
-/// content-length, so the body is everything after the blank line).
-fn split_response(raw: &[u8]) -> Option<(u16, &[u8])> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..end]).ok()?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, &raw[end + 4..]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn responses_split_into_status_and_body() {
-        let raw = b"HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\n\r\n{}";
-        assert_eq!(split_response(raw), Some((404, &b"{}"[..])));
-        assert_eq!(split_response(b"garbage"), None);
     }
 }

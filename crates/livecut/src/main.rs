@@ -66,7 +66,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Demo(args) => livecut::demo::run(&cli.store, &args)
             .await
             .map_err(|e| e.to_string()),
-        Command::Testgen(args) => livecut::demo::testgen(&args).map_err(|e| e.to_string()),
+        Command::Testgen(args) => livecut::demo::testgen(&args),
+        Command::Cut(args) => tokio::task::spawn_blocking(move || livecut::cut_local::run(&args))
+            .await
+            .map_err(|e| e.to_string())?,
         Command::MediaJob { .. } => Ok(()),
     }
 }

@@ -114,10 +114,16 @@ fn three_clips_two_streams_v3_and_v1_through_the_official_sdk() {
         assert_eq!(body["MediaURL"], url);
         jobs.push((mode, name, body));
     }
-    for (mode, name, submitted) in &jobs {
+    for (i, (mode, name, submitted)) in jobs.iter().enumerate() {
         let job_id = submitted["JobId"].as_str().unwrap();
         let job = sdk.wait_job(job_id, Duration::from_secs(120));
         assert_eq!(job["Status"], "Success", "{mode}: {job}");
+        if i == 0 {
+            // The worker was idle: the submit must wake it, not a slow poll.
+            let (created, started) = job_times(dir.path(), job_id);
+            let latency = started.expect("started_at") - created;
+            assert!(latency < 100, "job started {latency} ms after submit");
+        }
         assert_eq!(job["MediaId"], submitted["MediaId"]);
         assert_eq!(job["ProjectId"], submitted["ProjectId"]);
         assert_eq!(

@@ -22,7 +22,7 @@ pub async fn claim(
     };
     let sql = format!(
         "UPDATE jobs SET status = $1, lease_owner = $2, lease_expires_at = $3, attempts = attempts + 1, \
-         modified_at = $4 WHERE job_id = (SELECT job_id FROM jobs WHERE status = $5 AND run_at <= $4 \
+         modified_at = $4, started_at = $4 WHERE job_id = (SELECT job_id FROM jobs WHERE status = $5 AND run_at <= $4 \
          ORDER BY run_at, job_id LIMIT 1{lock}) AND status = $5 RETURNING {COLUMNS}"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))

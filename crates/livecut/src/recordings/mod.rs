@@ -9,4 +9,4 @@
 pub mod plan;
 pub mod register;
 
-pub use plan::{ClipPlan, PlanError, plan_clip};
+pub use plan::{ClipPlan, PlanError, plan_clip, plan_range};

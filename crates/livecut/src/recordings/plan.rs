@@ -144,22 +144,28 @@ pub async fn plan_clip(
                 .to_string(),
         });
     }
+    let range = (clip.start_us, clip.end_us);
+    tokio::task::spawn_blocking(move || plan_range(index, &label, range, &paths))
+        .await
+        .map_err(|e| PlanError::Db(DbError::Corrupt(format!("planner task failed: {e}"))))?
+}
+
+/// Plans `[start, end)` (UTC µs) over the given playlists of one stream.
+pub fn plan_range(
+    index: usize,
+    label: &str,
+    (start_us, end_us): (i64, i64),
+    paths: &[PathBuf],
+) -> Result<ClipPlan, PlanError> {
     let mut playlists: Vec<MediaPlaylist> = Vec::with_capacity(paths.len());
-    for p in &paths {
-        let text = tokio::fs::read_to_string(p)
-            .await
-            .map_err(|e| PlanError::Playlist {
-                index,
-                playlist: p.display().to_string(),
-                reason: e.to_string(),
-            })?;
-        playlists.push(
-            parse_media_playlist(&text).map_err(|e| PlanError::Playlist {
-                index,
-                playlist: p.display().to_string(),
-                reason: e.to_string(),
-            })?,
-        );
+    for p in paths {
+        let bad = |reason: String| PlanError::Playlist {
+            index,
+            playlist: p.display().to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(p).map_err(|e| bad(e.to_string()))?;
+        playlists.push(parse_media_playlist(&text).map_err(|e| bad(e.to_string()))?);
     }
     let timeline = Timeline::build(&playlists).map_err(|e| PlanError::Playlist {
         index,
@@ -171,13 +177,13 @@ pub async fn plan_clip(
         reason: e.to_string(),
     })?;
     let growing = playlists.iter().any(|p| !p.ended);
-    let overlapping = timeline.overlapping(clip.start_us, clip.end_us);
+    let overlapping = timeline.overlapping(start_us, end_us);
     if overlapping.is_empty() {
         return Err(PlanError::NoContent {
             index,
-            stream: label,
-            start: crate::clock::format_precise_time(clip.start_us),
-            end: crate::clock::format_precise_time(clip.end_us),
+            stream: label.to_string(),
+            start: crate::clock::format_precise_time(start_us),
+            end: crate::clock::format_precise_time(end_us),
             growing,
         });
     }
@@ -189,23 +195,26 @@ pub async fn plan_clip(
             playlist: playlist.display().to_string(),
             uri: seg.uri.clone(),
         })?;
+        // A segment that another recording of the stream already partly covers starts on the
+        // timeline `media_offset_us` into its file; the media engine anchors the file itself, so
+        // it gets the file's own start. (Frames in the overlap may then appear twice.)
         segments.push(SegmentInput {
             path,
             uri: seg.uri.clone(),
             sequence: seg.sequence,
-            utc_start_us: seg.start_us,
-            duration_us: seg.end_us - seg.start_us,
+            utc_start_us: seg.start_us - seg.media_offset_us,
+            duration_us: seg.end_us - seg.start_us + seg.media_offset_us,
             discontinuity: seg.discontinuity,
         });
     }
     Ok(ClipPlan {
         input: ClipInput {
             index,
-            start_utc_us: clip.start_us,
-            end_utc_us: clip.end_us,
+            start_utc_us: start_us,
+            end_utc_us: end_us,
             segments,
         },
-        missing: timeline.gaps(clip.start_us, clip.end_us),
+        missing: timeline.gaps(start_us, end_us),
         growing,
         recorded_until_us: timeline.span().map_or(i64::MIN, |(_, end)| end),
     })

@@ -9,6 +9,7 @@ use super::WorkerContext;
 use super::child::{ChildError, run_media_child};
 use super::lease::LeaseKeeper;
 use super::media_job::ChildOutcome;
+use super::notify;
 use crate::clock::now_ms;
 use crate::db::jobs::JobRow;
 use crate::db::media;
@@ -48,17 +49,14 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
     // Scratch holds only this attempt's files; the published output lives in its bucket.
     let _ = tokio::fs::remove_dir_all(&work_dir).await;
     let now = now_ms();
-    let finished = match result {
+    let (finished, failure) = match result {
         Ok(Some(report)) => {
             let report = serde_json::to_string(&report).unwrap_or_default();
-            queue::finish(
-                &ctx.db,
-                &job.job_id,
-                owner,
-                Outcome::Success { report: &report },
-                now,
+            let done = Outcome::Success { report: &report };
+            (
+                queue::finish(&ctx.db, &job.job_id, owner, done, now).await,
+                None,
             )
-            .await
         }
         Ok(None) => return, // lease lost: another worker owns the job now
         Err(f) => {
@@ -66,22 +64,22 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
             if let Err(e) = media::mark_failed(&ctx.db, &job.media_id, now).await {
                 tracing::error!(error = %e, "marking the media asset failed");
             }
-            queue::finish(
-                &ctx.db,
-                &job.job_id,
-                owner,
-                Outcome::Failed {
-                    code: &f.code,
-                    message: &f.message,
-                    report: "",
-                },
-                now,
+            let failed = Outcome::Failed {
+                code: &f.code,
+                message: &f.message,
+                report: "",
+            };
+            (
+                queue::finish(&ctx.db, &job.job_id, owner, failed, now).await,
+                Some(f),
             )
-            .await
         }
     };
     match finished {
-        Ok(true) => tracing::info!(job_id = %job.job_id, "job finished"),
+        Ok(true) => {
+            tracing::info!(job_id = %job.job_id, "job finished");
+            notify_completion(&job, failure);
+        }
         Ok(false) => {
             tracing::warn!(job_id = %job.job_id, "lease lost before the job could be finished")
         }
@@ -89,6 +87,27 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
             tracing::error!(job_id = %job.job_id, error = %e, "recording the job's end failed")
         }
     }
+}
+
+fn notify_completion(job: &JobRow, failure: Option<Failure>) {
+    let Ok(request) = serde_json::from_str::<JobRequest>(&job.request) else {
+        return;
+    };
+    let Some(address) = request.notify_address else {
+        return;
+    };
+    let (code, message) = failure.map(|f| (f.code, f.message)).unwrap_or_default();
+    notify::spawn_delivery(notify::Completion {
+        notify_address: address,
+        success: code.is_empty(),
+        job_id: job.job_id.clone(),
+        project_id: job.project_id.clone(),
+        media_id: job.media_id.clone(),
+        media_url: job.media_url.clone(),
+        error_code: code,
+        error_message: message,
+        user_data: request.user_data,
+    });
 }
 
 /// Ok(None): the lease was lost and the job must be left alone.

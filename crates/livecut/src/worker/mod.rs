@@ -9,6 +9,7 @@ mod child;
 mod execute;
 mod lease;
 pub mod media_job;
+mod notify;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -239,3 +239,22 @@ pub fn err_code(reply: &SdkReply) -> (String, u16, String) {
 pub fn stream_config(stream: &str) -> String {
     serde_json::json!({"DomainName": DOMAIN, "AppName": APP, "StreamName": stream}).to_string()
 }
+
+/// (created_at, started_at) of a job in ms, read straight from the embedded database.
+pub fn job_times(data_dir: &Path, job_id: &str) -> (i64, Option<i64>) {
+    let url = format!("sqlite://{}?mode=ro", data_dir.join("livecut.db").display());
+    let job_id = job_id.to_string();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async move {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+            let row: (i64, Option<i64>) =
+                sqlx::query_as("SELECT created_at, started_at FROM jobs WHERE job_id = $1")
+                    .bind(job_id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            row
+        })
+}

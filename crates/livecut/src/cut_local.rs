@@ -1,0 +1,57 @@
+//! `livecut cut`: the same planner and media engine a worker uses, on local playlists, without a
+//! server or database. For operators who want one clip now, and for benchmarks of the engine.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use livecut_media::{CutJob, CutMode};
+
+use crate::cli::CutArgs;
+use crate::clock::parse_clip_time;
+use crate::recordings::plan_range;
+
+pub fn run(args: &CutArgs) -> Result<(), String> {
+    let mode = match args.mode.as_str() {
+        "RoughFast" => CutMode::RoughFast,
+        "AccurateFast" => CutMode::AccurateFast,
+        other => return Err(format!("--mode {other:?}: use AccurateFast or RoughFast")),
+    };
+    let playlists: Vec<PathBuf> = args.playlist.clone();
+    let mut clips = Vec::with_capacity(args.clip.len());
+    for (i, spec) in args.clip.iter().enumerate() {
+        let (a, b) = spec
+            .split_once(',')
+            .ok_or_else(|| format!("--clip {spec:?}: expected START,END"))?;
+        let start = parse_clip_time(a).map_err(|e| format!("--clip {spec:?}: start {e}"))?;
+        let end = parse_clip_time(b).map_err(|e| format!("--clip {spec:?}: end {e}"))?;
+        if end <= start {
+            return Err(format!("--clip {spec:?}: END must be later than START"));
+        }
+        let plan = plan_range(i, "local", (start, end), &playlists).map_err(|e| e.to_string())?;
+        clips.push(plan.input);
+    }
+    if clips.is_empty() {
+        return Err("give at least one --clip START,END".into());
+    }
+    livecut_media::init().map_err(|e| e.to_string())?;
+    let began = Instant::now();
+    let report = livecut_media::cut(
+        &CutJob {
+            mode,
+            clips,
+            output: args.output.clone(),
+        },
+        &mut |_| {},
+    )
+    .map_err(|e| format!("{}: {e}", e.code()))?;
+    let frames: u64 = report.clips.iter().map(|c| c.frames).sum();
+    let reencoded: u64 = report.clips.iter().map(|c| c.reencoded_frames).sum();
+    println!(
+        "{}: {} clips, {frames} frames ({reencoded} re-encoded), {:.3} s of video in {:.3} s",
+        args.output.display(),
+        report.clips.len(),
+        report.duration_us as f64 / 1e6,
+        began.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
