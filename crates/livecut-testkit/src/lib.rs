@@ -1,0 +1,6 @@
+//! Test-only helpers. Nothing here ships in the product: the ffmpeg CLI is used
+//! only as an independent oracle for outputs, and the SDK driver only to talk to a
+//! running server the way a customer's code would.
+
+pub mod oracle;
+pub mod sdk;
