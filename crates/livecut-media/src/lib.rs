@@ -31,6 +31,7 @@
 //! * `Rough`, `Accurate`: not implemented yet (`MediaError::Unsupported`).
 
 mod bitstream;
+mod cut;
 mod error;
 mod job;
 mod log;
@@ -40,6 +41,7 @@ mod timeline;
 
 mod av;
 
+pub use cut::cut;
 pub use error::MediaError;
 pub use job::{ClipInput, ClipReport, CutJob, CutMode, CutReport, SegmentInput};
 pub use probe::{MediaProbe, StreamKind, StreamProbe, probe};

@@ -307,12 +307,18 @@ pub fn audio_marker_onsets(path: &Path) -> Result<Vec<f64>, OracleError> {
 }
 
 /// Checks audio/video sync through the markers. Every onset must lie within
-/// one AAC frame (1024 samples) of a marker frame's presentation time; an
-/// onset at the start of a run of consecutive frame numbers (a join) is
-/// also accepted if that frame falls inside a burst, because the audio then
-/// legitimately starts mid-tone. Conversely every marker frame that is at
-/// least 200 ms after a run start and 150 ms before the end must have an
-/// onset. Returns a description of every offender.
+/// one AAC frame (1024 samples) of an instant where a burst may start:
+/// * the presentation time of a marker frame;
+/// * the start of a run of consecutive frame numbers (a join, or the start
+///   of the file) whose first frame falls inside a burst, because the audio
+///   then legitimately starts mid-tone;
+/// * the end of a run (the instant its next frame would be shown) when that
+///   next frame would be a marker, because whole AAC frames are copied and
+///   the last one may reach half a frame past the video.
+///
+/// Conversely every marker frame that is at least 200 ms after a run start
+/// and 150 ms before the end must have an onset. Returns a description of
+/// every offender.
 pub fn check_av_sync(
     video: &DecodedVideo,
     onsets: &[f64],
@@ -320,42 +326,52 @@ pub fn check_av_sync(
     sample_rate: u32,
 ) -> Result<(), String> {
     let interval = fps.round().max(1.0) as u32;
+    let frame_s = 1.0 / fps.max(1e-9);
     let tolerance = 1024.0 / f64::from(sample_rate.max(1)) + 1e-6;
-    let burst_frames =
-        ((f64::from(livecut_pattern::MARKER_BURST_MS as u32) / 1000.0) * fps).ceil() as u32;
-    let frames: Vec<(f64, u32, bool)> = video
+    let burst_frames = ((livecut_pattern::MARKER_BURST_MS as f64 / 1000.0) * fps).ceil() as u32;
+    let numbered: Vec<(f64, u32)> = video
         .frames
         .iter()
-        .enumerate()
-        .filter_map(|(i, f)| {
-            let number = f.number?;
-            let previous = i.checked_sub(1).and_then(|p| video.frames[p].number);
-            let run_start = previous.is_none_or(|p| p.checked_add(1) != Some(number));
-            Some((f.pts_s, number, run_start))
-        })
+        .filter_map(|f| Some((f.pts_s, f.number?)))
         .collect();
+    let mut run_starts = Vec::new();
+    let mut allowed = Vec::new();
+    for (i, &(pts, number)) in numbered.iter().enumerate() {
+        let previous = i.checked_sub(1).map(|p| numbered[p].1);
+        let next = numbered.get(i + 1).map(|f| f.1);
+        let run_start = previous.is_none_or(|p| p.checked_add(1) != Some(number));
+        let run_end = next.is_none_or(|n| number.checked_add(1) != Some(n));
+        if number % interval == 0 {
+            allowed.push(pts);
+        }
+        if run_start {
+            run_starts.push(pts);
+            if number % interval < burst_frames {
+                allowed.push(pts);
+            }
+        }
+        if run_end && (number + 1) % interval == 0 {
+            allowed.push(pts + frame_s);
+        }
+    }
     let mut problems = Vec::new();
     for &onset in onsets {
-        let matched = frames.iter().any(|&(pts, number, run_start)| {
-            let near = (pts - onset).abs() <= tolerance;
-            near && (number % interval == 0 || (run_start && number % interval < burst_frames))
-        });
-        if !matched {
-            let nearest = frames
+        if !allowed.iter().any(|&t| (t - onset).abs() <= tolerance) {
+            let nearest = numbered
                 .iter()
                 .min_by(|a, b| (a.0 - onset).abs().total_cmp(&(b.0 - onset).abs()));
             problems.push(format!(
-                "onset at {onset:.4} s matches no marker frame (nearest frame {:?})",
-                nearest.map(|f| (f.0, f.1))
+                "onset at {onset:.4} s matches no marker frame (nearest frame {nearest:?})"
             ));
         }
     }
-    let end = frames.last().map_or(0.0, |f| f.0);
-    let mut last_run_start = f64::NEG_INFINITY;
-    for &(pts, number, run_start) in &frames {
-        if run_start {
-            last_run_start = pts;
-        }
+    let end = numbered.last().map_or(0.0, |f| f.0);
+    for &(pts, number) in &numbered {
+        let last_run_start = run_starts
+            .iter()
+            .copied()
+            .filter(|&s| s <= pts)
+            .fold(f64::NEG_INFINITY, f64::max);
         if number % interval != 0 || pts < last_run_start + ONSET_GATE_S || pts > end - 0.15 {
             continue;
         }
@@ -486,6 +502,18 @@ mod tests {
         assert!(late.contains("1.0500"), "{late}");
         let missing = check_av_sync(&v, &[1.0], 30.0, 48_000).expect_err("marker 60 silent");
         assert!(missing.contains("marker frame 60"), "{missing}");
+    }
+
+    #[test]
+    fn sync_check_allows_the_next_marker_right_after_a_run_end() {
+        // Frames 0..=29: the burst of frame 30 may leak in at 1.0 s.
+        let frames: Vec<(f64, u32)> = (0..30).map(|i| (f64::from(i) / 30.0, i)).collect();
+        let v = video(&frames);
+        assert_eq!(check_av_sync(&v, &[0.995], 30.0, 48_000), Ok(()));
+        // Not so for a run ending elsewhere.
+        let frames: Vec<(f64, u32)> = (0..31).map(|i| (f64::from(i) / 30.0, i)).collect();
+        let v = video(&frames);
+        assert!(check_av_sync(&v, &[1.0 + 1.0 / 30.0], 30.0, 48_000).is_err());
     }
 
     #[test]

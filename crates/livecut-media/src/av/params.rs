@@ -28,20 +28,6 @@ pub unsafe fn set_extradata(par: *mut ffi::AVCodecParameters, data: &[u8]) -> bo
     }
 }
 
-/// Copy of the extradata of `par`.
-///
-/// # Safety
-/// `par` must point to valid codec parameters.
-pub unsafe fn extradata(par: *const ffi::AVCodecParameters) -> Vec<u8> {
-    unsafe {
-        let size = usize::try_from((*par).extradata_size).unwrap_or(0);
-        if (*par).extradata.is_null() || size == 0 {
-            return Vec::new();
-        }
-        std::slice::from_raw_parts((*par).extradata, size).to_vec()
-    }
-}
-
 /// Copy of an encoder context's extradata.
 ///
 /// # Safety

@@ -32,7 +32,8 @@ pub struct X264Settings {
     pub profile: Option<String>,
     /// level_idc (e.g. 31 for 3.1); `None` lets x264 pick.
     pub level: Option<i32>,
-    pub bframes: u32,
+    /// `None` keeps the preset's B-frame setting.
+    pub bframes: Option<u32>,
     pub gop: u32,
     /// Extra `x264-params` (`key=value:key=value`).
     pub params: String,
@@ -58,7 +59,9 @@ pub fn open(settings: &X264Settings) -> Result<encoder::Video, Error> {
     ctx.set_color_transfer_characteristic(settings.color_trc);
     ctx.set_colorspace(settings.color_space);
     ctx.set_gop(settings.gop);
-    ctx.set_max_b_frames(settings.bframes as usize);
+    if let Some(bframes) = settings.bframes {
+        ctx.set_max_b_frames(bframes as usize);
+    }
     if settings.global_header {
         ctx.set_flags(codec::Flags::GLOBAL_HEADER);
     }

@@ -55,13 +55,6 @@ impl<'a> BitReader<'a> {
         let value = (1u64 << leading) - 1 + u64::from(rest);
         u32::try_from(value).ok()
     }
-
-    /// Signed Exp-Golomb.
-    pub fn se(&mut self) -> Option<i32> {
-        let k = i64::from(self.ue()?);
-        let value = if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) };
-        i32::try_from(value).ok()
-    }
 }
 
 #[cfg(test)]
@@ -82,11 +75,6 @@ mod tests {
         assert_eq!(
             (0..5).map(|_| r.ue()).collect::<Vec<_>>(),
             vec![Some(0), Some(1), Some(2), Some(3), Some(4)]
-        );
-        let mut r = BitReader::new(&data);
-        assert_eq!(
-            (0..5).map(|_| r.se()).collect::<Vec<_>>(),
-            vec![Some(0), Some(1), Some(-1), Some(2), Some(-2)]
         );
     }
 

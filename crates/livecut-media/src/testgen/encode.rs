@@ -36,7 +36,7 @@ fn open_video(spec: &RecordingSpec) -> Result<encoder::Video, MediaError> {
         },
         profile: None,
         level: None,
-        bframes: spec.bframes,
+        bframes: Some(spec.bframes),
         gop: spec.gop_frames,
         params: format!(
             "keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:sps-id={id}",

@@ -132,7 +132,11 @@ impl RecordingSpec {
 
     fn validate(&self) -> Result<(), MediaError> {
         let bad = |what: &str| Err(MediaError::InvalidJob(format!("recording spec: {what}")));
-        if self.width < 16 || self.height < 16 || self.width % 2 != 0 || self.height % 2 != 0 {
+        if self.width < 16
+            || self.height < 16
+            || !self.width.is_multiple_of(2)
+            || !self.height.is_multiple_of(2)
+        {
             return bad("width and height must be even and >= 16");
         }
         if self.fps_num == 0 || self.fps_den == 0 {
@@ -140,7 +144,7 @@ impl RecordingSpec {
         }
         if self.gop_frames == 0
             || self.segment_frames == 0
-            || self.segment_frames % self.gop_frames != 0
+            || !self.segment_frames.is_multiple_of(self.gop_frames)
         {
             return bad("segment_frames must be a positive multiple of gop_frames");
         }

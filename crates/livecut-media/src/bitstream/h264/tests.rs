@@ -100,7 +100,7 @@ fn avcc_lists_every_set_in_id_order() {
     assert_eq!(avcc[4], 0xFF);
     assert_eq!(avcc[5], 0xE2);
     let mut pos = 6;
-    let mut read = |pos: &mut usize| {
+    let read = |pos: &mut usize| {
         let len = usize::from(u16::from_be_bytes([avcc[*pos], avcc[*pos + 1]]));
         let nal = avcc[*pos + 2..*pos + 2 + len].to_vec();
         *pos += 2 + len;

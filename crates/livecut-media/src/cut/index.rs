@@ -1,0 +1,301 @@
+//! Pass 1: a demux-only scan of a clip's segments that finds the GOPs, the
+//! frames the clip selects, the parameter sets, the reorder depth and the
+//! audio configuration, before anything is written. Only per-GOP summaries
+//! are kept, so memory grows with the number of GOPs, never with packets.
+
+use std::collections::BTreeMap;
+
+use super::source::{ClipReader, SourcePacket, Track};
+use crate::bitstream::adts::{self, AdtsConfig};
+use crate::bitstream::h264::{ParameterSets, inspect_access_unit};
+use crate::timeline::{RunAnchor, run_starts};
+use crate::{ClipInput, MediaError};
+
+/// Which frames of the scanned segments the clip keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// Every decodable frame (RoughFast).
+    All,
+    /// Frames presented in `[start, end)` UTC (AccurateFast).
+    Range { start_utc_us: i64, end_utc_us: i64 },
+}
+
+impl Selection {
+    fn keeps(&self, anchor: &RunAnchor, pts: i64) -> bool {
+        match *self {
+            Selection::All => true,
+            Selection::Range {
+                start_utc_us,
+                end_utc_us,
+            } => anchor.in_range(pts, start_utc_us, end_utc_us),
+        }
+    }
+}
+
+/// One closed GOP: an IDR access unit and everything decoded after it up
+/// to the next IDR (or run end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gop {
+    pub run: usize,
+    pub frames: u32,
+    pub selected: u32,
+    /// Smallest and largest selected PTS (meaningful if `selected > 0`).
+    pub selected_min: i64,
+    pub selected_max: i64,
+}
+
+impl Gop {
+    pub fn fully_selected(&self) -> bool {
+        self.selected == self.frames
+    }
+}
+
+/// A run of segments sharing one clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunStats {
+    pub anchor: RunAnchor,
+    pub selected_min: Option<i64>,
+    pub selected_max: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClipIndex {
+    pub runs: Vec<RunStats>,
+    pub gops: Vec<Gop>,
+    /// Video packets before the first IDR of a run: not decodable alone.
+    pub leading_skipped: u64,
+    pub parameter_sets: ParameterSets,
+    pub audio: Option<AdtsConfig>,
+    /// Largest number of packets decoded before a frame yet shown after it.
+    pub reorder_depth: u32,
+    /// Most common distance between consecutive frames (90 kHz).
+    pub frame_duration: Option<i64>,
+    /// Sequence numbers of segments holding selected frames.
+    pub segments_used: Vec<u64>,
+}
+
+struct VideoInfo {
+    pts: i64,
+    idr: bool,
+}
+
+/// The open GOP while scanning.
+struct GopBuilder {
+    gop: Gop,
+    pts_in_decode_order: Vec<i64>,
+}
+
+struct Scanner<'a> {
+    clip: &'a ClipInput,
+    selection: Selection,
+    run_starts: Vec<bool>,
+    index: ClipIndex,
+    open: Option<GopBuilder>,
+    deltas: BTreeMap<i64, u64>,
+}
+
+impl Scanner<'_> {
+    fn close_gop(&mut self) {
+        let Some(builder) = self.open.take() else {
+            return;
+        };
+        let order = &builder.pts_in_decode_order;
+        for (i, &pts) in order.iter().enumerate() {
+            let later_shown_earlier_decoded = order[..i].iter().filter(|&&p| p > pts).count();
+            self.index.reorder_depth = self
+                .index
+                .reorder_depth
+                .max(later_shown_earlier_decoded as u32);
+        }
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        for pair in sorted.windows(2) {
+            let delta = pair[1] - pair[0];
+            if delta > 0 {
+                *self.deltas.entry(delta).or_default() += 1;
+            }
+        }
+        self.index.gops.push(builder.gop);
+    }
+
+    /// Classifies the buffered video packets of one whole segment.
+    fn segment_done(
+        &mut self,
+        segment: usize,
+        run: usize,
+        video: &[VideoInfo],
+        min_audio_pts: Option<i64>,
+    ) -> Result<(), MediaError> {
+        if self.run_starts[segment] {
+            self.close_gop();
+            let earliest = video.iter().map(|v| v.pts).min().or(min_audio_pts);
+            let Some(pts) = earliest else {
+                return Err(MediaError::BadSegment {
+                    clip: self.clip.index,
+                    uri: self.clip.segments[segment].uri.clone(),
+                    detail: "has no timestamps to anchor its PROGRAM-DATE-TIME to".into(),
+                });
+            };
+            self.index.runs.push(RunStats {
+                anchor: RunAnchor {
+                    utc_us: self.clip.segments[segment].utc_start_us,
+                    pts,
+                },
+                selected_min: None,
+                selected_max: None,
+            });
+        }
+        let Some(anchor) = self.index.runs.get(run).map(|r| r.anchor) else {
+            return Err(MediaError::Internal(format!(
+                "clip {}: run {run} has no anchor",
+                self.clip.index
+            )));
+        };
+        let mut range: Option<(i64, i64)> = None;
+        for v in video {
+            if v.idr {
+                self.close_gop();
+                self.open = Some(GopBuilder {
+                    gop: Gop {
+                        run,
+                        frames: 0,
+                        selected: 0,
+                        selected_min: i64::MAX,
+                        selected_max: i64::MIN,
+                    },
+                    pts_in_decode_order: Vec::new(),
+                });
+            }
+            let Some(builder) = self.open.as_mut() else {
+                self.index.leading_skipped += 1;
+                continue;
+            };
+            builder.gop.frames += 1;
+            builder.pts_in_decode_order.push(v.pts);
+            if self.selection.keeps(&anchor, v.pts) {
+                let gop = &mut builder.gop;
+                gop.selected += 1;
+                gop.selected_min = gop.selected_min.min(v.pts);
+                gop.selected_max = gop.selected_max.max(v.pts);
+                range =
+                    Some(range.map_or((v.pts, v.pts), |(lo, hi)| (lo.min(v.pts), hi.max(v.pts))));
+            }
+        }
+        if let Some((lo, hi)) = range {
+            self.index
+                .segments_used
+                .push(self.clip.segments[segment].sequence);
+            if let Some(stats) = self.index.runs.get_mut(run) {
+                stats.selected_min = Some(stats.selected_min.map_or(lo, |m| m.min(lo)));
+                stats.selected_max = Some(stats.selected_max.map_or(hi, |m| m.max(hi)));
+            }
+        }
+        Ok(())
+    }
+
+    fn note_video(&mut self, p: &SourcePacket) -> Result<VideoInfo, MediaError> {
+        let data = p.packet.data().unwrap_or(&[]);
+        let info = inspect_access_unit(data);
+        let uri = &self.clip.segments[p.segment].uri;
+        if let Some(conflict) = info.conflict {
+            return Err(self.changing_sets(uri, conflict.kind, conflict.id));
+        }
+        if let Err(conflict) = self.index.parameter_sets.merge(&info.parameter_sets) {
+            return Err(self.changing_sets(uri, conflict.kind, conflict.id));
+        }
+        Ok(VideoInfo {
+            pts: p.pts,
+            idr: info.has_idr,
+        })
+    }
+
+    fn changing_sets(&self, uri: &str, kind: &str, id: u32) -> MediaError {
+        MediaError::Unsupported {
+            clip: Some(self.clip.index),
+            what: format!(
+                "segment {uri}: the {kind} with id {id} changes inside the clip \
+                 (parameter-set changes within a recording are not implemented)"
+            ),
+        }
+    }
+
+    fn note_audio(&mut self, p: &SourcePacket) -> Result<(), MediaError> {
+        let uri = &self.clip.segments[p.segment].uri;
+        let data = p.packet.data().unwrap_or(&[]);
+        let Some(frame) = adts::parse_frame(data) else {
+            return Err(MediaError::BadSegment {
+                clip: self.clip.index,
+                uri: uri.clone(),
+                detail: format!("AAC packet at pts {} is not ADTS", p.pts),
+            });
+        };
+        match self.index.audio {
+            None => {
+                if frame.config.channel_config == 0 || frame.config.sample_rate().is_none() {
+                    return Err(MediaError::Unsupported {
+                        clip: Some(self.clip.index),
+                        what: format!("segment {uri}: AAC without a channel configuration"),
+                    });
+                }
+                self.index.audio = Some(frame.config);
+            }
+            Some(config) if config != frame.config => {
+                return Err(MediaError::Unsupported {
+                    clip: Some(self.clip.index),
+                    what: format!("segment {uri}: the AAC configuration changes inside the clip"),
+                });
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+}
+
+/// Scans every segment of `clip`. `progress` receives the fraction of
+/// segments scanned.
+pub fn scan(
+    clip: &ClipInput,
+    selection: Selection,
+    progress: &mut dyn FnMut(f32),
+) -> Result<ClipIndex, MediaError> {
+    let mut scanner = Scanner {
+        clip,
+        selection,
+        run_starts: run_starts(&clip.segments),
+        index: ClipIndex::default(),
+        open: None,
+        deltas: BTreeMap::new(),
+    };
+    let mut reader = ClipReader::new(clip);
+    let mut video: Vec<VideoInfo> = Vec::new();
+    let mut min_audio: Option<i64> = None;
+    let mut current: Option<(usize, usize)> = None;
+    while let Some(p) = reader.next()? {
+        if current.is_some_and(|(segment, _)| segment != p.segment)
+            && let Some((segment, run)) = current
+        {
+            scanner.segment_done(segment, run, &video, min_audio)?;
+            video.clear();
+            min_audio = None;
+            progress(p.segment as f32 / clip.segments.len().max(1) as f32);
+        }
+        current = Some((p.segment, p.run));
+        match p.track {
+            Track::Video => video.push(scanner.note_video(&p)?),
+            Track::Audio => {
+                scanner.note_audio(&p)?;
+                min_audio = Some(min_audio.map_or(p.pts, |m| m.min(p.pts)));
+            }
+        }
+    }
+    if let Some((segment, run)) = current {
+        scanner.segment_done(segment, run, &video, min_audio)?;
+    }
+    scanner.close_gop();
+    scanner.index.frame_duration = scanner
+        .deltas
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(&delta, _)| delta);
+    Ok(scanner.index)
+}

@@ -1,0 +1,320 @@
+//! `cut`: time ranges of HLS recordings -> one MP4.
+//!
+//! Two passes per clip over its segments: `index` scans packets without
+//! decoding (GOPs, which frames the range selects, parameter sets, reorder
+//! depth), `plan` decides per GOP whether to copy, re-encode or skip it and
+//! where each frame lands in the output, then `write` reads the segments
+//! again and produces the samples. Nothing is written before every clip is
+//! indexed, so missing or broken segments fail the job before any output.
+
+mod audio;
+mod dts;
+mod index;
+mod output;
+mod plan;
+mod reencode;
+mod source;
+mod write;
+
+use ffmpeg_next::{Rational, codec, media};
+
+use self::index::{ClipIndex, Selection};
+use self::output::{Mp4Writer, VideoTrack};
+use self::plan::{ClipPlan, GopAction};
+use self::reencode::BoundaryEncoder;
+use self::write::{ClipJob, write_clip};
+use crate::bitstream::h264::ParameterSets;
+use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
+use crate::{ClipInput, ClipReport, CutJob, CutMode, CutReport, MediaError};
+
+/// Frame duration assumed when a clip has too few frames to measure one.
+const FALLBACK_FRAME_DURATION: i64 = 3000;
+
+fn validate(job: &CutJob) -> Result<(), MediaError> {
+    if matches!(job.mode, CutMode::Rough | CutMode::Accurate) {
+        return Err(MediaError::Unsupported {
+            clip: None,
+            what: format!(
+                "mode {:?} (re-encoding the whole range is not implemented yet)",
+                job.mode
+            ),
+        });
+    }
+    if job.clips.is_empty() {
+        return Err(MediaError::InvalidJob("the job has no clips".into()));
+    }
+    for clip in &job.clips {
+        if clip.end_utc_us <= clip.start_utc_us {
+            return Err(MediaError::InvalidJob(format!(
+                "clip {}: end {} is not after start {}",
+                clip.index, clip.end_utc_us, clip.start_utc_us
+            )));
+        }
+        if clip.segments.is_empty() {
+            return Err(MediaError::NoContent {
+                clip: clip.index,
+                start_utc_us: clip.start_utc_us,
+                end_utc_us: clip.end_utc_us,
+                detail: "no recorded segment overlaps the range".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn selection(mode: CutMode, clip: &ClipInput) -> Selection {
+    match mode {
+        CutMode::AccurateFast | CutMode::Accurate => Selection::Range {
+            start_utc_us: clip.start_utc_us,
+            end_utc_us: clip.end_utc_us,
+        },
+        CutMode::RoughFast | CutMode::Rough => Selection::All,
+    }
+}
+
+/// Codec parameters of the clip's video, probed from its first segment.
+fn source_video(clip: &ClipInput) -> Result<codec::Parameters, MediaError> {
+    let seg = &clip.segments[0];
+    let bad = |detail: String| MediaError::BadSegment {
+        clip: clip.index,
+        uri: seg.uri.clone(),
+        detail,
+    };
+    let input = crate::av::input::open(&seg.path, Some("mpegts"), true)
+        .map_err(|e| bad(format!("cannot be probed: {e}")))?;
+    input
+        .streams()
+        .find(|s| s.parameters().medium() == media::Type::Video)
+        .map(|s| s.parameters())
+        .ok_or_else(|| bad("contains no video stream".into()))
+}
+
+/// (width, height, pixel format) of video parameters.
+fn picture_shape(par: &codec::Parameters) -> (i32, i32, i32) {
+    // SAFETY: reading plain fields of valid codec parameters.
+    unsafe {
+        let p = &*par.as_ptr();
+        (p.width, p.height, p.format)
+    }
+}
+
+/// What all clips must agree on to share one video and one audio track.
+struct Shared {
+    source: codec::Parameters,
+    parameter_sets: ParameterSets,
+    audio: Option<crate::bitstream::adts::AdtsConfig>,
+    frame_duration: i64,
+}
+
+fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaError> {
+    let unsupported = |clip: usize, what: String| MediaError::Unsupported {
+        clip: Some(clip),
+        what,
+    };
+    let source = source_video(&job.clips[0])?;
+    let mut parameter_sets = ParameterSets::default();
+    let mut audio = None;
+    let mut frame_duration = None;
+    for (clip, index) in job.clips.iter().zip(indexes) {
+        if clip.index != job.clips[0].index {
+            let other = source_video(clip)?;
+            if picture_shape(&other) != picture_shape(&source) {
+                return Err(unsupported(
+                    clip.index,
+                    "its picture size or pixel format differs from the first clip's \
+                     (joining different formats needs a re-encode mode)"
+                        .into(),
+                ));
+            }
+        }
+        parameter_sets.merge(&index.parameter_sets).map_err(|c| {
+            unsupported(
+                clip.index,
+                format!(
+                    "its {} with id {} differs from an earlier clip's under the same id; \
+                     joining streams of different encoders is not implemented",
+                    c.kind, c.id
+                ),
+            )
+        })?;
+        if let Some(config) = index.audio {
+            match audio {
+                None => audio = Some(config),
+                Some(a) if a != config => {
+                    return Err(unsupported(
+                        clip.index,
+                        "its AAC configuration differs from an earlier clip's".into(),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(d) = index.frame_duration {
+            match frame_duration {
+                None => frame_duration = Some(d),
+                Some(f) if f != d => {
+                    return Err(unsupported(
+                        clip.index,
+                        format!(
+                            "its frame duration {d} differs from an earlier clip's {f} (90 kHz)"
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if parameter_sets.sps.is_empty() || parameter_sets.pps.is_empty() {
+        return Err(MediaError::BadSegment {
+            clip: job.clips[0].index,
+            uri: job.clips[0].segments[0].uri.clone(),
+            detail: "no H.264 SPS/PPS found in the listed segments".into(),
+        });
+    }
+    Ok(Shared {
+        source,
+        parameter_sets,
+        audio,
+        frame_duration: frame_duration.unwrap_or(FALLBACK_FRAME_DURATION),
+    })
+}
+
+fn annexb(sets: &ParameterSets) -> Vec<u8> {
+    let mut out = Vec::new();
+    for nal in sets.sps.values().chain(sets.pps.values()) {
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(nal);
+    }
+    out
+}
+
+/// Cuts `job.clips` out of their recordings and joins them into
+/// `job.output`. `progress` receives 0.0..=1.0, by processed duration.
+pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
+    crate::init()?;
+    validate(job)?;
+    progress(0.0);
+    let count = job.clips.len() as f32;
+    let mut indexes = Vec::with_capacity(job.clips.len());
+    for (i, clip) in job.clips.iter().enumerate() {
+        let mut scan_progress = |f: f32| progress(0.1 * (i as f32 + f) / count);
+        indexes.push(index::scan(
+            clip,
+            selection(job.mode, clip),
+            &mut scan_progress,
+        )?);
+    }
+    let mut shared = shared_facts(job, &indexes)?;
+    let decoder_header = annexb(&shared.parameter_sets);
+
+    let mut plans: Vec<ClipPlan> = Vec::with_capacity(job.clips.len());
+    let mut cursor = 0i64;
+    for (clip, index) in job.clips.iter().zip(&indexes) {
+        let p = plan::plan(clip, index, cursor, shared.frame_duration)?;
+        cursor = p.end;
+        plans.push(p);
+    }
+    let total = cursor.max(1);
+
+    let needs_encoder = plans
+        .iter()
+        .any(|p| p.actions.contains(&GopAction::Reencode));
+    let source_reorder = indexes.iter().map(|i| i.reorder_depth).max().unwrap_or(0);
+    let boundary = if needs_encoder {
+        let id = shared
+            .parameter_sets
+            .free_id()
+            .ok_or_else(|| MediaError::Unsupported {
+                clip: None,
+                what: "the source uses all 32 SPS/PPS ids; none is left for re-encoded frames"
+                    .into(),
+            })?;
+        let sps = indexes[0]
+            .parameter_sets
+            .first_sps()
+            .or_else(|| shared.parameter_sets.first_sps())
+            .ok_or_else(|| MediaError::Internal("no parsable SPS".into()))?;
+        let encoder = BoundaryEncoder::new(
+            &shared.source,
+            &sps,
+            shared.frame_duration,
+            id,
+            source_reorder > 0,
+        )?;
+        shared
+            .parameter_sets
+            .merge(&encoder.parameter_sets)
+            .map_err(|c| {
+                MediaError::Internal(format!("encoder {} id {} collides", c.kind, c.id))
+            })?;
+        Some(encoder)
+    } else {
+        None
+    };
+    let reorder_depth = source_reorder.max(boundary.as_ref().map_or(0, |b| b.reorder_depth));
+    let avcc = shared.parameter_sets.avcc().ok_or_else(|| {
+        MediaError::Internal("cannot build an avcC from the parameter sets".into())
+    })?;
+    let frame_rate = Rational::new(
+        TICKS_PER_SECOND as i32,
+        i32::try_from(shared.frame_duration).unwrap_or(3000),
+    )
+    .reduce();
+    let mut out = Mp4Writer::create(
+        &job.output,
+        &VideoTrack {
+            source: &shared.source,
+            avcc,
+            frame_rate,
+            reorder_depth,
+            frame_duration: shared.frame_duration,
+        },
+        shared.audio.as_ref(),
+    )?;
+
+    let mut reports = Vec::with_capacity(job.clips.len());
+    let mut reached = 0i64;
+    for ((clip, index), p) in job.clips.iter().zip(&indexes).zip(&plans) {
+        let clip_job = ClipJob {
+            clip,
+            index,
+            plan: p,
+            source: &shared.source,
+            decoder_header: &decoder_header,
+            boundary: boundary.as_ref(),
+            frame_duration: shared.frame_duration,
+        };
+        let mut tick_progress = |tick: i64| {
+            // Ticks only grow within a clip, but never report backwards.
+            if tick > reached {
+                reached = tick.min(total);
+                progress(0.1 + 0.9 * (reached as f32 / total as f32));
+            }
+        };
+        let reencoded = write_clip(&clip_job, &mut out, &mut tick_progress)?;
+        if reencoded != p.reencoded {
+            return Err(MediaError::Internal(format!(
+                "clip {}: planned {} re-encoded frames, wrote {reencoded}",
+                clip.index, p.reencoded
+            )));
+        }
+        reports.push(ClipReport {
+            index: clip.index,
+            requested_start_us: clip.start_utc_us,
+            requested_end_us: clip.end_utc_us,
+            first_frame_utc_us: p.first_frame_utc_us,
+            last_frame_utc_us: p.last_frame_utc_us,
+            output_offset_us: ticks_to_us(p.offset),
+            frames: p.frames,
+            reencoded_frames: p.reencoded,
+            copied_frames: p.copied,
+            segments: index.segments_used.clone(),
+        });
+    }
+    out.finish()?;
+    progress(1.0);
+    Ok(CutReport {
+        clips: reports,
+        duration_us: ticks_to_us(cursor),
+    })
+}

@@ -1,0 +1,260 @@
+//! The MP4 being written: one `avc1` video track whose `avcC` lists every
+//! parameter set, and an optional AAC track. Written to `<output>.part` and
+//! renamed on success, so a failed job never leaves a plausible-looking
+//! file behind.
+
+use std::path::{Path, PathBuf};
+
+use ffmpeg_next::format::context::Output;
+use ffmpeg_next::{Dictionary, Packet, Rational, codec, ffi, format};
+
+use super::audio::AudioPlacer;
+use super::dts::DtsRestamper;
+use crate::MediaError;
+use crate::av::{params, ts_time_base};
+use crate::bitstream::adts::{AdtsConfig, SAMPLES_PER_FRAME};
+
+/// What the video track is made of.
+pub struct VideoTrack<'a> {
+    /// The source stream's parameters (size, pixel format, colour, ...).
+    pub source: &'a codec::Parameters,
+    /// `AVCDecoderConfigurationRecord` with every SPS/PPS.
+    pub avcc: Vec<u8>,
+    pub frame_rate: Rational,
+    /// Reorder depth of the joined stream (see `dts`).
+    pub reorder_depth: u32,
+    /// Nominal frame duration in 90 kHz ticks.
+    pub frame_duration: i64,
+}
+
+pub struct Mp4Writer {
+    output: Option<Output>,
+    path: PathBuf,
+    part: PathBuf,
+    video_tb: Rational,
+    audio: Option<(usize, Rational, u32)>,
+    dts: DtsRestamper,
+    placer: AudioPlacer,
+}
+
+fn channels_of(config: &AdtsConfig) -> i32 {
+    match config.channel_config {
+        7 => 8,
+        c => i32::from(c),
+    }
+}
+
+impl Mp4Writer {
+    pub fn create(
+        path: &Path,
+        video: &VideoTrack<'_>,
+        audio: Option<&AdtsConfig>,
+    ) -> Result<Self, MediaError> {
+        let part = {
+            let mut name = path.as_os_str().to_os_string();
+            name.push(".part");
+            PathBuf::from(name)
+        };
+        let fail = |what: &str, e: ffmpeg_next::Error| MediaError::Output {
+            path: path.to_path_buf(),
+            detail: format!("{what}: {e}"),
+        };
+        let mut output = format::output_as(&part, "mp4").map_err(|e| fail("creating", e))?;
+        params::add_stream(&mut output, video.source, ts_time_base())
+            .map_err(|e| fail("adding the video stream", e))?;
+        // SAFETY: stream 0 was just added; its parameters are ours to edit
+        // until the header is written.
+        unsafe {
+            let st = *(*output.as_mut_ptr()).streams;
+            let par = (*st).codecpar;
+            if !params::set_extradata(par, &video.avcc) {
+                return Err(fail(
+                    "setting the avcC",
+                    ffmpeg_next::Error::Other {
+                        errno: libc::ENOMEM,
+                    },
+                ));
+            }
+            (*par).codec_tag = 0;
+            (*par).video_delay = video.reorder_depth as i32;
+            (*st).avg_frame_rate = video.frame_rate.into();
+            (*st).r_frame_rate = video.frame_rate.into();
+        }
+        let audio_stream = match audio {
+            None => None,
+            Some(config) => {
+                let sample_rate = config.sample_rate().unwrap_or(48_000);
+                let mut par = codec::Parameters::new();
+                // SAFETY: a fresh parameter set is filled in field by field.
+                unsafe {
+                    let raw = par.as_mut_ptr();
+                    (*raw).codec_type = ffi::AVMediaType::AVMEDIA_TYPE_AUDIO;
+                    (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_AAC;
+                    (*raw).sample_rate = sample_rate as i32;
+                    (*raw).frame_size = SAMPLES_PER_FRAME as i32;
+                    (*raw).profile = i32::from(config.object_type) - 1;
+                    params::set_default_layout(raw, channels_of(config));
+                    if !params::set_extradata(raw, &config.audio_specific_config()) {
+                        return Err(fail(
+                            "setting the AudioSpecificConfig",
+                            ffmpeg_next::Error::Other {
+                                errno: libc::ENOMEM,
+                            },
+                        ));
+                    }
+                }
+                let tb = Rational::new(1, sample_rate as i32);
+                let index = params::add_stream(&mut output, &par, tb)
+                    .map_err(|e| fail("adding the audio stream", e))?;
+                Some((index, tb, sample_rate))
+            }
+        };
+        let mut options = Dictionary::new();
+        options.set("movflags", "+faststart");
+        output
+            .write_header_with(options)
+            .map_err(|e| fail("writing the header", e))?;
+        // The muxer may pick other time bases than requested.
+        let video_tb = output.stream(0).map_or(ts_time_base(), |s| s.time_base());
+        let audio = audio_stream.map(|(index, tb, rate)| {
+            (
+                index,
+                output.stream(index).map_or(tb, |s| s.time_base()),
+                rate,
+            )
+        });
+        Ok(Mp4Writer {
+            output: Some(output),
+            path: path.to_path_buf(),
+            part,
+            video_tb,
+            audio,
+            dts: DtsRestamper::new(video.reorder_depth, video.frame_duration),
+            placer: AudioPlacer::default(),
+        })
+    }
+
+    fn output_error(&self, detail: String) -> MediaError {
+        MediaError::Output {
+            path: self.path.clone(),
+            detail,
+        }
+    }
+
+    fn write(
+        &mut self,
+        mut packet: Packet,
+        stream: usize,
+        tb: Rational,
+        out_tb: Rational,
+    ) -> Result<(), MediaError> {
+        packet.set_stream(stream);
+        packet.set_position(-1);
+        if tb != out_tb {
+            packet.rescale_ts(tb, out_tb);
+        }
+        let Some(output) = self.output.as_mut() else {
+            return Err(self.output_error("written after finish".into()));
+        };
+        packet
+            .write_interleaved(output)
+            .map_err(|e| MediaError::Output {
+                path: self.path.clone(),
+                detail: format!("writing a packet: {e}"),
+            })
+    }
+
+    /// Writes one video sample (length-prefixed NALs) in decode order with
+    /// its output PTS in 90 kHz ticks.
+    pub fn write_video(
+        &mut self,
+        sample: &[u8],
+        pts: i64,
+        duration: i64,
+        key: bool,
+    ) -> Result<(), MediaError> {
+        let dts = self
+            .dts
+            .next(pts)
+            .map_err(|e| MediaError::Internal(format!("video timestamps: {e}")))?;
+        let mut packet = Packet::copy(sample);
+        packet.set_pts(Some(pts));
+        packet.set_dts(Some(dts));
+        packet.set_duration(duration);
+        if key {
+            packet.set_flags(codec::packet::Flags::KEY);
+        }
+        self.write(packet, 0, ts_time_base(), self.video_tb)
+    }
+
+    /// Writes one raw AAC frame whose ideal start is `ideal_ticks` on the
+    /// output timeline; the placer decides where it really goes.
+    pub fn write_audio(&mut self, raw: &[u8], ideal_ticks: i64) -> Result<(), MediaError> {
+        let Some((stream, tb, rate)) = self.audio else {
+            return Ok(());
+        };
+        let ideal = rescale_round(
+            ideal_ticks,
+            i64::from(rate),
+            crate::timeline::TICKS_PER_SECOND,
+        );
+        let samples = i64::from(SAMPLES_PER_FRAME);
+        let Some(pts) = self.placer.place(ideal, samples) else {
+            return Ok(());
+        };
+        let mut packet = Packet::copy(raw);
+        packet.set_pts(Some(pts));
+        packet.set_dts(Some(pts));
+        packet.set_duration(samples);
+        packet.set_flags(codec::packet::Flags::KEY);
+        self.write(packet, stream, Rational::new(1, rate as i32), tb)
+    }
+
+    /// Finishes the file (moov first) and moves it into place.
+    pub fn finish(mut self) -> Result<(), MediaError> {
+        let Some(mut output) = self.output.take() else {
+            return Err(self.output_error("finished twice".into()));
+        };
+        output
+            .write_trailer()
+            .map_err(|e| self.output_error(format!("writing the trailer: {e}")))?;
+        drop(output);
+        std::fs::rename(&self.part, &self.path).map_err(|e| {
+            self.output_error(format!("moving {} into place: {e}", self.part.display()))
+        })
+    }
+}
+
+impl Drop for Mp4Writer {
+    fn drop(&mut self) {
+        if self.output.take().is_some() {
+            // Not finished: an error ended the job; leave no partial file.
+            let _ = std::fs::remove_file(&self.part);
+        }
+    }
+}
+
+/// `value * num / den`, rounded half away from zero.
+fn rescale_round(value: i64, num: i64, den: i64) -> i64 {
+    let scaled = i128::from(value) * i128::from(num);
+    let den = i128::from(den.max(1));
+    let rounded = if scaled >= 0 {
+        (scaled + den / 2) / den
+    } else {
+        (scaled - den / 2) / den
+    };
+    i64::try_from(rounded).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rescale_round;
+
+    #[test]
+    fn ticks_to_samples_rounds() {
+        assert_eq!(rescale_round(1920, 48_000, 90_000), 1024);
+        assert_eq!(rescale_round(-1920, 48_000, 90_000), -1024);
+        assert_eq!(rescale_round(1, 44_100, 90_000), 0);
+        assert_eq!(rescale_round(3, 44_100, 90_000), 1);
+    }
+}

@@ -1,0 +1,334 @@
+//! The boundary re-encoder of the smart cut.
+//!
+//! Every re-encoded part (the partial GOP at a clip edge) gets a fresh
+//! libx264 encoder opened with the same settings, so each part starts with
+//! an IDR and all parts share one SPS/PPS pair. That pair uses an id the
+//! source does not use (`sps-id`), which lets the single `avcC` carry the
+//! source's sets and the encoder's side by side. The settings copy the
+//! source's size, pixel format, sample aspect ratio, colour description,
+//! profile and level.
+
+use ffmpeg_next::codec::{self, Id, decoder, encoder};
+use ffmpeg_next::format::Pixel;
+use ffmpeg_next::util::color;
+use ffmpeg_next::{Error, Packet, Rational, ffi, frame, picture};
+
+use super::output::Mp4Writer;
+use crate::MediaError;
+use crate::av::params::{context_extradata, set_extradata};
+use crate::av::ts_time_base;
+use crate::av::x264::{self, Rate, X264Settings, is_again};
+use crate::bitstream::h264::{ParameterSets, SpsInfo, nal_units, to_length_prefixed};
+
+/// Quality of re-encoded frames: CRF 16 measured 47-50 dB PSNR against the
+/// source, visually indistinguishable next to copied frames.
+const CRF: f32 = 16.0;
+const PRESET: &str = "veryfast";
+
+/// Opens identically configured encoders for the re-encoded parts.
+pub struct BoundaryEncoder {
+    settings: X264Settings,
+    header: Vec<u8>,
+    /// The encoder's SPS/PPS (under the id it was given).
+    pub parameter_sets: ParameterSets,
+    /// Reorder depth of the encoder's output.
+    pub reorder_depth: u32,
+}
+
+fn x264_profile(sps: &SpsInfo) -> Result<&'static str, String> {
+    if sps.chroma_format_idc != 1 || sps.bit_depth_luma != 8 || sps.bit_depth_chroma != 8 {
+        return Err(format!(
+            "H.264 with chroma format {} and {}-bit luma (only 8-bit 4:2:0 is implemented)",
+            sps.chroma_format_idc, sps.bit_depth_luma
+        ));
+    }
+    match sps.profile_idc {
+        66 => Ok("baseline"),
+        77 => Ok("main"),
+        100 => Ok("high"),
+        other => Err(format!("H.264 profile_idc {other} for re-encoding")),
+    }
+}
+
+impl BoundaryEncoder {
+    /// `source` are the source video's codec parameters, `sps` its first
+    /// SPS, `sps_id` the free id for the encoder's parameter sets.
+    pub fn new(
+        source: &codec::Parameters,
+        sps: &SpsInfo,
+        frame_duration: i64,
+        sps_id: u32,
+        source_has_reordering: bool,
+    ) -> Result<Self, MediaError> {
+        let unsupported = |what: String| MediaError::Unsupported { clip: None, what };
+        let profile = x264_profile(sps).map_err(unsupported)?;
+        // SAFETY: reading plain fields of valid codec parameters.
+        let (width, height, format, sar, range, primaries, trc, space) = unsafe {
+            let p = &*source.as_ptr();
+            (
+                p.width,
+                p.height,
+                p.format,
+                Rational::from(p.sample_aspect_ratio),
+                p.color_range,
+                p.color_primaries,
+                p.color_trc,
+                p.color_space,
+            )
+        };
+        // SAFETY: the value came from libav as an AVPixelFormat.
+        let pixel = Pixel::from(unsafe { std::mem::transmute::<i32, ffi::AVPixelFormat>(format) });
+        if !matches!(pixel, Pixel::YUV420P | Pixel::YUVJ420P) {
+            return Err(unsupported(format!("re-encoding pixel format {pixel:?}")));
+        }
+        if width <= 0 || height <= 0 {
+            return Err(unsupported("a source without a known picture size".into()));
+        }
+        let ticks = crate::timeline::TICKS_PER_SECOND as i32;
+        let duration = i32::try_from(frame_duration.max(1)).unwrap_or(3000);
+        let settings = X264Settings {
+            width: width as u32,
+            height: height as u32,
+            pixel,
+            time_base: ts_time_base(),
+            frame_rate: Rational::new(ticks, duration).reduce(),
+            sample_aspect_ratio: if sar.numerator() > 0 {
+                sar
+            } else {
+                Rational::new(1, 1)
+            },
+            color_range: color::Range::from(range),
+            color_primaries: color::Primaries::from(primaries),
+            color_trc: color::TransferCharacteristic::from(trc),
+            color_space: color::Space::from(space),
+            preset: PRESET.into(),
+            rate: Rate::Crf(CRF),
+            profile: Some(profile.into()),
+            level: Some(i32::from(sps.level_idc)),
+            bframes: if source_has_reordering { None } else { Some(0) },
+            gop: 100_000,
+            params: format!(
+                "sps-id={sps_id}:keyint=infinite:scenecut=0:open-gop=0:repeat-headers=0"
+            ),
+            global_header: true,
+            threads: 0,
+        };
+        let encoder = x264::open(&settings).map_err(|e| MediaError::Encoder {
+            clip: None,
+            detail: format!("opening libx264: {e}"),
+        })?;
+        // SAFETY: the encoder is open; extradata and has_b_frames are set.
+        let (header, reorder) = unsafe {
+            (
+                context_extradata(encoder.as_ptr()),
+                (*encoder.as_ptr()).has_b_frames,
+            )
+        };
+        let mut parameter_sets = ParameterSets::default();
+        for nal in nal_units(&header) {
+            parameter_sets.add(nal).map_err(|c| MediaError::Encoder {
+                clip: None,
+                detail: format!("libx264 wrote two different {} with id {}", c.kind, c.id),
+            })?;
+        }
+        if !parameter_sets.sps.contains_key(&sps_id) || !parameter_sets.pps.contains_key(&sps_id) {
+            return Err(MediaError::Encoder {
+                clip: None,
+                detail: format!("libx264 did not use parameter-set id {sps_id}"),
+            });
+        }
+        Ok(BoundaryEncoder {
+            settings,
+            header,
+            parameter_sets,
+            reorder_depth: reorder.max(0) as u32,
+        })
+    }
+
+    fn open(&self, clip: usize) -> Result<encoder::Video, MediaError> {
+        let encoder = x264::open(&self.settings).map_err(|e| MediaError::Encoder {
+            clip: Some(clip),
+            detail: format!("opening libx264: {e}"),
+        })?;
+        // SAFETY: the encoder is open.
+        let header = unsafe { context_extradata(encoder.as_ptr()) };
+        if header != self.header {
+            return Err(MediaError::Encoder {
+                clip: Some(clip),
+                detail: "libx264 produced different parameter sets for the same settings".into(),
+            });
+        }
+        Ok(encoder)
+    }
+}
+
+/// Where a part's frames come from and go to.
+pub struct PartSpec {
+    pub clip: usize,
+    pub uri: String,
+    /// Source PTS range of the frames to keep, inclusive.
+    pub keep_min: i64,
+    pub keep_max: i64,
+    /// `out = base + source pts`.
+    pub base: i64,
+    pub frame_duration: i64,
+    pub expected_frames: u32,
+}
+
+/// One partial GOP being decoded and re-encoded.
+pub struct ReencodePart {
+    spec: PartSpec,
+    decoder: decoder::Video,
+    encoder: encoder::Video,
+    pixel: Pixel,
+    frame: frame::Video,
+    encoded: u32,
+}
+
+impl ReencodePart {
+    pub fn start(
+        boundary: &BoundaryEncoder,
+        source: &codec::Parameters,
+        header: &[u8],
+        spec: PartSpec,
+    ) -> Result<Self, MediaError> {
+        let fail = |e: Error| MediaError::Internal(format!("opening the H.264 decoder: {e}"));
+        let codec = decoder::find(Id::H264).ok_or_else(|| fail(Error::DecoderNotFound))?;
+        // Every source SPS/PPS goes in as extradata, so a GOP whose IDR
+        // does not repeat them in-band still decodes.
+        let mut par = source.clone();
+        // SAFETY: `par` is our own copy of the parameters.
+        if !unsafe { set_extradata(par.as_mut_ptr(), header) } {
+            return Err(fail(Error::Other {
+                errno: libc::ENOMEM,
+            }));
+        }
+        let mut ctx = codec::context::Context::new_with_codec(codec);
+        ctx.set_parameters(par).map_err(fail)?;
+        ctx.set_threading(codec::threading::Config {
+            kind: codec::threading::Type::Frame,
+            count: 0,
+            ..Default::default()
+        });
+        let mut decoder = ctx.decoder().video().map_err(fail)?;
+        decoder.set_packet_time_base(ts_time_base());
+        let encoder = boundary.open(spec.clip)?;
+        Ok(ReencodePart {
+            spec,
+            decoder,
+            encoder,
+            pixel: boundary.settings.pixel,
+            frame: frame::Video::empty(),
+            encoded: 0,
+        })
+    }
+
+    fn corrupt(&self, pts: i64, detail: String) -> MediaError {
+        MediaError::CorruptFrame {
+            clip: self.spec.clip,
+            uri: self.spec.uri.clone(),
+            pts,
+            detail,
+        }
+    }
+
+    /// Decodes one source packet and re-encodes the frames it releases.
+    pub fn feed(&mut self, packet: &Packet, out: &mut Mp4Writer) -> Result<(), MediaError> {
+        let pts = packet.pts().unwrap_or(0);
+        match self.decoder.send_packet(packet) {
+            Ok(()) => {}
+            Err(Error::InvalidData) => {
+                return Err(self.corrupt(pts, "the H.264 decoder rejected the packet".into()));
+            }
+            Err(e) => return Err(self.corrupt(pts, format!("decoding failed: {e}"))),
+        }
+        self.drain_decoder(out)
+    }
+
+    fn drain_decoder(&mut self, out: &mut Mp4Writer) -> Result<(), MediaError> {
+        loop {
+            match self.decoder.receive_frame(&mut self.frame) {
+                Ok(()) => self.encode_frame(out)?,
+                Err(Error::Eof) => return Ok(()),
+                Err(e) if is_again(&e) => return Ok(()),
+                Err(e) => return Err(self.corrupt(-1, format!("decoding failed: {e}"))),
+            }
+        }
+    }
+
+    fn encode_frame(&mut self, out: &mut Mp4Writer) -> Result<(), MediaError> {
+        let Some(pts) = self.frame.timestamp() else {
+            return Err(self.corrupt(-1, "a decoded frame has no timestamp".into()));
+        };
+        if pts < self.spec.keep_min || pts > self.spec.keep_max {
+            return Ok(());
+        }
+        if self.frame.format() != self.pixel {
+            return Err(MediaError::Unsupported {
+                clip: Some(self.spec.clip),
+                what: format!(
+                    "segment {}: pixel format changes to {:?} inside the recording",
+                    self.spec.uri,
+                    self.frame.format()
+                ),
+            });
+        }
+        self.frame.set_pts(Some(self.spec.base + pts));
+        // Let x264 choose frame types: the decoder's I/P/B labels would
+        // otherwise be forced onto the encoder.
+        self.frame.set_kind(picture::Type::None);
+        self.encoder
+            .send_frame(&self.frame)
+            .map_err(|e| MediaError::Encoder {
+                clip: Some(self.spec.clip),
+                detail: format!("libx264 rejected a frame: {e}"),
+            })?;
+        self.encoded += 1;
+        self.drain_encoder(out)
+    }
+
+    fn drain_encoder(&mut self, out: &mut Mp4Writer) -> Result<(), MediaError> {
+        loop {
+            let mut packet = Packet::empty();
+            match self.encoder.receive_packet(&mut packet) {
+                Ok(()) => {
+                    let sample = to_length_prefixed(packet.data().unwrap_or(&[]));
+                    let pts = packet.pts().unwrap_or(0);
+                    out.write_video(&sample, pts, self.spec.frame_duration, packet.is_key())?;
+                }
+                Err(Error::Eof) => return Ok(()),
+                Err(e) if is_again(&e) => return Ok(()),
+                Err(e) => {
+                    return Err(MediaError::Encoder {
+                        clip: Some(self.spec.clip),
+                        detail: format!("libx264 failed: {e}"),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Flushes decoder and encoder; checks every selected frame came out.
+    /// Returns the number of re-encoded frames.
+    pub fn finish(mut self, out: &mut Mp4Writer) -> Result<u32, MediaError> {
+        self.decoder
+            .send_eof()
+            .map_err(|e| self.corrupt(-1, format!("flushing the decoder: {e}")))?;
+        self.drain_decoder(out)?;
+        self.encoder.send_eof().map_err(|e| MediaError::Encoder {
+            clip: Some(self.spec.clip),
+            detail: format!("flushing libx264: {e}"),
+        })?;
+        self.drain_encoder(out)?;
+        if self.encoded != self.spec.expected_frames {
+            return Err(self.corrupt(
+                self.spec.keep_min,
+                format!(
+                    "only {} of the {} frames of this GOP in the range could be decoded",
+                    self.encoded, self.spec.expected_frames
+                ),
+            ));
+        }
+        Ok(self.encoded)
+    }
+}

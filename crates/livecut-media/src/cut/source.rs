@@ -1,0 +1,204 @@
+//! Reads the packets of one clip's segments in order, with timestamps
+//! unwrapped onto one 90 kHz line per run (see `timeline`).
+
+use ffmpeg_next::codec::Id;
+use ffmpeg_next::format::context::Input;
+use ffmpeg_next::{Packet, Rational, media};
+
+use crate::av::{input, ts_time_base};
+use crate::timeline::{Unwrapper, run_starts};
+use crate::{ClipInput, MediaError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Track {
+    Video,
+    Audio,
+}
+
+/// A demuxed packet with its timestamps on the run's unwrapped line.
+pub struct SourcePacket {
+    pub track: Track,
+    /// The packet, its pts/dts already unwrapped (90 kHz).
+    pub packet: Packet,
+    pub pts: i64,
+    /// Index into the clip's segment list.
+    pub segment: usize,
+    /// Index of the run (0-based within the clip).
+    pub run: usize,
+}
+
+struct OpenSegment {
+    input: Input,
+    index: usize,
+    video: Option<(usize, Rational)>,
+    audio: Option<(usize, Rational)>,
+    video_packets: u64,
+    skipped: u32,
+}
+
+pub struct ClipReader<'a> {
+    clip: &'a ClipInput,
+    run_starts: Vec<bool>,
+    next_segment: usize,
+    current: Option<OpenSegment>,
+    run: Option<usize>,
+    unwrapper: Unwrapper,
+}
+
+impl<'a> ClipReader<'a> {
+    pub fn new(clip: &'a ClipInput) -> Self {
+        ClipReader {
+            clip,
+            run_starts: run_starts(&clip.segments),
+            next_segment: 0,
+            current: None,
+            run: None,
+            unwrapper: Unwrapper::default(),
+        }
+    }
+
+    fn bad(&self, segment: usize, detail: String) -> MediaError {
+        MediaError::BadSegment {
+            clip: self.clip.index,
+            uri: self.clip.segments[segment].uri.clone(),
+            detail,
+        }
+    }
+
+    fn open_next(&mut self) -> Result<bool, MediaError> {
+        let index = self.next_segment;
+        let Some(seg) = self.clip.segments.get(index) else {
+            return Ok(false);
+        };
+        if let Err(e) = std::fs::metadata(&seg.path) {
+            return Err(MediaError::SegmentMissing {
+                clip: self.clip.index,
+                uri: seg.uri.clone(),
+                path: seg.path.clone(),
+                detail: e.to_string(),
+            });
+        }
+        let input = input::open_segment(&seg.path)
+            .map_err(|e| self.bad(index, format!("cannot be opened as MPEG-TS: {e}")))?;
+        if self.run_starts[index] {
+            self.run = Some(self.run.map_or(0, |r| r + 1));
+            self.unwrapper = Unwrapper::default();
+        }
+        self.current = Some(OpenSegment {
+            input,
+            index,
+            video: None,
+            audio: None,
+            video_packets: 0,
+            skipped: 0,
+        });
+        self.next_segment += 1;
+        Ok(true)
+    }
+
+    /// Decides which track a stream feeds, the first time it shows up.
+    fn classify(&self, seg: &mut OpenSegment, stream: usize) -> Result<Option<Track>, MediaError> {
+        if seg.video.is_some_and(|(s, _)| s == stream) {
+            return Ok(Some(Track::Video));
+        }
+        if seg.audio.is_some_and(|(s, _)| s == stream) {
+            return Ok(Some(Track::Audio));
+        }
+        let Some(st) = seg.input.stream(stream) else {
+            return Ok(None);
+        };
+        let par = st.parameters();
+        match par.medium() {
+            media::Type::Video if seg.video.is_none() => {
+                if par.id() != Id::H264 {
+                    return Err(MediaError::Unsupported {
+                        clip: Some(self.clip.index),
+                        what: format!(
+                            "segment {}: video codec {:?} (only H.264 is implemented)",
+                            self.clip.segments[seg.index].uri,
+                            par.id()
+                        ),
+                    });
+                }
+                seg.video = Some((stream, st.time_base()));
+                Ok(Some(Track::Video))
+            }
+            media::Type::Audio if seg.audio.is_none() => {
+                if par.id() != Id::AAC {
+                    return Err(MediaError::Unsupported {
+                        clip: Some(self.clip.index),
+                        what: format!(
+                            "segment {}: audio codec {:?} (only AAC is implemented)",
+                            self.clip.segments[seg.index].uri,
+                            par.id()
+                        ),
+                    });
+                }
+                seg.audio = Some((stream, st.time_base()));
+                Ok(Some(Track::Audio))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The next packet of a video or audio track, or `None` after the last
+    /// segment.
+    pub fn next(&mut self) -> Result<Option<SourcePacket>, MediaError> {
+        loop {
+            if self.current.is_none() && !self.open_next()? {
+                return Ok(None);
+            }
+            let Some(mut seg) = self.current.take() else {
+                continue;
+            };
+            let read = input::next_packet(&mut seg.input, &mut seg.skipped);
+            let mut packet = match read {
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    if seg.video_packets == 0 {
+                        return Err(self.bad(seg.index, "contains no H.264 video".into()));
+                    }
+                    continue;
+                }
+                Err(e) => return Err(self.bad(seg.index, format!("demuxing failed: {e}"))),
+            };
+            let track = self.classify(&mut seg, packet.stream())?;
+            let Some(track) = track else {
+                self.current = Some(seg);
+                continue;
+            };
+            let tb = match track {
+                Track::Video => seg.video.map(|v| v.1),
+                Track::Audio => seg.audio.map(|a| a.1),
+            }
+            .unwrap_or_else(ts_time_base);
+            if tb != ts_time_base() {
+                packet.rescale_ts(tb, ts_time_base());
+            }
+            let Some(raw_pts) = packet.pts().or(packet.dts()) else {
+                if track == Track::Audio {
+                    self.current = Some(seg);
+                    continue;
+                }
+                return Err(self.bad(seg.index, "a video packet has no timestamp".into()));
+            };
+            let raw_dts = packet.dts().unwrap_or(raw_pts);
+            let dts = self.unwrapper.unwrap(raw_dts);
+            let pts = self.unwrapper.unwrap(raw_pts);
+            packet.set_pts(Some(pts));
+            packet.set_dts(Some(dts));
+            if track == Track::Video {
+                seg.video_packets += 1;
+            }
+            let segment = seg.index;
+            self.current = Some(seg);
+            return Ok(Some(SourcePacket {
+                track,
+                packet,
+                pts,
+                segment,
+                run: self.run.unwrap_or(0),
+            }));
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Shared fixtures of the cut tests: small generated recordings (made once
+//! per test binary) and the oracle checks every output goes through.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use livecut_media::testgen::{
+    DEFAULT_START_UTC_US, RecordingSpec, RecordingSummary, write_recording,
+};
+use livecut_media::{ClipInput, CutJob, CutMode, CutReport, SegmentInput};
+use livecut_testkit::oracle;
+
+pub const T0: i64 = DEFAULT_START_UTC_US;
+pub const FPS: u32 = 30;
+pub const SAMPLE_RATE: u32 = 48_000;
+
+/// Recording B starts one hour after A and numbers its frames from 50000.
+pub const B_START: i64 = T0 + 3_600_000_000;
+pub const B_FIRST_NUMBER: u32 = 50_000;
+
+fn scratch() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("livecut-media-tests")
+}
+
+fn make(name: &str, tweak: impl FnOnce(&mut RecordingSpec)) -> RecordingSummary {
+    let dir = scratch().join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut spec = RecordingSpec {
+        total_frames: 900,
+        ..RecordingSpec::new(&dir)
+    };
+    tweak(&mut spec);
+    write_recording(&spec).expect("test recording")
+}
+
+/// 30 s, 320x180@30, GOP 30 (1 s), 2 s segments, 2 B-frames, AAC stereo.
+pub fn rec_a() -> &'static RecordingSummary {
+    static REC: OnceLock<RecordingSummary> = OnceLock::new();
+    REC.get_or_init(|| make("a", |_| {}))
+}
+
+/// Same encoder settings as A, other content and wall-clock time.
+pub fn rec_b() -> &'static RecordingSummary {
+    static REC: OnceLock<RecordingSummary> = OnceLock::new();
+    REC.get_or_init(|| {
+        make("b", |s| {
+            s.start_utc_us = B_START;
+            s.first_frame_number = B_FIRST_NUMBER;
+            s.start_pts = 7_000_000;
+        })
+    })
+}
+
+pub fn output(name: &str) -> PathBuf {
+    let dir = scratch().join("out");
+    std::fs::create_dir_all(&dir).expect("output dir");
+    dir.join(format!("{name}.mp4"))
+}
+
+/// A clip of `rec` from `start` to `end` (UTC us) with the overlapping
+/// segments, as the service would build it.
+pub fn clip(index: usize, rec: &RecordingSummary, start: i64, end: i64) -> ClipInput {
+    ClipInput {
+        index,
+        start_utc_us: start,
+        end_utc_us: end,
+        segments: rec.inputs_overlapping(start, end),
+    }
+}
+
+pub fn run(name: &str, mode: CutMode, clips: Vec<ClipInput>) -> (PathBuf, CutReport) {
+    let out = output(name);
+    let job = CutJob {
+        mode,
+        clips,
+        output: out.clone(),
+    };
+    let mut last = -1.0f32;
+    let report = livecut_media::cut(&job, &mut |p| {
+        assert!((0.0..=1.0).contains(&p), "progress {p}");
+        assert!(p >= last, "progress went back from {last} to {p}");
+        last = p;
+    })
+    .expect("cut succeeds");
+    assert_eq!(last, 1.0, "progress ends at 1");
+    (out, report)
+}
+
+/// Frame numbers of a recording's segments, for RoughFast expectations.
+pub fn segment_numbers(
+    segments: &[SegmentInput],
+    rec: &RecordingSummary,
+    first_number: u32,
+) -> Vec<u32> {
+    segments
+        .iter()
+        .flat_map(|input| {
+            let seg = rec
+                .segments
+                .iter()
+                .find(|s| s.sequence == input.sequence)
+                .expect("segment of this recording");
+            let first = first_number + seg.first_frame_index as u32;
+            first..first + seg.frames as u32
+        })
+        .collect()
+}
+
+/// The frame numbers `[start, end)` selects from a recording.
+pub fn range_numbers(
+    start: i64,
+    end: i64,
+    rec_start: i64,
+    first_number: u32,
+    frames: u64,
+) -> Vec<u32> {
+    let (first, last) = oracle::expected_frames(start, end, rec_start, FPS, 1, first_number);
+    let last = last.min(first_number + frames as u32 - 1);
+    (first..=last).collect()
+}
+
+/// Every check an output must pass: no decoder complaint, exactly the
+/// expected frames in order, timestamps from 0 in steps of one frame, and
+/// audio markers on their frames.
+pub fn check_output(path: &Path, expected: &[u32]) -> oracle::DecodedVideo {
+    let errors = oracle::decode_errors(path).expect("ffmpeg runs");
+    assert!(errors.is_empty(), "decoder errors: {errors:?}");
+    let video = oracle::decode_video_numbers(path).expect("decode");
+    let numbers: Vec<Option<u32>> = video.numbers();
+    let wanted: Vec<Option<u32>> = expected.iter().copied().map(Some).collect();
+    if numbers != wanted {
+        let first_diff = numbers.iter().zip(&wanted).position(|(a, b)| a != b);
+        panic!(
+            "frames differ: got {} frames, want {}; first difference at {first_diff:?}: got {:?}.. want {:?}..",
+            numbers.len(),
+            wanted.len(),
+            first_diff.map(|i| &numbers[i..numbers.len().min(i + 5)]),
+            first_diff.map(|i| &wanted[i..wanted.len().min(i + 5)]),
+        );
+    }
+    for (i, f) in video.frames.iter().enumerate() {
+        let want = i as f64 / f64::from(FPS);
+        assert!(
+            (f.pts_s - want).abs() < 0.001,
+            "frame {i} at {} s, want {want}",
+            f.pts_s
+        );
+    }
+    let onsets = oracle::audio_marker_onsets(path).expect("audio decodes");
+    oracle::check_av_sync(&video, &onsets, f64::from(FPS), SAMPLE_RATE).expect("audio in sync");
+    video
+}
+
+/// MD5 of every frame of a recording, indexed by frame number minus
+/// `first_number`.
+pub fn source_md5s(rec: &RecordingSummary) -> Vec<String> {
+    oracle::frame_md5s(&rec.playlist).expect("framemd5 of the source")
+}
+
+/// How many output frames are bit-identical to the source frame with the
+/// same number (numbers from `first_number` index `source`).
+pub fn identical_frames(
+    out: &Path,
+    video: &oracle::DecodedVideo,
+    source: &[String],
+    first_number: u32,
+) -> u64 {
+    let md5s = oracle::frame_md5s(out).expect("framemd5 of the output");
+    assert_eq!(md5s.len(), video.frames.len());
+    md5s.iter()
+        .zip(&video.frames)
+        .filter(|(md5, f)| {
+            f.number
+                .and_then(|n| n.checked_sub(first_number))
+                .and_then(|i| source.get(i as usize))
+                .is_some_and(|s| s == *md5)
+        })
+        .count() as u64
+}
