@@ -72,6 +72,8 @@ pub struct ClipIndex {
     pub frame_duration: Option<i64>,
     /// Sequence numbers of segments holding selected frames.
     pub segments_used: Vec<u64>,
+    /// UTC instants of the earliest and latest frame found (any run).
+    pub available_utc_us: Option<(i64, i64)>,
 }
 
 struct VideoInfo {
@@ -153,6 +155,9 @@ impl Scanner<'_> {
         };
         let mut range: Option<(i64, i64)> = None;
         for v in video {
+            let utc = anchor.utc_of(v.pts);
+            let (lo, hi) = self.index.available_utc_us.unwrap_or((utc, utc));
+            self.index.available_utc_us = Some((lo.min(utc), hi.max(utc)));
             if v.idr {
                 self.close_gop();
                 self.open = Some(GopBuilder {

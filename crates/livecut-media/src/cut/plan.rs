@@ -85,10 +85,14 @@ pub fn plan(
         cursor = span_end;
     }
     let (Some(first_frame_utc_us), Some(last_frame_utc_us)) = (first_utc, last_utc) else {
-        return Err(no_content(if index.gops.is_empty() {
-            "the listed segments contain no IDR frame to start decoding at"
-        } else {
-            "no frame of the listed segments is presented in the range"
+        return Err(no_content(&match index.available_utc_us {
+            _ if index.gops.is_empty() => {
+                "the listed segments contain no IDR frame to start decoding at".to_string()
+            }
+            Some((lo, hi)) => format!(
+                "the listed segments hold video from {lo} to {hi} us UTC, none of it in the range"
+            ),
+            None => "the listed segments hold no video frame".to_string(),
         }));
     };
     let count = |action: GopAction| -> u64 {

@@ -24,7 +24,8 @@ fn scratch() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("livecut-media-tests")
 }
 
-fn make(name: &str, tweak: impl FnOnce(&mut RecordingSpec)) -> RecordingSummary {
+/// A fresh 30 s recording like A, adjusted by `tweak`.
+pub fn make_recording(name: &str, tweak: impl FnOnce(&mut RecordingSpec)) -> RecordingSummary {
     let dir = scratch().join(name);
     let _ = std::fs::remove_dir_all(&dir);
     let mut spec = RecordingSpec {
@@ -38,14 +39,14 @@ fn make(name: &str, tweak: impl FnOnce(&mut RecordingSpec)) -> RecordingSummary 
 /// 30 s, 320x180@30, GOP 30 (1 s), 2 s segments, 2 B-frames, AAC stereo.
 pub fn rec_a() -> &'static RecordingSummary {
     static REC: OnceLock<RecordingSummary> = OnceLock::new();
-    REC.get_or_init(|| make("a", |_| {}))
+    REC.get_or_init(|| make_recording("a", |_| {}))
 }
 
 /// Same encoder settings as A, other content and wall-clock time.
 pub fn rec_b() -> &'static RecordingSummary {
     static REC: OnceLock<RecordingSummary> = OnceLock::new();
     REC.get_or_init(|| {
-        make("b", |s| {
+        make_recording("b", |s| {
             s.start_utc_us = B_START;
             s.first_frame_number = B_FIRST_NUMBER;
             s.start_pts = 7_000_000;
@@ -125,6 +126,16 @@ pub fn range_numbers(
 /// expected frames in order, timestamps from 0 in steps of one frame, and
 /// audio markers on their frames.
 pub fn check_output(path: &Path, expected: &[u32]) -> oracle::DecodedVideo {
+    check_output_with(path, expected, (FPS, 1), true)
+}
+
+/// `check_output` for other frame rates, and for video-only outputs.
+pub fn check_output_with(
+    path: &Path,
+    expected: &[u32],
+    (fps_num, fps_den): (u32, u32),
+    audio: bool,
+) -> oracle::DecodedVideo {
     let errors = oracle::decode_errors(path).expect("ffmpeg runs");
     assert!(errors.is_empty(), "decoder errors: {errors:?}");
     let video = oracle::decode_video_numbers(path).expect("decode");
@@ -140,16 +151,24 @@ pub fn check_output(path: &Path, expected: &[u32]) -> oracle::DecodedVideo {
             first_diff.map(|i| &wanted[i..wanted.len().min(i + 5)]),
         );
     }
+    let fps = f64::from(fps_num) / f64::from(fps_den);
     for (i, f) in video.frames.iter().enumerate() {
-        let want = i as f64 / f64::from(FPS);
+        let want = i as f64 / fps;
         assert!(
             (f.pts_s - want).abs() < 0.001,
             "frame {i} at {} s, want {want}",
             f.pts_s
         );
     }
-    let onsets = oracle::audio_marker_onsets(path).expect("audio decodes");
-    oracle::check_av_sync(&video, &onsets, f64::from(FPS), SAMPLE_RATE).expect("audio in sync");
+    let json = oracle::ffprobe_json(path).expect("ffprobe");
+    let streams = json["streams"].as_array().map_or(0, Vec::len);
+    if audio {
+        assert_eq!(streams, 2, "video and audio");
+        let onsets = oracle::audio_marker_onsets(path).expect("audio decodes");
+        oracle::check_av_sync(&video, &onsets, fps, SAMPLE_RATE).expect("audio in sync");
+    } else {
+        assert_eq!(streams, 1, "video only");
+    }
     video
 }
 
