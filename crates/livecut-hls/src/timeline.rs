@@ -126,33 +126,15 @@ impl Timeline {
 
     /// Pieces that play within `[start_us, end_us)`, in time order.
     ///
-    /// A piece at either edge that reaches into the range by no more than the tolerance is
-    /// left out (jitter, e.g. a segment ending 1 ms after the range starts), unless it is
-    /// the only piece: otherwise whole-segment cuts would gain a needless segment.
+    /// Every piece that overlaps at all is returned, however little: a segment that reaches
+    /// 13 ms into the range may hold the range's first or last frame, and only the media engine,
+    /// which reads the frames' own timestamps, can tell.
     pub fn overlapping(&self, start_us: i64, end_us: i64) -> Vec<&TimedSegment> {
         if end_us <= start_us {
             return Vec::new();
         }
         let candidates = &self.pieces[..self.pieces.partition_point(|p| p.start_us < end_us)];
-        let mut hits: Vec<&TimedSegment> =
-            candidates.iter().filter(|p| p.end_us > start_us).collect();
-        let overlap = |p: &TimedSegment| {
-            p.end_us
-                .min(end_us)
-                .saturating_sub(p.start_us.max(start_us))
-        };
-        while hits.len() > 1 && hits[0].start_us < start_us && overlap(hits[0]) <= self.tolerance_us
-        {
-            hits.remove(0);
-        }
-        while let [_, .., last] = hits[..] {
-            if last.end_us > end_us && overlap(last) <= self.tolerance_us {
-                hits.pop();
-            } else {
-                break;
-            }
-        }
-        hits
+        candidates.iter().filter(|p| p.end_us > start_us).collect()
     }
 
     /// Sub-ranges of `[start_us, end_us)` with no recording, longer than the tolerance.

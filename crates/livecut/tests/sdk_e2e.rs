@@ -28,13 +28,6 @@ fn clips_json() -> String {
     Value::Array(v).to_string()
 }
 
-/// Frame n is presented at n/FPS s: the first frame at or after `a`, the last before `b`.
-fn accurate_frames(a: f64, b: f64) -> Vec<u32> {
-    let first = (a * f64::from(FPS)).ceil() as u32;
-    let last = (b * f64::from(FPS)).ceil() as u32 - 1;
-    (first..=last).collect()
-}
-
 /// Every frame of every segment overlapping [a, b).
 fn rough_frames(a: f64, b: f64) -> Vec<u32> {
     let seg_s = f64::from(SEGMENT_FRAMES) / f64::from(FPS);

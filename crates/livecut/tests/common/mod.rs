@@ -258,3 +258,40 @@ pub fn job_times(data_dir: &Path, job_id: &str) -> (i64, Option<i64>) {
             row
         })
 }
+
+/// Microseconds after frame 0 for `seconds`, rounded exactly as `at` rounds it.
+fn offset_us(seconds: f64) -> i64 {
+    (seconds * 1e6).round() as i64
+}
+
+/// The frame numbers AccurateFast must output for [a, b): frame n is presented at n/FPS s, so
+/// the first frame at or after a through the last frame before b (integer arithmetic, no float
+/// rounding at frame boundaries).
+pub fn accurate_frames(a: f64, b: f64) -> Vec<u32> {
+    let fps = i64::from(FPS);
+    let ceil_frame = |us: i64| (us * fps + 999_999).div_euclid(1_000_000);
+    let first = ceil_frame(offset_us(a));
+    let last = ceil_frame(offset_us(b)) - 1;
+    (first as u32..=last as u32).collect()
+}
+
+/// Asserts two frame-number sequences are equal, reporting the first difference briefly.
+pub fn assert_frames(got: &[Option<u32>], want: &[u32], what: &str) {
+    let want: Vec<Option<u32>> = want.iter().map(|n| Some(*n)).collect();
+    if got == want.as_slice() {
+        return;
+    }
+    let i = got
+        .iter()
+        .zip(&want)
+        .position(|(g, w)| g != w)
+        .unwrap_or(got.len().min(want.len()));
+    let lo = i.saturating_sub(3);
+    panic!(
+        "{what}: {} frames, expected {}; first difference at output frame {i}: got {:?}, want {:?}",
+        got.len(),
+        want.len(),
+        &got[lo..(i + 3).min(got.len())],
+        &want[lo..(i + 3).min(want.len())],
+    );
+}
