@@ -70,17 +70,15 @@ pub async fn run_media_child(
         .map_err(ChildError::Spawn)?;
     let deadline = tokio::time::sleep(Duration::from_secs(ctx.settings.job_timeout_seconds));
     tokio::pin!(deadline);
-    let status = loop {
-        tokio::select! {
-            status = child.wait() => break status.map_err(ChildError::Spawn)?,
-            _ = lease.lost() => {
-                let _ = child.kill().await;
-                return Err(ChildError::LeaseLost);
-            }
-            _ = &mut deadline => {
-                let _ = child.kill().await;
-                return Err(ChildError::Timeout(ctx.settings.job_timeout_seconds));
-            }
+    let status = tokio::select! {
+        status = child.wait() => status.map_err(ChildError::Spawn)?,
+        _ = lease.lost() => {
+            let _ = child.kill().await;
+            return Err(ChildError::LeaseLost);
+        }
+        _ = &mut deadline => {
+            let _ = child.kill().await;
+            return Err(ChildError::Timeout(ctx.settings.job_timeout_seconds));
         }
     };
     match status.code() {

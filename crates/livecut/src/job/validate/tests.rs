@@ -106,7 +106,7 @@ fn clips_must_be_a_json_array() {
 #[test]
 fn clips_count_is_limited() {
     let one = r#"{"StartTime":"2021-06-21T08:01:00Z","EndTime":"2021-06-21T08:01:01Z"}"#;
-    let many = format!("[{}]", vec![one; 4].join(","));
+    let many = format!("[{}]", [one; 4].join(","));
     let limits = Limits {
         max_clips: 3,
         ..Limits::default()
