@@ -22,14 +22,15 @@ run: setup build
 	$(TARGET_DIR)/release/livecut --data-dir $(DATA_DIR) serve
 
 # The throwaway PostgreSQL is stopped however the tests end (failure, Ctrl-C),
-# and cargo's exit status is what make returns.
+# and a failure makes make fail; --no-fail-fast reports every failing test
+# binary in one CI run instead of stopping at the first.
 test: setup
 	pg_env=$$($(REPO)/scripts/pg-throwaway.sh start); \
 	eval "$$pg_env"; \
 	trap '$(REPO)/scripts/pg-throwaway.sh stop "$$LIVECUT_TEST_PG_DIR"' EXIT; \
 	trap 'exit 130' INT; trap 'exit 143' TERM; \
 	export LIVECUT_TEST_PG_URL LIVECUT_SDK_PYTHON="$(REPO)/.venv/bin/python"; \
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --no-fail-fast
 
 lint:
 	$(CARGO) fmt --all -- --check
