@@ -11,6 +11,9 @@ authentication failure can be produced through the SDK too.
 Command:  {"op": "submit_live_editing_job" | "get_live_editing_job" | "get_media_info",
            "endpoint": "127.0.0.1:PORT", "access_key_id": ..., "access_key_secret": ...,
            "signature": "v3" | "v1", "params": {<wire name>: <string>}, "tamper": null | {...}}
+          {"op": "call_action", "action": "<any action>", ...same fields...}
+              (the SDK's generic call_api, exactly as its generated methods use it, for
+              actions the SDK has no model for, e.g. to see InvalidAction.NotFound)
           {"op": "ping"}
 Reply:    {"ok": true, "status": 200, "body": {...}}
           {"ok": false, "code": ..., "status": ..., "message": ..., "request_id": ..., "data": ...}
@@ -34,8 +37,10 @@ for _proxy_var in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
 
 from alibabacloud_ice20201109 import models as ice_models  # noqa: E402
 from alibabacloud_ice20201109.client import Client  # noqa: E402
+from alibabacloud_tea_openapi import utils_models as open_api_util_models  # noqa: E402
 from alibabacloud_tea_openapi.models import Config  # noqa: E402
 from alibabacloud_tea_openapi.utils import Utils  # noqa: E402
+from darabonba.runtime import RuntimeOptions  # noqa: E402
 from Tea.exceptions import TeaException  # noqa: E402
 
 
@@ -164,6 +169,8 @@ def _call(cmd: Dict[str, Any]) -> Dict[str, Any]:
     op = cmd.get("op")
     if op == "ping":
         return {"ok": True}
+    if op == "call_action":
+        return _call_action(cmd)
     if op not in _OPS:
         raise DriverError(f"unknown op {op!r}")
     for field in ("endpoint", "access_key_id", "access_key_secret"):
@@ -185,6 +192,21 @@ def _call(cmd: Dict[str, Any]) -> Dict[str, Any]:
         response = getattr(client, method)(request)
     body = response.body.to_map() if response.body is not None else None
     return {"ok": True, "status": response.status_code, "body": body}
+
+
+def _call_action(cmd: Dict[str, Any]) -> Dict[str, Any]:
+    action = cmd.get("action")
+    if not isinstance(action, str) or not action:
+        raise DriverError("call_action needs an action")
+    params = cmd.get("params") or {}
+    request = open_api_util_models.OpenApiRequest(query=Utils.query(dict(params)))
+    spec = open_api_util_models.Params(
+        action=action, version="2020-11-09", protocol="HTTPS", pathname="/", method="POST",
+        auth_type="AK", style="RPC", req_body_type="formData", body_type="json")
+    client = _client(cmd)
+    with _tampered(cmd.get("tamper"), cmd.get("signature", "v3")):
+        response = client.call_api(spec, request, RuntimeOptions())
+    return {"ok": True, "status": response.get("statusCode"), "body": response.get("body")}
 
 
 def _cause_chain(e: BaseException) -> List[BaseException]:

@@ -73,6 +73,9 @@ pub struct SdkCall {
     /// `{"fixed_nonce": "..."}`, `{"authorization": "..."}`,
     /// `{"drop_signed_header": "x-acs-date"}`, `{"timestamp": "garbage"}`.
     pub tamper: Option<Value>,
+    /// For op `call_action`: the action to call through the SDK's generic `call_api`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
 }
 
 impl SdkCall {
@@ -91,6 +94,7 @@ impl SdkCall {
             signature: Signature::V3,
             params: BTreeMap::new(),
             tamper: None,
+            action: None,
         }
     }
 

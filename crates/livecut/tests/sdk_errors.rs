@@ -516,6 +516,19 @@ fn authentication_errors_reach_the_sdk_with_their_codes() {
     assert_eq!(code, "IncompleteSignature", "{msg}");
     assert!(msg.contains("x-acs-date"), "{msg}");
 
+    // An action this server does not have, through the SDK's generic call path.
+    for sig in [Signature::V3, Signature::V1] {
+        let mut call = sdk.call_as("call_action").signature(sig);
+        call.action = Some("DeleteAllMedia".into());
+        let (code, status, msg) = err_code(&sdk.send(&call));
+        assert_eq!(
+            (code.as_str(), status),
+            ("InvalidAction.NotFound", 404),
+            "{sig:?}"
+        );
+        assert!(msg.contains("DeleteAllMedia"), "{msg}");
+    }
+
     // Unknown JobId / MediaId and a missing JobId.
     let (code, status, _) = err_code(
         &sdk.send(
