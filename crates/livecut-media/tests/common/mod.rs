@@ -20,8 +20,11 @@ pub const SAMPLE_RATE: u32 = 48_000;
 pub const B_START: i64 = T0 + 3_600_000_000;
 pub const B_FIRST_NUMBER: u32 = 50_000;
 
+/// Per test binary, so binaries run concurrently never share files.
 fn scratch() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("livecut-media-tests")
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("livecut-media-tests")
+        .join(env!("CARGO_CRATE_NAME"))
 }
 
 /// A fresh 30 s recording like A, adjusted by `tweak`.
