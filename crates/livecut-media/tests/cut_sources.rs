@@ -33,13 +33,13 @@ fn cuts_across_the_33_bit_pts_wrap() {
     let (out, report) = run(
         "src_wrap",
         CutMode::AccurateFast,
-        vec![clip(0, &rec, start, end)],
+        vec![clip(0, rec, start, end)],
     );
     let video = check_output(&out, &expected);
     let r = &report.clips[0];
     assert_eq!(r.reencoded_frames, 15 + 6);
     assert_eq!(
-        identical_frames(&out, &video, &source_md5s(&rec), 0),
+        identical_frames(&out, &video, &source_md5s(rec), 0),
         r.copied_frames
     );
     assert_eq!(r.last_frame_utc_us, T0 + 7_166_667);
