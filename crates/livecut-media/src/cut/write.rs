@@ -76,7 +76,12 @@ pub fn write_clip(
                                 "a GOP needs re-encoding but no encoder was prepared".into(),
                             ));
                         };
-                        let info = &job.index.gops[next_gop - 1];
+                        let Some(info) = job.index.gops.get(next_gop - 1) else {
+                            return Err(MediaError::Internal(format!(
+                                "clip {}: more GOPs on the second read than on the first",
+                                clip.index
+                            )));
+                        };
                         part = Some(ReencodePart::start(
                             boundary,
                             job.source,

@@ -13,8 +13,15 @@ fn writes_segments_and_a_playlist() {
     let dir = tempfile::tempdir().expect("tempdir");
     let spec = small_spec(dir.path());
     let mut seen = Vec::new();
-    let summary =
-        write_recording_with(&spec, &mut |s| seen.push(s.uri.clone())).expect("recording");
+    let playlist_path = spec.dir.join(&spec.playlist_name);
+    let summary = write_recording_with(&spec, &mut |s| {
+        // Live mode: the playlist already lists the finished segment.
+        let text = std::fs::read_to_string(&playlist_path).expect("playlist so far");
+        assert!(text.contains(&format!("\n{}\n", s.uri)), "{text}");
+        assert_eq!(text.contains("#EXT-X-ENDLIST"), s.uri == "seg00002.ts");
+        seen.push(s.uri.clone());
+    })
+    .expect("recording");
     assert_eq!(summary.frames, 150);
     assert_eq!(seen, vec!["seg00000.ts", "seg00001.ts", "seg00002.ts"]);
     let frames: Vec<u64> = summary.segments.iter().map(|s| s.frames).collect();
