@@ -31,6 +31,7 @@ test: setup
 	trap 'exit 130' INT; trap 'exit 143' TERM; \
 	export LIVECUT_TEST_PG_URL LIVECUT_SDK_PYTHON="$(REPO)/.venv/bin/python"; \
 	$(CARGO) test --workspace --no-fail-fast
+	$(MAKE) --no-print-directory lint
 
 lint:
 	$(CARGO) fmt --all -- --check
