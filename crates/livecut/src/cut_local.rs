@@ -40,6 +40,9 @@ pub fn run(args: &CutArgs) -> Result<(), String> {
             mode,
             clips,
             output: args.output.clone(),
+            output_width: None,
+            output_height: None,
+            video_bitrate_kbps: None,
         },
         &mut |_| {},
     )

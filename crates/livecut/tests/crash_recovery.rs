@@ -81,8 +81,9 @@ fn a_killed_server_finishes_its_job_after_restart() {
     server.kill(); // SIGKILL
     std::thread::sleep(Duration::from_millis(500));
     assert!(!out.exists(), "no output may appear while no server runs");
-    assert!(
-        media_children_of(dir.path()).is_empty(),
+    assert_eq!(
+        media_child_of(dir.path()),
+        None,
         "the media child must die with its server"
     );
 
@@ -113,23 +114,4 @@ fn a_killed_server_finishes_its_job_after_restart() {
         .collect();
     let got: Vec<Option<u32>> = video.frames.iter().map(|f| f.number).collect();
     assert_frames(&got, &expected, "restarted job output");
-}
-
-/// `livecut media-job` processes working in this data dir.
-fn media_children_of(data_dir: &std::path::Path) -> Vec<u32> {
-    let needle = data_dir.to_string_lossy().to_string();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        if cmd.contains("media-job") && cmd.contains(&needle) {
-            found.push(pid);
-        }
-    }
-    found
 }

@@ -95,20 +95,10 @@ fn bad_recordings_fail_their_job_with_what_and_where() {
 
 /// Pid of the `livecut media-job` child working in `data_dir`, once it runs.
 fn media_child(data_dir: &std::path::Path, limit: Duration) -> u32 {
-    let needle = data_dir.to_string_lossy().to_string();
     let start = Instant::now();
     loop {
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else {
-                continue;
-            };
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            if cmd.contains("media-job") && cmd.contains(&needle) {
-                return pid;
-            }
+        if let Some(pid) = media_child_of(data_dir) {
+            return pid;
         }
         assert!(start.elapsed() < limit, "no media child appeared");
         std::thread::sleep(Duration::from_millis(2));

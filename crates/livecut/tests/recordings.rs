@@ -11,20 +11,6 @@ use livecut_testkit::oracle;
 use livecut_testkit::sdk::Signature;
 use serde_json::json;
 
-fn iso(unix_us: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix_us.div_euclid(1_000_000)).unwrap();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        unix_us.rem_euclid(1_000_000)
-    )
-}
-
 fn output_numbers(path: &std::path::Path) -> Vec<Option<u32>> {
     let errors = oracle::decode_errors(path).unwrap();
     assert!(errors.is_empty(), "{errors:?}");
@@ -149,7 +135,7 @@ fn a_clip_past_the_live_edge_waits_for_the_recorder() {
             "--height",
             "180",
             "--start",
-            &iso(start_us),
+            &livecut::clock::format_precise_time(start_us),
         ])
         .output()
         .unwrap();
@@ -192,7 +178,7 @@ fn a_clip_past_the_live_edge_waits_for_the_recorder() {
     let mut sdk = Sdk::new(&server.endpoint, key);
     let body = ok_body(sdk.submit(
         &[
-            ("Clips", &json!([{"StartTime": iso(start_us + 3_510_000), "EndTime": iso(start_us + 25_200_000)}]).to_string()),
+            ("Clips", &json!([{"StartTime": livecut::clock::format_precise_time(start_us + 3_510_000), "EndTime": livecut::clock::format_precise_time(start_us + 25_200_000)}]).to_string()),
             ("LiveStreamConfig", &stream_config("live1")),
             ("OutputMediaConfig", r#"{"MediaURL":"oss://clips/live.mp4"}"#),
         ],

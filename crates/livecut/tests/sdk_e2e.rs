@@ -134,6 +134,42 @@ fn three_clips_two_streams_v3_and_v1_through_the_official_sdk() {
                 .is_some_and(|t| t.ends_with('Z'))
         );
 
+        // The per-clip report is an extra field the SDK models drop; read it raw.
+        let raw = raw_job(&server.endpoint, &sdk.key, job_id);
+        let results = raw["ClipResults"].as_array().expect("ClipResults");
+        assert_eq!(results.len(), CLIPS.len());
+        for (r, (_, a, b)) in results.iter().zip(CLIPS) {
+            if *mode == "AccurateFast" {
+                let frames = accurate_frames(a, b);
+                let first = frames[0];
+                let last = *frames.last().unwrap();
+                assert_eq!(
+                    r["FirstFrameTime"],
+                    at(f64::from(first) / f64::from(FPS)),
+                    "{r}"
+                );
+                assert_eq!(
+                    r["LastFrameTime"],
+                    at(f64::from(last) / f64::from(FPS)),
+                    "{r}"
+                );
+                assert_eq!(r["Frames"], frames.len() as u64, "{r}");
+                let reencoded = r["ReencodedFrames"].as_u64().unwrap();
+                assert!(
+                    reencoded > 0 && reencoded < frames.len() as u64,
+                    "only partial GOPs are re-encoded: {r}"
+                );
+                assert_eq!(
+                    r["CopiedFrames"].as_u64().unwrap() + reencoded,
+                    frames.len() as u64
+                );
+            } else {
+                assert_eq!(r["ReencodedFrames"], 0, "{r}");
+            }
+            assert_eq!(r["RequestedStartTime"], at(a));
+            assert_eq!(r["MissingRanges"], json!([]));
+        }
+
         let path = dir.path().join("buckets/highlights/out").join(name);
         let expected: Vec<u32> = CLIPS
             .iter()
@@ -184,4 +220,21 @@ fn three_clips_two_streams_v3_and_v1_through_the_official_sdk() {
         );
         assert_eq!(by_url["MediaInfo"]["MediaId"], submitted["MediaId"]);
     }
+}
+
+/// GetLiveEditingJob through the project's own V3-signed client, keeping every field.
+fn raw_job(endpoint: &str, key: &Key, job_id: &str) -> Value {
+    let client = livecut::client::ApiClient {
+        endpoint: endpoint.to_string(),
+        access_key_id: key.id.clone(),
+        access_key_secret: key.secret.clone(),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let body = rt
+        .block_on(client.call(
+            "GetLiveEditingJob",
+            &[("JobId".to_string(), job_id.to_string())],
+        ))
+        .expect("GetLiveEditingJob");
+    body["LiveEditingJob"].clone()
 }

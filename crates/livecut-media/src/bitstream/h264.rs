@@ -18,27 +18,32 @@ pub const NAL_AUD: u8 = 9;
 /// Splits an Annex B buffer into NAL units (without start codes). Trailing
 /// zero bytes before the next start code are not part of a NAL.
 pub fn nal_units(data: &[u8]) -> Vec<&[u8]> {
-    let mut starts = Vec::new();
-    let mut i = 0usize;
-    while i + 3 <= data.len() {
-        if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
-            starts.push(i + 3);
-            i += 3;
-        } else {
-            i += 1;
+    nals(data).collect()
+}
+
+/// The NAL units of an Annex B buffer, without allocating.
+///
+/// Every copied packet goes through this, so the start codes are found with
+/// memchr's vectorised substring search: a byte-by-byte scan was a quarter
+/// of a RoughFast job's time. Matches cannot overlap (`00 00 01` has no
+/// proper prefix that is also a suffix), so non-overlapping search is exact.
+pub fn nals(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    static START_CODE: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    let finder = START_CODE.get_or_init(|| memchr::memmem::Finder::new(&[0u8, 0, 1]));
+    let mut starts = finder.find_iter(data).map(|at| (at, at + 3)).peekable();
+    std::iter::from_fn(move || {
+        loop {
+            let (_, start) = starts.next()?;
+            let mut end = starts.peek().map_or(data.len(), |&(next, _)| next);
+            while end > start && data[end - 1] == 0 {
+                end -= 1;
+            }
+            if end > start {
+                return Some(&data[start..end]);
+            }
         }
-    }
-    let mut units = Vec::with_capacity(starts.len());
-    for (k, &start) in starts.iter().enumerate() {
-        let mut end = starts.get(k + 1).map_or(data.len(), |&next| next - 3);
-        while end > start && data[end - 1] == 0 {
-            end -= 1;
-        }
-        if end > start {
-            units.push(&data[start..end]);
-        }
-    }
-    units
+    })
 }
 
 pub fn nal_type(nal: &[u8]) -> u8 {
@@ -213,19 +218,26 @@ impl ParameterSets {
 pub struct AccessUnitInfo {
     pub has_idr: bool,
     pub has_slice: bool,
+    /// Slices that start a picture (`first_mb_in_slice == 0`): 1 for a
+    /// buffer that is exactly one access unit.
+    pub pictures: u32,
     pub parameter_sets: ParameterSets,
     pub conflict: Option<ParameterSetConflict>,
 }
 
 pub fn inspect_access_unit(data: &[u8]) -> AccessUnitInfo {
     let mut info = AccessUnitInfo::default();
-    for nal in nal_units(data) {
+    for nal in nals(data) {
         match nal_type(nal) {
-            NAL_IDR => {
-                info.has_idr = true;
+            NAL_IDR | NAL_SLICE => {
+                info.has_idr |= nal_type(nal) == NAL_IDR;
                 info.has_slice = true;
+                // first_mb_in_slice is ue(v) right after the NAL header; its
+                // value 0 is coded as the single bit 1.
+                if nal.get(1).is_some_and(|b| b & 0x80 != 0) {
+                    info.pictures += 1;
+                }
             }
-            NAL_SLICE => info.has_slice = true,
             NAL_SPS | NAL_PPS => {
                 if let Err(conflict) = info.parameter_sets.add(nal) {
                     info.conflict.get_or_insert(conflict);
@@ -242,7 +254,7 @@ pub fn inspect_access_unit(data: &[u8]) -> AccessUnitInfo {
 /// delimiter has no meaning inside an MP4 sample.
 pub fn to_length_prefixed(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() + 16);
-    for nal in nal_units(data) {
+    for nal in nals(data) {
         if matches!(nal_type(nal), NAL_SPS | NAL_PPS | NAL_AUD) {
             continue;
         }

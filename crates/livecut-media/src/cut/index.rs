@@ -74,6 +74,9 @@ pub struct ClipIndex {
     pub segments_used: Vec<u64>,
     /// UTC instants of the earliest and latest frame found (any run).
     pub available_utc_us: Option<(i64, i64)>,
+    /// The segments must be read through libav's parsers (their PES packets
+    /// are not one access unit each); both passes read them the same way.
+    pub parsed: bool,
 }
 
 struct VideoInfo {
@@ -201,6 +204,9 @@ impl Scanner<'_> {
     fn note_video(&mut self, p: &SourcePacket) -> Result<VideoInfo, MediaError> {
         let data = p.packet.data().unwrap_or(&[]);
         let info = inspect_access_unit(data);
+        if !self.index.parsed && info.pictures != 1 {
+            return Err(MediaError::Internal(NEEDS_PARSING.into()));
+        }
         let uri = &self.clip.segments[p.segment].uri;
         if let Some(conflict) = info.conflict {
             return Err(self.changing_sets(uri, conflict.kind, conflict.id));
@@ -256,22 +262,49 @@ impl Scanner<'_> {
     }
 }
 
-/// Scans every segment of `clip`. `progress` receives the fraction of
-/// segments scanned.
+/// Marker of the scan without parsers finding a PES that is not exactly one
+/// access unit with a timestamp.
+const NEEDS_PARSING: &str = "segments need libav's parsers";
+
+/// Scans every segment of `clip`, first reading PES payloads directly (half
+/// the demuxing cost) and, if any packet is not exactly one access unit with
+/// its own timestamp, once more through libav's parsers. `progress` receives
+/// the fraction of segments scanned.
 pub fn scan(
     clip: &ClipInput,
     selection: Selection,
+    progress: &mut dyn FnMut(f32),
+) -> Result<ClipIndex, MediaError> {
+    match scan_with(clip, selection, false, progress) {
+        Err(MediaError::Internal(m)) if m == NEEDS_PARSING => {
+            tracing::debug!(
+                clip = clip.index,
+                "PES packets are not access units; scanning with parsers"
+            );
+            scan_with(clip, selection, true, progress)
+        }
+        other => other,
+    }
+}
+
+fn scan_with(
+    clip: &ClipInput,
+    selection: Selection,
+    parse: bool,
     progress: &mut dyn FnMut(f32),
 ) -> Result<ClipIndex, MediaError> {
     let mut scanner = Scanner {
         clip,
         selection,
         run_starts: run_starts(&clip.segments),
-        index: ClipIndex::default(),
+        index: ClipIndex {
+            parsed: parse,
+            ..ClipIndex::default()
+        },
         open: None,
         deltas: BTreeMap::new(),
     };
-    let mut reader = ClipReader::new(clip);
+    let mut reader = ClipReader::with_parsing(clip, parse);
     let mut video: Vec<VideoInfo> = Vec::new();
     let mut min_audio: Option<i64> = None;
     let mut current: Option<(usize, usize)> = None;
@@ -295,6 +328,9 @@ pub fn scan(
     }
     if let Some((segment, run)) = current {
         scanner.segment_done(segment, run, &video, min_audio)?;
+    }
+    if reader.unparsed_anomalies > 0 {
+        return Err(MediaError::Internal(NEEDS_PARSING.into()));
     }
     scanner.close_gop();
     scanner.index.frame_duration = scanner

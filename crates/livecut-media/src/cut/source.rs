@@ -43,11 +43,22 @@ pub struct ClipReader<'a> {
     current: Option<OpenSegment>,
     run: Option<usize>,
     unwrapper: Unwrapper,
+    /// Read PES payloads as packets, without libav's parsers (see
+    /// `input::open_segment_unparsed`).
+    unparsed: bool,
+    /// Packets that show the segments need parsing after all.
+    pub unparsed_anomalies: u64,
 }
 
 impl<'a> ClipReader<'a> {
     pub fn new(clip: &'a ClipInput) -> Self {
+        Self::with_parsing(clip, true)
+    }
+
+    pub fn with_parsing(clip: &'a ClipInput, parse: bool) -> Self {
         ClipReader {
+            unparsed: !parse,
+            unparsed_anomalies: 0,
             clip,
             run_starts: run_starts(&clip.segments),
             next_segment: 0,
@@ -78,8 +89,12 @@ impl<'a> ClipReader<'a> {
                 detail: e.to_string(),
             });
         }
-        let input = input::open_segment(&seg.path)
-            .map_err(|e| self.bad(index, format!("cannot be opened as MPEG-TS: {e}")))?;
+        let input = if self.unparsed {
+            input::open_segment_unparsed(&seg.path)
+        } else {
+            input::open_segment(&seg.path)
+        }
+        .map_err(|e| self.bad(index, format!("cannot be opened as MPEG-TS: {e}")))?;
         if self.run_starts[index] {
             self.run = Some(self.run.map_or(0, |r| r + 1));
             self.unwrapper = Unwrapper::default();
@@ -176,6 +191,10 @@ impl<'a> ClipReader<'a> {
                 packet.rescale_ts(tb, ts_time_base());
             }
             let Some(raw_pts) = packet.pts().or(packet.dts()) else {
+                if self.unparsed {
+                    // Only a parser could have given this packet a time.
+                    self.unparsed_anomalies += 1;
+                }
                 if track == Track::Audio {
                     self.current = Some(seg);
                     continue;

@@ -11,7 +11,7 @@ use super::plan::{ClipPlan, GopAction};
 use super::reencode::{BoundaryEncoder, PartSpec, ReencodePart};
 use super::source::{ClipReader, Track};
 use crate::bitstream::adts::{self, SAMPLES_PER_FRAME};
-use crate::bitstream::h264::{NAL_IDR, nal_type, nal_units, to_length_prefixed};
+use crate::bitstream::h264::{NAL_IDR, nal_type, nals, to_length_prefixed};
 use crate::timeline::TICKS_PER_SECOND;
 use crate::{ClipInput, MediaError};
 
@@ -27,7 +27,7 @@ pub struct ClipJob<'a> {
 }
 
 fn has_idr(data: &[u8]) -> bool {
-    nal_units(data).iter().any(|n| nal_type(n) == NAL_IDR)
+    nals(data).any(|n| nal_type(n) == NAL_IDR)
 }
 
 /// Writes one clip; returns the number of frames re-encoded. `progress`
@@ -38,7 +38,7 @@ pub fn write_clip(
     progress: &mut dyn FnMut(i64),
 ) -> Result<u64, MediaError> {
     let clip = job.clip;
-    let mut reader = ClipReader::new(clip);
+    let mut reader = ClipReader::with_parsing(clip, job.index.parsed);
     let mut gop: Option<usize> = None;
     let mut next_gop = 0usize;
     let mut run: Option<usize> = None;

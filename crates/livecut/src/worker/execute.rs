@@ -152,6 +152,9 @@ async fn produce(
         mode,
         clips,
         output: output.clone(),
+        output_width: request.width,
+        output_height: request.height,
+        video_bitrate_kbps: request.bitrate_kbps,
     };
     let outcome = match run_media_child(ctx, lease, work_dir, &cut).await {
         Ok(o) => o,
@@ -189,7 +192,10 @@ async fn produce(
             .clips
             .iter()
             .zip(missing)
-            .map(|(c, m)| ClipResult::from_media(c, m))
+            .map(|(c, missing)| ClipResult {
+                cut: c.clone(),
+                missing,
+            })
             .collect(),
         duration_us: cut_report.duration_us,
     }))

@@ -140,20 +140,21 @@ pub fn make_recording(data_dir: &Path, stream: &str, seconds: u32, extra: &[&str
 
 /// `REC_START + s` as a clip time.
 pub fn at(seconds: f64) -> String {
-    let us = REC_START_US + (seconds * 1e6).round() as i64;
-    let secs = us.div_euclid(1_000_000);
-    let micros = us.rem_euclid(1_000_000);
-    let t = time::OffsetDateTime::from_unix_timestamp(secs).expect("time");
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        micros
-    )
+    livecut::clock::format_precise_time(REC_START_US + offset_us(seconds))
+}
+
+/// Pid of the `livecut media-job` child working in `data_dir`, if one runs.
+pub fn media_child_of(data_dir: &Path) -> Option<u32> {
+    let needle = data_dir.to_string_lossy().to_string();
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let cmd = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            (cmd.contains("media-job") && cmd.contains(&needle)).then_some(pid)
+        })
 }
 
 pub struct Sdk {

@@ -153,3 +153,39 @@ fn access_unit_inspection_and_length_prefixing() {
     let info = inspect_access_unit(&p_frame);
     assert!(!info.has_idr && info.has_slice);
 }
+
+#[test]
+fn pictures_count_slices_that_start_a_picture() {
+    // first_mb_in_slice == 0 is the single bit 1 right after the NAL header.
+    let idr_first: &[u8] = &[0x65, 0x88, 0x80, 0x10];
+    let idr_second_slice: &[u8] = &[0x65, 0x40, 0x80, 0x10];
+    let p_first: &[u8] = &[0x41, 0x9a, 0x02];
+    let one = annexb(&[&[0x09, 0xf0], idr_first, idr_second_slice], true);
+    assert_eq!(
+        inspect_access_unit(&one).pictures,
+        1,
+        "two slices of one picture"
+    );
+    let two = annexb(&[idr_first, p_first], true);
+    assert_eq!(
+        inspect_access_unit(&two).pictures,
+        2,
+        "two access units in one buffer"
+    );
+    let none = annexb(&[&[0x09, 0xf0], SPS_HIGH_ID3], true);
+    assert_eq!(
+        inspect_access_unit(&none).pictures,
+        0,
+        "a buffer with no picture"
+    );
+}
+
+#[test]
+fn nals_iterates_without_losing_units() {
+    let a: &[u8] = &[0x09, 0xf0];
+    let b: &[u8] = &[0x65, 0x88, 0x80];
+    let data = annexb(&[a, b, a], true);
+    let collected: Vec<&[u8]> = nals(&data).collect();
+    assert_eq!(collected, vec![a, b, a]);
+    assert_eq!(nal_units(&data), collected);
+}
