@@ -132,6 +132,7 @@ def main() -> None:
             "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", "-movflags", "+faststart",
             str(out / "ff-reencode.mp4")],
     }
+    load_before = os.getloadavg()[0]
     results: dict[str, tuple[float, int]] = {}
     for name, cmd in list(jobs.items()) + list(reencode.items()):
         runs = a.reencode_runs if name in reencode else a.runs
@@ -148,7 +149,8 @@ def main() -> None:
     acc9 = results["AccurateFast 9 min, livecut"][0]
     reenc = results["accurate re-encode 9 min, ffmpeg libx264 veryfast"][0]
     print()
-    print(f"machine: {os.cpu_count()} cores; ffmpeg CLI and livecut from this checkout, same run")
+    print(f"machine: {os.cpu_count()} cores; ffmpeg CLI and livecut from this checkout, same run; "
+          f"1-min load average {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
     print("| job | median wall s | peak RSS MiB | video frames |")
     print("| --- | ---: | ---: | ---: |")
     for name, (wall, rss) in results.items():
