@@ -31,6 +31,7 @@
 //! * `Rough`, `Accurate`: not implemented yet (`MediaError::Unsupported`).
 
 mod bitstream;
+mod cover;
 mod cut;
 mod error;
 mod job;
@@ -41,6 +42,7 @@ mod timeline;
 
 mod av;
 
+pub use cover::{CoverReport, CoverRequest, cover};
 pub use cut::cut;
 pub use error::MediaError;
 pub use job::{ClipInput, ClipReport, CutJob, CutMode, CutReport, SegmentInput};

@@ -406,6 +406,80 @@ pub fn ffprobe_json(path: &Path) -> Result<Value, OracleError> {
     serde_json::from_slice(&out.stdout).map_err(|e| parse_error("ffprobe", path, e.to_string()))
 }
 
+/// A decoded 8-bit gray picture, rows packed without padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrayPicture {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Vec<u8>,
+}
+
+/// Decodes a still image (a JPEG cover) to 8-bit gray at its own size with
+/// the ffmpeg CLI; the size comes from ffprobe.
+pub fn decode_image_gray(path: &Path) -> Result<GrayPicture, OracleError> {
+    let json = ffprobe_json(path)?;
+    let stream = json
+        .get("streams")
+        .and_then(Value::as_array)
+        .and_then(|s| {
+            s.iter()
+                .find(|s| s.get("codec_type").and_then(Value::as_str) == Some("video"))
+        })
+        .ok_or_else(|| parse_error("ffprobe", path, "no picture stream"))?;
+    let side = |key: &str| {
+        stream
+            .get(key)
+            .and_then(Value::as_u64)
+            .and_then(|v| u32::try_from(v).ok())
+            .filter(|&v| v > 0)
+            .ok_or_else(|| parse_error("ffprobe", path, format!("no {key}")))
+    };
+    let (width, height) = (side("width")?, side("height")?);
+    let p = path_str(path)?;
+    let out = run(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-i",
+            p,
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ],
+    )?;
+    if out.stdout.len() != width as usize * height as usize {
+        return Err(parse_error(
+            "ffmpeg",
+            path,
+            format!(
+                "{} gray bytes for a {width}x{height} picture",
+                out.stdout.len()
+            ),
+        ));
+    }
+    Ok(GrayPicture {
+        width,
+        height,
+        pixels: out.stdout,
+    })
+}
+
+/// The frame number a JPEG (a cover image) shows, read from the whole
+/// picture; `None` if it carries no readable pattern.
+pub fn read_jpeg_number(path: &Path) -> Result<Option<u32>, OracleError> {
+    let picture = decode_image_gray(path)?;
+    Ok(livecut_pattern::read_frame_number(
+        &picture.pixels,
+        picture.width,
+        picture.height,
+    ))
+}
+
 /// First and last (inclusive) frame numbers of a recording presented in
 /// `[start_utc_us, end_utc_us)`, where frame index i is presented at
 /// `rec_start_utc_us + i * 1e6 * fps_den / fps_num` and carries the number
@@ -437,6 +511,47 @@ mod tests {
     use super::*;
 
     const T0: i64 = 1_795_514_400_000_000;
+
+    #[test]
+    fn read_jpeg_number_reads_a_jpeg_made_by_the_cli() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (w, h) = (160u32, 90u32);
+        let raw = dir.path().join("picture.gray");
+        let jpeg = dir.path().join("picture.jpg");
+        let size = format!("{w}x{h}");
+        let encode = |gray: &[u8]| {
+            std::fs::write(&raw, gray).expect("raw written");
+            let args = [
+                "-v",
+                "error",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "gray",
+                "-s",
+                &size,
+                "-i",
+                path_str(&raw).expect("utf-8"),
+                "-frames:v",
+                "1",
+                "-y",
+                path_str(&jpeg).expect("utf-8"),
+            ];
+            run("ffmpeg", &args).expect("ffmpeg encodes the JPEG");
+        };
+
+        let mut gray = vec![livecut_pattern::BLACK; (w * h) as usize];
+        livecut_pattern::draw_frame_number(&mut gray, w as usize, w, h, 12_345);
+        encode(&gray);
+        let picture = decode_image_gray(&jpeg).expect("decodes");
+        assert_eq!((picture.width, picture.height), (w, h));
+        assert_eq!(read_jpeg_number(&jpeg).expect("reads"), Some(12_345));
+
+        // A flat picture carries no number.
+        encode(&vec![128u8; (w * h) as usize]);
+        assert_eq!(read_jpeg_number(&jpeg).expect("reads"), None);
+        assert!(read_jpeg_number(&dir.path().join("missing.jpg")).is_err());
+    }
 
     #[test]
     fn expected_frames_at_30_fps() {

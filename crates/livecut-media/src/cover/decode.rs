@@ -1,0 +1,160 @@
+//! Decodes the located packets and keeps the one picture the cover shows.
+
+use ffmpeg_next::codec::{self, Id, decoder};
+use ffmpeg_next::{Error, Packet, frame};
+
+use super::locate::Located;
+use crate::av::params::set_extradata;
+use crate::av::ts_time_base;
+use crate::av::x264::is_again;
+use crate::bitstream::h264::ParameterSets;
+use crate::timeline::PTS_WRAP;
+use crate::{MediaError, SegmentInput};
+
+/// Annex B SPS/PPS, so a GOP whose IDR does not repeat them still decodes.
+fn annexb(sets: &ParameterSets) -> Vec<u8> {
+    let mut out = Vec::new();
+    for nal in sets.sps.values().chain(sets.pps.values()) {
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(nal);
+    }
+    out
+}
+
+struct CoverDecoder<'a> {
+    clip: usize,
+    segments: &'a [SegmentInput],
+    decoder: decoder::Video,
+    target_pts: i64,
+    target_segment: usize,
+    frame: frame::Video,
+    found: Option<frame::Video>,
+}
+
+impl CoverDecoder<'_> {
+    /// A decode error, named by the segment and the PTS as stored in the
+    /// file (33-bit), which is what someone inspecting the segment sees.
+    fn corrupt(&self, segment: usize, pts: i64, detail: String) -> MediaError {
+        MediaError::CorruptFrame {
+            clip: self.clip,
+            uri: self
+                .segments
+                .get(segment)
+                .map_or_else(String::new, |s| s.uri.clone()),
+            pts: pts.rem_euclid(PTS_WRAP),
+            detail,
+        }
+    }
+
+    fn drain(&mut self) -> Result<(), MediaError> {
+        loop {
+            match self.decoder.receive_frame(&mut self.frame) {
+                Ok(()) => {
+                    let pts = self.frame.pts().or(self.frame.timestamp());
+                    if pts == Some(self.target_pts) {
+                        if self.frame.is_corrupt() {
+                            return Err(self.corrupt(
+                                self.target_segment,
+                                self.target_pts,
+                                "the cover frame decodes with errors".into(),
+                            ));
+                        }
+                        self.found =
+                            Some(std::mem::replace(&mut self.frame, frame::Video::empty()));
+                    }
+                }
+                Err(Error::Eof) => return Ok(()),
+                Err(e) if is_again(&e) => return Ok(()),
+                Err(e) => {
+                    return Err(self.corrupt(
+                        self.target_segment,
+                        self.target_pts,
+                        format!("decoding failed: {e}"),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn feed(&mut self, segment: usize, packet: &Packet) -> Result<(), MediaError> {
+        let pts = packet.pts().unwrap_or(self.target_pts);
+        let mut sent = self.decoder.send_packet(packet);
+        if sent.as_ref().is_err_and(is_again) {
+            // The decoder wants its output taken first; then it has room.
+            self.drain()?;
+            sent = self.decoder.send_packet(packet);
+        }
+        match sent {
+            Ok(()) => self.drain(),
+            Err(Error::InvalidData) => {
+                Err(self.corrupt(segment, pts, "the H.264 decoder rejected the packet".into()))
+            }
+            Err(e) => Err(self.corrupt(segment, pts, format!("decoding failed: {e}"))),
+        }
+    }
+}
+
+fn open(
+    parameters: &codec::Parameters,
+    sets: &ParameterSets,
+) -> Result<decoder::Video, MediaError> {
+    let fail = |e: Error| MediaError::Internal(format!("opening the H.264 decoder: {e}"));
+    let codec = decoder::find(Id::H264).ok_or_else(|| fail(Error::DecoderNotFound))?;
+    let mut par = parameters.clone();
+    let header = annexb(sets);
+    // SAFETY: `par` is our own copy of the parameters.
+    if !header.is_empty() && !unsafe { set_extradata(par.as_mut_ptr(), &header) } {
+        return Err(fail(Error::Other {
+            errno: libc::ENOMEM,
+        }));
+    }
+    let mut ctx = codec::context::Context::new_with_codec(codec);
+    ctx.set_parameters(par).map_err(fail)?;
+    // Frame threading only delays output, and the last packet is followed
+    // by a flush anyway.
+    ctx.set_threading(codec::threading::Config {
+        kind: codec::threading::Type::Frame,
+        count: 0,
+        ..Default::default()
+    });
+    let mut decoder = ctx.decoder().video().map_err(fail)?;
+    decoder.set_packet_time_base(ts_time_base());
+    Ok(decoder)
+}
+
+/// Decodes `located.packets` and returns the cover frame.
+pub fn decode(
+    clip: usize,
+    segments: &[SegmentInput],
+    located: &Located,
+) -> Result<frame::Video, MediaError> {
+    let mut d = CoverDecoder {
+        clip,
+        segments,
+        decoder: open(&located.parameters, &located.parameter_sets)?,
+        target_pts: located.target_pts,
+        target_segment: located.segment,
+        frame: frame::Video::empty(),
+        found: None,
+    };
+    // Everything the cover frame refers to precedes it in decode order, so
+    // nothing after it is sent; the flush releases the reordered frames.
+    for (segment, packet) in &located.packets {
+        d.feed(*segment, packet)?;
+    }
+    if let Err(e) = d.decoder.send_eof() {
+        return Err(d.corrupt(d.target_segment, d.target_pts, format!("flushing: {e}")));
+    }
+    d.drain()?;
+    match d.found.take() {
+        Some(frame) => Ok(frame),
+        None => Err(d.corrupt(
+            d.target_segment,
+            d.target_pts,
+            format!(
+                "the cover frame did not come out of the decoder ({} packets decoded from the IDR)",
+                located.packets.len()
+            ),
+        )),
+    }
+}

@@ -1,0 +1,293 @@
+//! The cover picture: the decoded frame scaled into its place with black
+//! around it, as full-range BT.601 4:2:0, which is what a JFIF reader
+//! assumes whatever the source used.
+//!
+//! swscale is configured through its options instead of `sws_getContext`
+//! so that the ranges are known before initialisation: passing the
+//! deprecated `yuvj*` formats would log a warning on every cover, and
+//! changing the range after an unscaled (same-size) setup is not honoured.
+
+use std::ffi::CStr;
+use std::ptr;
+
+use ffmpeg_next::format::Pixel;
+use ffmpeg_next::util::color;
+use ffmpeg_next::{ffi, frame};
+
+use super::geometry::Placement;
+use crate::MediaError;
+
+/// Black in full-range YUV.
+const BLACK_LUMA: u8 = 0;
+const NEUTRAL_CHROMA: u8 = 128;
+
+/// A `yuvj*` format is its `yuv*` twin with full range.
+fn split_jpeg_format(format: Pixel) -> (Pixel, bool) {
+    match format {
+        Pixel::YUVJ420P => (Pixel::YUV420P, true),
+        Pixel::YUVJ422P => (Pixel::YUV422P, true),
+        Pixel::YUVJ444P => (Pixel::YUV444P, true),
+        Pixel::YUVJ440P => (Pixel::YUV440P, true),
+        Pixel::YUVJ411P => (Pixel::YUV411P, true),
+        other => (other, false),
+    }
+}
+
+/// swscale's matrix id for a colour space; unspecified is BT.601, as in
+/// the ffmpeg tools.
+fn sws_matrix(space: color::Space) -> i32 {
+    match space {
+        color::Space::BT709 => ffi::SWS_CS_ITU709,
+        color::Space::FCC => ffi::SWS_CS_FCC,
+        color::Space::SMPTE240M => ffi::SWS_CS_SMPTE240M,
+        color::Space::BT2020NCL | color::Space::BT2020CL => ffi::SWS_CS_BT2020,
+        _ => ffi::SWS_CS_DEFAULT,
+    }
+}
+
+fn scale_error(detail: String) -> MediaError {
+    MediaError::Internal(format!("cover scaling: {detail}"))
+}
+
+/// An initialised swscale context, freed on drop.
+struct Scaler(*mut ffi::SwsContext);
+
+impl Drop for Scaler {
+    fn drop(&mut self) {
+        // SAFETY: the context came from sws_alloc_context and is freed once.
+        unsafe { ffi::sws_freeContext(self.0) };
+    }
+}
+
+impl Scaler {
+    /// From `source`'s size, format, range and matrix to full-range
+    /// BT.601 YUV 4:2:0 of `width` x `height`.
+    fn new(source: &frame::Video, width: u32, height: u32) -> Result<Self, MediaError> {
+        let (format, jpeg) = split_jpeg_format(source.format());
+        let full_range = jpeg || source.color_range() == color::Range::JPEG;
+        let src_format: ffi::AVPixelFormat = format.into();
+        let dst_format: ffi::AVPixelFormat = Pixel::YUV420P.into();
+        let flags = ffi::SWS_BICUBIC | ffi::SWS_ACCURATE_RND;
+        let options: [(&CStr, i64); 9] = [
+            (c"srcw", i64::from(source.width())),
+            (c"srch", i64::from(source.height())),
+            (c"src_format", src_format as i64),
+            (c"src_range", i64::from(full_range)),
+            (c"dstw", i64::from(width)),
+            (c"dsth", i64::from(height)),
+            (c"dst_format", dst_format as i64),
+            (c"dst_range", 1),
+            (c"sws_flags", i64::from(flags)),
+        ];
+        // SAFETY: the context is owned by `scaler` from here on; option
+        // names are NUL-terminated literals.
+        unsafe {
+            let ctx = ffi::sws_alloc_context();
+            if ctx.is_null() {
+                return Err(scale_error("out of memory".into()));
+            }
+            let scaler = Scaler(ctx);
+            for (name, value) in options {
+                if ffi::av_opt_set_int(ctx.cast(), name.as_ptr(), value, 0) < 0 {
+                    return Err(scale_error(format!("option {name:?} refused")));
+                }
+            }
+            if ffi::sws_init_context(ctx, ptr::null_mut(), ptr::null_mut()) < 0 {
+                return Err(scale_error(format!(
+                    "cannot convert {format:?} {}x{} to {width}x{height}",
+                    source.width(),
+                    source.height()
+                )));
+            }
+            let ret = ffi::sws_setColorspaceDetails(
+                ctx,
+                ffi::sws_getCoefficients(sws_matrix(source.color_space())),
+                i32::from(full_range),
+                ffi::sws_getCoefficients(ffi::SWS_CS_ITU601),
+                1,
+                0,
+                1 << 16,
+                1 << 16,
+            );
+            if ret < 0 {
+                // Only RGB-like sources refuse this, and H.264 is YUV; the
+                // picture is still right up to the matrix.
+                tracing::warn!("cover: swscale ignores the source colour matrix");
+            }
+            Ok(scaler)
+        }
+    }
+
+    fn run(&mut self, source: &frame::Video, target: &mut frame::Video) -> Result<(), MediaError> {
+        // SAFETY: both frames hold allocated pictures of the sizes and
+        // formats the context was initialised with.
+        let rows = unsafe {
+            let src = source.as_ptr();
+            let dst = target.as_mut_ptr();
+            ffi::sws_scale(
+                self.0,
+                (*src).data.as_ptr() as *const *const u8,
+                (*src).linesize.as_ptr(),
+                0,
+                (*src).height,
+                (*dst).data.as_ptr(),
+                (*dst).linesize.as_ptr(),
+            )
+        };
+        if rows <= 0 {
+            return Err(scale_error(format!("sws_scale returned {rows}")));
+        }
+        Ok(())
+    }
+}
+
+/// A YUV 4:2:0 frame, checked to be allocated (`frame::Video::new` does
+/// not report a failed allocation).
+fn new_yuv420(width: u32, height: u32) -> Result<frame::Video, MediaError> {
+    let frame = frame::Video::new(Pixel::YUV420P, width, height);
+    if frame.planes() != 3 {
+        return Err(scale_error(format!(
+            "cannot allocate a {width}x{height} picture"
+        )));
+    }
+    Ok(frame)
+}
+
+/// Copies `content` into `canvas` at the even offset `(x, y)`.
+fn blit(content: &frame::Video, canvas: &mut frame::Video, x: u32, y: u32) {
+    for plane in 0..3 {
+        let shift = if plane == 0 { 0 } else { 1 };
+        let (cx, cy) = ((x >> shift) as usize, (y >> shift) as usize);
+        let row_len = content.plane_width(plane) as usize;
+        let (src_stride, dst_stride) = (content.stride(plane), canvas.stride(plane));
+        let src = content.data(plane);
+        let dst = canvas.data_mut(plane);
+        for row in 0..content.plane_height(plane) as usize {
+            let from = src.get(row * src_stride..row * src_stride + row_len);
+            let at = (cy + row) * dst_stride + cx;
+            let to = dst.get_mut(at..at + row_len);
+            if let (Some(from), Some(to)) = (from, to) {
+                to.copy_from_slice(from);
+            }
+        }
+    }
+}
+
+/// Scales `source` into `placement`, padding with black. The result is
+/// labelled `yuvj420p`, full range, for the JPEG encoder.
+pub fn render(source: &frame::Video, placement: &Placement) -> Result<frame::Video, MediaError> {
+    let mut scaler = Scaler::new(source, placement.content_width, placement.content_height)?;
+    let mut content = new_yuv420(placement.content_width, placement.content_height)?;
+    scaler.run(source, &mut content)?;
+    let mut picture = if placement.is_padded() {
+        let mut canvas = new_yuv420(placement.width, placement.height)?;
+        canvas.data_mut(0).fill(BLACK_LUMA);
+        canvas.data_mut(1).fill(NEUTRAL_CHROMA);
+        canvas.data_mut(2).fill(NEUTRAL_CHROMA);
+        blit(&content, &mut canvas, placement.x, placement.y);
+        canvas
+    } else {
+        content
+    };
+    picture.set_format(Pixel::YUVJ420P);
+    picture.set_color_range(color::Range::JPEG);
+    picture.set_color_space(color::Space::BT470BG);
+    Ok(picture)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cover::geometry::{SourceShape, place};
+
+    /// A video-range 4:2:0 frame showing frame number `n`.
+    fn pattern_frame(width: u32, height: u32, n: u32) -> frame::Video {
+        let mut frame = frame::Video::new(Pixel::YUV420P, width, height);
+        let stride = frame.stride(0);
+        frame.data_mut(0).fill(livecut_pattern::BLACK);
+        livecut_pattern::draw_frame_number(frame.data_mut(0), stride, width, height, n);
+        frame.data_mut(1).fill(128);
+        frame.data_mut(2).fill(128);
+        frame
+    }
+
+    /// The luma plane without stride padding.
+    fn luma(frame: &frame::Video) -> Vec<u8> {
+        let (w, h, stride) = (
+            frame.width() as usize,
+            frame.height() as usize,
+            frame.stride(0),
+        );
+        (0..h)
+            .flat_map(|row| frame.data(0)[row * stride..row * stride + w].to_vec())
+            .collect()
+    }
+
+    fn shape(frame: &frame::Video) -> SourceShape {
+        SourceShape {
+            width: frame.width(),
+            height: frame.height(),
+            sample_aspect: (1, 1),
+        }
+    }
+
+    #[test]
+    fn same_size_converts_video_range_to_full_range() {
+        crate::init().expect("libav");
+        let source = pattern_frame(320, 180, 4242);
+        let placement = place(shape(&source), None, None).expect("placement");
+        let out = render(&source, &placement).expect("render");
+        assert_eq!((out.width(), out.height()), (320, 180));
+        assert_eq!(out.format(), Pixel::YUVJ420P);
+        let y = luma(&out);
+        assert_eq!(livecut_pattern::read_frame_number(&y, 320, 180), Some(4242));
+        // Video-range black (16) becomes full-range black (0) and white
+        // (235) becomes 255: the range conversion really ran.
+        assert!(
+            y.iter().all(|&v| v <= 2 || v >= 253),
+            "unexpected grey levels"
+        );
+        assert!(y.contains(&0) || y.contains(&1));
+    }
+
+    #[test]
+    fn padded_placement_has_black_bars_and_the_picture_inside() {
+        crate::init().expect("libav");
+        let source = pattern_frame(320, 180, 77);
+        let placement = place(shape(&source), Some(200), Some(200)).expect("placement");
+        let out = render(&source, &placement).expect("render");
+        assert_eq!((out.width(), out.height()), (200, 200));
+        let y = luma(&out);
+        let (top, bottom) = (
+            placement.y as usize,
+            (placement.y + placement.content_height) as usize,
+        );
+        assert!(y[..top * 200].iter().all(|&v| v == 0), "top bar not black");
+        assert!(
+            y[bottom * 200..].iter().all(|&v| v == 0),
+            "bottom bar not black"
+        );
+        let inner = &y[top * 200..bottom * 200];
+        assert_eq!(
+            livecut_pattern::read_frame_number(inner, 200, placement.content_height),
+            Some(77)
+        );
+        let (u, v) = (out.data(1), out.data(2));
+        assert_eq!((u[0], v[0]), (NEUTRAL_CHROMA, NEUTRAL_CHROMA));
+    }
+
+    #[test]
+    fn full_range_sources_keep_their_levels() {
+        crate::init().expect("libav");
+        let mut source = pattern_frame(64, 64, 5);
+        // Relabel as full range: 16 and 235 must then pass unchanged.
+        source.set_format(Pixel::YUVJ420P);
+        let placement = place(shape(&source), None, None).expect("placement");
+        let out = render(&source, &placement).expect("render");
+        let y = luma(&out);
+        assert!(
+            y.iter()
+                .all(|&v| (14..=18).contains(&v) || (233..=237).contains(&v))
+        );
+    }
+}
