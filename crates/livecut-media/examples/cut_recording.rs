@@ -3,8 +3,10 @@
 //! (a PROGRAM-DATE-TIME before every segment); the service parses real ones.
 //!
 //! `cargo run --release -p livecut-media --example cut_recording -- PLAYLIST MODE START_S END_S OUT`
-//! with MODE `RoughFast` or `AccurateFast` and START_S/END_S in seconds from
-//! the first segment's PROGRAM-DATE-TIME.
+//! with MODE `RoughFast`, `AccurateFast`, `Rough` or `Accurate` and
+//! START_S/END_S in seconds from the first segment's PROGRAM-DATE-TIME.
+//! `LIVECUT_WIDTH`, `LIVECUT_HEIGHT`, `LIVECUT_KBPS` set the output options
+//! of the re-encoding modes.
 
 use std::path::Path;
 use std::time::Instant;
@@ -59,6 +61,15 @@ fn segments(playlist: &Path) -> Result<Vec<SegmentInput>, Box<dyn std::error::Er
     Ok(out)
 }
 
+/// An optional number from the environment (output options of the
+/// re-encoding modes).
+fn size_from_env(name: &str) -> Result<Option<u32>, Box<dyn std::error::Error>> {
+    match std::env::var(name) {
+        Ok(v) => Ok(Some(v.parse()?)),
+        Err(_) => Ok(None),
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [playlist, mode, start, end, out] = args.as_slice() else {
@@ -67,6 +78,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mode = match mode.as_str() {
         "RoughFast" => CutMode::RoughFast,
         "AccurateFast" => CutMode::AccurateFast,
+        "Rough" => CutMode::Rough,
+        "Accurate" => CutMode::Accurate,
         other => return Err(format!("mode {other}?").into()),
     };
     let all = segments(Path::new(playlist))?;
@@ -86,6 +99,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             segments: overlapping,
         }],
         output: out.into(),
+        output_width: size_from_env("LIVECUT_WIDTH")?,
+        output_height: size_from_env("LIVECUT_HEIGHT")?,
+        video_bitrate_kbps: size_from_env("LIVECUT_KBPS")?,
     };
     let started = Instant::now();
     let report = livecut_media::cut(&job, &mut |_| {})?;

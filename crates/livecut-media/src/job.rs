@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 pub enum CutMode {
     /// Whole segments, stream copy.
     RoughFast,
-    /// Whole segments, re-encoded and scaled (not implemented yet).
+    /// Whole segments, re-encoded and scaled.
     Rough,
     /// Exact frames; only the partial GOPs at the clip edges are re-encoded.
     AccurateFast,
-    /// Exact frames, fully re-encoded and scaled (not implemented yet).
+    /// Exact frames, fully re-encoded and scaled.
     Accurate,
 }
 
@@ -55,6 +55,17 @@ pub struct CutJob {
     pub mode: CutMode,
     pub clips: Vec<ClipInput>,
     pub output: PathBuf,
+    /// Output picture width (`Accurate`/`Rough` only; see the crate docs
+    /// for how it combines with the height). Even, 16..=8192.
+    #[serde(default)]
+    pub output_width: Option<u32>,
+    /// Output picture height, as the width.
+    #[serde(default)]
+    pub output_height: Option<u32>,
+    /// Average video bit rate in kbit/s (`Accurate`/`Rough` only); without
+    /// it the encoder targets a constant quality.
+    #[serde(default)]
+    pub video_bitrate_kbps: Option<u32>,
 }
 
 /// What ended up in the output for one clip.
@@ -106,10 +117,24 @@ mod tests {
                 }],
             }],
             output: "/out/a.mp4".into(),
+            output_width: Some(640),
+            output_height: None,
+            video_bitrate_kbps: Some(800),
         };
         let text = serde_json::to_string(&job).expect("serialisable");
         assert!(text.contains("\"AccurateFast\""), "{text}");
         let back: CutJob = serde_json::from_str(&text).expect("parsable");
         assert_eq!(back, job);
+    }
+
+    #[test]
+    fn a_job_without_the_output_options_still_parses() {
+        let text = r#"{"mode":"Rough","clips":[],"output":"/out/b.mp4"}"#;
+        let job: CutJob = serde_json::from_str(text).expect("parsable");
+        assert_eq!(job.mode, CutMode::Rough);
+        assert_eq!(
+            (job.output_width, job.output_height, job.video_bitrate_kbps),
+            (None, None, None)
+        );
     }
 }

@@ -28,7 +28,29 @@
 //!   decoded and re-encoded with libx264 under an SPS/PPS id the source does
 //!   not use, whole GOPs in between are copied bit-exactly, and the single
 //!   `avc1` sample entry lists every parameter set (see `cut`).
-//! * `Rough`, `Accurate`: not implemented yet (`MediaError::Unsupported`).
+//! * `Accurate`: the same frames as `AccurateFast`, `Rough`: the same
+//!   frames as `RoughFast`, but every frame decoded, scaled and encoded
+//!   again (libx264, CRF 23 preset veryfast, or ABR at
+//!   `video_bitrate_kbps` with a VBV of 1.5x the rate and a 2 s buffer;
+//!   2 s GOPs), and the audio decoded and encoded again as AAC with FFmpeg's
+//!   encoder, cut to the sample at the video's edges (see `reencode`).
+//!   Frame rate and colour description (primaries, transfer, matrix,
+//!   range) are the first clip's; pixels are square.
+//!
+//! # Output size (`Accurate`, `Rough`)
+//!
+//! Sizes use the source's display size (stored size times sample aspect
+//! ratio) and every derived side is rounded to the nearest even number,
+//! halves up; requested sides must be even, 16..=8192.
+//!
+//! * Neither `output_width` nor `output_height`: the first clip's size.
+//! * Only one: the other follows the first clip's aspect ratio.
+//! * Both: each picture is scaled to fit inside `W x H` keeping its aspect
+//!   ratio and centred on black bars (even offsets), exactly `W x H`.
+//!
+//! Every clip of a job is scaled to that one size, each keeping its own
+//! aspect ratio (padded where it differs), so recordings of different
+//! sizes join into one stream.
 
 mod bitstream;
 mod cover;
@@ -37,6 +59,7 @@ mod error;
 mod job;
 mod log;
 mod probe;
+mod reencode;
 pub mod testgen;
 mod timeline;
 

@@ -9,11 +9,11 @@
 
 mod audio;
 mod dts;
-mod index;
+pub(crate) mod index;
 mod output;
-mod plan;
+pub(crate) mod plan;
 mod reencode;
-mod source;
+pub(crate) mod source;
 mod write;
 
 use ffmpeg_next::{Rational, codec, media};
@@ -28,18 +28,9 @@ use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
 use crate::{ClipInput, ClipReport, CutJob, CutMode, CutReport, MediaError};
 
 /// Frame duration assumed when a clip has too few frames to measure one.
-const FALLBACK_FRAME_DURATION: i64 = 3000;
+pub(crate) const FALLBACK_FRAME_DURATION: i64 = 3000;
 
 fn validate(job: &CutJob) -> Result<(), MediaError> {
-    if matches!(job.mode, CutMode::Rough | CutMode::Accurate) {
-        return Err(MediaError::Unsupported {
-            clip: None,
-            what: format!(
-                "mode {:?} (re-encoding the whole range is not implemented yet)",
-                job.mode
-            ),
-        });
-    }
     if job.clips.is_empty() {
         return Err(MediaError::InvalidJob("the job has no clips".into()));
     }
@@ -62,7 +53,7 @@ fn validate(job: &CutJob) -> Result<(), MediaError> {
     Ok(())
 }
 
-fn selection(mode: CutMode, clip: &ClipInput) -> Selection {
+pub(crate) fn selection(mode: CutMode, clip: &ClipInput) -> Selection {
     match mode {
         CutMode::AccurateFast | CutMode::Accurate => Selection::Range {
             start_utc_us: clip.start_utc_us,
@@ -73,7 +64,7 @@ fn selection(mode: CutMode, clip: &ClipInput) -> Selection {
 }
 
 /// Codec parameters of the clip's video, probed from its first segment.
-fn source_video(clip: &ClipInput) -> Result<codec::Parameters, MediaError> {
+pub(crate) fn source_video(clip: &ClipInput) -> Result<codec::Parameters, MediaError> {
     let seg = &clip.segments[0];
     let bad = |detail: String| MediaError::BadSegment {
         clip: clip.index,
@@ -179,7 +170,7 @@ fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaErro
     })
 }
 
-fn annexb(sets: &ParameterSets) -> Vec<u8> {
+pub(crate) fn annexb(sets: &ParameterSets) -> Vec<u8> {
     let mut out = Vec::new();
     for nal in sets.sps.values().chain(sets.pps.values()) {
         out.extend_from_slice(&[0, 0, 0, 1]);
@@ -193,6 +184,10 @@ fn annexb(sets: &ParameterSets) -> Vec<u8> {
 pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
     crate::init()?;
     validate(job)?;
+    crate::reencode::check_options(job)?;
+    if matches!(job.mode, CutMode::Rough | CutMode::Accurate) {
+        return crate::reencode::cut(job, progress);
+    }
     progress(0.0);
     let count = job.clips.len() as f32;
     let mut indexes = Vec::with_capacity(job.clips.len());

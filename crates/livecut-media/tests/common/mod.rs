@@ -75,21 +75,34 @@ pub fn clip(index: usize, rec: &RecordingSummary, start: i64, end: i64) -> ClipI
 }
 
 pub fn run(name: &str, mode: CutMode, clips: Vec<ClipInput>) -> (PathBuf, CutReport) {
-    let out = output(name);
-    let job = CutJob {
+    let job = job(name, mode, clips);
+    let report = run_job(&job);
+    (job.output, report)
+}
+
+/// A job writing to `output(name)`, without output options.
+pub fn job(name: &str, mode: CutMode, clips: Vec<ClipInput>) -> CutJob {
+    CutJob {
         mode,
         clips,
-        output: out.clone(),
-    };
+        output: output(name),
+        output_width: None,
+        output_height: None,
+        video_bitrate_kbps: None,
+    }
+}
+
+/// Runs a job that must succeed, checking its progress reports.
+pub fn run_job(job: &CutJob) -> CutReport {
     let mut last = -1.0f32;
-    let report = livecut_media::cut(&job, &mut |p| {
+    let report = livecut_media::cut(job, &mut |p| {
         assert!((0.0..=1.0).contains(&p), "progress {p}");
         assert!(p >= last, "progress went back from {last} to {p}");
         last = p;
     })
     .expect("cut succeeds");
     assert_eq!(last, 1.0, "progress ends at 1");
-    (out, report)
+    report
 }
 
 /// Frame numbers of a recording's segments, for RoughFast expectations.

@@ -1,0 +1,229 @@
+//! The re-encoding modes: `Accurate` (exactly the frames presented in the
+//! range, as `AccurateFast` selects them) and `Rough` (every frame of the
+//! listed segments, as `RoughFast`), both fully decoded, scaled to one
+//! output picture and encoded again (libx264 + FFmpeg's AAC encoder).
+//!
+//! Pass 1 is the smart cut's index and plan (`cut::index`, `cut::plan`):
+//! which frames each clip keeps and where each run lands on the output
+//! timeline. Pass 2 streams every clip through one video and one audio
+//! encoder (`clip`), so clips of different sizes, frame layouts, encoder
+//! settings and audio formats join into one continuous stream. Audio is cut
+//! to the sample at the edges of each run's video and filled with silence
+//! where the recording has none, so it stays in sync across every join.
+
+mod audio;
+mod clip;
+mod decode;
+mod geometry;
+mod mux;
+mod resample;
+mod scale;
+mod span;
+mod video;
+
+use ffmpeg_next::Rational;
+use ffmpeg_next::util::color;
+
+use self::audio::AudioEncoder;
+use self::clip::{ClipWork, Pipeline};
+use self::geometry::SourceShape;
+use self::mux::{Mp4Sink, TrackSpec};
+use self::scale::OutputPicture;
+use self::video::{OutputCodec, VideoEncoder, VideoSettings};
+use crate::cut::{self, FALLBACK_FRAME_DURATION, index, plan};
+use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
+use crate::{ClipReport, CutJob, CutMode, CutReport, MediaError};
+
+/// What the output picture is made from: the first clip's source.
+fn output_picture(job: &CutJob) -> Result<(OutputCodec, OutputPicture), MediaError> {
+    let source = cut::source_video(&job.clips[0])?;
+    // SAFETY: reading plain fields of valid codec parameters.
+    let (width, height, sar, range, primaries, transfer, space) = unsafe {
+        let p = &*source.as_ptr();
+        (
+            p.width,
+            p.height,
+            (p.sample_aspect_ratio.num, p.sample_aspect_ratio.den),
+            p.color_range,
+            p.color_primaries,
+            p.color_trc,
+            p.color_space,
+        )
+    };
+    if width <= 0 || height <= 0 {
+        return Err(MediaError::BadSegment {
+            clip: job.clips[0].index,
+            uri: job.clips[0].segments[0].uri.clone(),
+            detail: "its picture size cannot be determined".into(),
+        });
+    }
+    let codec = OutputCodec::for_source(source.id())?;
+    let shape = SourceShape {
+        width: width as u32,
+        height: height as u32,
+        sample_aspect: sar,
+    };
+    let size = geometry::output_size(shape, job.output_width, job.output_height)?;
+    Ok((
+        codec,
+        OutputPicture {
+            size,
+            range: color::Range::from(range),
+            primaries: color::Primaries::from(primaries),
+            transfer: color::TransferCharacteristic::from(transfer),
+            space: color::Space::from(space),
+        },
+    ))
+}
+
+fn open_pipeline(
+    job: &CutJob,
+    frame_duration: i64,
+    audio: Option<crate::bitstream::adts::AdtsConfig>,
+) -> Result<Pipeline, MediaError> {
+    let (codec, picture) = output_picture(job)?;
+    let frame_rate = Rational::new(
+        TICKS_PER_SECOND as i32,
+        i32::try_from(frame_duration).unwrap_or(3000),
+    )
+    .reduce();
+    let video = VideoEncoder::open(&VideoSettings {
+        codec,
+        picture,
+        frame_rate,
+        bitrate_kbps: job.video_bitrate_kbps,
+    })?;
+    let audio = audio
+        .map(|config| {
+            let rate = config.sample_rate().unwrap_or(48_000);
+            let channels = match config.channel_config {
+                7 => 8,
+                c => usize::from(c),
+            };
+            AudioEncoder::open(rate, channels)
+        })
+        .transpose()?;
+    let video_parameters = video.parameters();
+    let audio_parameters = audio.as_ref().map(|a| (a.parameters(), a.time_base()));
+    let sink = Mp4Sink::create(
+        &job.output,
+        TrackSpec {
+            parameters: &video_parameters,
+            time_base: video.time_base(),
+        },
+        frame_rate,
+        audio_parameters.as_ref().map(|(p, tb)| TrackSpec {
+            parameters: p,
+            time_base: *tb,
+        }),
+    )?;
+    Ok(Pipeline {
+        video,
+        audio,
+        sink,
+        picture,
+        scaler: None,
+    })
+}
+
+/// Checks the output options of any job before a segment is read: valid
+/// for the re-encoding modes, absent for the copying ones (which keep the
+/// source's picture and bit stream, so an option would be silently lost).
+pub(crate) fn check_options(job: &CutJob) -> Result<(), MediaError> {
+    let reencodes = matches!(job.mode, CutMode::Rough | CutMode::Accurate);
+    let given = job.output_width.is_some()
+        || job.output_height.is_some()
+        || job.video_bitrate_kbps.is_some();
+    if given && !reencodes {
+        return Err(MediaError::InvalidJob(format!(
+            "an output size or bit rate needs mode Accurate or Rough; {:?} copies the source",
+            job.mode
+        )));
+    }
+    geometry::check_request(job.output_width, job.output_height)?;
+    video::check_bitrate(job.video_bitrate_kbps)
+}
+
+/// Runs an `Accurate` or `Rough` job (validated by `cut`, including
+/// `check_options`).
+pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
+    progress(0.0);
+    let count = job.clips.len() as f32;
+    let mut indexes = Vec::with_capacity(job.clips.len());
+    for (i, clip) in job.clips.iter().enumerate() {
+        let mut scan_progress = |f: f32| progress(0.1 * (i as f32 + f) / count);
+        indexes.push(index::scan(
+            clip,
+            cut::selection(job.mode, clip),
+            &mut scan_progress,
+        )?);
+    }
+    // Each clip keeps its own frame rate on the timeline; the track's
+    // nominal rate is the first clip's.
+    let job_frame_duration = indexes
+        .iter()
+        .find_map(|i| i.frame_duration)
+        .unwrap_or(FALLBACK_FRAME_DURATION);
+    let mut plans = Vec::with_capacity(job.clips.len());
+    let mut cursor = 0i64;
+    for (clip, index) in job.clips.iter().zip(&indexes) {
+        let frame_duration = index.frame_duration.unwrap_or(job_frame_duration);
+        let p = plan::plan(clip, index, cursor, frame_duration)?;
+        cursor = p.end;
+        plans.push((p, frame_duration));
+    }
+    let total = cursor.max(1);
+
+    let first_audio = indexes.iter().find_map(|i| i.audio);
+    let mut pipe = open_pipeline(job, plans[0].1, first_audio)?;
+    let mut reports = Vec::with_capacity(job.clips.len());
+    let mut reached = 0i64;
+    for ((clip, index), (p, frame_duration)) in job.clips.iter().zip(&indexes).zip(&plans) {
+        let header = cut::annexb(&index.parameter_sets);
+        let work = ClipWork {
+            clip,
+            index,
+            plan: p,
+            header: &header,
+            frame_duration: *frame_duration,
+        };
+        let mut tick_progress = |tick: i64| {
+            if tick > reached {
+                reached = tick.min(total);
+                progress(0.1 + 0.9 * (reached as f32 / total as f32));
+            }
+        };
+        let frames = clip::transcode(&work, &mut pipe, &mut tick_progress)?;
+        if frames != p.frames {
+            return Err(MediaError::Internal(format!(
+                "clip {}: planned {} frames, encoded {frames}",
+                clip.index, p.frames
+            )));
+        }
+        reports.push(ClipReport {
+            index: clip.index,
+            requested_start_us: clip.start_utc_us,
+            requested_end_us: clip.end_utc_us,
+            first_frame_utc_us: p.first_frame_utc_us,
+            last_frame_utc_us: p.last_frame_utc_us,
+            output_offset_us: ticks_to_us(p.offset),
+            frames,
+            reencoded_frames: frames,
+            copied_frames: 0,
+            segments: index.segments_used.clone(),
+        });
+    }
+    let encoded = pipe.video.frames();
+    let planned: u64 = plans.iter().map(|(p, _)| p.frames).sum();
+    if encoded != planned {
+        return Err(MediaError::Internal(format!(
+            "encoded {encoded} frames for {planned} planned"
+        )));
+    }
+    pipe.finish(cursor)?;
+    progress(1.0);
+    Ok(CutReport {
+        clips: reports,
+        duration_us: ticks_to_us(cursor),
+    })
+}
