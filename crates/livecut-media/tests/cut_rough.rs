@@ -79,6 +79,48 @@ fn a_discontinuity_inside_a_clip_continues_the_timeline() {
 }
 
 #[test]
+fn a_clip_without_audio_is_silence_between_clips_with_audio() {
+    let silent_start = T0 + 10_800_000_000;
+    let silent = make_recording("silent", |s| {
+        s.audio = None;
+        s.total_frames = 120;
+        s.start_utc_us = silent_start;
+        s.first_frame_number = 200_000;
+    });
+    let a = rec_a();
+    let clips = vec![
+        clip(0, a, T0 + 2_000_000, T0 + 3_000_000),
+        clip(1, &silent, silent_start, silent_start + 4_000_000),
+        clip(2, a, T0 + 20_000_000, T0 + 21_000_000),
+    ];
+    let mut expected = segment_numbers(&clips[0].segments, a, 0);
+    expected.extend(200_000..200_120);
+    expected.extend(segment_numbers(&clips[2].segments, a, 0));
+    let (out, report) = run("rough_silent", CutMode::Rough, clips);
+    check_reencoded(&out, 320, 180, expected.len() as u64, true);
+    let video = livecut_testkit::oracle::decode_video_numbers(&out).expect("decode");
+    let wanted: Vec<Option<u32>> = expected.iter().copied().map(Some).collect();
+    assert_eq!(video.numbers(), wanted);
+    // The silent clip (2 s to 6 s) has no tone; around it, audio is in sync.
+    let onsets = livecut_testkit::oracle::audio_marker_onsets(&out).expect("audio");
+    let (from, to) = (
+        report.clips[1].output_offset_us as f64 / 1e6,
+        report.clips[2].output_offset_us as f64 / 1e6,
+    );
+    assert_eq!((from, to), (2.0, 6.0));
+    assert!(
+        onsets.iter().all(|&t| t < from || t >= to - 0.001),
+        "onsets {onsets:?}"
+    );
+    let mut with_audio = video.clone();
+    with_audio
+        .frames
+        .retain(|f| f.number.is_some_and(|n| n < 200_000));
+    livecut_testkit::oracle::check_av_sync(&with_audio, &onsets, 30.0, SAMPLE_RATE)
+        .expect("in sync");
+}
+
+#[test]
 fn both_sides_pillarbox_a_wide_box() {
     // 16:9 into 320 x 120: the picture is 214 x 120 at x = 52.
     let rec = rec_a();
