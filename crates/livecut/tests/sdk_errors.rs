@@ -210,18 +210,6 @@ fn every_submit_rule_is_enforced_through_the_sdk() {
             "MediaProduceConfig.Mode",
         ),
         case(
-            "Accurate not supported yet",
-            &[("MediaProduceConfig", r#"{"Mode":"Accurate"}"#)],
-            "InvalidParameter",
-            "MediaProduceConfig.Mode",
-        ),
-        case(
-            "Rough not supported yet",
-            &[("MediaProduceConfig", r#"{"Mode":"Rough"}"#)],
-            "InvalidParameter",
-            "MediaProduceConfig.Mode",
-        ),
-        case(
             "Width only with Accurate/Rough",
             &[(
                 "MediaProduceConfig",

@@ -79,14 +79,17 @@ pub async fn mark_ready(
     media_id: &str,
     probe_json: &str,
     file_size: i64,
+    cover_url: &str,
     now_ms: i64,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "UPDATE media_assets SET status = $1, probe = $2, file_size = $3, modified_at = $4 WHERE media_id = $5",
+        "UPDATE media_assets SET status = $1, probe = $2, file_size = $3, cover_url = $4, modified_at = $5 \
+         WHERE media_id = $6",
     )
     .bind(status::NORMAL)
     .bind(probe_json)
     .bind(file_size)
+    .bind(cover_url)
     .bind(now_ms)
     .bind(media_id)
     .execute(&db.pool)

@@ -369,17 +369,6 @@ fn check_dimensions(
             ),
         ));
     }
-    if mode.reencodes() {
-        // Validated fully above so that clients learn every rule now; the re-encoding modes
-        // themselves arrive with the media-engine work.
-        return Err(invalid(
-            "MediaProduceConfig.Mode",
-            format!(
-                "{} is not supported yet by this server; use AccurateFast or RoughFast",
-                mode.as_str()
-            ),
-        ));
-    }
     Ok(())
 }
 

@@ -5,12 +5,11 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use livecut_media::CutJob;
 use tokio::process::Command;
 
 use super::WorkerContext;
 use super::lease::LeaseKeeper;
-use super::media_job::{ChildOutcome, EXIT_DONE, EXIT_FAILED};
+use super::media_job::{ChildOutcome, EXIT_DONE, EXIT_FAILED, MediaJobSpec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChildError {
@@ -44,11 +43,12 @@ pub async fn run_media_child(
     ctx: &WorkerContext,
     lease: &mut LeaseKeeper,
     work_dir: &Path,
-    cut: &CutJob,
+    job_spec: &MediaJobSpec,
 ) -> Result<ChildOutcome, ChildError> {
     let spec = work_dir.join("job.json");
     let result = work_dir.join("result.json");
-    let json = serde_json::to_vec(cut).map_err(|e| ChildError::Spec {
+    let clips = job_spec.cut.clips.len();
+    let json = serde_json::to_vec(job_spec).map_err(|e| ChildError::Spec {
         path: spec.display().to_string(),
         reason: e.to_string(),
     })?;
@@ -90,13 +90,13 @@ pub async fn run_media_child(
         }
         Some(code) => Err(ChildError::Crashed {
             how: format!("exit code {code}"),
-            clips: cut.clips.len(),
+            clips,
         }),
         None => {
             use std::os::unix::process::ExitStatusExt;
             Err(ChildError::Crashed {
                 how: format!("signal {}", status.signal().unwrap_or(0)),
-                clips: cut.clips.len(),
+                clips,
             })
         }
     }

@@ -3,20 +3,22 @@
 
 use std::path::{Path, PathBuf};
 
-use livecut_media::{CutJob, CutMode};
+use livecut_media::{ClipInput, CoverRequest, CutJob, CutMode};
 
 use super::WorkerContext;
 use super::child::{ChildError, run_media_child};
 use super::lease::LeaseKeeper;
-use super::media_job::ChildOutcome;
+use super::media_job::{ChildOutcome, MediaJobSpec};
 use super::notify;
 use crate::clock::now_ms;
 use crate::db::jobs::JobRow;
 use crate::db::media;
 use crate::db::queue::{self, Outcome};
+use crate::job::location::{ObjectLocation, parse_url};
 use crate::job::report::{ClipResult, JobReport};
 use crate::job::request::{ClipSpec, JobRequest, Mode};
 use crate::recordings::{ClipPlan, PlanError, plan_clip};
+use crate::storage::StorageError;
 
 /// A job failure: the IMS Code and a Message that says what failed and where.
 struct Failure {
@@ -148,26 +150,46 @@ async fn produce(
         )
     })?;
     let output: PathBuf = work_dir.join("output.mp4");
-    let cut = CutJob {
-        mode,
-        clips,
-        output: output.clone(),
-        output_width: request.width,
-        output_height: request.height,
-        video_bitrate_kbps: request.bitrate_kbps,
+    let cover = cover_plan(&request, &clips, work_dir);
+    let spec = MediaJobSpec {
+        cover: cover.as_ref().map(|c| c.request.clone()),
+        cut: CutJob {
+            mode,
+            clips,
+            output: output.clone(),
+            output_width: request.width,
+            output_height: request.height,
+            video_bitrate_kbps: request.bitrate_kbps,
+        },
     };
-    let outcome = match run_media_child(ctx, lease, work_dir, &cut).await {
+    let outcome = match run_media_child(ctx, lease, work_dir, &spec).await {
         Ok(o) => o,
         Err(ChildError::LeaseLost) => return Ok(None),
         Err(e) => return Err(Failure::new(e.code(), e.to_string())),
     };
     let (cut_report, probe) = match outcome {
-        ChildOutcome::Done { report, probe } => (report, probe),
+        ChildOutcome::Done { report, probe, .. } => (report, probe),
         ChildOutcome::Failed { code, message } => return Err(Failure { code, message }),
     };
     if lease.is_lost() {
         return Ok(None);
     }
+    let publish_failed = |e: StorageError| {
+        Failure::new(
+            "InternalError",
+            format!("Publishing the output failed: {e}"),
+        )
+    };
+    let cover_url = match &cover {
+        Some(c) => {
+            ctx.buckets
+                .publish_file(&c.location, &c.request.output)
+                .await
+                .map_err(publish_failed)?;
+            c.url.clone()
+        }
+        None => String::new(),
+    };
     let size = ctx
         .buckets
         .publish_file(&request.output, &output)
@@ -179,14 +201,21 @@ async fn produce(
             )
         })?;
     let probe_json = serde_json::to_string(&probe).unwrap_or_default();
-    media::mark_ready(&ctx.db, &job.media_id, &probe_json, size as i64, now_ms())
-        .await
-        .map_err(|e| {
-            Failure::new(
-                "InternalError",
-                format!("Registering the media asset failed: {e}"),
-            )
-        })?;
+    media::mark_ready(
+        &ctx.db,
+        &job.media_id,
+        &probe_json,
+        size as i64,
+        &cover_url,
+        now_ms(),
+    )
+    .await
+    .map_err(|e| {
+        Failure::new(
+            "InternalError",
+            format!("Registering the media asset failed: {e}"),
+        )
+    })?;
     Ok(Some(JobReport {
         clips: cut_report
             .clips
@@ -231,4 +260,45 @@ async fn plan_live(
             }
         }
     }
+}
+
+/// The cover of a job: what the child renders, and where it is published.
+struct CoverPlan {
+    request: CoverRequest,
+    location: ObjectLocation,
+    url: String,
+}
+
+/// The first clip with a CoverTime gives the cover. It goes to that clip's CoverUrl, or beside
+/// the output with the output's name and `.jpg` (`out/a.mp4` → `out/a.jpg`).
+fn cover_plan(request: &JobRequest, clips: &[ClipInput], work_dir: &Path) -> Option<CoverPlan> {
+    let (index, spec) = request
+        .clips
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.cover_time_us.is_some())?;
+    let (location, url) = match &spec.cover_url {
+        // Validated at submit, so it parses.
+        Some(url) => (parse_url(url).ok()?, url.clone()),
+        None => {
+            let stem = |s: &str| s.strip_suffix(".mp4").unwrap_or(s).to_string();
+            let location = ObjectLocation {
+                bucket: request.output.bucket.clone(),
+                key: format!("{}.jpg", stem(&request.output.key)),
+            };
+            (location, format!("{}.jpg", stem(&request.media_url)))
+        }
+    };
+    Some(CoverPlan {
+        request: CoverRequest {
+            clip_index: index,
+            segments: clips.get(index)?.segments.clone(),
+            at_utc_us: spec.cover_time_us?,
+            output: work_dir.join("cover.jpg"),
+            width: request.width,
+            height: request.height,
+        },
+        location,
+        url,
+    })
 }

@@ -1,18 +1,26 @@
-//! The child side of a job: `livecut media-job --spec F --result R`. Reads the CutJob, cuts,
-//! probes the output, writes the outcome as JSON. Runs in its own process so that libav faults
+//! The child side of a job: `livecut media-job --spec F --result R`. Reads the spec, cuts,
+//! probes the output, renders the cover, writes the outcome as JSON. Runs in its own process so that libav faults
 //! stay here.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use livecut_media::{CutJob, CutReport, MediaProbe};
+use livecut_media::{CoverReport, CoverRequest, CutJob, CutReport, MediaProbe};
+
+/// Everything a child does for one job: the cut, then (optionally) the cover image.
+#[derive(Serialize, Deserialize, Debug)]
+pub struct MediaJobSpec {
+    pub cut: CutJob,
+    pub cover: Option<CoverRequest>,
+}
 
 #[derive(Serialize, Deserialize, Debug)]
 pub enum ChildOutcome {
     Done {
         report: CutReport,
         probe: MediaProbe,
+        cover: Option<CoverReport>,
     },
     Failed {
         code: String,
@@ -27,7 +35,11 @@ pub const EXIT_FAILED: i32 = 3;
 pub fn run(spec: &Path, result: &Path) -> i32 {
     die_with_parent();
     let outcome = match execute(spec) {
-        Ok((report, probe)) => ChildOutcome::Done { report, probe },
+        Ok((report, probe, cover)) => ChildOutcome::Done {
+            report,
+            probe,
+            cover,
+        },
         Err((code, message)) => ChildOutcome::Failed { code, message },
     };
     let exit = match outcome {
@@ -46,19 +58,22 @@ pub fn run(spec: &Path, result: &Path) -> i32 {
     exit
 }
 
-fn execute(spec: &Path) -> Result<(CutReport, MediaProbe), (String, String)> {
+type Produced = (CutReport, MediaProbe, Option<CoverReport>);
+
+fn execute(spec: &Path) -> Result<Produced, (String, String)> {
     let text = std::fs::read(spec).map_err(|e| {
         (
             "InternalError".to_string(),
             format!("Cannot read the job spec {}: {e}", spec.display()),
         )
     })?;
-    let job: CutJob = serde_json::from_slice(&text)
+    let spec: MediaJobSpec = serde_json::from_slice(&text)
         .map_err(|e| ("InternalError".to_string(), format!("Bad job spec: {e}")))?;
+    let job = &spec.cut;
     let fail = |e: livecut_media::MediaError| (e.code().to_string(), e.to_string());
     livecut_media::init().map_err(fail)?;
     let mut last = -1i32;
-    let report = livecut_media::cut(&job, &mut |p| {
+    let report = livecut_media::cut(job, &mut |p| {
         let pct = (p * 100.0) as i32;
         if pct / 10 != last / 10 {
             last = pct;
@@ -67,7 +82,13 @@ fn execute(spec: &Path) -> Result<(CutReport, MediaProbe), (String, String)> {
     })
     .map_err(fail)?;
     let probe = livecut_media::probe(&job.output).map_err(fail)?;
-    Ok((report, probe))
+    let cover = spec
+        .cover
+        .as_ref()
+        .map(livecut_media::cover)
+        .transpose()
+        .map_err(fail)?;
+    Ok((report, probe, cover))
 }
 
 /// If the server dies (even by SIGKILL) its children must not keep running and writing: the job

@@ -303,14 +303,37 @@ fn mode_is_one_of_four_and_defaults_to_accurate_fast() {
 }
 
 #[test]
-fn accurate_and_rough_are_not_supported_yet() {
-    for m in ["Accurate", "Rough"] {
-        assert_invalid(
-            &[("MediaProduceConfig", &format!(r#"{{"Mode":"{m}"}}"#))],
-            "MediaProduceConfig.Mode",
-            "not supported yet",
-        );
-    }
+fn reencoding_modes_take_a_size_and_bit_rate() {
+    let r = validate(
+        &base_with(&[
+            (
+                "MediaProduceConfig",
+                r#"{"Mode":"Accurate","Width":640,"Height":360}"#,
+            ),
+            (
+                "OutputMediaConfig",
+                r#"{"MediaURL":"oss://bkt/a.mp4","Bitrate":1500}"#,
+            ),
+        ]),
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        (r.mode, r.width, r.height, r.bitrate_kbps),
+        (Mode::Accurate, Some(640), Some(360), Some(1500))
+    );
+    let r = validate(
+        &base_with(&[
+            ("MediaProduceConfig", r#"{"Mode":"Rough"}"#),
+            (
+                "OutputMediaConfig",
+                r#"{"MediaURL":"oss://bkt/a.mp4","Height":"720"}"#,
+            ),
+        ]),
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!((r.mode, r.width, r.height), (Mode::Rough, None, Some(720)));
 }
 
 #[test]

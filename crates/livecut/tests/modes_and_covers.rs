@@ -1,0 +1,157 @@
+//! The re-encoding modes (Accurate, Rough) with output sizes, and cover images, through the
+//! official SDK: exact frames, exact sizes, and the JPEG showing exactly the frame on screen.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::*;
+use livecut_testkit::oracle;
+use livecut_testkit::sdk::Signature;
+use serde_json::{Value, json};
+
+fn submit(sdk: &mut Sdk, clips: Value, produce: Value, output: Value) -> Value {
+    let body = ok_body(sdk.submit(
+        &[
+            ("Clips", &clips.to_string()),
+            ("LiveStreamConfig", &stream_config("cam1")),
+            ("MediaProduceConfig", &produce.to_string()),
+            ("OutputMediaConfig", &output.to_string()),
+        ],
+        Signature::V3,
+    ));
+    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(180));
+    assert_eq!(job["Status"], "Success", "{job}");
+    job
+}
+
+fn size_of(path: &Path) -> (u64, u64) {
+    let v = oracle::ffprobe_json(path).unwrap();
+    let s = &v["streams"][0];
+    (s["width"].as_u64().unwrap(), s["height"].as_u64().unwrap())
+}
+
+fn frames_of(path: &Path) -> Vec<Option<u32>> {
+    let errors = oracle::decode_errors(path).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    oracle::decode_video_numbers(path).unwrap().numbers()
+}
+
+/// The frame on screen at `t` s: the last one presented at or before it.
+fn on_screen(t: f64) -> u32 {
+    ((t * 1e6).round() as i64 * i64::from(FPS) / 1_000_000) as u32
+}
+
+#[test]
+fn covers_show_the_frame_on_screen_at_cover_time() {
+    let dir = tempfile::tempdir().unwrap();
+    make_recording(dir.path(), "cam1", 20, &[]);
+    let server = Server::start(dir.path(), &[]);
+    let key = create_key(dir.path(), "ice:*");
+    let mut sdk = Sdk::new(&server.endpoint, key);
+
+    // Beside the output, from the first clip that has a CoverTime (the second clip here).
+    let job = submit(
+        &mut sdk,
+        json!([
+            {"StartTime": at(1.51), "EndTime": at(3.2)},
+            {"StartTime": at(4.51), "EndTime": at(9.2), "CoverTime": at(6.517)},
+            {"StartTime": at(10.0), "EndTime": at(12.0), "CoverTime": at(11.0)},
+        ]),
+        json!({"Mode": "AccurateFast"}),
+        json!({"MediaURL": "oss://hlts/out/cov.mp4"}),
+    );
+    let jpeg = dir.path().join("buckets/hlts/out/cov.jpg");
+    assert_eq!(
+        oracle::read_jpeg_number(&jpeg).unwrap(),
+        Some(on_screen(6.517))
+    );
+    assert_eq!(size_of(&jpeg), (320, 180), "output resolution");
+    let info = ok_body(
+        sdk.send(
+            &sdk.call_as("get_media_info")
+                .param("MediaId", job["MediaId"].as_str().unwrap()),
+        ),
+    );
+    assert_eq!(
+        info["MediaInfo"]["MediaBasicInfo"]["CoverURL"],
+        "oss://hlts/out/cov.jpg"
+    );
+
+    // At the clip's CoverUrl, exactly on a frame's presentation time.
+    let url = "https://hlts.oss-cn-shanghai.aliyuncs.com/covers/c2.jpg";
+    let job = submit(
+        &mut sdk,
+        json!([{"StartTime": at(2.0), "EndTime": at(8.0), "CoverTime": at(4.0), "CoverUrl": url}]),
+        json!({"Mode": "RoughFast"}),
+        json!({"MediaURL": "oss://hlts/out/c2.mp4"}),
+    );
+    let jpeg = dir.path().join("buckets/hlts/covers/c2.jpg");
+    assert_eq!(
+        oracle::read_jpeg_number(&jpeg).unwrap(),
+        Some(on_screen(4.0))
+    );
+    let info = ok_body(
+        sdk.send(
+            &sdk.call_as("get_media_info")
+                .param("MediaId", job["MediaId"].as_str().unwrap()),
+        ),
+    );
+    assert_eq!(info["MediaInfo"]["MediaBasicInfo"]["CoverURL"], url);
+}
+
+#[test]
+fn accurate_and_rough_reencode_to_the_requested_size() {
+    let dir = tempfile::tempdir().unwrap();
+    make_recording(dir.path(), "cam1", 20, &[]);
+    let server = Server::start(dir.path(), &[]);
+    let key = create_key(dir.path(), "ice:*");
+    let mut sdk = Sdk::new(&server.endpoint, key);
+
+    // Both sides at the source's aspect ratio: scaled, frame-exact, the cover at the output size.
+    submit(
+        &mut sdk,
+        json!([
+            {"StartTime": at(1.51), "EndTime": at(4.2), "CoverTime": at(2.0)},
+            {"StartTime": at(7.77), "EndTime": at(9.1)},
+        ]),
+        json!({"Mode": "Accurate", "Width": 256, "Height": 144}),
+        json!({"MediaURL": "oss://hlts/out/acc.mp4"}),
+    );
+    let out = dir.path().join("buckets/hlts/out/acc.mp4");
+    assert_eq!(size_of(&out), (256, 144));
+    let mut want = accurate_frames(1.51, 4.2);
+    want.extend(accurate_frames(7.77, 9.1));
+    assert_frames(&frames_of(&out), &want, "Accurate 256x144");
+    let cover = dir.path().join("buckets/hlts/out/acc.jpg");
+    assert_eq!(size_of(&cover), (256, 144));
+    assert_eq!(
+        oracle::read_jpeg_number(&cover).unwrap(),
+        Some(on_screen(2.0))
+    );
+
+    // Another aspect ratio: fitted inside and padded to exactly 200x200 (the letterbox moves the
+    // frame-number grid, so here the geometry and the frame count are what is checked).
+    submit(
+        &mut sdk,
+        json!([{"StartTime": at(1.51), "EndTime": at(4.2)}]),
+        json!({"Mode": "Accurate", "Width": 200, "Height": 200}),
+        json!({"MediaURL": "oss://hlts/out/pad.mp4"}),
+    );
+    let out = dir.path().join("buckets/hlts/out/pad.mp4");
+    assert_eq!(size_of(&out), (200, 200));
+    assert_eq!(frames_of(&out).len(), accurate_frames(1.51, 4.2).len());
+
+    // Height only: the width follows the 16:9 source; all frames of the overlapping segments.
+    submit(
+        &mut sdk,
+        json!([{"StartTime": at(2.5), "EndTime": at(5.5)}]),
+        json!({"Mode": "Rough"}),
+        json!({"MediaURL": "oss://hlts/out/rough.mp4", "Height": 90, "Bitrate": 300}),
+    );
+    let out = dir.path().join("buckets/hlts/out/rough.mp4");
+    assert_eq!(size_of(&out), (160, 90));
+    let want: Vec<u32> = (60..180).collect();
+    assert_frames(&frames_of(&out), &want, "Rough height 90");
+}
