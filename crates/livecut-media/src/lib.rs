@@ -56,6 +56,7 @@ mod bitstream;
 mod cover;
 mod cut;
 mod error;
+mod geometry;
 mod job;
 mod log;
 mod probe;

@@ -14,8 +14,8 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::color;
 use ffmpeg_next::{ffi, frame};
 
-use super::geometry::Placement;
 use crate::MediaError;
+use crate::geometry::{Placement, Size};
 
 /// Black in full-range YUV.
 const BLACK_LUMA: u8 = 0;
@@ -173,21 +173,26 @@ fn blit(content: &frame::Video, canvas: &mut frame::Video, x: u32, y: u32) {
     }
 }
 
-/// Scales `source` into `placement`, padding with black. The result is
-/// labelled `yuvj420p`, full range, for the JPEG encoder.
-pub fn render(source: &frame::Video, placement: &Placement) -> Result<frame::Video, MediaError> {
-    let mut scaler = Scaler::new(source, placement.content_width, placement.content_height)?;
-    let mut content = new_yuv420(placement.content_width, placement.content_height)?;
-    scaler.run(source, &mut content)?;
-    let mut picture = if placement.is_padded() {
-        let mut canvas = new_yuv420(placement.width, placement.height)?;
+/// Scales `source` into `content`, a place inside a picture of size
+/// `out` padded with black. The result is labelled `yuvj420p`, full range,
+/// for the JPEG encoder.
+pub fn render(
+    source: &frame::Video,
+    out: Size,
+    content: &Placement,
+) -> Result<frame::Video, MediaError> {
+    let mut scaler = Scaler::new(source, content.width, content.height)?;
+    let mut scaled = new_yuv420(content.width, content.height)?;
+    scaler.run(source, &mut scaled)?;
+    let mut picture = if *content != Placement::whole(out) {
+        let mut canvas = new_yuv420(out.width, out.height)?;
         canvas.data_mut(0).fill(BLACK_LUMA);
         canvas.data_mut(1).fill(NEUTRAL_CHROMA);
         canvas.data_mut(2).fill(NEUTRAL_CHROMA);
-        blit(&content, &mut canvas, placement.x, placement.y);
+        blit(&scaled, &mut canvas, content.x, content.y);
         canvas
     } else {
-        content
+        scaled
     };
     picture.set_format(Pixel::YUVJ420P);
     picture.set_color_range(color::Range::JPEG);
@@ -198,7 +203,8 @@ pub fn render(source: &frame::Video, placement: &Placement) -> Result<frame::Vid
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cover::geometry::{SourceShape, place};
+    use crate::cover::layout;
+    use crate::geometry::SourceShape;
 
     /// A video-range 4:2:0 frame showing frame number `n`.
     fn pattern_frame(width: u32, height: u32, n: u32) -> frame::Video {
@@ -235,8 +241,8 @@ mod tests {
     fn same_size_converts_video_range_to_full_range() {
         crate::init().expect("libav");
         let source = pattern_frame(320, 180, 4242);
-        let placement = place(shape(&source), None, None).expect("placement");
-        let out = render(&source, &placement).expect("render");
+        let (size, placement) = layout(shape(&source), None, None).expect("placement");
+        let out = render(&source, size, &placement).expect("render");
         assert_eq!((out.width(), out.height()), (320, 180));
         assert_eq!(out.format(), Pixel::YUVJ420P);
         let y = luma(&out);
@@ -254,13 +260,13 @@ mod tests {
     fn padded_placement_has_black_bars_and_the_picture_inside() {
         crate::init().expect("libav");
         let source = pattern_frame(320, 180, 77);
-        let placement = place(shape(&source), Some(200), Some(200)).expect("placement");
-        let out = render(&source, &placement).expect("render");
+        let (size, placement) = layout(shape(&source), Some(200), Some(200)).expect("placement");
+        let out = render(&source, size, &placement).expect("render");
         assert_eq!((out.width(), out.height()), (200, 200));
         let y = luma(&out);
         let (top, bottom) = (
             placement.y as usize,
-            (placement.y + placement.content_height) as usize,
+            (placement.y + placement.height) as usize,
         );
         assert!(y[..top * 200].iter().all(|&v| v == 0), "top bar not black");
         assert!(
@@ -269,7 +275,7 @@ mod tests {
         );
         let inner = &y[top * 200..bottom * 200];
         assert_eq!(
-            livecut_pattern::read_frame_number(inner, 200, placement.content_height),
+            livecut_pattern::read_frame_number(inner, 200, placement.height),
             Some(77)
         );
         let (u, v) = (out.data(1), out.data(2));
@@ -282,8 +288,8 @@ mod tests {
         let mut source = pattern_frame(64, 64, 5);
         // Relabel as full range: 16 and 235 must then pass unchanged.
         source.set_format(Pixel::YUVJ420P);
-        let placement = place(shape(&source), None, None).expect("placement");
-        let out = render(&source, &placement).expect("render");
+        let (size, placement) = layout(shape(&source), None, None).expect("placement");
+        let out = render(&source, size, &placement).expect("render");
         let y = luma(&out);
         assert!(
             y.iter()

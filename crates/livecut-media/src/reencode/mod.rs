@@ -14,7 +14,6 @@
 mod audio;
 mod clip;
 mod decode;
-mod geometry;
 mod mux;
 mod resample;
 mod scale;
@@ -26,13 +25,45 @@ use ffmpeg_next::util::color;
 
 use self::audio::AudioEncoder;
 use self::clip::{ClipWork, Pipeline};
-use self::geometry::SourceShape;
 use self::mux::{Mp4Sink, TrackSpec};
 use self::scale::OutputPicture;
 use self::video::{OutputCodec, VideoEncoder, VideoSettings};
 use crate::cut::{self, FALLBACK_FRAME_DURATION, index, plan};
+use crate::geometry::{self, Size, SourceShape};
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
 use crate::{ClipReport, CutJob, CutMode, CutReport, MediaError};
+
+/// The output size of a job whose first clip has the shape `first`:
+/// nothing requested is the first clip's display size; otherwise the
+/// shared rule (pictures are fitted in by `geometry::fit`).
+fn output_size(
+    first: SourceShape,
+    width: Option<u32>,
+    height: Option<u32>,
+) -> Result<Size, MediaError> {
+    if !first.has_size() {
+        return Err(MediaError::Internal(
+            "the first clip's picture has no size".into(),
+        ));
+    }
+    let limits = geometry::VIDEO;
+    let requested = limits
+        .requested_size(first, width, height)
+        .map_err(MediaError::InvalidJob)?;
+    if let Some(size) = requested {
+        return Ok(size);
+    }
+    let size = first.display_size();
+    let check = |what, value| {
+        limits
+            .check_side(what, value)
+            .map_err(MediaError::InvalidJob)
+    };
+    Ok(Size {
+        width: check("width", size.width)?,
+        height: check("height", size.height)?,
+    })
+}
 
 /// What the output picture is made from: the first clip's source.
 fn output_picture(job: &CutJob) -> Result<(OutputCodec, OutputPicture), MediaError> {
@@ -63,7 +94,7 @@ fn output_picture(job: &CutJob) -> Result<(OutputCodec, OutputPicture), MediaErr
         height: height as u32,
         sample_aspect: sar,
     };
-    let size = geometry::output_size(shape, job.output_width, job.output_height)?;
+    let size = output_size(shape, job.output_width, job.output_height)?;
     Ok((
         codec,
         OutputPicture {
@@ -140,7 +171,9 @@ pub(crate) fn check_options(job: &CutJob) -> Result<(), MediaError> {
             job.mode
         )));
     }
-    geometry::check_request(job.output_width, job.output_height)?;
+    geometry::VIDEO
+        .check_request(job.output_width, job.output_height)
+        .map_err(MediaError::InvalidJob)?;
     video::check_bitrate(job.video_bitrate_kbps)
 }
 
@@ -226,4 +259,80 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
         clips: reports,
         duration_us: ticks_to_us(cursor),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(width: u32, height: u32) -> SourceShape {
+        SourceShape {
+            width,
+            height,
+            sample_aspect: (1, 1),
+        }
+    }
+
+    fn size(width: u32, height: u32) -> Size {
+        Size { width, height }
+    }
+
+    #[test]
+    fn nothing_requested_is_the_first_clips_display_size() {
+        assert_eq!(
+            output_size(shape(1920, 1080), None, None).expect("valid"),
+            size(1920, 1080)
+        );
+        let anamorphic = SourceShape {
+            sample_aspect: (4, 3),
+            ..shape(1440, 1080)
+        };
+        assert_eq!(
+            output_size(anamorphic, None, None).expect("valid"),
+            size(1920, 1080)
+        );
+        // Odd stored sides round to even.
+        assert_eq!(
+            output_size(shape(321, 181), None, None).expect("valid"),
+            size(322, 182)
+        );
+        // Too small a source cannot be encoded at its own size.
+        let err = output_size(shape(8, 8), None, None).expect_err("too small");
+        assert_eq!(err.code(), "InvalidParameter", "{err}");
+    }
+
+    #[test]
+    fn requested_sides_follow_the_shared_rule() {
+        let s = shape(320, 180);
+        assert_eq!(output_size(s, Some(240), None).expect("w"), size(240, 136));
+        assert_eq!(output_size(s, None, Some(120)).expect("h"), size(214, 120));
+        assert_eq!(
+            output_size(s, Some(240), Some(240)).expect("both"),
+            size(240, 240)
+        );
+        let err = output_size(shape(4000, 16), Some(16), None).expect_err("too flat");
+        assert_eq!(err.code(), "InvalidParameter", "{err}");
+        assert!(err.to_string().contains("height"), "{err}");
+    }
+
+    #[test]
+    fn bad_requests_are_invalid_jobs() {
+        for (w, h) in [
+            (Some(0), None),
+            (Some(641), None),
+            (None, Some(geometry::VIDEO.max + 2)),
+            (Some(8), Some(8)),
+        ] {
+            let job = CutJob {
+                mode: CutMode::Accurate,
+                clips: Vec::new(),
+                output: "/nonexistent/out.mp4".into(),
+                output_width: w,
+                output_height: h,
+                video_bitrate_kbps: None,
+            };
+            let err = check_options(&job).expect_err("refused");
+            assert_eq!(err.code(), "InvalidParameter", "{err}");
+        }
+    }
 }

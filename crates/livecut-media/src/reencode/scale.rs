@@ -1,5 +1,5 @@
 //! Decoded pictures -> output pictures: scaled with libswscale to fit the
-//! output size (see `geometry`), centred on a black 8-bit 4:2:0 canvas
+//! output size (see `crate::geometry`), centred on a black 8-bit 4:2:0 canvas
 //! with square pixels. The scaler writes straight into the canvas at the
 //! picture's offset, so padding costs no extra copy; the bars are painted
 //! once, when the canvas is made.
@@ -10,7 +10,7 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::color;
 use ffmpeg_next::{Rational, ffi, frame};
 
-use super::geometry::{Placement, Size, SourceShape, fit};
+use crate::geometry::{Placement, Size, SourceShape, fit};
 
 /// The output picture's size and colour description (the first clip's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

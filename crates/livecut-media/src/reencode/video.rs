@@ -203,7 +203,7 @@ impl VideoEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reencode::geometry::Size;
+    use crate::geometry::Size;
     use ffmpeg_next::util::color;
 
     fn settings(bitrate_kbps: Option<u32>) -> VideoSettings {
