@@ -200,11 +200,13 @@ pub fn fit(source: SourceShape, out: Size) -> Placement {
     }
 }
 
+/// Shorthands for the tests of this rule and of its callers.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub mod test_shapes {
+    use super::{Size, SourceShape};
 
-    fn shape(width: u32, height: u32) -> SourceShape {
+    /// A source of square pixels.
+    pub fn shape(width: u32, height: u32) -> SourceShape {
         SourceShape {
             width,
             height,
@@ -212,9 +214,15 @@ mod tests {
         }
     }
 
-    fn size(width: u32, height: u32) -> Size {
+    pub fn size(width: u32, height: u32) -> Size {
         Size { width, height }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_shapes::{shape, size};
+    use super::*;
 
     fn requested(limits: Limits, s: SourceShape, w: Option<u32>, h: Option<u32>) -> Option<Size> {
         limits.requested_size(s, w, h).expect("valid")

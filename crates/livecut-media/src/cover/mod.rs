@@ -139,6 +139,7 @@ pub fn cover(req: &CoverRequest) -> Result<CoverReport, MediaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geometry::test_shapes::{shape, size};
 
     #[test]
     fn a_request_survives_json_and_sizes_default_to_none() {
@@ -156,18 +157,6 @@ mod tests {
         assert_eq!(sample_aspect(Rational::new(0, 1)), (1, 1));
         assert_eq!(sample_aspect(Rational::new(4, 3)), (4, 3));
         assert_eq!(sample_aspect(Rational::new(-1, 3)), (1, 1));
-    }
-
-    fn shape(width: u32, height: u32) -> SourceShape {
-        SourceShape {
-            width,
-            height,
-            sample_aspect: (1, 1),
-        }
-    }
-
-    fn size(width: u32, height: u32) -> Size {
-        Size { width, height }
     }
 
     #[test]

@@ -264,18 +264,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn shape(width: u32, height: u32) -> SourceShape {
-        SourceShape {
-            width,
-            height,
-            sample_aspect: (1, 1),
-        }
-    }
-
-    fn size(width: u32, height: u32) -> Size {
-        Size { width, height }
-    }
+    use crate::geometry::test_shapes::{shape, size};
 
     #[test]
     fn nothing_requested_is_the_first_clips_display_size() {
