@@ -1,9 +1,11 @@
 //! Thin helpers over libav for what `ffmpeg-next`'s safe API lacks:
 //! opening MPEG-TS without stream probing, codec parameter fields
-//! (extradata, tag, channel layout), and error-preserving packet reads.
+//! (extradata, tag, channel layout), error-preserving packet reads, and
+//! the MP4 file both writers fill.
 //! All `unsafe` of the crate that is not specific to one pipeline is here.
 
 pub mod input;
+pub mod mp4;
 pub mod params;
 pub mod x264;
 

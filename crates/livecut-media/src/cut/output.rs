@@ -1,16 +1,15 @@
 //! The MP4 being written: one `avc1` video track whose `avcC` lists every
-//! parameter set, and an optional AAC track. Written to `<output>.part` and
-//! renamed on success, so a failed job never leaves a plausible-looking
-//! file behind.
+//! parameter set, and an optional AAC track. The file itself (part file,
+//! `faststart`, rename) is `av::mp4`'s.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use ffmpeg_next::format::context::Output;
-use ffmpeg_next::{Dictionary, Packet, Rational, codec, ffi, format};
+use ffmpeg_next::{Packet, Rational, codec, ffi};
 
 use super::audio::AudioPlacer;
 use super::dts::DtsRestamper;
 use crate::MediaError;
+use crate::av::mp4::Mp4File;
 use crate::av::{params, ts_time_base};
 use crate::bitstream::adts::{AdtsConfig, SAMPLES_PER_FRAME};
 
@@ -28,9 +27,7 @@ pub struct VideoTrack<'a> {
 }
 
 pub struct Mp4Writer {
-    output: Option<Output>,
-    path: PathBuf,
-    part: PathBuf,
+    file: Mp4File,
     video_tb: Rational,
     audio: Option<(usize, Rational, u32)>,
     dts: DtsRestamper,
@@ -50,118 +47,57 @@ impl Mp4Writer {
         video: &VideoTrack<'_>,
         audio: Option<&AdtsConfig>,
     ) -> Result<Self, MediaError> {
-        let part = {
-            let mut name = path.as_os_str().to_os_string();
-            name.push(".part");
-            PathBuf::from(name)
+        let out_of_memory = ffmpeg_next::Error::Other {
+            errno: libc::ENOMEM,
         };
-        let fail = |what: &str, e: ffmpeg_next::Error| MediaError::Output {
-            path: path.to_path_buf(),
-            detail: format!("{what}: {e}"),
-        };
-        let mut output = format::output_as(&part, "mp4").map_err(|e| fail("creating", e))?;
-        params::add_stream(&mut output, video.source, ts_time_base())
-            .map_err(|e| fail("adding the video stream", e))?;
-        // SAFETY: stream 0 was just added; its parameters are ours to edit
-        // until the header is written.
-        unsafe {
-            let st = *(*output.as_mut_ptr()).streams;
-            let par = (*st).codecpar;
-            if !params::set_extradata(par, &video.avcc) {
-                return Err(fail(
-                    "setting the avcC",
-                    ffmpeg_next::Error::Other {
-                        errno: libc::ENOMEM,
-                    },
-                ));
-            }
-            (*par).codec_tag = 0;
-            (*par).video_delay = video.reorder_depth as i32;
-            (*st).avg_frame_rate = video.frame_rate.into();
-            (*st).r_frame_rate = video.frame_rate.into();
-        }
-        let audio_stream = match audio {
-            None => None,
-            Some(config) => {
-                let sample_rate = config.sample_rate().unwrap_or(48_000);
-                let mut par = codec::Parameters::new();
-                // SAFETY: a fresh parameter set is filled in field by field.
-                unsafe {
-                    let raw = par.as_mut_ptr();
-                    (*raw).codec_type = ffi::AVMediaType::AVMEDIA_TYPE_AUDIO;
-                    (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_AAC;
-                    (*raw).sample_rate = sample_rate as i32;
-                    (*raw).frame_size = SAMPLES_PER_FRAME as i32;
-                    (*raw).profile = i32::from(config.object_type) - 1;
-                    params::set_default_layout(raw, channels_of(config));
-                    if !params::set_extradata(raw, &config.audio_specific_config()) {
-                        return Err(fail(
-                            "setting the AudioSpecificConfig",
-                            ffmpeg_next::Error::Other {
-                                errno: libc::ENOMEM,
-                            },
-                        ));
-                    }
+        let (file, audio_stream) = Mp4File::create(path, |output| {
+            params::add_stream(output, video.source, ts_time_base())
+                .map_err(|e| ("adding the video stream", e))?;
+            // SAFETY: stream 0 was just added; its parameters are ours to
+            // edit until the header is written.
+            unsafe {
+                let st = *(*output.as_mut_ptr()).streams;
+                let par = (*st).codecpar;
+                if !params::set_extradata(par, &video.avcc) {
+                    return Err(("setting the avcC", out_of_memory));
                 }
-                let tb = Rational::new(1, sample_rate as i32);
-                let index = params::add_stream(&mut output, &par, tb)
-                    .map_err(|e| fail("adding the audio stream", e))?;
-                Some((index, tb, sample_rate))
+                (*par).codec_tag = 0;
+                (*par).video_delay = video.reorder_depth as i32;
+                (*st).avg_frame_rate = video.frame_rate.into();
+                (*st).r_frame_rate = video.frame_rate.into();
             }
-        };
-        let mut options = Dictionary::new();
-        options.set("movflags", "+faststart");
-        output
-            .write_header_with(options)
-            .map_err(|e| fail("writing the header", e))?;
-        // The muxer may pick other time bases than requested.
-        let video_tb = output.stream(0).map_or(ts_time_base(), |s| s.time_base());
-        let audio = audio_stream.map(|(index, tb, rate)| {
-            (
-                index,
-                output.stream(index).map_or(tb, |s| s.time_base()),
-                rate,
-            )
-        });
+            let Some(config) = audio else {
+                return Ok(None);
+            };
+            let sample_rate = config.sample_rate().unwrap_or(48_000);
+            let mut par = codec::Parameters::new();
+            // SAFETY: a fresh parameter set is filled in field by field.
+            unsafe {
+                let raw = par.as_mut_ptr();
+                (*raw).codec_type = ffi::AVMediaType::AVMEDIA_TYPE_AUDIO;
+                (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_AAC;
+                (*raw).sample_rate = sample_rate as i32;
+                (*raw).frame_size = SAMPLES_PER_FRAME as i32;
+                (*raw).profile = i32::from(config.object_type) - 1;
+                params::set_default_layout(raw, channels_of(config));
+                if !params::set_extradata(raw, &config.audio_specific_config()) {
+                    return Err(("setting the AudioSpecificConfig", out_of_memory));
+                }
+            }
+            let tb = Rational::new(1, sample_rate as i32);
+            let index =
+                params::add_stream(output, &par, tb).map_err(|e| ("adding the audio stream", e))?;
+            Ok(Some((index, tb, sample_rate)))
+        })?;
+        let video_tb = file.time_base(0, ts_time_base());
+        let audio = audio_stream.map(|(index, tb, rate)| (index, file.time_base(index, tb), rate));
         Ok(Mp4Writer {
-            output: Some(output),
-            path: path.to_path_buf(),
-            part,
+            file,
             video_tb,
             audio,
             dts: DtsRestamper::new(video.reorder_depth, video.frame_duration),
             placer: AudioPlacer::default(),
         })
-    }
-
-    fn output_error(&self, detail: String) -> MediaError {
-        MediaError::Output {
-            path: self.path.clone(),
-            detail,
-        }
-    }
-
-    fn write(
-        &mut self,
-        mut packet: Packet,
-        stream: usize,
-        tb: Rational,
-        out_tb: Rational,
-    ) -> Result<(), MediaError> {
-        packet.set_stream(stream);
-        packet.set_position(-1);
-        if tb != out_tb {
-            packet.rescale_ts(tb, out_tb);
-        }
-        let Some(output) = self.output.as_mut() else {
-            return Err(self.output_error("written after finish".into()));
-        };
-        packet
-            .write_interleaved(output)
-            .map_err(|e| MediaError::Output {
-                path: self.path.clone(),
-                detail: format!("writing a packet: {e}"),
-            })
     }
 
     /// Writes one video sample (length-prefixed NALs) in decode order with
@@ -184,7 +120,7 @@ impl Mp4Writer {
         if key {
             packet.set_flags(codec::packet::Flags::KEY);
         }
-        self.write(packet, 0, ts_time_base(), self.video_tb)
+        self.file.write(packet, 0, ts_time_base(), self.video_tb)
     }
 
     /// Writes one raw AAC frame whose ideal start is `ideal_ticks` on the
@@ -207,30 +143,13 @@ impl Mp4Writer {
         packet.set_dts(Some(pts));
         packet.set_duration(samples);
         packet.set_flags(codec::packet::Flags::KEY);
-        self.write(packet, stream, Rational::new(1, rate as i32), tb)
+        self.file
+            .write(packet, stream, Rational::new(1, rate as i32), tb)
     }
 
     /// Finishes the file (moov first) and moves it into place.
-    pub fn finish(mut self) -> Result<(), MediaError> {
-        let Some(mut output) = self.output.take() else {
-            return Err(self.output_error("finished twice".into()));
-        };
-        output
-            .write_trailer()
-            .map_err(|e| self.output_error(format!("writing the trailer: {e}")))?;
-        drop(output);
-        std::fs::rename(&self.part, &self.path).map_err(|e| {
-            self.output_error(format!("moving {} into place: {e}", self.part.display()))
-        })
-    }
-}
-
-impl Drop for Mp4Writer {
-    fn drop(&mut self) {
-        if self.output.take().is_some() {
-            // Not finished: an error ended the job; leave no partial file.
-            let _ = std::fs::remove_file(&self.part);
-        }
+    pub fn finish(self) -> Result<(), MediaError> {
+        self.file.finish()
     }
 }
 
