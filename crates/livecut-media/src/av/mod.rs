@@ -4,6 +4,7 @@
 //! the MP4 file both writers fill.
 //! All `unsafe` of the crate that is not specific to one pipeline is here.
 
+pub mod decode;
 pub mod input;
 pub mod mp4;
 pub mod params;

@@ -1,11 +1,10 @@
 //! Decodes the located packets and keeps the one picture the cover shows.
 
-use ffmpeg_next::codec::{self, Id, decoder};
+use ffmpeg_next::codec::{self, decoder};
 use ffmpeg_next::{Error, Packet, frame};
 
 use super::locate::Located;
-use crate::av::params::set_extradata;
-use crate::av::ts_time_base;
+use crate::av;
 use crate::av::x264::is_again;
 use crate::bitstream::h264::ParameterSets;
 use crate::timeline::PTS_WRAP;
@@ -99,27 +98,12 @@ fn open(
     sets: &ParameterSets,
 ) -> Result<decoder::Video, MediaError> {
     let fail = |e: Error| MediaError::Internal(format!("opening the H.264 decoder: {e}"));
-    let codec = decoder::find(Id::H264).ok_or_else(|| fail(Error::DecoderNotFound))?;
     let mut par = parameters.clone();
     let header = annexb(sets);
-    // SAFETY: `par` is our own copy of the parameters.
-    if !header.is_empty() && !unsafe { set_extradata(par.as_mut_ptr(), &header) } {
-        return Err(fail(Error::Other {
-            errno: libc::ENOMEM,
-        }));
+    if !header.is_empty() {
+        av::decode::set_extradata(&mut par, &header).map_err(fail)?;
     }
-    let mut ctx = codec::context::Context::new_with_codec(codec);
-    ctx.set_parameters(par).map_err(fail)?;
-    // Frame threading only delays output, and the last packet is followed
-    // by a flush anyway.
-    ctx.set_threading(codec::threading::Config {
-        kind: codec::threading::Type::Frame,
-        count: 0,
-        ..Default::default()
-    });
-    let mut decoder = ctx.decoder().video().map_err(fail)?;
-    decoder.set_packet_time_base(ts_time_base());
-    Ok(decoder)
+    av::decode::h264(par).map_err(fail)
 }
 
 /// Decodes `located.packets` and returns the cover frame.

@@ -8,16 +8,16 @@
 //! source's size, pixel format, sample aspect ratio, colour description,
 //! profile and level.
 
-use ffmpeg_next::codec::{self, Id, decoder, encoder};
+use ffmpeg_next::codec::{self, decoder, encoder};
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::color;
 use ffmpeg_next::{Error, Packet, Rational, ffi, frame, picture};
 
 use super::output::Mp4Writer;
 use crate::MediaError;
-use crate::av::params::{context_extradata, set_extradata};
-use crate::av::ts_time_base;
+use crate::av::params::context_extradata;
 use crate::av::x264::{self, Rate, X264Settings, is_again};
+use crate::av::{self, ts_time_base};
 use crate::bitstream::h264::{ParameterSets, SpsInfo, nal_units, to_length_prefixed};
 
 /// Quality of re-encoded frames: CRF 16 measured 47-50 dB PSNR against the
@@ -193,25 +193,11 @@ impl ReencodePart {
         spec: PartSpec,
     ) -> Result<Self, MediaError> {
         let fail = |e: Error| MediaError::Internal(format!("opening the H.264 decoder: {e}"));
-        let codec = decoder::find(Id::H264).ok_or_else(|| fail(Error::DecoderNotFound))?;
         // Every source SPS/PPS goes in as extradata, so a GOP whose IDR
         // does not repeat them in-band still decodes.
         let mut par = source.clone();
-        // SAFETY: `par` is our own copy of the parameters.
-        if !unsafe { set_extradata(par.as_mut_ptr(), header) } {
-            return Err(fail(Error::Other {
-                errno: libc::ENOMEM,
-            }));
-        }
-        let mut ctx = codec::context::Context::new_with_codec(codec);
-        ctx.set_parameters(par).map_err(fail)?;
-        ctx.set_threading(codec::threading::Config {
-            kind: codec::threading::Type::Frame,
-            count: 0,
-            ..Default::default()
-        });
-        let mut decoder = ctx.decoder().video().map_err(fail)?;
-        decoder.set_packet_time_base(ts_time_base());
+        av::decode::set_extradata(&mut par, header).map_err(fail)?;
+        let decoder = av::decode::h264(par).map_err(fail)?;
         let encoder = boundary.open(spec.clip)?;
         Ok(ReencodePart {
             spec,

@@ -10,7 +10,7 @@
 use ffmpeg_next::codec::{self, Id, decoder};
 use ffmpeg_next::{Error, ffi};
 
-use crate::av::{params, ts_time_base};
+use crate::av::{self, params, ts_time_base};
 use crate::bitstream::adts::AdtsConfig;
 
 fn with_extradata(
@@ -24,33 +24,18 @@ fn with_extradata(
         let raw = par.as_mut_ptr();
         (*raw).codec_type = medium;
         (*raw).codec_id = id;
-        if !params::set_extradata(raw, extradata) {
-            return Err(Error::Other {
-                errno: libc::ENOMEM,
-            });
-        }
     }
+    av::decode::set_extradata(&mut par, extradata)?;
     Ok(par)
 }
 
 /// An H.264 decoder; `header` holds the clip's SPS/PPS in Annex B.
 pub fn video(header: &[u8]) -> Result<decoder::Video, Error> {
-    let codec = decoder::find(Id::H264).ok_or(Error::DecoderNotFound)?;
-    let par = with_extradata(
+    av::decode::h264(with_extradata(
         ffi::AVMediaType::AVMEDIA_TYPE_VIDEO,
         ffi::AVCodecID::AV_CODEC_ID_H264,
         header,
-    )?;
-    let mut ctx = codec::context::Context::new_with_codec(codec);
-    ctx.set_parameters(par)?;
-    ctx.set_threading(codec::threading::Config {
-        kind: codec::threading::Type::Frame,
-        count: 0,
-        ..Default::default()
-    });
-    let mut decoder = ctx.decoder().video()?;
-    decoder.set_packet_time_base(ts_time_base());
-    Ok(decoder)
+    )?)
 }
 
 /// An AAC decoder for frames of `config`.

@@ -1,0 +1,78 @@
+//! Opening the H.264 decoder every pipeline of the crate uses (covers,
+//! the smart cut's boundary GOPs, the re-encoding modes).
+
+use ffmpeg_next::Error;
+use ffmpeg_next::codec::{self, Id, decoder};
+
+use super::{params, ts_time_base};
+
+/// Replaces the extradata of `par`, our own parameter set.
+pub fn set_extradata(par: &mut codec::Parameters, data: &[u8]) -> Result<(), Error> {
+    // SAFETY: `par` is owned by the caller and not shared with a codec.
+    if unsafe { params::set_extradata(par.as_mut_ptr(), data) } {
+        Ok(())
+    } else {
+        Err(Error::Other {
+            errno: libc::ENOMEM,
+        })
+    }
+}
+
+/// An H.264 decoder for `par` (with the SPS/PPS as Annex B extradata, so
+/// a GOP whose IDR does not repeat them in-band still decodes), taking
+/// packets in 90 kHz ticks. Frame threading only delays output, and every
+/// pipeline flushes after its last packet anyway.
+pub fn h264(par: codec::Parameters) -> Result<decoder::Video, Error> {
+    let codec = decoder::find(Id::H264).ok_or(Error::DecoderNotFound)?;
+    let mut ctx = codec::context::Context::new_with_codec(codec);
+    ctx.set_parameters(par)?;
+    ctx.set_threading(codec::threading::Config {
+        kind: codec::threading::Type::Frame,
+        count: 0,
+        ..Default::default()
+    });
+    let mut decoder = ctx.decoder().video()?;
+    decoder.set_packet_time_base(ts_time_base());
+    Ok(decoder)
+}
+
+#[cfg(test)]
+mod tests {
+    use ffmpeg_next::ffi;
+
+    use super::*;
+
+    fn h264_parameters() -> codec::Parameters {
+        let mut par = codec::Parameters::new();
+        // SAFETY: a fresh parameter set is filled in field by field.
+        unsafe {
+            let raw = par.as_mut_ptr();
+            (*raw).codec_type = ffi::AVMediaType::AVMEDIA_TYPE_VIDEO;
+            (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_H264;
+        }
+        par
+    }
+
+    #[test]
+    fn extradata_is_replaced_not_appended() {
+        let mut par = h264_parameters();
+        set_extradata(&mut par, &[0, 0, 0, 1, 0x67]).expect("set");
+        set_extradata(&mut par, &[0, 0, 1]).expect("set again");
+        // SAFETY: reading two plain fields of our own parameters.
+        let stored = unsafe {
+            let raw = par.as_ptr();
+            std::slice::from_raw_parts((*raw).extradata, (*raw).extradata_size as usize).to_vec()
+        };
+        assert_eq!(stored, [0, 0, 1]);
+    }
+
+    #[test]
+    fn the_decoder_opens_and_counts_in_90khz_ticks() {
+        crate::init().expect("libav");
+        let decoder = h264(h264_parameters()).expect("opened");
+        assert_eq!(decoder.id(), Id::H264);
+        // SAFETY: reading a plain field of an opened codec context.
+        let tb = unsafe { (*decoder.as_ptr()).pkt_timebase };
+        assert_eq!((tb.num, tb.den), (1, 90_000));
+    }
+}
