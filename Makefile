@@ -14,6 +14,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(REPO)/target)
 setup:
 	$(REPO)/scripts/setup-debian.sh
 	$(REPO)/scripts/setup-sdk-venv.sh
+	$(REPO)/scripts/setup-browser.sh
 
 build:
 	$(CARGO) build --release

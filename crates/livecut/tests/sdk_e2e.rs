@@ -18,7 +18,6 @@ const CLIPS: [(&str, f64, f64); 3] = [
     ("cam2", 11.1, 16.9),
     ("cam1", 20.02, 24.5),
 ];
-const SEGMENT_FRAMES: u32 = 60;
 
 fn clips_json() -> String {
     let v: Vec<Value> = CLIPS
@@ -26,14 +25,6 @@ fn clips_json() -> String {
         .map(|(s, a, b)| json!({"StartTime": format!(" {}", at(*a)), "EndTime": at(*b), "StreamName": s}))
         .collect();
     Value::Array(v).to_string()
-}
-
-/// Every frame of every segment overlapping [a, b).
-fn rough_frames(a: f64, b: f64) -> Vec<u32> {
-    let seg_s = f64::from(SEGMENT_FRAMES) / f64::from(FPS);
-    let first_seg = (a / seg_s).floor() as u32;
-    let last_seg = (b / seg_s).ceil() as u32 - 1;
-    (first_seg * SEGMENT_FRAMES..(last_seg + 1) * SEGMENT_FRAMES).collect()
 }
 
 fn check_output(path: &std::path::Path, expected: &[u32]) {

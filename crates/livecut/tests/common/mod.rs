@@ -296,3 +296,14 @@ pub fn assert_frames(got: &[Option<u32>], want: &[u32], what: &str) {
         &want[lo..(i + 3).min(want.len())],
     );
 }
+
+/// Frames per segment of `make_recording` recordings (2 s at 30 fps).
+pub const SEGMENT_FRAMES: u32 = 60;
+
+/// The frame numbers RoughFast/Rough output for [a, b): every frame of every segment overlapping it.
+pub fn rough_frames(a: f64, b: f64) -> Vec<u32> {
+    let seg_us = i64::from(SEGMENT_FRAMES) * 1_000_000 / i64::from(FPS);
+    let first_seg = offset_us(a).div_euclid(seg_us);
+    let last_seg = (offset_us(b) - 1).div_euclid(seg_us);
+    (first_seg as u32 * SEGMENT_FRAMES..(last_seg as u32 + 1) * SEGMENT_FRAMES).collect()
+}
