@@ -134,10 +134,25 @@ pub struct CutArgs {
     /// A clip as START,END in UTC ISO 8601 (repeat for several clips, joined in order).
     #[arg(long, required = true)]
     pub clip: Vec<String>,
-    /// AccurateFast or RoughFast.
+    /// AccurateFast, Accurate, RoughFast or Rough.
     #[arg(long, default_value = "AccurateFast")]
     pub mode: String,
+    /// Output width (Accurate and Rough).
+    #[arg(long)]
+    pub width: Option<u32>,
+    /// Output height (Accurate and Rough).
+    #[arg(long)]
+    pub height: Option<u32>,
+    /// Video bit rate in kbit/s (Accurate and Rough); default: quality-based.
+    #[arg(long)]
+    pub bitrate: Option<u32>,
     /// The MP4 to write.
     #[arg(long)]
     pub output: PathBuf,
+    /// Also write a JPEG of the frame on screen at this UTC instant (inside the first clip).
+    #[arg(long, requires = "cover_output")]
+    pub cover_time: Option<String>,
+    /// Where to write the cover JPEG.
+    #[arg(long)]
+    pub cover_output: Option<PathBuf>,
 }

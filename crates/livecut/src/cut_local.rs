@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use livecut_media::{CutJob, CutMode};
+use livecut_media::{CoverRequest, CutJob, CutMode};
 
 use crate::cli::CutArgs;
 use crate::clock::parse_clip_time;
@@ -13,8 +13,14 @@ use crate::recordings::plan_range;
 pub fn run(args: &CutArgs) -> Result<(), String> {
     let mode = match args.mode.as_str() {
         "RoughFast" => CutMode::RoughFast,
+        "Rough" => CutMode::Rough,
         "AccurateFast" => CutMode::AccurateFast,
-        other => return Err(format!("--mode {other:?}: use AccurateFast or RoughFast")),
+        "Accurate" => CutMode::Accurate,
+        other => {
+            return Err(format!(
+                "--mode {other:?}: use AccurateFast, Accurate, RoughFast or Rough"
+            ));
+        }
     };
     let playlists: Vec<PathBuf> = args.playlist.clone();
     let mut clips = Vec::with_capacity(args.clip.len());
@@ -34,19 +40,42 @@ pub fn run(args: &CutArgs) -> Result<(), String> {
         return Err("give at least one --clip START,END".into());
     }
     livecut_media::init().map_err(|e| e.to_string())?;
+    let cover = match (&args.cover_time, &args.cover_output) {
+        (Some(t), Some(out)) => Some(CoverRequest {
+            clip_index: 0,
+            segments: clips[0].segments.clone(),
+            at_utc_us: parse_clip_time(t).map_err(|e| format!("--cover-time {t:?} {e}"))?,
+            output: out.clone(),
+            width: args.width,
+            height: args.height,
+        }),
+        _ => None,
+    };
     let began = Instant::now();
     let report = livecut_media::cut(
         &CutJob {
             mode,
             clips,
             output: args.output.clone(),
-            output_width: None,
-            output_height: None,
-            video_bitrate_kbps: None,
+            output_width: args.width,
+            output_height: args.height,
+            video_bitrate_kbps: args.bitrate,
         },
         &mut |_| {},
     )
     .map_err(|e| format!("{}: {e}", e.code()))?;
+    let cut_seconds = began.elapsed().as_secs_f64();
+    if let Some(req) = &cover {
+        let began = Instant::now();
+        let c = livecut_media::cover(req).map_err(|e| format!("{}: {e}", e.code()))?;
+        println!(
+            "{}: {}x{} cover in {:.3} s",
+            req.output.display(),
+            c.width,
+            c.height,
+            began.elapsed().as_secs_f64()
+        );
+    }
     let frames: u64 = report.clips.iter().map(|c| c.frames).sum();
     let reencoded: u64 = report.clips.iter().map(|c| c.reencoded_frames).sum();
     println!(
@@ -54,7 +83,7 @@ pub fn run(args: &CutArgs) -> Result<(), String> {
         args.output.display(),
         report.clips.len(),
         report.duration_us as f64 / 1e6,
-        began.elapsed().as_secs_f64()
+        cut_seconds
     );
     Ok(())
 }
