@@ -88,6 +88,9 @@ def main() -> None:
     ap.add_argument("--data", default=str(REPO / "bench-data"))
     ap.add_argument("--livecut", default=str(REPO / "target/release/livecut"))
     ap.add_argument("--measure-one")
+    ap.add_argument("--media-engine", action="store_true",
+                    help="instead: Accurate vs the ffmpeg CLI with the same settings, a 20-clip "
+                         "AccurateFast job, cover extraction")
     a = ap.parse_args()
     if a.measure_one:
         wall, rss = measure(json.loads(a.measure_one))
@@ -108,6 +111,9 @@ def main() -> None:
     out = data / "out"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
+    if a.media_engine:
+        media_engine(a, playlist, out)
+        return
 
     # A 9-minute clip with edges mid-GOP: 30.517 s .. 570.283 s.
     a9, b9 = 30.517, 570.283
@@ -164,6 +170,60 @@ def main() -> None:
     print(f"- AccurateFast overhead over the ffmpeg copy: {acc9 / copy:.2f}x the time, +{acc9 - copy:.2f} s")
     m1, m9 = results["AccurateFast 1 min, livecut"][1], results["AccurateFast 9 min, livecut"][1]
     print(f"- peak RSS AccurateFast 1 min vs 9 min: {m1 / 1024:.1f} vs {m9 / 1024:.1f} MiB ({m9 / m1:.2f}x)")
+
+
+def media_engine(a: argparse.Namespace, playlist: Path, out: Path) -> None:
+    """Issue 3's measurements on the same 10-minute 1080p30 recording."""
+    load_before = os.getloadavg()[0]
+    acc_a, acc_b = 120.517, 180.283
+    # ffmpeg with livecut's Accurate settings: libx264 veryfast CRF 23, 2 s GOP, AAC 64 kbit/s a channel.
+    jobs = {
+        "Accurate 1 min 1080p, livecut": [a.livecut, "cut", "--playlist", str(playlist), "--clip",
+                                          f"{iso(acc_a)},{iso(acc_b)}", "--mode", "Accurate",
+                                          "--output", str(out / "lc-accurate.mp4")],
+        "Accurate 1 min 1080p, ffmpeg CLI same settings": [
+            "ffmpeg", "-v", "error", "-y", "-ss", f"{acc_a:.3f}", "-i", str(playlist), "-t", f"{acc_b - acc_a:.3f}",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", "60", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(out / "ff-accurate.mp4")],
+    }
+    twenty = []
+    for i in range(20):
+        start = 10.517 + i * 29.0
+        twenty += ["--clip", f"{iso(start)},{iso(start + 10.25)}"]
+    jobs["AccurateFast 20 clips x 10 s, livecut"] = [a.livecut, "cut", "--playlist", str(playlist), *twenty,
+                                                     "--mode", "AccurateFast", "--output", str(out / "lc-20.mp4")]
+    results = {}
+    for name, cmd in jobs.items():
+        samples = [measure_isolated(cmd) for _ in range(a.runs)]
+        results[name] = (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples))
+        print(f"{name}: median {results[name][0]:.3f} s over {a.runs} runs, peak RSS {results[name][1] / 1024:.1f} MiB "
+              f"(all: {', '.join(f'{s[0]:.3f}' for s in samples)})", flush=True)
+    covers = {}
+    for label, t in [("on an IDR", 300.0), ("mid-GOP", 301.0), ("last frame of a GOP", 301.967)]:
+        times = []
+        for _ in range(a.runs):
+            proc = subprocess.run([a.livecut, "cut", "--playlist", str(playlist), "--clip", f"{iso(t)},{iso(t + 0.5)}",
+                                   "--mode", "RoughFast", "--output", str(out / "cov.mp4"),
+                                   "--cover-time", iso(t), "--cover-output", str(out / "cov.jpg")],
+                                  capture_output=True, text=True, check=True)
+            line = next(l for l in proc.stdout.splitlines() if "cover in" in l)
+            times.append(float(line.split("cover in ")[1].split()[0]))
+        covers[label] = statistics.median(times)
+    lc, ff = results["Accurate 1 min 1080p, livecut"][0], results["Accurate 1 min 1080p, ffmpeg CLI same settings"][0]
+    print()
+    print(f"machine: {os.cpu_count()} cores; same run; 1-min load average {load_before:.2f} at the start, "
+          f"{os.getloadavg()[0]:.2f} at the end")
+    print("| job | median wall s | peak RSS MiB | video frames |")
+    print("| --- | ---: | ---: | ---: |")
+    files = {"Accurate 1 min 1080p, livecut": "lc-accurate.mp4",
+             "Accurate 1 min 1080p, ffmpeg CLI same settings": "ff-accurate.mp4",
+             "AccurateFast 20 clips x 10 s, livecut": "lc-20.mp4"}
+    for name, (wall, rss) in results.items():
+        print(f"| {name} | {wall:.3f} | {rss / 1024:.1f} | {frames(out / files[name])} |")
+    print()
+    print(f"- Accurate / ffmpeg CLI with the same settings: {lc / ff:.2f}x the time (target: <= 1.1)")
+    for label, t in covers.items():
+        print(f"- cover JPEG at 1080p, frame {label}: {t * 1000:.0f} ms (median of {a.runs})")
 
 
 if __name__ == "__main__":
