@@ -212,20 +212,3 @@ fn three_clips_two_streams_v3_and_v1_through_the_official_sdk() {
         assert_eq!(by_url["MediaInfo"]["MediaId"], submitted["MediaId"]);
     }
 }
-
-/// GetLiveEditingJob through the project's own V3-signed client, keeping every field.
-fn raw_job(endpoint: &str, key: &Key, job_id: &str) -> Value {
-    let client = livecut::client::ApiClient {
-        endpoint: endpoint.to_string(),
-        access_key_id: key.id.clone(),
-        access_key_secret: key.secret.clone(),
-    };
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let body = rt
-        .block_on(client.call(
-            "GetLiveEditingJob",
-            &[("JobId".to_string(), job_id.to_string())],
-        ))
-        .expect("GetLiveEditingJob");
-    body["LiveEditingJob"].clone()
-}

@@ -307,3 +307,20 @@ pub fn rough_frames(a: f64, b: f64) -> Vec<u32> {
     let last_seg = (offset_us(b) - 1).div_euclid(seg_us);
     (first_seg as u32 * SEGMENT_FRAMES..(last_seg as u32 + 1) * SEGMENT_FRAMES).collect()
 }
+
+/// GetLiveEditingJob through the project's own V3-signed client, keeping every field.
+pub fn raw_job(endpoint: &str, key: &Key, job_id: &str) -> Value {
+    let client = livecut::client::ApiClient {
+        endpoint: endpoint.to_string(),
+        access_key_id: key.id.clone(),
+        access_key_secret: key.secret.clone(),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let body = rt
+        .block_on(client.call(
+            "GetLiveEditingJob",
+            &[("JobId".to_string(), job_id.to_string())],
+        ))
+        .expect("GetLiveEditingJob");
+    body["LiveEditingJob"].clone()
+}
