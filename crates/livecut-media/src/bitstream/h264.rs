@@ -168,6 +168,17 @@ impl ParameterSets {
         (0..32).find(|id| !self.sps.contains_key(id) && !self.pps.contains_key(id))
     }
 
+    /// Every SPS then every PPS as Annex B, for a decoder's extradata: a
+    /// GOP whose IDR does not repeat them in-band still decodes.
+    pub fn annexb(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for nal in self.sps.values().chain(self.pps.values()) {
+            out.extend_from_slice(&[0, 0, 0, 1]);
+            out.extend_from_slice(nal);
+        }
+        out
+    }
+
     pub fn first_sps(&self) -> Option<SpsInfo> {
         self.sps.values().next().and_then(|nal| parse_sps(nal))
     }

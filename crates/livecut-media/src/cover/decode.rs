@@ -10,16 +10,6 @@ use crate::bitstream::h264::ParameterSets;
 use crate::timeline::PTS_WRAP;
 use crate::{MediaError, SegmentInput};
 
-/// Annex B SPS/PPS, so a GOP whose IDR does not repeat them still decodes.
-fn annexb(sets: &ParameterSets) -> Vec<u8> {
-    let mut out = Vec::new();
-    for nal in sets.sps.values().chain(sets.pps.values()) {
-        out.extend_from_slice(&[0, 0, 0, 1]);
-        out.extend_from_slice(nal);
-    }
-    out
-}
-
 struct CoverDecoder<'a> {
     clip: usize,
     segments: &'a [SegmentInput],
@@ -99,7 +89,7 @@ fn open(
 ) -> Result<decoder::Video, MediaError> {
     let fail = |e: Error| MediaError::Internal(format!("opening the H.264 decoder: {e}"));
     let mut par = parameters.clone();
-    let header = annexb(sets);
+    let header = sets.annexb();
     if !header.is_empty() {
         av::decode::set_extradata(&mut par, &header).map_err(fail)?;
     }

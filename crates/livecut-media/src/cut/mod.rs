@@ -13,6 +13,7 @@ pub(crate) mod index;
 mod output;
 pub(crate) mod plan;
 mod reencode;
+pub(crate) mod report;
 pub(crate) mod source;
 mod write;
 
@@ -22,10 +23,11 @@ use self::index::{ClipIndex, Selection};
 use self::output::{Mp4Writer, VideoTrack};
 use self::plan::{ClipPlan, GopAction};
 use self::reencode::BoundaryEncoder;
+use self::report::{WriteProgress, clip_report};
 use self::write::{ClipJob, write_clip};
 use crate::bitstream::h264::ParameterSets;
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
-use crate::{ClipInput, ClipReport, CutJob, CutMode, CutReport, MediaError};
+use crate::{ClipInput, CutJob, CutMode, CutReport, MediaError};
 
 /// Frame duration assumed when a clip has too few frames to measure one.
 pub(crate) const FALLBACK_FRAME_DURATION: i64 = 3000;
@@ -170,13 +172,23 @@ fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaErro
     })
 }
 
-pub(crate) fn annexb(sets: &ParameterSets) -> Vec<u8> {
-    let mut out = Vec::new();
-    for nal in sets.sps.values().chain(sets.pps.values()) {
-        out.extend_from_slice(&[0, 0, 0, 1]);
-        out.extend_from_slice(nal);
+/// Indexes every clip of `job` (pass 1), reporting progress over the
+/// first tenth of the job.
+pub(crate) fn scan_all(
+    job: &CutJob,
+    progress: &mut dyn FnMut(f32),
+) -> Result<Vec<ClipIndex>, MediaError> {
+    let count = job.clips.len() as f32;
+    let mut indexes = Vec::with_capacity(job.clips.len());
+    for (i, clip) in job.clips.iter().enumerate() {
+        let mut scan_progress = |f: f32| progress(0.1 * (i as f32 + f) / count);
+        indexes.push(index::scan(
+            clip,
+            selection(job.mode, clip),
+            &mut scan_progress,
+        )?);
     }
-    out
+    Ok(indexes)
 }
 
 /// Cuts `job.clips` out of their recordings and joins them into
@@ -189,18 +201,9 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
         return crate::reencode::cut(job, progress);
     }
     progress(0.0);
-    let count = job.clips.len() as f32;
-    let mut indexes = Vec::with_capacity(job.clips.len());
-    for (i, clip) in job.clips.iter().enumerate() {
-        let mut scan_progress = |f: f32| progress(0.1 * (i as f32 + f) / count);
-        indexes.push(index::scan(
-            clip,
-            selection(job.mode, clip),
-            &mut scan_progress,
-        )?);
-    }
+    let indexes = scan_all(job, progress)?;
     let mut shared = shared_facts(job, &indexes)?;
-    let decoder_header = annexb(&shared.parameter_sets);
+    let decoder_header = shared.parameter_sets.annexb();
 
     let mut plans: Vec<ClipPlan> = Vec::with_capacity(job.clips.len());
     let mut cursor = 0i64;
@@ -209,7 +212,7 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
         cursor = p.end;
         plans.push(p);
     }
-    let total = cursor.max(1);
+    let mut writing = WriteProgress::new(cursor);
 
     let needs_encoder = plans
         .iter()
@@ -268,7 +271,6 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
     )?;
 
     let mut reports = Vec::with_capacity(job.clips.len());
-    let mut reached = 0i64;
     for ((clip, index), p) in job.clips.iter().zip(&indexes).zip(&plans) {
         let clip_job = ClipJob {
             clip,
@@ -279,13 +281,7 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
             boundary: boundary.as_ref(),
             frame_duration: shared.frame_duration,
         };
-        let mut tick_progress = |tick: i64| {
-            // Ticks only grow within a clip, but never report backwards.
-            if tick > reached {
-                reached = tick.min(total);
-                progress(0.1 + 0.9 * (reached as f32 / total as f32));
-            }
-        };
+        let mut tick_progress = |tick: i64| writing.reach(tick, progress);
         let reencoded = write_clip(&clip_job, &mut out, &mut tick_progress)?;
         if reencoded != p.reencoded {
             return Err(MediaError::Internal(format!(
@@ -293,18 +289,7 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
                 clip.index, p.reencoded
             )));
         }
-        reports.push(ClipReport {
-            index: clip.index,
-            requested_start_us: clip.start_utc_us,
-            requested_end_us: clip.end_utc_us,
-            first_frame_utc_us: p.first_frame_utc_us,
-            last_frame_utc_us: p.last_frame_utc_us,
-            output_offset_us: ticks_to_us(p.offset),
-            frames: p.frames,
-            reencoded_frames: p.reencoded,
-            copied_frames: p.copied,
-            segments: index.segments_used.clone(),
-        });
+        reports.push(clip_report(clip, index, p, p.reencoded, p.copied));
     }
     out.finish()?;
     progress(1.0);

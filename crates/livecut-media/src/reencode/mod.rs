@@ -28,10 +28,11 @@ use self::clip::{ClipWork, Pipeline};
 use self::mux::{Mp4Sink, TrackSpec};
 use self::scale::OutputPicture;
 use self::video::{OutputCodec, VideoEncoder, VideoSettings};
-use crate::cut::{self, FALLBACK_FRAME_DURATION, index, plan};
+use crate::cut::report::{WriteProgress, clip_report};
+use crate::cut::{self, FALLBACK_FRAME_DURATION, plan};
 use crate::geometry::{self, Size, SourceShape};
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
-use crate::{ClipReport, CutJob, CutMode, CutReport, MediaError};
+use crate::{CutJob, CutMode, CutReport, MediaError};
 
 /// The output size of a job whose first clip has the shape `first`:
 /// nothing requested is the first clip's display size; otherwise the
@@ -181,16 +182,7 @@ pub(crate) fn check_options(job: &CutJob) -> Result<(), MediaError> {
 /// `check_options`).
 pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
     progress(0.0);
-    let count = job.clips.len() as f32;
-    let mut indexes = Vec::with_capacity(job.clips.len());
-    for (i, clip) in job.clips.iter().enumerate() {
-        let mut scan_progress = |f: f32| progress(0.1 * (i as f32 + f) / count);
-        indexes.push(index::scan(
-            clip,
-            cut::selection(job.mode, clip),
-            &mut scan_progress,
-        )?);
-    }
+    let indexes = cut::scan_all(job, progress)?;
     // Each clip keeps its own frame rate on the timeline; the track's
     // nominal rate is the first clip's.
     let job_frame_duration = indexes
@@ -205,14 +197,13 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
         cursor = p.end;
         plans.push((p, frame_duration));
     }
-    let total = cursor.max(1);
+    let mut writing = WriteProgress::new(cursor);
 
     let first_audio = indexes.iter().find_map(|i| i.audio);
     let mut pipe = open_pipeline(job, plans[0].1, first_audio)?;
     let mut reports = Vec::with_capacity(job.clips.len());
-    let mut reached = 0i64;
     for ((clip, index), (p, frame_duration)) in job.clips.iter().zip(&indexes).zip(&plans) {
-        let header = cut::annexb(&index.parameter_sets);
+        let header = index.parameter_sets.annexb();
         let work = ClipWork {
             clip,
             index,
@@ -220,12 +211,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
             header: &header,
             frame_duration: *frame_duration,
         };
-        let mut tick_progress = |tick: i64| {
-            if tick > reached {
-                reached = tick.min(total);
-                progress(0.1 + 0.9 * (reached as f32 / total as f32));
-            }
-        };
+        let mut tick_progress = |tick: i64| writing.reach(tick, progress);
         let frames = clip::transcode(&work, &mut pipe, &mut tick_progress)?;
         if frames != p.frames {
             return Err(MediaError::Internal(format!(
@@ -233,18 +219,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
                 clip.index, p.frames
             )));
         }
-        reports.push(ClipReport {
-            index: clip.index,
-            requested_start_us: clip.start_utc_us,
-            requested_end_us: clip.end_utc_us,
-            first_frame_utc_us: p.first_frame_utc_us,
-            last_frame_utc_us: p.last_frame_utc_us,
-            output_offset_us: ticks_to_us(p.offset),
-            frames,
-            reencoded_frames: frames,
-            copied_frames: 0,
-            segments: index.segments_used.clone(),
-        });
+        reports.push(clip_report(clip, index, p, frames, 0));
     }
     let encoded = pipe.video.frames();
     let planned: u64 = plans.iter().map(|(p, _)| p.frames).sum();

@@ -132,6 +132,19 @@ fn avcc_of_high_profile_has_the_extension() {
 }
 
 #[test]
+fn decoder_extradata_lists_every_sps_before_every_pps() {
+    let mut sets = ParameterSets::default();
+    sets.add(PPS_ID3).expect("new");
+    sets.add(SPS_HIGH_ID3).expect("new");
+    sets.add(SPS_BASELINE_ID0).expect("new");
+    assert_eq!(
+        sets.annexb(),
+        annexb(&[SPS_BASELINE_ID0, SPS_HIGH_ID3, PPS_ID3], true)
+    );
+    assert!(ParameterSets::default().annexb().is_empty());
+}
+
+#[test]
 fn access_unit_inspection_and_length_prefixing() {
     let idr: &[u8] = &[0x65, 0x88, 0x80, 0x10];
     let sei: &[u8] = &[0x06, 0x05, 0x01, 0x80];

@@ -1,0 +1,81 @@
+//! What the writing pass reports, the same for the copying and the
+//! re-encoding modes: progress by output ticks, and one `ClipReport` per
+//! clip from its plan.
+
+use super::index::ClipIndex;
+use super::plan::ClipPlan;
+use crate::timeline::ticks_to_us;
+use crate::{ClipInput, ClipReport};
+
+/// Progress of the writing pass: the last nine tenths of the job, by the
+/// output tick reached out of `total`.
+pub(crate) struct WriteProgress {
+    reached: i64,
+    total: i64,
+}
+
+impl WriteProgress {
+    pub fn new(total: i64) -> Self {
+        WriteProgress {
+            reached: 0,
+            total: total.max(1),
+        }
+    }
+
+    /// Reports `tick` if it is further than any before: ticks only grow
+    /// within a clip, but progress must never go backwards.
+    pub fn reach(&mut self, tick: i64, progress: &mut dyn FnMut(f32)) {
+        if tick > self.reached {
+            self.reached = tick.min(self.total);
+            progress(0.1 + 0.9 * (self.reached as f32 / self.total as f32));
+        }
+    }
+}
+
+/// The report of a clip written as `plan` says, `reencoded` of its frames
+/// encoded again and `copied` taken over as they were.
+pub(crate) fn clip_report(
+    clip: &ClipInput,
+    index: &ClipIndex,
+    plan: &ClipPlan,
+    reencoded: u64,
+    copied: u64,
+) -> ClipReport {
+    ClipReport {
+        index: clip.index,
+        requested_start_us: clip.start_utc_us,
+        requested_end_us: clip.end_utc_us,
+        first_frame_utc_us: plan.first_frame_utc_us,
+        last_frame_utc_us: plan.last_frame_utc_us,
+        output_offset_us: ticks_to_us(plan.offset),
+        frames: plan.frames,
+        reencoded_frames: reencoded,
+        copied_frames: copied,
+        segments: index.segments_used.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_covers_the_last_nine_tenths_and_never_goes_back() {
+        let mut seen = Vec::new();
+        let mut writing = WriteProgress::new(100);
+        for tick in [0, 50, 40, 50, 100, 250] {
+            writing.reach(tick, &mut |f| seen.push(f));
+        }
+        // Nothing for 0 or a tick already passed; beyond the total it stays
+        // at the end.
+        let end = 0.1 + 0.9;
+        assert_eq!(seen, [0.1 + 0.9 * 0.5, end, end]);
+    }
+
+    #[test]
+    fn an_empty_output_still_has_a_total() {
+        let mut seen = Vec::new();
+        WriteProgress::new(0).reach(1, &mut |f| seen.push(f));
+        assert_eq!(seen, [0.1 + 0.9]);
+    }
+}
