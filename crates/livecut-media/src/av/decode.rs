@@ -1,9 +1,11 @@
-//! Opening the H.264 decoder every pipeline of the crate uses (covers,
-//! the smart cut's boundary GOPs, the re-encoding modes).
+//! The H.264 decoder every pipeline of the crate uses (covers, the smart
+//! cut's boundary GOPs, the re-encoding modes): opening it, and wording
+//! what goes wrong while it decodes.
 
-use ffmpeg_next::Error;
 use ffmpeg_next::codec::{self, Id, decoder};
+use ffmpeg_next::{Error, frame};
 
+use super::x264::is_again;
 use super::{params, ts_time_base};
 
 /// Replaces the extradata of `par`, our own parameter set.
@@ -36,6 +38,27 @@ pub fn h264(par: codec::Parameters) -> Result<decoder::Video, Error> {
     Ok(decoder)
 }
 
+/// Why the H.264 decoder refused a packet, in the words of a
+/// `CorruptFrame` detail.
+pub fn send_failure(e: Error) -> String {
+    match e {
+        Error::InvalidData => "the H.264 decoder rejected the packet".into(),
+        e => format!("decoding failed: {e}"),
+    }
+}
+
+/// Takes the next decoded picture into `frame`: `Ok(true)` if there was
+/// one, `Ok(false)` once the decoder wants more input or is drained, `Err`
+/// with a `CorruptFrame` detail otherwise.
+pub fn receive(decoder: &mut decoder::Video, frame: &mut frame::Video) -> Result<bool, String> {
+    match decoder.receive_frame(frame) {
+        Ok(()) => Ok(true),
+        Err(Error::Eof) => Ok(false),
+        Err(e) if is_again(&e) => Ok(false),
+        Err(e) => Err(format!("decoding failed: {e}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use ffmpeg_next::ffi;
@@ -51,6 +74,27 @@ mod tests {
             (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_H264;
         }
         par
+    }
+
+    #[test]
+    fn refusals_are_worded_for_corrupt_frames() {
+        assert_eq!(
+            send_failure(Error::InvalidData),
+            "the H.264 decoder rejected the packet"
+        );
+        assert!(send_failure(Error::Bug).starts_with("decoding failed: "));
+    }
+
+    #[test]
+    fn an_empty_flushed_decoder_has_nothing_to_give() {
+        crate::init().expect("libav");
+        let mut decoder = h264(h264_parameters()).expect("opened");
+        let mut frame = frame::Video::empty();
+        // Before any input the decoder asks for more; after the flush it
+        // is drained. Both end a drain loop without an error.
+        assert_eq!(receive(&mut decoder, &mut frame), Ok(false));
+        decoder.send_eof().expect("flushed");
+        assert_eq!(receive(&mut decoder, &mut frame), Ok(false));
     }
 
     #[test]

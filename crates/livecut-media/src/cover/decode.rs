@@ -36,33 +36,22 @@ impl CoverDecoder<'_> {
     }
 
     fn drain(&mut self) -> Result<(), MediaError> {
-        loop {
-            match self.decoder.receive_frame(&mut self.frame) {
-                Ok(()) => {
-                    let pts = self.frame.pts().or(self.frame.timestamp());
-                    if pts == Some(self.target_pts) {
-                        if self.frame.is_corrupt() {
-                            return Err(self.corrupt(
-                                self.target_segment,
-                                self.target_pts,
-                                "the cover frame decodes with errors".into(),
-                            ));
-                        }
-                        self.found =
-                            Some(std::mem::replace(&mut self.frame, frame::Video::empty()));
-                    }
-                }
-                Err(Error::Eof) => return Ok(()),
-                Err(e) if is_again(&e) => return Ok(()),
-                Err(e) => {
+        while av::decode::receive(&mut self.decoder, &mut self.frame)
+            .map_err(|d| self.corrupt(self.target_segment, self.target_pts, d))?
+        {
+            let pts = self.frame.pts().or(self.frame.timestamp());
+            if pts == Some(self.target_pts) {
+                if self.frame.is_corrupt() {
                     return Err(self.corrupt(
                         self.target_segment,
                         self.target_pts,
-                        format!("decoding failed: {e}"),
+                        "the cover frame decodes with errors".into(),
                     ));
                 }
+                self.found = Some(std::mem::replace(&mut self.frame, frame::Video::empty()));
             }
         }
+        Ok(())
     }
 
     fn feed(&mut self, segment: usize, packet: &Packet) -> Result<(), MediaError> {
@@ -73,13 +62,8 @@ impl CoverDecoder<'_> {
             self.drain()?;
             sent = self.decoder.send_packet(packet);
         }
-        match sent {
-            Ok(()) => self.drain(),
-            Err(Error::InvalidData) => {
-                Err(self.corrupt(segment, pts, "the H.264 decoder rejected the packet".into()))
-            }
-            Err(e) => Err(self.corrupt(segment, pts, format!("decoding failed: {e}"))),
-        }
+        sent.map_err(|e| self.corrupt(segment, pts, av::decode::send_failure(e)))?;
+        self.drain()
     }
 }
 

@@ -221,25 +221,19 @@ impl ReencodePart {
     /// Decodes one source packet and re-encodes the frames it releases.
     pub fn feed(&mut self, packet: &Packet, out: &mut Mp4Writer) -> Result<(), MediaError> {
         let pts = packet.pts().unwrap_or(0);
-        match self.decoder.send_packet(packet) {
-            Ok(()) => {}
-            Err(Error::InvalidData) => {
-                return Err(self.corrupt(pts, "the H.264 decoder rejected the packet".into()));
-            }
-            Err(e) => return Err(self.corrupt(pts, format!("decoding failed: {e}"))),
-        }
+        self.decoder
+            .send_packet(packet)
+            .map_err(|e| self.corrupt(pts, av::decode::send_failure(e)))?;
         self.drain_decoder(out)
     }
 
     fn drain_decoder(&mut self, out: &mut Mp4Writer) -> Result<(), MediaError> {
-        loop {
-            match self.decoder.receive_frame(&mut self.frame) {
-                Ok(()) => self.encode_frame(out)?,
-                Err(Error::Eof) => return Ok(()),
-                Err(e) if is_again(&e) => return Ok(()),
-                Err(e) => return Err(self.corrupt(-1, format!("decoding failed: {e}"))),
-            }
+        while av::decode::receive(&mut self.decoder, &mut self.frame)
+            .map_err(|d| self.corrupt(-1, d))?
+        {
+            self.encode_frame(out)?;
         }
+        Ok(())
     }
 
     fn encode_frame(&mut self, out: &mut Mp4Writer) -> Result<(), MediaError> {

@@ -190,13 +190,9 @@ impl<'a> Run<'a> {
         pipe: &mut Pipeline,
         progress: &mut dyn FnMut(i64),
     ) -> Result<(), MediaError> {
-        match self.decoder.send_packet(packet) {
-            Ok(()) => {}
-            Err(Error::InvalidData) => {
-                return Err(self.corrupt(pts, "the H.264 decoder rejected the packet".into()));
-            }
-            Err(e) => return Err(self.corrupt(pts, format!("decoding failed: {e}"))),
-        }
+        self.decoder
+            .send_packet(packet)
+            .map_err(|e| self.corrupt(pts, crate::av::decode::send_failure(e)))?;
         self.drain_video(pipe, progress)
     }
 
@@ -205,14 +201,12 @@ impl<'a> Run<'a> {
         pipe: &mut Pipeline,
         progress: &mut dyn FnMut(i64),
     ) -> Result<(), MediaError> {
-        loop {
-            match self.decoder.receive_frame(&mut self.frame) {
-                Ok(()) => self.encode_frame(pipe, progress)?,
-                Err(Error::Eof) => return Ok(()),
-                Err(e) if is_again(&e) => return Ok(()),
-                Err(e) => return Err(self.corrupt(-1, format!("decoding failed: {e}"))),
-            }
+        while crate::av::decode::receive(&mut self.decoder, &mut self.frame)
+            .map_err(|d| self.corrupt(-1, d))?
+        {
+            self.encode_frame(pipe, progress)?;
         }
+        Ok(())
     }
 
     fn encode_frame(
