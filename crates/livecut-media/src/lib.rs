@@ -57,6 +57,7 @@ mod cover;
 mod cut;
 mod error;
 mod geometry;
+mod hls_output;
 mod job;
 mod log;
 mod probe;
@@ -69,6 +70,7 @@ mod av;
 pub use cover::{CoverReport, CoverRequest, cover};
 pub use cut::cut;
 pub use error::MediaError;
+pub use hls_output::{HlsOutput, remux_to_hls};
 pub use job::{ClipInput, ClipReport, CutJob, CutMode, CutReport, SegmentInput};
 pub use probe::{MediaProbe, StreamKind, StreamProbe, probe};
 

@@ -155,3 +155,55 @@ fn accurate_and_rough_reencode_to_the_requested_size() {
     let want: Vec<u32> = (60..180).collect();
     assert_frames(&frames_of(&out), &want, "Rough height 90");
 }
+
+#[test]
+fn an_m3u8_media_url_gets_an_hls_vod_output() {
+    let dir = tempfile::tempdir().unwrap();
+    make_recording(dir.path(), "cam1", 30, &[]);
+    let server = Server::start(dir.path(), &[]);
+    let key = create_key(dir.path(), "ice:*");
+    let mut sdk = Sdk::new(&server.endpoint, key);
+    let job = submit(
+        &mut sdk,
+        json!([
+            {"StartTime": at(1.51), "EndTime": at(12.2), "CoverTime": at(3.0)},
+            {"StartTime": at(15.77), "EndTime": at(27.1)},
+        ]),
+        json!({"Mode": "AccurateFast"}),
+        json!({"MediaURL": "oss://hlts/vod/show.m3u8"}),
+    );
+    let folder = dir.path().join("buckets/hlts/vod");
+    let playlist = folder.join("show.m3u8");
+    let text = std::fs::read_to_string(&playlist).unwrap();
+    assert!(
+        text.contains("#EXT-X-PLAYLIST-TYPE:VOD") && text.contains("#EXT-X-ENDLIST"),
+        "{text}"
+    );
+    let segments: Vec<&str> = text.lines().filter(|l| l.ends_with(".ts")).collect();
+    assert!(segments.len() >= 3, "about 6 s per segment: {text}");
+    for s in &segments {
+        assert!(
+            s.starts_with("show_") && folder.join(s).exists(),
+            "segment {s} published beside the playlist"
+        );
+    }
+    // Played as HLS, it holds exactly the clips' frames.
+    let mut want = accurate_frames(1.51, 12.2);
+    want.extend(accurate_frames(15.77, 27.1));
+    assert_frames(&frames_of(&playlist), &want, "HLS output");
+    assert_eq!(
+        oracle::read_jpeg_number(&folder.join("show.jpg")).unwrap(),
+        Some(on_screen(3.0))
+    );
+    assert!(!folder.join("show.mp4").exists());
+    let info = ok_body(
+        sdk.send(
+            &sdk.call_as("get_media_info")
+                .param("MediaId", job["MediaId"].as_str().unwrap()),
+        ),
+    );
+    assert_eq!(
+        info["MediaInfo"]["MediaBasicInfo"]["CoverURL"],
+        "oss://hlts/vod/show.jpg"
+    );
+}

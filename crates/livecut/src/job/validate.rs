@@ -433,10 +433,10 @@ fn output_media_config(
         OutputTarget::OssObject => "OutputMediaConfig.MediaURL",
         OutputTarget::VodMedia => "OutputMediaConfig.FileName",
     };
-    if !has_extension(&location.key, &["mp4"]) {
+    if !has_extension(&location.key, &["mp4", "m3u8"]) {
         return Err(invalid(
             param,
-            "the output is an MP4 file, so the name must end in .mp4",
+            "the name must end in .mp4 (an MP4 file) or .m3u8 (an HLS playlist with its segments)",
         ));
     }
     Ok((echo, location, media_url))

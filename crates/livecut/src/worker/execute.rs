@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use livecut_media::{ClipInput, CoverRequest, CutJob, CutMode};
+use livecut_media::{ClipInput, CoverRequest, CutJob, CutMode, HlsOutput};
 
 use super::WorkerContext;
 use super::child::{ChildError, run_media_child};
 use super::lease::LeaseKeeper;
-use super::media_job::{ChildOutcome, MediaJobSpec};
+use super::media_job::{ChildOutcome, HlsRequest, MediaJobSpec};
 use super::notify;
 use crate::clock::now_ms;
 use crate::db::jobs::JobRow;
@@ -153,6 +153,7 @@ async fn produce(
     let cover = cover_plan(&request, &clips, work_dir);
     let spec = MediaJobSpec {
         cover: cover.as_ref().map(|c| c.request.clone()),
+        hls: hls_request(&request, work_dir),
         cut: CutJob {
             mode,
             clips,
@@ -167,8 +168,10 @@ async fn produce(
         Err(ChildError::LeaseLost) => return Ok(None),
         Err(e) => return Err(Failure::new(e.code(), e.to_string())),
     };
-    let (cut_report, probe) = match outcome {
-        ChildOutcome::Done { report, probe, .. } => (report, probe),
+    let (cut_report, probe, hls) = match outcome {
+        ChildOutcome::Done {
+            report, probe, hls, ..
+        } => (report, probe, hls),
         ChildOutcome::Failed { code, message } => return Err(Failure { code, message }),
     };
     if lease.is_lost() {
@@ -190,16 +193,16 @@ async fn produce(
         }
         None => String::new(),
     };
-    let size = ctx
-        .buckets
-        .publish_file(&request.output, &output)
-        .await
-        .map_err(|e| {
-            Failure::new(
-                "InternalError",
-                format!("Publishing the output failed: {e}"),
-            )
-        })?;
+    let size = match &hls {
+        None => ctx
+            .buckets
+            .publish_file(&request.output, &output)
+            .await
+            .map_err(publish_failed)?,
+        Some(h) => publish_hls(ctx, &request.output, h)
+            .await
+            .map_err(publish_failed)?,
+    };
     let probe_json = serde_json::to_string(&probe).unwrap_or_default();
     media::mark_ready(
         &ctx.db,
@@ -262,6 +265,46 @@ async fn plan_live(
     }
 }
 
+/// Segments of an HLS output last about this long (cut at the next keyframe).
+const HLS_SEGMENT_SECONDS: u32 = 6;
+
+/// An output named `….m3u8` is an HLS VOD output: the child remuxes the cut into segments named
+/// after the playlist (`out/a.m3u8` → `out/a_00000.ts`, …).
+fn hls_request(request: &JobRequest, work_dir: &Path) -> Option<HlsRequest> {
+    let name = request.output.key.rsplit('/').next()?;
+    let stem = name.strip_suffix(".m3u8")?;
+    Some(HlsRequest {
+        dir: work_dir.join("hls"),
+        playlist_name: name.to_string(),
+        segment_prefix: format!("{stem}_"),
+        target_seconds: HLS_SEGMENT_SECONDS,
+    })
+}
+
+/// Publishes the segments beside the playlist's key, then the playlist: whoever can read the
+/// playlist can read every segment it names. Returns the bytes published.
+async fn publish_hls(
+    ctx: &WorkerContext,
+    playlist: &ObjectLocation,
+    hls: &HlsOutput,
+) -> Result<u64, StorageError> {
+    let folder = playlist.key.rsplit_once('/').map(|(d, _)| d);
+    let mut total = 0;
+    for segment in &hls.segments {
+        let name = segment
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let location = ObjectLocation {
+            bucket: playlist.bucket.clone(),
+            key: folder.map_or(name.clone(), |d| format!("{d}/{name}")),
+        };
+        total += ctx.buckets.publish_file(&location, segment).await?;
+    }
+    total += ctx.buckets.publish_file(playlist, &hls.playlist).await?;
+    Ok(total)
+}
+
 /// The cover of a job: what the child renders, and where it is published.
 struct CoverPlan {
     request: CoverRequest,
@@ -281,7 +324,10 @@ fn cover_plan(request: &JobRequest, clips: &[ClipInput], work_dir: &Path) -> Opt
         // Validated at submit, so it parses.
         Some(url) => (parse_url(url).ok()?, url.clone()),
         None => {
-            let stem = |s: &str| s.strip_suffix(".mp4").unwrap_or(s).to_string();
+            let stem = |s: &str| {
+                let s = s.strip_suffix(".mp4").unwrap_or(s);
+                s.strip_suffix(".m3u8").unwrap_or(s).to_string()
+            };
             let location = ObjectLocation {
                 bucket: request.output.bucket.clone(),
                 key: format!("{}.jpg", stem(&request.output.key)),

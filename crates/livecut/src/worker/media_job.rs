@@ -6,13 +6,24 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use livecut_media::{CoverReport, CoverRequest, CutJob, CutReport, MediaProbe};
+use livecut_media::{CoverReport, CoverRequest, CutJob, CutReport, HlsOutput, MediaProbe};
 
-/// Everything a child does for one job: the cut, then (optionally) the cover image.
+/// Everything a child does for one job: the cut, then (optionally) the cover image and the
+/// HLS remux of the cut.
 #[derive(Serialize, Deserialize, Debug)]
 pub struct MediaJobSpec {
     pub cut: CutJob,
     pub cover: Option<CoverRequest>,
+    pub hls: Option<HlsRequest>,
+}
+
+/// Remux the cut MP4 into `dir/playlist_name` + `dir/<segment_prefix>NNNNN.ts`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct HlsRequest {
+    pub dir: std::path::PathBuf,
+    pub playlist_name: String,
+    pub segment_prefix: String,
+    pub target_seconds: u32,
 }
 
 #[derive(Serialize, Deserialize, Debug)]
@@ -21,6 +32,7 @@ pub enum ChildOutcome {
         report: CutReport,
         probe: MediaProbe,
         cover: Option<CoverReport>,
+        hls: Option<HlsOutput>,
     },
     Failed {
         code: String,
@@ -35,10 +47,11 @@ pub const EXIT_FAILED: i32 = 3;
 pub fn run(spec: &Path, result: &Path) -> i32 {
     die_with_parent();
     let outcome = match execute(spec) {
-        Ok((report, probe, cover)) => ChildOutcome::Done {
+        Ok((report, probe, cover, hls)) => ChildOutcome::Done {
             report,
             probe,
             cover,
+            hls,
         },
         Err((code, message)) => ChildOutcome::Failed { code, message },
     };
@@ -58,7 +71,12 @@ pub fn run(spec: &Path, result: &Path) -> i32 {
     exit
 }
 
-type Produced = (CutReport, MediaProbe, Option<CoverReport>);
+type Produced = (
+    CutReport,
+    MediaProbe,
+    Option<CoverReport>,
+    Option<HlsOutput>,
+);
 
 fn execute(spec: &Path) -> Result<Produced, (String, String)> {
     let text = std::fs::read(spec).map_err(|e| {
@@ -88,7 +106,21 @@ fn execute(spec: &Path) -> Result<Produced, (String, String)> {
         .map(livecut_media::cover)
         .transpose()
         .map_err(fail)?;
-    Ok((report, probe, cover))
+    let hls = spec
+        .hls
+        .as_ref()
+        .map(|h| {
+            livecut_media::remux_to_hls(
+                &job.output,
+                &h.dir,
+                &h.playlist_name,
+                &h.segment_prefix,
+                h.target_seconds,
+            )
+        })
+        .transpose()
+        .map_err(fail)?;
+    Ok((report, probe, cover, hls))
 }
 
 /// If the server dies (even by SIGKILL) its children must not keep running and writing: the job

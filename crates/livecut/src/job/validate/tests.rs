@@ -487,7 +487,20 @@ fn output_names_cannot_escape_their_bucket() {
 }
 
 #[test]
-fn output_must_be_mp4() {
+fn output_may_be_an_hls_playlist() {
+    let r = validate(
+        &base_with(&[(
+            "OutputMediaConfig",
+            r#"{"MediaURL":"oss://bkt/hls/a.m3u8"}"#,
+        )]),
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(r.output.key, "hls/a.m3u8");
+}
+
+#[test]
+fn output_must_be_mp4_or_m3u8() {
     assert_invalid(
         &[("OutputMediaConfig", r#"{"MediaURL":"oss://bkt/a.flv"}"#)],
         "OutputMediaConfig.MediaURL",
