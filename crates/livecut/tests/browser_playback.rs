@@ -24,13 +24,8 @@ fn player() -> PathBuf {
 
 #[test]
 fn every_mode_plays_to_the_end_in_chromium() {
-    let dir = tempfile::tempdir().unwrap();
-    for s in ["cam1", "cam2"] {
-        make_recording(dir.path(), s, 14, &[]);
-    }
-    let server = Server::start(dir.path(), &[]);
-    let key = create_key(dir.path(), "ice:*");
-    let mut sdk = Sdk::new(&server.endpoint, key);
+    let svc = Service::start(&["cam1", "cam2"], 14, &[], &[]);
+    let (dir, mut sdk) = (svc.dir.path().to_path_buf(), svc.sdk);
     let clips: Vec<Value> = CLIPS
         .iter()
         .map(|(s, a, b)| json!({"StartTime": at(*a), "EndTime": at(*b), "StreamName": s}))
@@ -62,7 +57,7 @@ fn every_mode_plays_to_the_end_in_chromium() {
                 }
             })
             .sum();
-        outputs.push((mode, dir.path().join("buckets/web").join(name), frames));
+        outputs.push((mode, dir.join("buckets/web").join(name), frames));
     }
 
     let out = Command::new("node")

@@ -10,16 +10,9 @@ use livecut_testkit::sdk::Signature;
 use serde_json::json;
 
 fn run(gop_s: &str, segment_s: &str, segment_frames: u32) {
-    let dir = tempfile::tempdir().unwrap();
-    make_recording(
-        dir.path(),
-        "cam1",
-        30,
-        &["--gop-seconds", gop_s, "--segment-seconds", segment_s],
-    );
-    let server = Server::start(dir.path(), &[]);
-    let key = create_key(dir.path(), "ice:*");
-    let mut sdk = Sdk::new(&server.endpoint, key);
+    let gop = ["--gop-seconds", gop_s, "--segment-seconds", segment_s];
+    let svc = Service::start(&["cam1"], 30, &gop, &[]);
+    let mut sdk = svc.sdk;
     let (a, b) = (3.51, 21.2);
     for mode in ["AccurateFast", "Accurate", "RoughFast"] {
         let name = format!("gop{gop_s}-{}.mp4", mode.to_lowercase());
@@ -40,7 +33,7 @@ fn run(gop_s: &str, segment_s: &str, segment_frames: u32) {
         ));
         let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(120));
         assert_eq!(job["Status"], "Success", "{mode} GOP {gop_s}s: {job}");
-        let out = dir.path().join("buckets/gops").join(&name);
+        let out = svc.dir.path().join("buckets/gops").join(&name);
         let errors = oracle::decode_errors(&out).unwrap();
         assert!(errors.is_empty(), "{mode} GOP {gop_s}s: {errors:?}");
         let want: Vec<u32> = if mode == "RoughFast" {

@@ -45,11 +45,8 @@ fn on_screen(t: f64) -> u32 {
 
 #[test]
 fn covers_show_the_frame_on_screen_at_cover_time() {
-    let dir = tempfile::tempdir().unwrap();
-    make_recording(dir.path(), "cam1", 20, &[]);
-    let server = Server::start(dir.path(), &[]);
-    let key = create_key(dir.path(), "ice:*");
-    let mut sdk = Sdk::new(&server.endpoint, key);
+    let svc = Service::start(&["cam1"], 20, &[], &[]);
+    let (dir, mut sdk) = (svc.dir.path().to_path_buf(), svc.sdk);
 
     // Beside the output, from the first clip that has a CoverTime (the second clip here).
     let job = submit(
@@ -62,7 +59,7 @@ fn covers_show_the_frame_on_screen_at_cover_time() {
         json!({"Mode": "AccurateFast"}),
         json!({"MediaURL": "oss://hlts/out/cov.mp4"}),
     );
-    let jpeg = dir.path().join("buckets/hlts/out/cov.jpg");
+    let jpeg = dir.join("buckets/hlts/out/cov.jpg");
     assert_eq!(
         oracle::read_jpeg_number(&jpeg).unwrap(),
         Some(on_screen(6.517))
@@ -87,7 +84,7 @@ fn covers_show_the_frame_on_screen_at_cover_time() {
         json!({"Mode": "RoughFast"}),
         json!({"MediaURL": "oss://hlts/out/c2.mp4"}),
     );
-    let jpeg = dir.path().join("buckets/hlts/covers/c2.jpg");
+    let jpeg = dir.join("buckets/hlts/covers/c2.jpg");
     assert_eq!(
         oracle::read_jpeg_number(&jpeg).unwrap(),
         Some(on_screen(4.0))
@@ -103,11 +100,8 @@ fn covers_show_the_frame_on_screen_at_cover_time() {
 
 #[test]
 fn accurate_and_rough_reencode_to_the_requested_size() {
-    let dir = tempfile::tempdir().unwrap();
-    make_recording(dir.path(), "cam1", 20, &[]);
-    let server = Server::start(dir.path(), &[]);
-    let key = create_key(dir.path(), "ice:*");
-    let mut sdk = Sdk::new(&server.endpoint, key);
+    let svc = Service::start(&["cam1"], 20, &[], &[]);
+    let (dir, mut sdk) = (svc.dir.path().to_path_buf(), svc.sdk);
 
     // Both sides at the source's aspect ratio: scaled, frame-exact, the cover at the output size.
     submit(
@@ -119,12 +113,12 @@ fn accurate_and_rough_reencode_to_the_requested_size() {
         json!({"Mode": "Accurate", "Width": 256, "Height": 144}),
         json!({"MediaURL": "oss://hlts/out/acc.mp4"}),
     );
-    let out = dir.path().join("buckets/hlts/out/acc.mp4");
+    let out = dir.join("buckets/hlts/out/acc.mp4");
     assert_eq!(size_of(&out), (256, 144));
     let mut want = accurate_frames(1.51, 4.2);
     want.extend(accurate_frames(7.77, 9.1));
     assert_frames(&frames_of(&out), &want, "Accurate 256x144");
-    let cover = dir.path().join("buckets/hlts/out/acc.jpg");
+    let cover = dir.join("buckets/hlts/out/acc.jpg");
     assert_eq!(size_of(&cover), (256, 144));
     assert_eq!(
         oracle::read_jpeg_number(&cover).unwrap(),
@@ -139,7 +133,7 @@ fn accurate_and_rough_reencode_to_the_requested_size() {
         json!({"Mode": "Accurate", "Width": 200, "Height": 200}),
         json!({"MediaURL": "oss://hlts/out/pad.mp4"}),
     );
-    let out = dir.path().join("buckets/hlts/out/pad.mp4");
+    let out = dir.join("buckets/hlts/out/pad.mp4");
     assert_eq!(size_of(&out), (200, 200));
     assert_eq!(frames_of(&out).len(), accurate_frames(1.51, 4.2).len());
 
@@ -150,7 +144,7 @@ fn accurate_and_rough_reencode_to_the_requested_size() {
         json!({"Mode": "Rough"}),
         json!({"MediaURL": "oss://hlts/out/rough.mp4", "Height": 90, "Bitrate": 300}),
     );
-    let out = dir.path().join("buckets/hlts/out/rough.mp4");
+    let out = dir.join("buckets/hlts/out/rough.mp4");
     assert_eq!(size_of(&out), (160, 90));
     let want: Vec<u32> = (60..180).collect();
     assert_frames(&frames_of(&out), &want, "Rough height 90");
@@ -158,11 +152,8 @@ fn accurate_and_rough_reencode_to_the_requested_size() {
 
 #[test]
 fn an_m3u8_media_url_gets_an_hls_vod_output() {
-    let dir = tempfile::tempdir().unwrap();
-    make_recording(dir.path(), "cam1", 30, &[]);
-    let server = Server::start(dir.path(), &[]);
-    let key = create_key(dir.path(), "ice:*");
-    let mut sdk = Sdk::new(&server.endpoint, key);
+    let svc = Service::start(&["cam1"], 30, &[], &[]);
+    let (dir, mut sdk) = (svc.dir.path().to_path_buf(), svc.sdk);
     let job = submit(
         &mut sdk,
         json!([
@@ -172,7 +163,7 @@ fn an_m3u8_media_url_gets_an_hls_vod_output() {
         json!({"Mode": "AccurateFast"}),
         json!({"MediaURL": "oss://hlts/vod/show.m3u8"}),
     );
-    let folder = dir.path().join("buckets/hlts/vod");
+    let folder = dir.join("buckets/hlts/vod");
     let playlist = folder.join("show.m3u8");
     let text = std::fs::read_to_string(&playlist).unwrap();
     assert!(

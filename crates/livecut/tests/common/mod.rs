@@ -324,3 +324,31 @@ pub fn raw_job(endpoint: &str, key: &Key, job_id: &str) -> Value {
         .expect("GetLiveEditingJob");
     body["LiveEditingJob"].clone()
 }
+
+/// A running service with recordings and an SDK client holding an `ice:*` key. Fields drop in
+/// order: the driver, then the server, then the data dir it used.
+pub struct Service {
+    pub sdk: Sdk,
+    pub server: Server,
+    pub dir: tempfile::TempDir,
+}
+
+impl Service {
+    /// `seconds`-long recordings of each of `streams` (with `recording_flags` for `testgen`),
+    /// then `livecut serve` with `server_flags`.
+    pub fn start(
+        streams: &[&str],
+        seconds: u32,
+        recording_flags: &[&str],
+        server_flags: &[&str],
+    ) -> Service {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for s in streams {
+            make_recording(dir.path(), s, seconds, recording_flags);
+        }
+        let server = Server::start(dir.path(), server_flags);
+        let key = create_key(dir.path(), "ice:*");
+        let sdk = Sdk::new(&server.endpoint, key);
+        Service { sdk, server, dir }
+    }
+}
