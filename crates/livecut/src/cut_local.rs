@@ -4,24 +4,22 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use livecut_media::{CoverRequest, CutJob, CutMode};
+use livecut_media::{CoverRequest, CutJob};
 
 use crate::cli::CutArgs;
 use crate::clock::parse_clip_time;
+use crate::job::request::Mode;
 use crate::recordings::plan_range;
 
 pub fn run(args: &CutArgs) -> Result<(), String> {
-    let mode = match args.mode.as_str() {
-        "RoughFast" => CutMode::RoughFast,
-        "Rough" => CutMode::Rough,
-        "AccurateFast" => CutMode::AccurateFast,
-        "Accurate" => CutMode::Accurate,
-        other => {
-            return Err(format!(
-                "--mode {other:?}: use AccurateFast, Accurate, RoughFast or Rough"
-            ));
-        }
-    };
+    let mode = Mode::parse(&args.mode)
+        .ok_or_else(|| {
+            format!(
+                "--mode {:?}: use AccurateFast, Accurate, RoughFast or Rough",
+                args.mode
+            )
+        })?
+        .cut_mode();
     let playlists: Vec<PathBuf> = args.playlist.clone();
     let mut clips = Vec::with_capacity(args.clip.len());
     for (i, spec) in args.clip.iter().enumerate() {

@@ -34,6 +34,17 @@ impl Mode {
         .find(|m| m.as_str() == s)
     }
 
+    /// The media engine's name for this mode.
+    pub fn cut_mode(self) -> livecut_media::CutMode {
+        use livecut_media::CutMode;
+        match self {
+            Mode::AccurateFast => CutMode::AccurateFast,
+            Mode::Accurate => CutMode::Accurate,
+            Mode::Rough => CutMode::Rough,
+            Mode::RoughFast => CutMode::RoughFast,
+        }
+    }
+
     /// Modes that re-encode every frame, and so may scale or set a bit rate.
     pub fn reencodes(self) -> bool {
         matches!(self, Mode::Accurate | Mode::Rough)

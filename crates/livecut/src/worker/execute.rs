@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use livecut_media::{ClipInput, CoverRequest, CutJob, CutMode, HlsOutput};
+use livecut_media::{ClipInput, CoverRequest, CutJob, HlsOutput};
 
 use super::WorkerContext;
 use super::child::{ChildError, run_media_child};
@@ -16,11 +16,12 @@ use crate::db::media;
 use crate::db::queue::{self, Outcome};
 use crate::job::location::{ObjectLocation, parse_url};
 use crate::job::report::{ClipResult, JobReport};
-use crate::job::request::{ClipSpec, JobRequest, Mode};
+use crate::job::request::{ClipSpec, JobRequest};
 use crate::recordings::{ClipPlan, PlanError, plan_clip};
 use crate::storage::StorageError;
 
 /// A job failure: the IMS Code and a Message that says what failed and where.
+#[derive(Clone)]
 struct Failure {
     code: String,
     message: String,
@@ -46,7 +47,17 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
         ctx.settings.lease(),
         ctx.settings.heartbeat(),
     );
-    let result = produce(ctx, &mut lease, &job, &work_dir).await;
+    // Decoded once: the cut and the completion callback both need it.
+    let request = serde_json::from_str::<JobRequest>(&job.request).map_err(|e| {
+        Failure::new(
+            "InternalError",
+            format!("The stored job request cannot be decoded: {e}"),
+        )
+    });
+    let result = match &request {
+        Ok(request) => produce(ctx, &mut lease, &job, request, &work_dir).await,
+        Err(f) => Err(f.clone()),
+    };
     drop(lease);
     // Scratch holds only this attempt's files; the published output lives in its bucket.
     let _ = tokio::fs::remove_dir_all(&work_dir).await;
@@ -80,7 +91,9 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
     match finished {
         Ok(true) => {
             tracing::info!(job_id = %job.job_id, "job finished");
-            notify_completion(&job, failure);
+            if let Ok(request) = request {
+                notify_completion(&job, request, failure);
+            }
         }
         Ok(false) => {
             tracing::warn!(job_id = %job.job_id, "lease lost before the job could be finished")
@@ -91,10 +104,7 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
     }
 }
 
-fn notify_completion(job: &JobRow, failure: Option<Failure>) {
-    let Ok(request) = serde_json::from_str::<JobRequest>(&job.request) else {
-        return;
-    };
+fn notify_completion(job: &JobRow, request: JobRequest, failure: Option<Failure>) {
     let Some(address) = request.notify_address else {
         return;
     };
@@ -117,20 +127,10 @@ async fn produce(
     ctx: &WorkerContext,
     lease: &mut LeaseKeeper,
     job: &JobRow,
+    request: &JobRequest,
     work_dir: &Path,
 ) -> Result<Option<JobReport>, Failure> {
-    let request: JobRequest = serde_json::from_str(&job.request).map_err(|e| {
-        Failure::new(
-            "InternalError",
-            format!("The stored job request cannot be decoded: {e}"),
-        )
-    })?;
-    let mode = match request.mode {
-        Mode::RoughFast => CutMode::RoughFast,
-        Mode::AccurateFast => CutMode::AccurateFast,
-        Mode::Rough => CutMode::Rough,
-        Mode::Accurate => CutMode::Accurate,
-    };
+    let mode = request.mode.cut_mode();
     let mut clips = Vec::with_capacity(request.clips.len());
     let mut missing = Vec::with_capacity(request.clips.len());
     for (i, clip) in request.clips.iter().enumerate() {
@@ -150,10 +150,10 @@ async fn produce(
         )
     })?;
     let output: PathBuf = work_dir.join("output.mp4");
-    let cover = cover_plan(&request, &clips, work_dir);
+    let cover = cover_plan(request, &clips, work_dir);
     let spec = MediaJobSpec {
         cover: cover.as_ref().map(|c| c.request.clone()),
-        hls: hls_request(&request, work_dir),
+        hls: hls_request(request, work_dir),
         cut: CutJob {
             mode,
             clips,
