@@ -20,21 +20,11 @@ impl ApiError {
     }
 
     pub fn missing(parameter: &str) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "MissingParameter",
-            format!(
-                "The input parameter {parameter} that is mandatory for processing this request is not supplied."
-            ),
-        )
+        crate::job::validate::missing(parameter).into()
     }
 
     pub fn invalid(parameter: &str, why: &str) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameter",
-            format!("The specified parameter {parameter} is not valid: {why}."),
-        )
+        crate::job::validate::invalid(parameter, why).into()
     }
 
     pub fn not_found(what: &str) -> Self {

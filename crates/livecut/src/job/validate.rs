@@ -21,7 +21,8 @@ pub struct ValidationError {
     pub message: String,
 }
 
-fn missing(parameter: impl Into<String>) -> ValidationError {
+/// `MissingParameter`, in the words IMS uses; the API layer reuses it for non-job parameters.
+pub fn missing(parameter: impl Into<String>) -> ValidationError {
     let parameter = parameter.into();
     ValidationError {
         code: "MissingParameter",
@@ -32,7 +33,8 @@ fn missing(parameter: impl Into<String>) -> ValidationError {
     }
 }
 
-fn invalid(parameter: impl Into<String>, why: impl std::fmt::Display) -> ValidationError {
+/// `InvalidParameter` naming the parameter and what is wrong with it.
+pub fn invalid(parameter: impl Into<String>, why: impl std::fmt::Display) -> ValidationError {
     let parameter = parameter.into();
     ValidationError {
         code: "InvalidParameter",
