@@ -53,6 +53,7 @@
 //! sizes join into one stream.
 
 mod bitstream;
+mod codec;
 mod cover;
 mod cut;
 mod error;
@@ -67,6 +68,7 @@ mod timeline;
 
 mod av;
 
+pub use codec::{AudioCodec, VideoCodec};
 pub use cover::{CoverReport, CoverRequest, cover};
 pub use cut::cut;
 pub use error::MediaError;
