@@ -5,7 +5,7 @@
 use ffmpeg_next::codec::{self, Id, decoder};
 use ffmpeg_next::{Error, frame};
 
-use super::x264::is_again;
+use super::video_encoder::is_again;
 use super::{params, ts_time_base};
 
 /// Replaces the extradata of `par`, our own parameter set.

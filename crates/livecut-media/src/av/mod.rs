@@ -8,7 +8,7 @@ pub mod decode;
 pub mod input;
 pub mod mp4;
 pub mod params;
-pub mod x264;
+pub mod video_encoder;
 
 use ffmpeg_next::Rational;
 

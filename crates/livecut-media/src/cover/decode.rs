@@ -5,7 +5,7 @@ use ffmpeg_next::{Error, Packet, frame};
 
 use super::locate::Located;
 use crate::av;
-use crate::av::x264::is_again;
+use crate::av::video_encoder::is_again;
 use crate::bitstream::h264::ParameterSets;
 use crate::timeline::PTS_WRAP;
 use crate::{MediaError, SegmentInput};

@@ -10,7 +10,7 @@ use ffmpeg_next::util::color;
 use ffmpeg_next::{Dictionary, Error, Packet, Rational, ffi, frame};
 
 use crate::MediaError;
-use crate::av::x264::is_again;
+use crate::av::video_encoder::is_again;
 
 /// Fixed quantiser scale: 2 is the finest the encoder's default limits
 /// allow; the pattern's cell edges and any text stay crisp, at roughly

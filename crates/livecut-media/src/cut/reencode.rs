@@ -16,7 +16,7 @@ use ffmpeg_next::{Error, Packet, Rational, ffi, frame, picture};
 use super::output::Mp4Writer;
 use crate::MediaError;
 use crate::av::params::context_extradata;
-use crate::av::x264::{self, Rate, X264Settings, is_again};
+use crate::av::video_encoder::{self, Rate, VideoEncoderSettings, is_again};
 use crate::av::{self, ts_time_base};
 use crate::bitstream::h264::{ParameterSets, SpsInfo, nal_units, to_length_prefixed};
 
@@ -27,7 +27,7 @@ const PRESET: &str = "veryfast";
 
 /// Opens identically configured encoders for the re-encoded parts.
 pub struct BoundaryEncoder {
-    settings: X264Settings,
+    settings: VideoEncoderSettings,
     header: Vec<u8>,
     /// The encoder's SPS/PPS (under the id it was given).
     pub parameter_sets: ParameterSets,
@@ -86,7 +86,8 @@ impl BoundaryEncoder {
         }
         let ticks = crate::timeline::TICKS_PER_SECOND as i32;
         let duration = i32::try_from(frame_duration.max(1)).unwrap_or(3000);
-        let settings = X264Settings {
+        let settings = VideoEncoderSettings {
+            codec: crate::codec::VideoCodec::H264,
             width: width as u32,
             height: height as u32,
             pixel,
@@ -113,7 +114,7 @@ impl BoundaryEncoder {
             global_header: true,
             threads: 0,
         };
-        let encoder = x264::open(&settings).map_err(|e| MediaError::Encoder {
+        let encoder = video_encoder::open(&settings).map_err(|e| MediaError::Encoder {
             clip: None,
             detail: format!("opening libx264: {e}"),
         })?;
@@ -146,7 +147,7 @@ impl BoundaryEncoder {
     }
 
     fn open(&self, clip: usize) -> Result<encoder::Video, MediaError> {
-        let encoder = x264::open(&self.settings).map_err(|e| MediaError::Encoder {
+        let encoder = video_encoder::open(&self.settings).map_err(|e| MediaError::Encoder {
             clip: Some(clip),
             detail: format!("opening libx264: {e}"),
         })?;

@@ -15,7 +15,7 @@ use ffmpeg_next::{Error, Packet, Rational, ffi, frame};
 use super::mux::Mp4Sink;
 use super::resample::Planar;
 use crate::MediaError;
-use crate::av::x264::is_again;
+use crate::av::video_encoder::is_again;
 
 /// Samples kept back in the FIFO for `align_to` to trim.
 const RESERVE: usize = 256;

@@ -15,7 +15,7 @@ use super::resample::{Planar, Resampler};
 use super::scale::{OutputPicture, Scaler};
 use super::span::{SpanCursor, Step, ticks_to_samples};
 use super::video::VideoEncoder;
-use crate::av::x264::is_again;
+use crate::av::video_encoder::is_again;
 use crate::bitstream::adts::{self, AdtsConfig, SAMPLES_PER_FRAME};
 use crate::bitstream::h264::{NAL_IDR, nal_type, nal_units};
 use crate::cut::index::ClipIndex;

@@ -16,7 +16,7 @@ use super::mux::Mp4Sink;
 use super::scale::OutputPicture;
 use crate::MediaError;
 use crate::av::ts_time_base;
-use crate::av::x264::{self, Rate, X264Settings, is_again};
+use crate::av::video_encoder::{self, Rate, VideoEncoderSettings, is_again};
 use crate::timeline::TICKS_PER_SECOND;
 
 /// Quality target without a requested bit rate (x264's own default).
@@ -68,7 +68,7 @@ pub fn check_bitrate(kbps: Option<u32>) -> Result<(), MediaError> {
     }
 }
 
-fn x264_settings(settings: &VideoSettings) -> X264Settings {
+fn x264_settings(settings: &VideoSettings) -> VideoEncoderSettings {
     let (rate, params) = match settings.bitrate_kbps {
         None => (Rate::Crf(CRF), String::new()),
         Some(kbps) => {
@@ -86,7 +86,8 @@ fn x264_settings(settings: &VideoSettings) -> X264Settings {
     let fps = settings.frame_rate;
     let gop = (GOP_SECONDS * i64::from(fps.numerator()) / i64::from(fps.denominator().max(1)))
         .clamp(1, 1000) as u32;
-    X264Settings {
+    VideoEncoderSettings {
+        codec: crate::codec::VideoCodec::H264,
         width: settings.picture.size.width,
         height: settings.picture.size.height,
         pixel: Pixel::YUV420P,
@@ -127,7 +128,7 @@ fn encoder_error(detail: String) -> MediaError {
 impl VideoEncoder {
     pub fn open(settings: &VideoSettings) -> Result<Self, MediaError> {
         let encoder = match settings.codec {
-            OutputCodec::H264 => x264::open(&x264_settings(settings))
+            OutputCodec::H264 => video_encoder::open(&x264_settings(settings))
                 .map_err(|e| encoder_error(format!("opening libx264: {e}")))?,
         };
         let fps = settings.frame_rate;

@@ -8,7 +8,7 @@ use ffmpeg_next::{Error, Packet, Rational, ffi, frame};
 use super::segmenter::Segmenter;
 use super::{GeneratedSegment, RateControl, RecordingSpec, RecordingSummary, picture};
 use crate::MediaError;
-use crate::av::x264::{self, Rate, X264Settings, is_again};
+use crate::av::video_encoder::{self, Rate, VideoEncoderSettings, is_again};
 
 fn gen_error(what: &str, e: Error) -> MediaError {
     MediaError::Encoder {
@@ -18,7 +18,8 @@ fn gen_error(what: &str, e: Error) -> MediaError {
 }
 
 fn open_video(spec: &RecordingSpec) -> Result<encoder::Video, MediaError> {
-    let settings = X264Settings {
+    let settings = VideoEncoderSettings {
+        codec: crate::codec::VideoCodec::H264,
         width: spec.width,
         height: spec.height,
         pixel: Pixel::YUV420P,
@@ -47,7 +48,7 @@ fn open_video(spec: &RecordingSpec) -> Result<encoder::Video, MediaError> {
         global_header: false,
         threads: 0,
     };
-    x264::open(&settings).map_err(|e| gen_error("opening libx264", e))
+    video_encoder::open(&settings).map_err(|e| gen_error("opening libx264", e))
 }
 
 fn open_audio(

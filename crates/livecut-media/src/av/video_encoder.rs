@@ -1,10 +1,13 @@
-//! Opening libx264 through libavcodec, shared by the test-recording
-//! generator and the boundary re-encoder of the smart cut.
+//! Opening libx264 or libx265 through libavcodec, shared by the
+//! test-recording generator, the boundary re-encoder of the smart cut and
+//! the full re-encode.
 
 use ffmpeg_next::codec::{self, encoder};
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::color;
 use ffmpeg_next::{Dictionary, Error, Rational};
+
+use crate::codec::VideoCodec;
 
 /// How the encoder spends bits.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -13,9 +16,11 @@ pub enum Rate {
     Bitrate(u64),
 }
 
-/// Everything a libx264 encoder is opened with.
+/// Everything a libx264/libx265 encoder is opened with.
 #[derive(Debug, Clone)]
-pub struct X264Settings {
+pub struct VideoEncoderSettings {
+    /// H.264 opens libx264, HEVC libx265.
+    pub codec: VideoCodec,
     pub width: u32,
     pub height: u32,
     pub pixel: Pixel,
@@ -28,23 +33,30 @@ pub struct X264Settings {
     pub color_space: color::Space,
     pub preset: String,
     pub rate: Rate,
-    /// x264 profile name ("baseline", "main", "high"); `None` lets x264 pick.
+    /// Profile name (x264: "baseline", "main", "high"; x265: "main",
+    /// "main10"); `None` lets the encoder pick.
     pub profile: Option<String>,
-    /// level_idc (e.g. 31 for 3.1); `None` lets x264 pick.
+    /// H.264 level_idc (e.g. 31 for 3.1); `None` lets the encoder pick.
+    /// libx265 ignores it (give `level-idc` in `params`).
     pub level: Option<i32>,
     /// `None` keeps the preset's B-frame setting.
     pub bframes: Option<u32>,
     pub gop: u32,
-    /// Extra `x264-params` (`key=value:key=value`).
+    /// Extra `x264-params` / `x265-params` (`key=value:key=value`).
     pub params: String,
-    /// Put SPS/PPS into extradata instead of in-band at each IDR.
+    /// Put the parameter sets into extradata instead of in-band at each
+    /// keyframe (libx265: `repeat-headers` is its opposite).
     pub global_header: bool,
     /// 0 lets libav choose.
     pub threads: usize,
 }
 
-pub fn open(settings: &X264Settings) -> Result<encoder::Video, Error> {
-    let codec = encoder::find_by_name("libx264").ok_or(Error::EncoderNotFound)?;
+pub fn open(settings: &VideoEncoderSettings) -> Result<encoder::Video, Error> {
+    let (name, params_key) = match settings.codec {
+        VideoCodec::H264 => ("libx264", "x264-params"),
+        VideoCodec::Hevc => ("libx265", "x265-params"),
+    };
+    let codec = encoder::find_by_name(name).ok_or(Error::EncoderNotFound)?;
     let mut ctx = codec::context::Context::new_with_codec(codec)
         .encoder()
         .video()?;
@@ -70,7 +82,7 @@ pub fn open(settings: &X264Settings) -> Result<encoder::Video, Error> {
         count: settings.threads,
         ..Default::default()
     });
-    if let Some(level) = settings.level {
+    if let (Some(level), VideoCodec::H264) = (settings.level, settings.codec) {
         // SAFETY: plain field write on a context that is not opened yet.
         unsafe { (*ctx.as_mut_ptr()).level = level };
     }
@@ -86,7 +98,7 @@ pub fn open(settings: &X264Settings) -> Result<encoder::Video, Error> {
         options.set("profile", profile);
     }
     if !settings.params.is_empty() {
-        options.set("x264-params", &settings.params);
+        options.set(params_key, &settings.params);
     }
     ctx.open_with(options)
 }
