@@ -5,15 +5,16 @@
 //! boundary encoder can take a free one), to keep every parameter set in the
 //! single `avcC`, and to strip the in-band copies from copied samples.
 
-use std::collections::BTreeMap;
-
 use super::bits::{BitReader, rbsp};
+pub use super::parameter_sets::{ParameterSetConflict, ParameterSets};
 
 pub const NAL_SLICE: u8 = 1;
 pub const NAL_IDR: u8 = 5;
+pub const NAL_SEI: u8 = 6;
 pub const NAL_SPS: u8 = 7;
 pub const NAL_PPS: u8 = 8;
 pub const NAL_AUD: u8 = 9;
+pub const NAL_END_OF_SEQUENCE: u8 = 10;
 
 /// Splits an Annex B buffer into NAL units (without start codes). Trailing
 /// zero bytes before the next start code are not part of a NAL.
@@ -64,7 +65,7 @@ pub struct SpsInfo {
 
 /// Profiles whose SPS carries chroma format and bit depth (and whose `avcC`
 /// carries the extension fields).
-fn is_high_family(profile_idc: u8) -> bool {
+pub(crate) fn is_high_family(profile_idc: u8) -> bool {
     matches!(
         profile_idc,
         100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
@@ -115,113 +116,47 @@ pub fn parse_pps(nal: &[u8]) -> Option<(u32, u32)> {
     (pps_id <= 255 && sps_id <= 31).then_some((pps_id, sps_id))
 }
 
-/// Two different parameter sets claimed the same id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParameterSetConflict {
-    pub kind: &'static str,
-    pub id: u32,
-}
-
-/// Every distinct SPS and PPS seen, keyed by id. A different NAL under an id
-/// already taken is a conflict: one `avcC` cannot carry both.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ParameterSets {
-    pub sps: BTreeMap<u32, Vec<u8>>,
-    pub pps: BTreeMap<u32, Vec<u8>>,
-}
-
-impl ParameterSets {
-    /// Records an SPS or PPS NAL; other NAL types and unparsable sets are
-    /// ignored (`Ok(false)`). Returns `Ok(true)` if the set was new.
-    pub fn add(&mut self, nal: &[u8]) -> Result<bool, ParameterSetConflict> {
-        let (map, id, kind) = match nal_type(nal) {
-            NAL_SPS => match parse_sps(nal) {
-                Some(info) => (&mut self.sps, info.id, "SPS"),
-                None => return Ok(false),
-            },
-            NAL_PPS => match parse_pps(nal) {
-                Some((id, _)) => (&mut self.pps, id, "PPS"),
-                None => return Ok(false),
-            },
-            _ => return Ok(false),
-        };
-        match map.get(&id) {
-            Some(existing) if existing.as_slice() == nal => Ok(false),
-            Some(_) => Err(ParameterSetConflict { kind, id }),
-            None => {
-                map.insert(id, nal.to_vec());
-                Ok(true)
+/// Whether an SEI NAL carries a recovery point (payload type 6): what marks
+/// a non-IDR I picture as a keyframe (x264's open GOPs).
+pub fn has_recovery_point(sei: &[u8]) -> bool {
+    if nal_type(sei) != NAL_SEI || sei.len() < 2 {
+        return false;
+    }
+    let payload = rbsp(&sei[1..]);
+    let mut at = 0usize;
+    // Each message: payload type and size as runs of 0xFF plus a last byte.
+    while at < payload.len() && payload[at] != 0x80 {
+        let mut read = || -> Option<usize> {
+            let mut value = 0usize;
+            loop {
+                let b = *payload.get(at)?;
+                at += 1;
+                value += usize::from(b);
+                if b != 0xFF {
+                    return Some(value);
+                }
             }
+        };
+        let (Some(kind), Some(size)) = (read(), read()) else {
+            return false;
+        };
+        if kind == 6 {
+            return true;
         }
+        at += size;
     }
+    false
+}
 
-    /// Adds every set of `other`, failing on the first id collision.
-    pub fn merge(&mut self, other: &ParameterSets) -> Result<(), ParameterSetConflict> {
-        for nal in other.sps.values().chain(other.pps.values()) {
-            self.add(nal)?;
-        }
-        Ok(())
+/// Whether a slice NAL is an I (or SI) slice.
+pub fn is_intra_slice(nal: &[u8]) -> bool {
+    if !matches!(nal_type(nal), NAL_SLICE | NAL_IDR) || nal.len() < 2 {
+        return false;
     }
-
-    /// The smallest id used by neither an SPS nor a PPS, if any.
-    pub fn free_id(&self) -> Option<u32> {
-        (0..32).find(|id| !self.sps.contains_key(id) && !self.pps.contains_key(id))
-    }
-
-    /// Every SPS then every PPS as Annex B, for a decoder's extradata: a
-    /// GOP whose IDR does not repeat them in-band still decodes.
-    pub fn annexb(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for nal in self.sps.values().chain(self.pps.values()) {
-            out.extend_from_slice(&[0, 0, 0, 1]);
-            out.extend_from_slice(nal);
-        }
-        out
-    }
-
-    pub fn first_sps(&self) -> Option<SpsInfo> {
-        self.sps.values().next().and_then(|nal| parse_sps(nal))
-    }
-
-    /// Builds an `AVCDecoderConfigurationRecord` with 4-byte NAL lengths
-    /// holding every SPS and PPS in ascending id order.
-    pub fn avcc(&self) -> Option<Vec<u8>> {
-        let first = self.first_sps()?;
-        if self.pps.is_empty() || self.sps.len() > 31 {
-            return None;
-        }
-        let level = self
-            .sps
-            .values()
-            .filter_map(|nal| parse_sps(nal))
-            .map(|s| s.level_idc)
-            .max()
-            .unwrap_or(first.level_idc);
-        let mut out = vec![
-            1,
-            first.profile_idc,
-            first.constraint_flags,
-            level,
-            0xFC | 3,
-            0xE0 | self.sps.len() as u8,
-        ];
-        for nal in self.sps.values() {
-            out.extend_from_slice(&u16::try_from(nal.len()).ok()?.to_be_bytes());
-            out.extend_from_slice(nal);
-        }
-        out.push(u8::try_from(self.pps.len()).ok()?);
-        for nal in self.pps.values() {
-            out.extend_from_slice(&u16::try_from(nal.len()).ok()?.to_be_bytes());
-            out.extend_from_slice(nal);
-        }
-        if is_high_family(first.profile_idc) {
-            out.push(0xFC | (first.chroma_format_idc as u8 & 3));
-            out.push(0xF8 | ((first.bit_depth_luma.saturating_sub(8)) as u8 & 7));
-            out.push(0xF8 | ((first.bit_depth_chroma.saturating_sub(8)) as u8 & 7));
-            out.push(0);
-        }
-        Some(out)
-    }
+    let head = rbsp(&nal[1..nal.len().min(16)]);
+    let mut r = BitReader::new(&head);
+    let _first_mb = r.ue();
+    matches!(r.ue().map(|t| t % 5), Some(2 | 4))
 }
 
 /// What one access unit contains, as far as cutting cares.

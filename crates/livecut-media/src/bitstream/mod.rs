@@ -1,8 +1,11 @@
-//! Byte-level parsing of the two elementary streams livecut copies without
-//! decoding: H.264 Annex B access units and AAC in ADTS frames. Pure code,
+//! Byte-level parsing of the elementary streams livecut copies without
+//! decoding: H.264 and HEVC Annex B access units and AAC in ADTS frames. Pure code,
 //! no libav: these decide what goes into the MP4 sample entry, so they are
 //! kept small and unit-tested on hand-made bitstreams.
 
+pub mod access_unit;
 pub mod adts;
 pub mod bits;
 pub mod h264;
+pub mod hevc;
+pub mod parameter_sets;
