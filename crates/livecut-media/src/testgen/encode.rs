@@ -9,6 +9,7 @@ use super::segmenter::Segmenter;
 use super::{GeneratedSegment, RateControl, RecordingSpec, RecordingSummary, picture};
 use crate::MediaError;
 use crate::av::video_encoder::{self, Rate, VideoEncoderSettings, is_again};
+use crate::codec::VideoCodec;
 
 fn gen_error(what: &str, e: Error) -> MediaError {
     MediaError::Encoder {
@@ -17,9 +18,24 @@ fn gen_error(what: &str, e: Error) -> MediaError {
     }
 }
 
+/// The `x264-params` / `x265-params` of the recording: a keyframe exactly
+/// every `gop_frames` frames, never anywhere else.
+fn encoder_params(spec: &RecordingSpec) -> String {
+    let gop = spec.gop_frames;
+    match spec.video_codec {
+        VideoCodec::H264 => format!(
+            "keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:sps-id={id}",
+            id = spec.sps_id
+        ),
+        VideoCodec::Hevc => {
+            format!("keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:log-level=error")
+        }
+    }
+}
+
 fn open_video(spec: &RecordingSpec) -> Result<encoder::Video, MediaError> {
     let settings = VideoEncoderSettings {
-        codec: crate::codec::VideoCodec::H264,
+        codec: spec.video_codec,
         width: spec.width,
         height: spec.height,
         pixel: Pixel::YUV420P,
@@ -39,16 +55,17 @@ fn open_video(spec: &RecordingSpec) -> Result<encoder::Video, MediaError> {
         level: None,
         bframes: Some(spec.bframes),
         gop: spec.gop_frames,
-        params: format!(
-            "keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:sps-id={id}",
-            gop = spec.gop_frames,
-            id = spec.sps_id
-        ),
-        // In-band SPS/PPS at every IDR, as live encoders send them in TS.
+        params: encoder_params(spec),
+        // In-band parameter sets at every keyframe, as live encoders send
+        // them in TS (libx265: repeat-headers).
         global_header: false,
         threads: 0,
     };
-    video_encoder::open(&settings).map_err(|e| gen_error("opening libx264", e))
+    let name = match spec.video_codec {
+        VideoCodec::H264 => "opening libx264",
+        VideoCodec::Hevc => "opening libx265",
+    };
+    video_encoder::open(&settings).map_err(|e| gen_error(name, e))
 }
 
 fn open_audio(

@@ -1,5 +1,6 @@
 //! Synthetic HLS recordings for tests and benchmarks, written with the
-//! FFmpeg libraries (libx264 + FFmpeg's AAC encoder + the MPEG-TS muxer).
+//! FFmpeg libraries (libx264 or libx265 + FFmpeg's AAC encoder + the
+//! MPEG-TS muxer).
 //!
 //! Frame `i` (0-based) shows the number `first_frame_number + i` (see
 //! `livecut_pattern`) and is presented at exactly
@@ -9,6 +10,10 @@
 //! Every segment starts with an IDR frame, and the playlist has a
 //! PROGRAM-DATE-TIME (the segment's first frame, millisecond precision)
 //! before every segment.
+//!
+//! Options beyond that plain recording (all off in [`RecordingSpec::new`]):
+//! * `video_codec: Hevc` encodes with libx265 (same GOP rules, VPS/SPS/PPS
+//!   repeated in-band before every keyframe).
 
 mod encode;
 mod picture;
@@ -19,6 +24,7 @@ mod tests;
 
 use std::path::PathBuf;
 
+use crate::codec::VideoCodec;
 use crate::{MediaError, SegmentInput};
 
 /// Audio track of a recording.
@@ -73,10 +79,14 @@ pub struct RecordingSpec {
     pub media_sequence: u64,
     pub audio: Option<AudioSpec>,
     pub bframes: u32,
+    /// Encoder preset, of libx264 or libx265 (both know the same names,
+    /// "ultrafast" to "placebo").
     pub x264_preset: String,
     pub rate: RateControl,
-    /// SPS/PPS id the encoder uses (x264 `sps-id`).
+    /// SPS/PPS id the encoder uses (x264 `sps-id`); H.264 only.
     pub sps_id: u32,
+    /// H.264 (libx264) or HEVC (libx265).
+    pub video_codec: VideoCodec,
 }
 
 /// 2026-11-24T10:00:00Z.
@@ -106,6 +116,7 @@ impl RecordingSpec {
             x264_preset: "veryfast".into(),
             rate: RateControl::Crf(23.0),
             sps_id: 0,
+            video_codec: VideoCodec::H264,
         }
     }
 
@@ -157,6 +168,9 @@ impl RecordingSpec {
         }
         if self.sps_id > 31 {
             return bad("sps_id must be 0..=31");
+        }
+        if self.sps_id != 0 && self.video_codec != VideoCodec::H264 {
+            return bad("sps_id applies to H.264 only (libx265 always uses id 0)");
         }
         if let Some(audio) = self.audio
             && (audio.channels == 0 || audio.channels > 8 || audio.sample_rate == 0)

@@ -1,4 +1,5 @@
 use super::*;
+use crate::codec::VideoCodec;
 use crate::probe::{StreamKind, probe};
 
 fn small_spec(dir: &std::path::Path) -> RecordingSpec {
@@ -131,4 +132,144 @@ fn recording_frames_and_markers_read_back_through_the_cli() {
     // Markers on numbers 1020, 1050, 1080, 1110, 1140.
     assert_eq!(onsets.len(), 5, "{onsets:?}");
     oracle::check_av_sync(&video, &onsets, 30.0, 48_000).expect("in sync");
+}
+
+/// One video packet as `ffmpeg -bsf:v trace_headers` shows it.
+#[derive(Debug, Clone, Default)]
+struct TracedPacket {
+    key: bool,
+    pts: i64,
+    /// Every NAL unit's `nal_unit_type`, in order.
+    nal_types: Vec<u32>,
+    /// `slice_type` of every slice.
+    slice_types: Vec<u32>,
+    /// The packet carries an H.264 recovery point SEI.
+    recovery_point: bool,
+}
+
+/// The video packets of `path` in decode order, traced by the ffmpeg CLI
+/// (the parameter sets of extradata, before the first packet, are skipped).
+fn trace_packets(path: &std::path::Path) -> Vec<TracedPacket> {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-v", "info", "-copyts", "-i"])
+        .arg(path)
+        .args(["-map", "0:v:0", "-c", "copy", "-bsf:v", "trace_headers"])
+        .args(["-f", "null", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(out.status.success(), "ffmpeg trace_headers failed");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let mut packets: Vec<TracedPacket> = Vec::new();
+    for line in text.lines() {
+        let Some((_, rest)) = line.split_once("[trace_headers @ ") else {
+            continue;
+        };
+        let Some((_, rest)) = rest.split_once("] ") else {
+            continue;
+        };
+        if let Some(desc) = rest.strip_prefix("Packet: ") {
+            let pts = desc
+                .split(", ")
+                .find_map(|f| f.strip_prefix("pts "))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(i64::MIN);
+            packets.push(TracedPacket {
+                key: desc.contains("key frame"),
+                pts,
+                ..TracedPacket::default()
+            });
+            continue;
+        }
+        let Some(packet) = packets.last_mut() else {
+            continue;
+        };
+        if rest.contains("Recovery Point") {
+            packet.recovery_point = true;
+        }
+        let tokens: Vec<&str> = rest.split_whitespace().collect();
+        if let [_, name, _, "=", value] = tokens[..] {
+            let Ok(value) = value.parse::<u32>() else {
+                continue;
+            };
+            match name {
+                "nal_unit_type" => packet.nal_types.push(value),
+                "slice_type" => packet.slice_types.push(value),
+                _ => {}
+            }
+        }
+    }
+    packets
+}
+
+/// A 3-segment HEVC recording: every segment starts with in-band
+/// VPS/SPS/PPS and an IDR frame, and every frame reads back.
+#[test]
+fn hevc_recording_reads_back_and_repeats_parameter_sets() {
+    use livecut_testkit::oracle;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = RecordingSpec {
+        video_codec: VideoCodec::Hevc,
+        first_frame_number: 500,
+        ..small_spec(dir.path())
+    };
+    let summary = write_recording(&spec).expect("recording");
+    assert_eq!(summary.segments.len(), 3);
+    let info = probe(&summary.segments[0].path).expect("probe");
+    let video = info
+        .streams
+        .iter()
+        .find(|s| s.kind == StreamKind::Video)
+        .expect("video");
+    assert_eq!(video.codec_name, "hevc");
+    assert_eq!(video.pix_fmt.as_deref(), Some("yuv420p"));
+    assert_eq!(video.profile, "Main");
+    for segment in &summary.segments {
+        let packets = trace_packets(&segment.path);
+        assert_eq!(packets.len() as u64, segment.frames, "{}", segment.uri);
+        let first = &packets[0];
+        assert!(first.key, "{}: {first:?}", segment.uri);
+        // VPS, SPS and PPS before an IDR slice (IDR_W_RADL or IDR_N_LP).
+        for nal in [32, 33, 34] {
+            assert!(first.nal_types.contains(&nal), "{}: {first:?}", segment.uri);
+        }
+        assert!(
+            first.nal_types.iter().any(|t| *t == 19 || *t == 20),
+            "{}: {first:?}",
+            segment.uri
+        );
+        assert_eq!(first.pts, spec.frame_pts(segment.first_frame_index));
+        // One keyframe per GOP, exactly at the GOP starts.
+        let keys: Vec<i64> = packets.iter().filter(|p| p.key).map(|p| p.pts).collect();
+        let expected: Vec<i64> = (segment.first_frame_index
+            ..segment.first_frame_index + segment.frames)
+            .step_by(spec.gop_frames as usize)
+            .map(|i| spec.frame_pts(i))
+            .collect();
+        assert_eq!(keys, expected, "{}", segment.uri);
+        // B-frames are there (slice_type 0).
+        assert!(packets.iter().any(|p| p.slice_types.contains(&0)));
+    }
+    assert_eq!(
+        oracle::decode_errors(&summary.playlist).expect("ffmpeg"),
+        Vec::<String>::new()
+    );
+    let decoded = oracle::decode_video_numbers(&summary.playlist).expect("decode");
+    let expected: Vec<Option<u32>> = (500..650).map(Some).collect();
+    assert_eq!(decoded.numbers(), expected);
+    assert!((decoded.frames[0].pts_s - 10.0).abs() < 1e-6);
+    let onsets = oracle::audio_marker_onsets(&summary.playlist).expect("audio");
+    assert_eq!(onsets.len(), 5, "{onsets:?}");
+    oracle::check_av_sync(&decoded, &onsets, 30.0, 48_000).expect("in sync");
+}
+
+#[test]
+fn rejects_options_of_the_other_codec() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = RecordingSpec {
+        video_codec: VideoCodec::Hevc,
+        sps_id: 3,
+        ..small_spec(dir.path())
+    };
+    let err = write_recording(&spec).expect_err("sps_id is H.264 only");
+    assert!(err.to_string().contains("sps_id"), "{err}");
 }
