@@ -1,4 +1,4 @@
-//! The H.264 decoder every pipeline of the crate uses (covers, the smart
+//! The video decoder (H.264 or HEVC) every pipeline of the crate uses (covers, the smart
 //! cut's boundary GOPs, the re-encoding modes): opening it, and wording
 //! what goes wrong while it decodes.
 
@@ -25,7 +25,16 @@ pub fn set_extradata(par: &mut codec::Parameters, data: &[u8]) -> Result<(), Err
 /// packets in 90 kHz ticks. Frame threading only delays output, and every
 /// pipeline flushes after its last packet anyway.
 pub fn h264(par: codec::Parameters) -> Result<decoder::Video, Error> {
-    let codec = decoder::find(Id::H264).ok_or(Error::DecoderNotFound)?;
+    video(par)
+}
+
+/// Like [`h264`], for the codec `par` names (H.264 or HEVC).
+pub fn video(par: codec::Parameters) -> Result<decoder::Video, Error> {
+    let id = match par.id() {
+        Id::None => Id::H264,
+        id => id,
+    };
+    let codec = decoder::find(id).ok_or(Error::DecoderNotFound)?;
     let mut ctx = codec::context::Context::new_with_codec(codec);
     ctx.set_parameters(par)?;
     ctx.set_threading(codec::threading::Config {
@@ -42,7 +51,7 @@ pub fn h264(par: codec::Parameters) -> Result<decoder::Video, Error> {
 /// `CorruptFrame` detail.
 pub fn send_failure(e: Error) -> String {
     match e {
-        Error::InvalidData => "the H.264 decoder rejected the packet".into(),
+        Error::InvalidData => "the video decoder rejected the packet".into(),
         e => format!("decoding failed: {e}"),
     }
 }
@@ -80,7 +89,7 @@ mod tests {
     fn refusals_are_worded_for_corrupt_frames() {
         assert_eq!(
             send_failure(Error::InvalidData),
-            "the H.264 decoder rejected the packet"
+            "the video decoder rejected the packet"
         );
         assert!(send_failure(Error::Bug).starts_with("decoding failed: "));
     }

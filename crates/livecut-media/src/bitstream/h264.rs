@@ -6,7 +6,7 @@
 //! single `avcC`, and to strip the in-band copies from copied samples.
 
 use super::bits::{BitReader, rbsp};
-pub use super::parameter_sets::{ParameterSetConflict, ParameterSets};
+pub use super::parameter_sets::ParameterSets;
 
 pub const NAL_SLICE: u8 = 1;
 pub const NAL_IDR: u8 = 5;
@@ -157,60 +157,6 @@ pub fn is_intra_slice(nal: &[u8]) -> bool {
     let mut r = BitReader::new(&head);
     let _first_mb = r.ue();
     matches!(r.ue().map(|t| t % 5), Some(2 | 4))
-}
-
-/// What one access unit contains, as far as cutting cares.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AccessUnitInfo {
-    pub has_idr: bool,
-    pub has_slice: bool,
-    /// Slices that start a picture (`first_mb_in_slice == 0`): 1 for a
-    /// buffer that is exactly one access unit.
-    pub pictures: u32,
-    pub parameter_sets: ParameterSets,
-    pub conflict: Option<ParameterSetConflict>,
-}
-
-pub fn inspect_access_unit(data: &[u8]) -> AccessUnitInfo {
-    let mut info = AccessUnitInfo::default();
-    for nal in nals(data) {
-        match nal_type(nal) {
-            NAL_IDR | NAL_SLICE => {
-                info.has_idr |= nal_type(nal) == NAL_IDR;
-                info.has_slice = true;
-                // first_mb_in_slice is ue(v) right after the NAL header; its
-                // value 0 is coded as the single bit 1.
-                if nal.get(1).is_some_and(|b| b & 0x80 != 0) {
-                    info.pictures += 1;
-                }
-            }
-            NAL_SPS | NAL_PPS => {
-                if let Err(conflict) = info.parameter_sets.add(nal) {
-                    info.conflict.get_or_insert(conflict);
-                }
-            }
-            _ => {}
-        }
-    }
-    info
-}
-
-/// Converts an Annex B access unit to 4-byte length-prefixed NALs, dropping
-/// SPS, PPS and access unit delimiters: the sets live in the `avcC`, and a
-/// delimiter has no meaning inside an MP4 sample.
-pub fn to_length_prefixed(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + 16);
-    for nal in nals(data) {
-        if matches!(nal_type(nal), NAL_SPS | NAL_PPS | NAL_AUD) {
-            continue;
-        }
-        let Ok(len) = u32::try_from(nal.len()) else {
-            continue;
-        };
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(nal);
-    }
-    out
 }
 
 #[cfg(test)]

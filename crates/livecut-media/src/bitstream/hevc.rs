@@ -8,8 +8,6 @@ use super::bits::{BitReader, rbsp};
 
 pub const NAL_RASL_N: u8 = 8;
 pub const NAL_RASL_R: u8 = 9;
-pub const NAL_RADL_N: u8 = 6;
-pub const NAL_RADL_R: u8 = 7;
 pub const NAL_BLA_W_LP: u8 = 16;
 pub const NAL_IDR_W_RADL: u8 = 19;
 pub const NAL_IDR_N_LP: u8 = 20;
@@ -19,7 +17,6 @@ pub const NAL_SPS: u8 = 33;
 pub const NAL_PPS: u8 = 34;
 pub const NAL_AUD: u8 = 35;
 pub const NAL_EOS: u8 = 36;
-pub const NAL_EOB: u8 = 37;
 
 pub fn nal_type(nal: &[u8]) -> u8 {
     nal.first().map_or(0, |b| (b >> 1) & 0x3f)
@@ -38,7 +35,7 @@ pub fn is_irap(t: u8) -> bool {
 /// An IRAP whose leading pictures never reference an earlier picture:
 /// IDR, and BLA without RASL (17, 18).
 pub fn is_closed_irap(t: u8) -> bool {
-    matches!(t, 17..=20)
+    matches!(t, 17 | 18 | NAL_IDR_W_RADL | NAL_IDR_N_LP)
 }
 
 pub fn is_rasl(t: u8) -> bool {
@@ -74,6 +71,13 @@ pub struct SpsInfo {
     pub width: u32,
     pub height: u32,
     pub bit_depth_luma: u32,
+    pub bit_depth_chroma: u32,
+    pub max_sub_layers: u32,
+    pub temporal_id_nesting: bool,
+    /// The general profile/tier/level bytes as the SPS codes them (profile
+    /// space, tier, profile idc; compatibility flags; constraint flags;
+    /// level idc): an `hvcC` repeats them verbatim.
+    pub general_ptl: [u8; 12],
 }
 
 /// Skips `profile_tier_level(1, max_sub_layers_minus1)`, returning the
@@ -121,7 +125,8 @@ pub fn parse_sps(nal: &[u8]) -> Option<SpsInfo> {
     if max_sub_layers_minus1 > 6 {
         return None;
     }
-    r.bit()?; // temporal_id_nesting
+    let temporal_id_nesting = r.bit()? == 1;
+    let general_ptl: [u8; 12] = payload.get(1..13)?.try_into().ok()?;
     let profile_idc = profile_tier_level(&mut r, max_sub_layers_minus1)?;
     let id = r.ue()?;
     if id > 15 {
@@ -139,6 +144,7 @@ pub fn parse_sps(nal: &[u8]) -> Option<SpsInfo> {
         }
     }
     let bit_depth_luma = 8 + r.ue()?;
+    let bit_depth_chroma = 8 + r.ue()?;
     Some(SpsInfo {
         id,
         profile_idc,
@@ -146,6 +152,10 @@ pub fn parse_sps(nal: &[u8]) -> Option<SpsInfo> {
         width,
         height,
         bit_depth_luma,
+        bit_depth_chroma,
+        max_sub_layers: max_sub_layers_minus1 + 1,
+        temporal_id_nesting,
+        general_ptl,
     })
 }
 
@@ -174,10 +184,7 @@ mod tests {
         assert_eq!(parameter_set_id(VPS), Some(0));
         assert_eq!(parameter_set_id(PPS), Some(0));
         let sps = parse_sps(SPS).expect("sps");
-        assert_eq!(
-            (sps.id, sps.profile_idc, sps.chroma_format_idc),
-            (0, 1, 1)
-        );
+        assert_eq!((sps.id, sps.profile_idc, sps.chroma_format_idc), (0, 1, 1));
         assert_eq!((sps.width, sps.height, sps.bit_depth_luma), (320, 192, 8));
     }
 

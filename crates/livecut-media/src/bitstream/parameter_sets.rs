@@ -109,6 +109,11 @@ impl ParameterSets {
         }
     }
 
+    /// Puts `nal` under `id`, replacing what was there.
+    pub fn replace(&mut self, kind: SetKind, id: u32, nal: &[u8]) {
+        self.map(kind).insert(id, nal.to_vec());
+    }
+
     /// Adds every set of `other`, failing on the first id collision (sets
     /// of another codec always collide).
     pub fn merge(&mut self, other: &ParameterSets) -> Result<(), ParameterSetConflict> {
@@ -165,7 +170,10 @@ impl ParameterSets {
         if self.codec != VideoCodec::H264 {
             return None;
         }
-        self.sps.values().next().and_then(|nal| h264::parse_sps(nal))
+        self.sps
+            .values()
+            .next()
+            .and_then(|nal| h264::parse_sps(nal))
     }
 
     /// The first HEVC SPS, parsed.
@@ -173,7 +181,47 @@ impl ParameterSets {
         if self.codec != VideoCodec::Hevc {
             return None;
         }
-        self.sps.values().next().and_then(|nal| hevc::parse_sps(nal))
+        self.sps
+            .values()
+            .next()
+            .and_then(|nal| hevc::parse_sps(nal))
+    }
+
+    /// Builds an `HEVCDecoderConfigurationRecord` (4-byte NAL lengths)
+    /// holding every VPS, SPS and PPS; `complete` marks the arrays as
+    /// holding every set the stream uses (`hvc1`) or not (`hev1`).
+    pub fn hvcc(&self, complete: bool) -> Option<Vec<u8>> {
+        let sps = self.first_hevc_sps()?;
+        if self.vps.is_empty() || self.pps.is_empty() {
+            return None;
+        }
+        let mut out = vec![1];
+        out.extend_from_slice(&sps.general_ptl);
+        out.extend_from_slice(&[
+            0xF0,
+            0x00, // no min_spatial_segmentation
+            0xFC, // parallelism unknown
+            0xFC | (sps.chroma_format_idc as u8 & 3),
+            0xF8 | (sps.bit_depth_luma.saturating_sub(8) as u8 & 7),
+            0xF8 | (sps.bit_depth_chroma.saturating_sub(8) as u8 & 7),
+            0,
+            0, // average frame rate unknown
+            ((sps.max_sub_layers as u8 & 7) << 3) | (u8::from(sps.temporal_id_nesting) << 2) | 3,
+            3,
+        ]);
+        for (nal_type, map) in [
+            (hevc::NAL_VPS, &self.vps),
+            (hevc::NAL_SPS, &self.sps),
+            (hevc::NAL_PPS, &self.pps),
+        ] {
+            out.push((u8::from(complete) << 7) | nal_type);
+            out.extend_from_slice(&u16::try_from(map.len()).ok()?.to_be_bytes());
+            for nal in map.values() {
+                out.extend_from_slice(&u16::try_from(nal.len()).ok()?.to_be_bytes());
+                out.extend_from_slice(nal);
+            }
+        }
+        Some(out)
     }
 
     /// Builds an H.264 `AVCDecoderConfigurationRecord` with 4-byte NAL

@@ -2,12 +2,20 @@
 //! frames the clip selects, the parameter sets, the reorder depth and the
 //! audio configuration, before anything is written. Only per-GOP summaries
 //! are kept, so memory grows with the number of GOPs, never with packets.
+//!
+//! A GOP starts at every keyframe, closed (IDR) or open (HEVC CRA, H.264 I
+//! picture with a recovery point). Its *leading* pictures are those decoded
+//! after the keyframe but shown before it; after an open keyframe they may
+//! reference the previous GOP, so at the start of a run (nothing before)
+//! they cannot be decoded and are not frames of the clip.
 
 use std::collections::BTreeMap;
 
 use super::source::{ClipReader, SourcePacket, Track};
+use crate::bitstream::access_unit::{self, Keyframe};
 use crate::bitstream::adts::{self, AdtsConfig};
-use crate::bitstream::h264::{ParameterSets, inspect_access_unit};
+use crate::bitstream::parameter_sets::ParameterSets;
+use crate::codec::VideoCodec;
 use crate::timeline::{RunAnchor, run_starts};
 use crate::{ClipInput, MediaError};
 
@@ -32,22 +40,28 @@ impl Selection {
     }
 }
 
-/// One closed GOP: an IDR access unit and everything decoded after it up
-/// to the next IDR (or run end).
+/// A keyframe and everything decoded after it up to the next keyframe (or
+/// run end).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gop {
     pub run: usize,
+    /// PTS of the keyframe.
+    pub key_pts: i64,
+    /// The keyframe is open: its leading pictures reference the GOP before.
+    pub open: bool,
+    /// Decodable frames, leading ones included.
     pub frames: u32,
+    /// Frames shown before the keyframe.
+    pub leading: u32,
     pub selected: u32,
+    pub selected_leading: u32,
     /// Smallest and largest selected PTS (meaningful if `selected > 0`).
     pub selected_min: i64,
     pub selected_max: i64,
-}
-
-impl Gop {
-    pub fn fully_selected(&self) -> bool {
-        self.selected == self.frames
-    }
+    /// Largest PTS of the keyframe and the frames shown after it.
+    pub trailing_max: i64,
+    /// Index into `ClipIndex::generations` of the parameter sets in force.
+    pub generation: usize,
 }
 
 /// A run of segments sharing one clock.
@@ -58,12 +72,18 @@ pub struct RunStats {
     pub selected_max: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ClipIndex {
     pub runs: Vec<RunStats>,
     pub gops: Vec<Gop>,
-    /// Video packets before the first IDR of a run: not decodable alone.
+    pub codec: VideoCodec,
+    /// Video packets that cannot be decoded from the listed segments: before
+    /// a run's first keyframe, or leading pictures of a run's first open one.
     pub leading_skipped: u64,
+    /// Every distinct collection of parameter sets in force, in order: a new
+    /// one starts when a set's content changes under its id.
+    pub generations: Vec<ParameterSets>,
+    /// The first generation (what the clip starts with).
     pub parameter_sets: ParameterSets,
     pub audio: Option<AdtsConfig>,
     /// Largest number of packets decoded before a frame yet shown after it.
@@ -79,15 +99,48 @@ pub struct ClipIndex {
     pub parsed: bool,
 }
 
-struct VideoInfo {
-    pts: i64,
-    idr: bool,
+impl Default for ClipIndex {
+    fn default() -> Self {
+        ClipIndex {
+            runs: Vec::new(),
+            gops: Vec::new(),
+            codec: VideoCodec::H264,
+            leading_skipped: 0,
+            generations: Vec::new(),
+            parameter_sets: ParameterSets::default(),
+            audio: None,
+            reorder_depth: 0,
+            frame_duration: None,
+            segments_used: Vec::new(),
+            available_utc_us: None,
+            parsed: false,
+        }
+    }
 }
 
-/// The open GOP while scanning.
+impl ClipIndex {
+    /// The parameter sets the clip starts with.
+    pub fn first_sets(&self) -> ParameterSets {
+        self.generations
+            .first()
+            .cloned()
+            .unwrap_or_else(|| ParameterSets::new(self.codec))
+    }
+}
+
+struct VideoInfo {
+    pts: i64,
+    keyframe: Option<Keyframe>,
+    rasl: bool,
+    generation: usize,
+}
+
+/// The GOP being scanned.
 struct GopBuilder {
     gop: Gop,
     pts_in_decode_order: Vec<i64>,
+    /// Its leading pictures cannot be decoded (open keyframe, run start).
+    leading_undecodable: bool,
 }
 
 struct Scanner<'a> {
@@ -96,6 +149,7 @@ struct Scanner<'a> {
     run_starts: Vec<bool>,
     index: ClipIndex,
     open: Option<GopBuilder>,
+    run_has_gop: bool,
     deltas: BTreeMap<i64, u64>,
 }
 
@@ -133,6 +187,7 @@ impl Scanner<'_> {
     ) -> Result<(), MediaError> {
         if self.run_starts[segment] {
             self.close_gop();
+            self.run_has_gop = false;
             let earliest = video.iter().map(|v| v.pts).min().or(min_audio_pts);
             let Some(pts) = earliest else {
                 return Err(MediaError::BadSegment {
@@ -158,31 +213,55 @@ impl Scanner<'_> {
         };
         let mut range: Option<(i64, i64)> = None;
         for v in video {
-            let utc = anchor.utc_of(v.pts);
-            let (lo, hi) = self.index.available_utc_us.unwrap_or((utc, utc));
-            self.index.available_utc_us = Some((lo.min(utc), hi.max(utc)));
-            if v.idr {
+            if let Some(kind) = v.keyframe {
                 self.close_gop();
                 self.open = Some(GopBuilder {
                     gop: Gop {
                         run,
+                        key_pts: v.pts,
+                        open: kind == Keyframe::Open,
                         frames: 0,
+                        leading: 0,
                         selected: 0,
+                        selected_leading: 0,
                         selected_min: i64::MAX,
                         selected_max: i64::MIN,
+                        trailing_max: v.pts,
+                        generation: v.generation,
                     },
                     pts_in_decode_order: Vec::new(),
+                    leading_undecodable: kind == Keyframe::Open && !self.run_has_gop,
                 });
+                self.run_has_gop = true;
             }
             let Some(builder) = self.open.as_mut() else {
                 self.index.leading_skipped += 1;
                 continue;
             };
-            builder.gop.frames += 1;
+            let leading = v.pts < builder.gop.key_pts;
+            // HEVC RADL pictures decode from their CRA alone; H.264 gives no
+            // such promise for the pictures before an open I.
+            let needs_previous = self.index.codec == VideoCodec::H264 || v.rasl;
+            if leading && builder.leading_undecodable && needs_previous {
+                self.index.leading_skipped += 1;
+                continue;
+            }
+            let utc = anchor.utc_of(v.pts);
+            let (lo, hi) = self.index.available_utc_us.unwrap_or((utc, utc));
+            self.index.available_utc_us = Some((lo.min(utc), hi.max(utc)));
+            let gop = &mut builder.gop;
+            gop.frames += 1;
+            if leading {
+                gop.leading += 1;
+            } else {
+                gop.trailing_max = gop.trailing_max.max(v.pts);
+            }
             builder.pts_in_decode_order.push(v.pts);
             if self.selection.keeps(&anchor, v.pts) {
-                let gop = &mut builder.gop;
                 gop.selected += 1;
+                if leading {
+                    gop.selected_leading += 1;
+                }
                 gop.selected_min = gop.selected_min.min(v.pts);
                 gop.selected_max = gop.selected_max.max(v.pts);
                 range =
@@ -203,31 +282,52 @@ impl Scanner<'_> {
 
     fn note_video(&mut self, p: &SourcePacket) -> Result<VideoInfo, MediaError> {
         let data = p.packet.data().unwrap_or(&[]);
-        let info = inspect_access_unit(data);
+        let info = access_unit::inspect(self.index.codec, data);
         if !self.index.parsed && info.pictures != 1 {
             return Err(MediaError::Internal(NEEDS_PARSING.into()));
         }
-        let uri = &self.clip.segments[p.segment].uri;
         if let Some(conflict) = info.conflict {
-            return Err(self.changing_sets(uri, conflict.kind, conflict.id));
+            let uri = &self.clip.segments[p.segment].uri;
+            return Err(MediaError::BadSegment {
+                clip: self.clip.index,
+                uri: uri.clone(),
+                detail: format!(
+                    "one access unit carries two different {}s with id {}",
+                    conflict.kind, conflict.id
+                ),
+            });
         }
-        if let Err(conflict) = self.index.parameter_sets.merge(&info.parameter_sets) {
-            return Err(self.changing_sets(uri, conflict.kind, conflict.id));
-        }
+        self.track_sets(&info.parameter_sets);
         Ok(VideoInfo {
             pts: p.pts,
-            idr: info.has_idr,
+            keyframe: info.keyframe,
+            rasl: info.rasl,
+            generation: self.index.generations.len().saturating_sub(1),
         })
     }
 
-    fn changing_sets(&self, uri: &str, kind: &str, id: u32) -> MediaError {
-        MediaError::Unsupported {
-            clip: Some(self.clip.index),
-            what: format!(
-                "segment {uri}: the {kind} with id {id} changes inside the clip \
-                 (parameter-set changes within a recording are not implemented)"
-            ),
+    /// Adds in-band sets to the current generation, starting a new one when
+    /// a set changes under its id (an encoder reconfigured mid-stream).
+    fn track_sets(&mut self, sets: &ParameterSets) {
+        if sets.is_empty() {
+            return;
         }
+        let Some(current) = self.index.generations.last_mut() else {
+            self.index.generations.push(sets.clone());
+            return;
+        };
+        let mut merged = current.clone();
+        if merged.merge(sets).is_ok() {
+            *current = merged;
+            return;
+        }
+        let mut next = current.clone();
+        for nal in sets.all() {
+            if let Some((kind, id)) = crate::bitstream::parameter_sets::classify(sets.codec, nal) {
+                next.replace(kind, id, nal);
+            }
+        }
+        self.index.generations.push(next);
     }
 
     fn note_audio(&mut self, p: &SourcePacket) -> Result<(), MediaError> {
@@ -302,6 +402,7 @@ fn scan_with(
             ..ClipIndex::default()
         },
         open: None,
+        run_has_gop: false,
         deltas: BTreeMap::new(),
     };
     let mut reader = ClipReader::with_parsing(clip, parse);
@@ -318,6 +419,9 @@ fn scan_with(
             progress(p.segment as f32 / clip.segments.len().max(1) as f32);
         }
         current = Some((p.segment, p.run));
+        if let Some(codec) = reader.codec {
+            scanner.index.codec = codec;
+        }
         match p.track {
             Track::Video => video.push(scanner.note_video(&p)?),
             Track::Audio => {
@@ -333,6 +437,7 @@ fn scan_with(
         return Err(MediaError::Internal(NEEDS_PARSING.into()));
     }
     scanner.close_gop();
+    scanner.index.parameter_sets = scanner.index.first_sets();
     scanner.index.frame_duration = scanner
         .deltas
         .iter()

@@ -2,10 +2,23 @@
 //!
 //! Two passes per clip over its segments: `index` scans packets without
 //! decoding (GOPs, which frames the range selects, parameter sets, reorder
-//! depth), `plan` decides per GOP whether to copy, re-encode or skip it and
-//! where each frame lands in the output, then `write` reads the segments
+//! depth), `plan` splits each run into blocks of whole GOPs to copy and
+//! the parts around them to re-encode (a part also takes the leading
+//! pictures of an open GOP whose references are not copied) and places
+//! every frame on the output timeline, then `write` reads the segments
 //! again and produces the samples. Nothing is written before every clip is
 //! indexed, so missing or broken segments fail the job before any output.
+//!
+//! # Parameter-set routes
+//!
+//! If every parameter set of the output (every clip's, every generation's,
+//! the boundary encoder's) has an id of its own, the sample entry's record
+//! lists them all and the samples carry none (`avc1`, `hvc1`: what Apple
+//! players expect). Otherwise (two encoders, or an encoder reconfigured
+//! mid-stream, using one id for different sets; libx265 next to an x265
+//! source) the samples keep their sets in-band and the track is `avc3` /
+//! `hev1`. Every re-encoded part and every clip ends its coded sequence
+//! (end-of-sequence NAL), so the next keyframe decodes afresh.
 
 mod audio;
 mod dts;
@@ -21,11 +34,13 @@ use ffmpeg_next::{Rational, codec, media};
 
 use self::index::{ClipIndex, Selection};
 use self::output::{Mp4Writer, VideoTrack};
-use self::plan::{ClipPlan, GopAction};
+use self::plan::ClipPlan;
 use self::reencode::BoundaryEncoder;
 use self::report::{WriteProgress, clip_report};
 use self::write::{ClipJob, write_clip};
-use crate::bitstream::h264::ParameterSets;
+use crate::bitstream::access_unit::end_of_sequence;
+use crate::bitstream::parameter_sets::ParameterSets;
+use crate::codec::VideoCodec;
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
 use crate::{ClipInput, CutJob, CutMode, CutReport, MediaError};
 
@@ -93,8 +108,12 @@ fn picture_shape(par: &codec::Parameters) -> (i32, i32, i32) {
 
 /// What all clips must agree on to share one video and one audio track.
 struct Shared {
+    codec: VideoCodec,
     source: codec::Parameters,
-    parameter_sets: ParameterSets,
+    /// Every clip's sets, if they merge without a conflict.
+    merged: Option<ParameterSets>,
+    /// The sets the output starts with.
+    first: ParameterSets,
     audio: Option<crate::bitstream::adts::AdtsConfig>,
     frame_duration: i64,
 }
@@ -105,10 +124,22 @@ fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaErro
         what,
     };
     let source = source_video(&job.clips[0])?;
-    let mut parameter_sets = ParameterSets::default();
+    let codec = indexes[0].codec;
+    let mut merged = Some(ParameterSets::new(codec));
     let mut audio = None;
     let mut frame_duration = None;
     for (clip, index) in job.clips.iter().zip(indexes) {
+        if index.codec != codec {
+            return Err(unsupported(
+                clip.index,
+                format!(
+                    "its video is {} but the first clip's is {} (joining different codecs \
+                     needs a re-encode mode)",
+                    index.codec.name(),
+                    codec.name()
+                ),
+            ));
+        }
         if clip.index != job.clips[0].index {
             let other = source_video(clip)?;
             if picture_shape(&other) != picture_shape(&source) {
@@ -120,16 +151,12 @@ fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaErro
                 ));
             }
         }
-        parameter_sets.merge(&index.parameter_sets).map_err(|c| {
-            unsupported(
-                clip.index,
-                format!(
-                    "its {} with id {} differs from an earlier clip's under the same id; \
-                     joining streams of different encoders is not implemented",
-                    c.kind, c.id
-                ),
-            )
-        })?;
+        merged = merged.and_then(|mut all| {
+            for generation in &index.generations {
+                all.merge(generation).ok()?;
+            }
+            Some(all)
+        });
         if let Some(config) = index.audio {
             match audio {
                 None => audio = Some(config),
@@ -157,18 +184,63 @@ fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaErro
             }
         }
     }
-    if parameter_sets.sps.is_empty() || parameter_sets.pps.is_empty() {
+    let first = indexes[0].first_sets();
+    if !first.complete() {
         return Err(MediaError::BadSegment {
             clip: job.clips[0].index,
             uri: job.clips[0].segments[0].uri.clone(),
-            detail: "no H.264 SPS/PPS found in the listed segments".into(),
+            detail: format!(
+                "no complete {} parameter sets found in the listed segments",
+                codec.name()
+            ),
         });
     }
     Ok(Shared {
+        codec,
         source,
-        parameter_sets,
+        merged,
+        first,
         audio,
         frame_duration: frame_duration.unwrap_or(FALLBACK_FRAME_DURATION),
+    })
+}
+
+/// How the output carries its parameter sets (see the module docs).
+struct Route {
+    inband: bool,
+    tag: [u8; 4],
+    config: Vec<u8>,
+}
+
+fn route(shared: &Shared, boundary: Option<&BoundaryEncoder>) -> Result<Route, MediaError> {
+    let merged = shared.merged.clone().and_then(|mut all| {
+        if let Some(b) = boundary {
+            all.merge(&b.parameter_sets).ok()?;
+        }
+        Some(all)
+    });
+    let missing = || MediaError::Internal("cannot build the decoder configuration record".into());
+    Ok(match (shared.codec, merged) {
+        (VideoCodec::H264, Some(all)) => Route {
+            inband: false,
+            tag: *b"avc1",
+            config: all.avcc().ok_or_else(missing)?,
+        },
+        (VideoCodec::H264, None) => Route {
+            inband: true,
+            tag: *b"avc3",
+            config: shared.first.avcc().ok_or_else(missing)?,
+        },
+        (VideoCodec::Hevc, Some(all)) => Route {
+            inband: false,
+            tag: *b"hvc1",
+            config: all.hvcc(true).ok_or_else(missing)?,
+        },
+        (VideoCodec::Hevc, None) => Route {
+            inband: true,
+            tag: *b"hev1",
+            config: shared.first.hvcc(false).ok_or_else(missing)?,
+        },
     })
 }
 
@@ -202,8 +274,7 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
     }
     progress(0.0);
     let indexes = scan_all(job, progress)?;
-    let mut shared = shared_facts(job, &indexes)?;
-    let decoder_header = shared.parameter_sets.annexb();
+    let shared = shared_facts(job, &indexes)?;
 
     let mut plans: Vec<ClipPlan> = Vec::with_capacity(job.clips.len());
     let mut cursor = 0i64;
@@ -214,45 +285,28 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
     }
     let mut writing = WriteProgress::new(cursor);
 
-    let needs_encoder = plans
-        .iter()
-        .any(|p| p.actions.contains(&GopAction::Reencode));
+    let needs_encoder = plans.iter().any(|p| p.reencoded > 0);
     let source_reorder = indexes.iter().map(|i| i.reorder_depth).max().unwrap_or(0);
     let boundary = if needs_encoder {
+        // With one config record the encoder needs an H.264 id of its own;
+        // in-band, any id will do.
         let id = shared
-            .parameter_sets
-            .free_id()
-            .ok_or_else(|| MediaError::Unsupported {
-                clip: None,
-                what: "the source uses all 32 SPS/PPS ids; none is left for re-encoded frames"
-                    .into(),
-            })?;
-        let sps = indexes[0]
-            .parameter_sets
-            .first_sps()
-            .or_else(|| shared.parameter_sets.first_sps())
-            .ok_or_else(|| MediaError::Internal("no parsable SPS".into()))?;
-        let encoder = BoundaryEncoder::new(
+            .merged
+            .as_ref()
+            .and_then(ParameterSets::free_id)
+            .unwrap_or(0);
+        Some(BoundaryEncoder::new(
             &shared.source,
-            &sps,
+            &shared.first,
             shared.frame_duration,
             id,
             source_reorder > 0,
-        )?;
-        shared
-            .parameter_sets
-            .merge(&encoder.parameter_sets)
-            .map_err(|c| {
-                MediaError::Internal(format!("encoder {} id {} collides", c.kind, c.id))
-            })?;
-        Some(encoder)
+        )?)
     } else {
         None
     };
+    let route = route(&shared, boundary.as_ref())?;
     let reorder_depth = source_reorder.max(boundary.as_ref().map_or(0, |b| b.reorder_depth));
-    let avcc = shared.parameter_sets.avcc().ok_or_else(|| {
-        MediaError::Internal("cannot build an avcC from the parameter sets".into())
-    })?;
     let frame_rate = Rational::new(
         TICKS_PER_SECOND as i32,
         i32::try_from(shared.frame_duration).unwrap_or(3000),
@@ -262,7 +316,9 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
         &job.output,
         &VideoTrack {
             source: &shared.source,
-            avcc,
+            tag: route.tag,
+            config: route.config,
+            end_of_sequence: end_of_sequence(shared.codec),
             frame_rate,
             reorder_depth,
             frame_duration: shared.frame_duration,
@@ -277,9 +333,9 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
             index,
             plan: p,
             source: &shared.source,
-            decoder_header: &decoder_header,
             boundary: boundary.as_ref(),
             frame_duration: shared.frame_duration,
+            inband: route.inband,
         };
         let mut tick_progress = |tick: i64| writing.reach(tick, progress);
         let reencoded = write_clip(&clip_job, &mut out, &mut tick_progress)?;

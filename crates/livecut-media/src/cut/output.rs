@@ -1,5 +1,6 @@
-//! The MP4 being written: one `avc1` video track whose `avcC` lists every
-//! parameter set, and an optional AAC track. The file itself (part file,
+//! The MP4 being written: one video track (`avc1`/`hvc1` whose config
+//! record lists every parameter set, or `avc3`/`hev1` with the sets
+//! in-band) and an optional AAC track. The file itself (part file,
 //! `faststart`, rename) is `av::mp4`'s.
 
 use std::path::Path;
@@ -17,8 +18,13 @@ use crate::bitstream::adts::{AdtsConfig, SAMPLES_PER_FRAME};
 pub struct VideoTrack<'a> {
     /// The source stream's parameters (size, pixel format, colour, ...).
     pub source: &'a codec::Parameters,
-    /// `AVCDecoderConfigurationRecord` with every SPS/PPS.
-    pub avcc: Vec<u8>,
+    /// Sample-entry codec tag (`avc1`, `avc3`, `hvc1`, `hev1`).
+    pub tag: [u8; 4],
+    /// The decoder configuration: an `avcC` record, or Annex B parameter
+    /// sets from which the muxer builds the `hvcC`.
+    pub config: Vec<u8>,
+    /// Appended to the sample before a restart (see `end_sequence`).
+    pub end_of_sequence: Vec<u8>,
     pub frame_rate: Rational,
     /// Reorder depth of the joined stream (see `dts`).
     pub reorder_depth: u32,
@@ -26,8 +32,20 @@ pub struct VideoTrack<'a> {
     pub frame_duration: i64,
 }
 
+/// A video sample held back until the next one arrives, so an
+/// end-of-sequence NAL can still be appended to it.
+struct HeldSample {
+    data: Vec<u8>,
+    pts: i64,
+    dts: i64,
+    duration: i64,
+    key: bool,
+}
+
 pub struct Mp4Writer {
     file: Mp4File,
+    held: Option<HeldSample>,
+    end_of_sequence: Vec<u8>,
     video_tb: Rational,
     audio: Option<(usize, Rational, u32)>,
     dts: DtsRestamper,
@@ -58,10 +76,10 @@ impl Mp4Writer {
             unsafe {
                 let st = *(*output.as_mut_ptr()).streams;
                 let par = (*st).codecpar;
-                if !params::set_extradata(par, &video.avcc) {
-                    return Err(("setting the avcC", out_of_memory));
+                if !params::set_extradata(par, &video.config) {
+                    return Err(("setting the decoder configuration", out_of_memory));
                 }
-                (*par).codec_tag = 0;
+                (*par).codec_tag = u32::from_le_bytes(video.tag);
                 (*par).video_delay = video.reorder_depth as i32;
                 (*st).avg_frame_rate = video.frame_rate.into();
                 (*st).r_frame_rate = video.frame_rate.into();
@@ -93,6 +111,8 @@ impl Mp4Writer {
         let audio = audio_stream.map(|(index, tb, rate)| (index, file.time_base(index, tb), rate));
         Ok(Mp4Writer {
             file,
+            held: None,
+            end_of_sequence: video.end_of_sequence.clone(),
             video_tb,
             audio,
             dts: DtsRestamper::new(video.reorder_depth, video.frame_duration),
@@ -113,11 +133,38 @@ impl Mp4Writer {
             .dts
             .next(pts)
             .map_err(|e| MediaError::Internal(format!("video timestamps: {e}")))?;
-        let mut packet = Packet::copy(sample);
-        packet.set_pts(Some(pts));
-        packet.set_dts(Some(dts));
-        packet.set_duration(duration);
-        if key {
+        self.release()?;
+        self.held = Some(HeldSample {
+            data: sample.to_vec(),
+            pts,
+            dts,
+            duration,
+            key,
+        });
+        Ok(())
+    }
+
+    /// Ends the coded video sequence with the last sample written: what
+    /// follows is decoded afresh (picture order counts restart, leading
+    /// pictures of an open keyframe are not expected), whichever stream it
+    /// comes from.
+    pub fn end_sequence(&mut self) {
+        if let Some(held) = self.held.as_mut()
+            && !held.data.ends_with(&self.end_of_sequence)
+        {
+            held.data.extend_from_slice(&self.end_of_sequence);
+        }
+    }
+
+    fn release(&mut self) -> Result<(), MediaError> {
+        let Some(held) = self.held.take() else {
+            return Ok(());
+        };
+        let mut packet = Packet::copy(&held.data);
+        packet.set_pts(Some(held.pts));
+        packet.set_dts(Some(held.dts));
+        packet.set_duration(held.duration);
+        if held.key {
             packet.set_flags(codec::packet::Flags::KEY);
         }
         self.file.write(packet, 0, ts_time_base(), self.video_tb)
@@ -148,7 +195,8 @@ impl Mp4Writer {
     }
 
     /// Finishes the file (moov first) and moves it into place.
-    pub fn finish(self) -> Result<(), MediaError> {
+    pub fn finish(mut self) -> Result<(), MediaError> {
+        self.release()?;
         self.file.finish()
     }
 }

@@ -1,12 +1,14 @@
 //! The boundary re-encoder of the smart cut.
 //!
-//! Every re-encoded part (the partial GOP at a clip edge) gets a fresh
-//! libx264 encoder opened with the same settings, so each part starts with
-//! an IDR and all parts share one SPS/PPS pair. That pair uses an id the
-//! source does not use (`sps-id`), which lets the single `avcC` carry the
-//! source's sets and the encoder's side by side. The settings copy the
-//! source's size, pixel format, sample aspect ratio, colour description,
-//! profile and level.
+//! Every re-encoded part (the frames at a clip edge that whole GOPs cannot
+//! cover) gets a fresh encoder of the source's codec opened with the same
+//! settings, so each part starts with an IDR and all parts share one set of
+//! parameter sets. libx264 gives its SPS/PPS an id the source does not use
+//! (`sps-id`), which lets the single `avcC` carry the source's sets and the
+//! encoder's side by side; libx265 has no such option, so HEVC outputs
+//! usually carry their sets in-band (`hev1`, see `cut`). The settings copy
+//! the source's size, pixel format (8 or 10 bit), sample aspect ratio,
+//! colour description, profile and level.
 
 use ffmpeg_next::codec::{self, decoder, encoder};
 use ffmpeg_next::format::Pixel;
@@ -18,7 +20,10 @@ use crate::MediaError;
 use crate::av::params::context_extradata;
 use crate::av::video_encoder::{self, Rate, VideoEncoderSettings, is_again};
 use crate::av::{self, ts_time_base};
-use crate::bitstream::h264::{ParameterSets, SpsInfo, nal_units, to_length_prefixed};
+use crate::bitstream::access_unit::to_sample;
+use crate::bitstream::h264::nal_units;
+use crate::bitstream::parameter_sets::ParameterSets;
+use crate::codec::VideoCodec;
 
 /// Quality of re-encoded frames: CRF 16 measured 47-50 dB PSNR against the
 /// source, visually indistinguishable next to copied frames.
@@ -28,6 +33,7 @@ const PRESET: &str = "veryfast";
 /// Opens identically configured encoders for the re-encoded parts.
 pub struct BoundaryEncoder {
     settings: VideoEncoderSettings,
+    /// The encoder's parameter sets, Annex B.
     header: Vec<u8>,
     /// The encoder's SPS/PPS (under the id it was given).
     pub parameter_sets: ParameterSets,
@@ -35,33 +41,55 @@ pub struct BoundaryEncoder {
     pub reorder_depth: u32,
 }
 
-fn x264_profile(sps: &SpsInfo) -> Result<&'static str, String> {
-    if sps.chroma_format_idc != 1 || sps.bit_depth_luma != 8 || sps.bit_depth_chroma != 8 {
-        return Err(format!(
-            "H.264 with chroma format {} and {}-bit luma (only 8-bit 4:2:0 is implemented)",
-            sps.chroma_format_idc, sps.bit_depth_luma
-        ));
-    }
-    match sps.profile_idc {
-        66 => Ok("baseline"),
-        77 => Ok("main"),
-        100 => Ok("high"),
-        other => Err(format!("H.264 profile_idc {other} for re-encoding")),
+/// Encoder profile name and level for the source's first SPS.
+fn profile_of(sets: &ParameterSets) -> Result<(&'static str, Option<i32>), String> {
+    match sets.codec {
+        VideoCodec::H264 => {
+            let sps = sets.first_sps().ok_or("no parsable H.264 SPS")?;
+            if sps.chroma_format_idc != 1 || sps.bit_depth_luma != 8 || sps.bit_depth_chroma != 8 {
+                return Err(format!(
+                    "H.264 with chroma format {} and {}-bit luma (only 8-bit 4:2:0 is implemented)",
+                    sps.chroma_format_idc, sps.bit_depth_luma
+                ));
+            }
+            let profile = match sps.profile_idc {
+                66 => "baseline",
+                77 => "main",
+                100 => "high",
+                other => return Err(format!("H.264 profile_idc {other} for re-encoding")),
+            };
+            Ok((profile, Some(i32::from(sps.level_idc))))
+        }
+        VideoCodec::Hevc => {
+            let sps = sets.first_hevc_sps().ok_or("no parsable HEVC SPS")?;
+            if sps.chroma_format_idc != 1 {
+                return Err(format!(
+                    "HEVC with chroma format {} (only 4:2:0 is implemented)",
+                    sps.chroma_format_idc
+                ));
+            }
+            match sps.bit_depth_luma {
+                8 => Ok(("main", None)),
+                10 => Ok(("main10", None)),
+                d => Err(format!("{d}-bit HEVC (8 and 10 bit are implemented)")),
+            }
+        }
     }
 }
 
 impl BoundaryEncoder {
-    /// `source` are the source video's codec parameters, `sps` its first
-    /// SPS, `sps_id` the free id for the encoder's parameter sets.
+    /// `source` are the source video's codec parameters, `sets` its first
+    /// parameter sets, `sps_id` a free H.264 id for the encoder's sets.
     pub fn new(
         source: &codec::Parameters,
-        sps: &SpsInfo,
+        sets: &ParameterSets,
         frame_duration: i64,
         sps_id: u32,
         source_has_reordering: bool,
     ) -> Result<Self, MediaError> {
         let unsupported = |what: String| MediaError::Unsupported { clip: None, what };
-        let profile = x264_profile(sps).map_err(unsupported)?;
+        let codec = sets.codec;
+        let (profile, level) = profile_of(sets).map_err(unsupported)?;
         // SAFETY: reading plain fields of valid codec parameters.
         let (width, height, format, sar, range, primaries, trc, space) = unsafe {
             let p = &*source.as_ptr();
@@ -78,7 +106,7 @@ impl BoundaryEncoder {
         };
         // SAFETY: the value came from libav as an AVPixelFormat.
         let pixel = Pixel::from(unsafe { std::mem::transmute::<i32, ffi::AVPixelFormat>(format) });
-        if !matches!(pixel, Pixel::YUV420P | Pixel::YUVJ420P) {
+        if !matches!(pixel, Pixel::YUV420P | Pixel::YUVJ420P | Pixel::YUV420P10LE) {
             return Err(unsupported(format!("re-encoding pixel format {pixel:?}")));
         }
         if width <= 0 || height <= 0 {
@@ -86,8 +114,22 @@ impl BoundaryEncoder {
         }
         let ticks = crate::timeline::TICKS_PER_SECOND as i32;
         let duration = i32::try_from(frame_duration.max(1)).unwrap_or(3000);
+        let params = match codec {
+            VideoCodec::H264 => {
+                format!("sps-id={sps_id}:keyint=infinite:scenecut=0:open-gop=0:repeat-headers=0")
+            }
+            VideoCodec::Hevc => format!(
+                "keyint=100000:min-keyint=100000:scenecut=0:open-gop=0:repeat-headers=0:\
+                 info=0:log-level=error{}",
+                if source_has_reordering {
+                    ""
+                } else {
+                    ":bframes=0"
+                }
+            ),
+        };
         let settings = VideoEncoderSettings {
-            codec: crate::codec::VideoCodec::H264,
+            codec,
             width: width as u32,
             height: height as u32,
             pixel,
@@ -105,18 +147,16 @@ impl BoundaryEncoder {
             preset: PRESET.into(),
             rate: Rate::Crf(CRF),
             profile: Some(profile.into()),
-            level: Some(i32::from(sps.level_idc)),
+            level,
             bframes: if source_has_reordering { None } else { Some(0) },
             gop: 100_000,
-            params: format!(
-                "sps-id={sps_id}:keyint=infinite:scenecut=0:open-gop=0:repeat-headers=0"
-            ),
+            params,
             global_header: true,
             threads: 0,
         };
         let encoder = video_encoder::open(&settings).map_err(|e| MediaError::Encoder {
             clip: None,
-            detail: format!("opening libx264: {e}"),
+            detail: format!("opening the {} encoder: {e}", codec.name()),
         })?;
         // SAFETY: the encoder is open; extradata and has_b_frames are set.
         let (header, reorder) = unsafe {
@@ -125,14 +165,26 @@ impl BoundaryEncoder {
                 (*encoder.as_ptr()).has_b_frames,
             )
         };
-        let mut parameter_sets = ParameterSets::default();
+        let mut parameter_sets = ParameterSets::new(codec);
         for nal in nal_units(&header) {
             parameter_sets.add(nal).map_err(|c| MediaError::Encoder {
                 clip: None,
-                detail: format!("libx264 wrote two different {} with id {}", c.kind, c.id),
+                detail: format!(
+                    "the encoder wrote two different {} with id {}",
+                    c.kind, c.id
+                ),
             })?;
         }
-        if !parameter_sets.sps.contains_key(&sps_id) || !parameter_sets.pps.contains_key(&sps_id) {
+        if !parameter_sets.complete() {
+            return Err(MediaError::Encoder {
+                clip: None,
+                detail: "the encoder wrote no complete parameter sets".into(),
+            });
+        }
+        if codec == VideoCodec::H264
+            && (!parameter_sets.sps.contains_key(&sps_id)
+                || !parameter_sets.pps.contains_key(&sps_id))
+        {
             return Err(MediaError::Encoder {
                 clip: None,
                 detail: format!("libx264 did not use parameter-set id {sps_id}"),
@@ -149,14 +201,15 @@ impl BoundaryEncoder {
     fn open(&self, clip: usize) -> Result<encoder::Video, MediaError> {
         let encoder = video_encoder::open(&self.settings).map_err(|e| MediaError::Encoder {
             clip: Some(clip),
-            detail: format!("opening libx264: {e}"),
+            detail: format!("opening the {} encoder: {e}", self.settings.codec.name()),
         })?;
         // SAFETY: the encoder is open.
         let header = unsafe { context_extradata(encoder.as_ptr()) };
         if header != self.header {
             return Err(MediaError::Encoder {
                 clip: Some(clip),
-                detail: "libx264 produced different parameter sets for the same settings".into(),
+                detail: "the encoder produced different parameter sets for the same settings"
+                    .into(),
             });
         }
         Ok(encoder)
@@ -174,6 +227,9 @@ pub struct PartSpec {
     pub base: i64,
     pub frame_duration: i64,
     pub expected_frames: u32,
+    /// Write the encoder's parameter sets in front of the part's keyframe
+    /// (in-band route).
+    pub inband: bool,
 }
 
 /// One partial GOP being decoded and re-encoded.
@@ -184,6 +240,9 @@ pub struct ReencodePart {
     pixel: Pixel,
     frame: frame::Video,
     encoded: u32,
+    codec: VideoCodec,
+    /// Annex B sets put in front of keyframes (in-band route), else empty.
+    prefix: Vec<u8>,
 }
 
 impl ReencodePart {
@@ -193,14 +252,21 @@ impl ReencodePart {
         header: &[u8],
         spec: PartSpec,
     ) -> Result<Self, MediaError> {
-        let fail = |e: Error| MediaError::Internal(format!("opening the H.264 decoder: {e}"));
+        let fail = |e: Error| MediaError::Internal(format!("opening the video decoder: {e}"));
         // Every source SPS/PPS goes in as extradata, so a GOP whose IDR
         // does not repeat them in-band still decodes.
         let mut par = source.clone();
         av::decode::set_extradata(&mut par, header).map_err(fail)?;
-        let decoder = av::decode::h264(par).map_err(fail)?;
+        let decoder = av::decode::video(par).map_err(fail)?;
         let encoder = boundary.open(spec.clip)?;
+        let prefix = if spec.inband {
+            boundary.header.clone()
+        } else {
+            Vec::new()
+        };
         Ok(ReencodePart {
+            codec: boundary.settings.codec,
+            prefix,
             spec,
             decoder,
             encoder,
@@ -262,7 +328,7 @@ impl ReencodePart {
             .send_frame(&self.frame)
             .map_err(|e| MediaError::Encoder {
                 clip: Some(self.spec.clip),
-                detail: format!("libx264 rejected a frame: {e}"),
+                detail: format!("the encoder rejected a frame: {e}"),
             })?;
         self.encoded += 1;
         self.drain_encoder(out)
@@ -273,16 +339,19 @@ impl ReencodePart {
             let mut packet = Packet::empty();
             match self.encoder.receive_packet(&mut packet) {
                 Ok(()) => {
-                    let sample = to_length_prefixed(packet.data().unwrap_or(&[]));
+                    let key = packet.is_key();
+                    let prefix: &[u8] = if key { &self.prefix } else { &[] };
+                    let data = packet.data().unwrap_or(&[]);
+                    let sample = to_sample(self.codec, data, self.spec.inband, prefix);
                     let pts = packet.pts().unwrap_or(0);
-                    out.write_video(&sample, pts, self.spec.frame_duration, packet.is_key())?;
+                    out.write_video(&sample, pts, self.spec.frame_duration, key)?;
                 }
                 Err(Error::Eof) => return Ok(()),
                 Err(e) if is_again(&e) => return Ok(()),
                 Err(e) => {
                     return Err(MediaError::Encoder {
                         clip: Some(self.spec.clip),
-                        detail: format!("libx264 failed: {e}"),
+                        detail: format!("the encoder failed: {e}"),
                     });
                 }
             }
@@ -298,7 +367,7 @@ impl ReencodePart {
         self.drain_decoder(out)?;
         self.encoder.send_eof().map_err(|e| MediaError::Encoder {
             clip: Some(self.spec.clip),
-            detail: format!("flushing libx264: {e}"),
+            detail: format!("flushing the encoder: {e}"),
         })?;
         self.drain_encoder(out)?;
         if self.encoded != self.spec.expected_frames {

@@ -6,6 +6,7 @@ use ffmpeg_next::format::context::Input;
 use ffmpeg_next::{Packet, Rational, media};
 
 use crate::av::{input, ts_time_base};
+use crate::codec::VideoCodec;
 use crate::timeline::{Unwrapper, run_starts};
 use crate::{ClipInput, MediaError};
 
@@ -48,6 +49,8 @@ pub struct ClipReader<'a> {
     unparsed: bool,
     /// Packets that show the segments need parsing after all.
     pub unparsed_anomalies: u64,
+    /// The video codec, known from the first video stream on.
+    pub codec: Option<VideoCodec>,
 }
 
 impl<'a> ClipReader<'a> {
@@ -59,6 +62,7 @@ impl<'a> ClipReader<'a> {
         ClipReader {
             unparsed: !parse,
             unparsed_anomalies: 0,
+            codec: None,
             clip,
             run_starts: run_starts(&clip.segments),
             next_segment: 0,
@@ -112,7 +116,11 @@ impl<'a> ClipReader<'a> {
     }
 
     /// Decides which track a stream feeds, the first time it shows up.
-    fn classify(&self, seg: &mut OpenSegment, stream: usize) -> Result<Option<Track>, MediaError> {
+    fn classify(
+        &mut self,
+        seg: &mut OpenSegment,
+        stream: usize,
+    ) -> Result<Option<Track>, MediaError> {
         if seg.video.is_some_and(|(s, _)| s == stream) {
             return Ok(Some(Track::Video));
         }
@@ -125,15 +133,30 @@ impl<'a> ClipReader<'a> {
         let par = st.parameters();
         match par.medium() {
             media::Type::Video if seg.video.is_none() => {
-                if par.id() != Id::H264 {
+                let uri = &self.clip.segments[seg.index].uri;
+                let Some(codec) = VideoCodec::from_id(par.id()) else {
                     return Err(MediaError::Unsupported {
                         clip: Some(self.clip.index),
                         what: format!(
-                            "segment {}: video codec {:?} (only H.264 is implemented)",
-                            self.clip.segments[seg.index].uri,
+                            "segment {uri}: video codec {:?} (H.264 and HEVC are implemented)",
                             par.id()
                         ),
                     });
+                };
+                match self.codec {
+                    None => self.codec = Some(codec),
+                    Some(earlier) if earlier != codec => {
+                        return Err(MediaError::Unsupported {
+                            clip: Some(self.clip.index),
+                            what: format!(
+                                "segment {uri}: the video codec changes from {} to {} inside \
+                                 the clip",
+                                earlier.name(),
+                                codec.name()
+                            ),
+                        });
+                    }
+                    Some(_) => {}
                 }
                 seg.video = Some((stream, st.time_base()));
                 Ok(Some(Track::Video))
@@ -171,7 +194,7 @@ impl<'a> ClipReader<'a> {
                 Ok(Some(p)) => p,
                 Ok(None) => {
                     if seg.video_packets == 0 {
-                        return Err(self.bad(seg.index, "contains no H.264 video".into()));
+                        return Err(self.bad(seg.index, "contains no video".into()));
                     }
                     continue;
                 }

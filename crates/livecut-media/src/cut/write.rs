@@ -7,11 +7,13 @@ use ffmpeg_next::codec;
 use super::audio;
 use super::index::ClipIndex;
 use super::output::Mp4Writer;
-use super::plan::{ClipPlan, GopAction};
+use super::plan::{ClipPlan, PartPlan, RunCut};
 use super::reencode::{BoundaryEncoder, PartSpec, ReencodePart};
 use super::source::{ClipReader, Track};
+use crate::bitstream::access_unit::{self, to_sample};
 use crate::bitstream::adts::{self, SAMPLES_PER_FRAME};
-use crate::bitstream::h264::{NAL_IDR, nal_type, nals, to_length_prefixed};
+use crate::bitstream::hevc;
+use crate::codec::VideoCodec;
 use crate::timeline::TICKS_PER_SECOND;
 use crate::{ClipInput, MediaError};
 
@@ -20,14 +22,75 @@ pub struct ClipJob<'a> {
     pub index: &'a ClipIndex,
     pub plan: &'a ClipPlan,
     pub source: &'a codec::Parameters,
-    /// Annex B SPS/PPS of the source, primed into each boundary decoder.
-    pub decoder_header: &'a [u8],
     pub boundary: Option<&'a BoundaryEncoder>,
     pub frame_duration: i64,
+    /// Parameter sets stay in the samples (`avc3`/`hev1`) instead of living
+    /// only in the sample entry.
+    pub inband: bool,
 }
 
-fn has_idr(data: &[u8]) -> bool {
-    nals(data).any(|n| nal_type(n) == NAL_IDR)
+/// A part being decoded and encoded again, with its plan.
+struct ActivePart {
+    plan: PartPlan,
+    part: ReencodePart,
+}
+
+/// The state of the writing pass inside one run.
+struct RunState<'a> {
+    cut: &'a RunCut,
+    base: i64,
+    span: (i64, i64),
+    first_gop: Option<usize>,
+    active: Vec<ActivePart>,
+    /// Copied samples that must wait until a part ending at their GOP is
+    /// written (the keyframe of a block whose leading pictures that part
+    /// re-encodes).
+    held: Vec<(Vec<u8>, i64, bool)>,
+}
+
+/// Whether a packet is a leading picture the listed segments cannot decode
+/// (see `index`): it is neither copied nor decoded.
+fn undecodable(codec: VideoCodec, data: &[u8]) -> bool {
+    match codec {
+        VideoCodec::H264 => true,
+        VideoCodec::Hevc => is_rasl(data),
+    }
+}
+
+fn is_rasl(data: &[u8]) -> bool {
+    crate::bitstream::h264::nals(data)
+        .map(hevc::nal_type)
+        .find(|&t| hevc::is_slice(t))
+        .is_some_and(hevc::is_rasl)
+}
+
+impl RunState<'_> {
+    /// Finishes the parts `done` selects, in output order, then releases
+    /// the held samples.
+    fn finish_parts(
+        &mut self,
+        out: &mut Mp4Writer,
+        frame_duration: i64,
+        done: &dyn Fn(&PartPlan) -> bool,
+    ) -> Result<u64, MediaError> {
+        let mut encoded = 0u64;
+        let mut k = 0;
+        while k < self.active.len() {
+            if done(&self.active[k].plan) {
+                let finished = self.active.remove(k);
+                encoded += u64::from(finished.part.finish(out)?);
+                out.end_sequence();
+            } else {
+                k += 1;
+            }
+        }
+        if self.active.iter().all(|p| !p.plan.ends_at_copy) {
+            for (sample, pts, key) in self.held.drain(..) {
+                out.write_video(&sample, pts, frame_duration, key)?;
+            }
+        }
+        Ok(encoded)
+    }
 }
 
 /// Writes one clip; returns the number of frames re-encoded. `progress`
@@ -38,80 +101,125 @@ pub fn write_clip(
     progress: &mut dyn FnMut(i64),
 ) -> Result<u64, MediaError> {
     let clip = job.clip;
+    let codec = job.index.codec;
+    let gops = &job.index.gops;
     let mut reader = ClipReader::with_parsing(clip, job.index.parsed);
     let mut gop: Option<usize> = None;
     let mut next_gop = 0usize;
     let mut run: Option<usize> = None;
-    let mut part: Option<ReencodePart> = None;
+    let mut state: Option<RunState<'_>> = None;
     let mut reencoded: u64 = 0;
+    let all = |_: &PartPlan| true;
     while let Some(p) = reader.next()? {
         if run != Some(p.run) {
             // A GOP never continues across a discontinuity (see `index`).
-            if let Some(done) = part.take() {
-                reencoded += u64::from(done.finish(out)?);
+            if let Some(mut done) = state.take() {
+                reencoded += done.finish_parts(out, job.frame_duration, &all)?;
+                out.end_sequence();
             }
             gop = None;
             run = Some(p.run);
+            state = job
+                .plan
+                .runs
+                .get(p.run)
+                .copied()
+                .flatten()
+                .map(|m| RunState {
+                    cut: &job.plan.cuts[p.run],
+                    base: m.base,
+                    span: (m.span_start, m.span_end),
+                    first_gop: None,
+                    active: Vec::new(),
+                    held: Vec::new(),
+                });
         }
-        let Some(mapping) = job.plan.runs.get(p.run).copied().flatten() else {
-            if p.track == Track::Video && has_idr(p.packet.data().unwrap_or(&[])) {
-                next_gop += 1;
-            }
+        let data = p.packet.data().unwrap_or(&[]);
+        let is_key = p.track == Track::Video && access_unit::is_keyframe(codec, data);
+        if is_key {
+            gop = Some(next_gop);
+            next_gop += 1;
+        }
+        let Some(st) = state.as_mut() else {
             continue;
         };
-        let data = p.packet.data().unwrap_or(&[]);
         match p.track {
             Track::Video => {
-                let idr = has_idr(data);
-                if idr {
-                    if let Some(done) = part.take() {
-                        reencoded += u64::from(done.finish(out)?);
-                    }
-                    gop = Some(next_gop);
-                    next_gop += 1;
-                    progress((mapping.base + p.pts).clamp(job.plan.offset, job.plan.end));
-                    if job.plan.actions.get(next_gop - 1) == Some(&GopAction::Reencode) {
+                let Some(g) = gop else {
+                    continue; // before the run's first keyframe
+                };
+                let Some(info) = gops.get(g) else {
+                    return Err(MediaError::Internal(format!(
+                        "clip {}: more GOPs on the second read than on the first",
+                        clip.index
+                    )));
+                };
+                let first_of_run = *st.first_gop.get_or_insert(g) == g;
+                let leading = p.pts < info.key_pts;
+                if leading && info.open && first_of_run && undecodable(codec, data) {
+                    continue;
+                }
+                if is_key {
+                    progress((st.base + p.pts).clamp(job.plan.offset, job.plan.end));
+                    // Parts that end before this GOP are complete.
+                    reencoded += st.finish_parts(out, job.frame_duration, &|pp| pp.last_gop < g)?;
+                    for plan in st.cut.parts.iter().filter(|pp| pp.first_gop == g) {
                         let Some(boundary) = job.boundary else {
                             return Err(MediaError::Internal(
-                                "a GOP needs re-encoding but no encoder was prepared".into(),
+                                "frames need re-encoding but no encoder was prepared".into(),
                             ));
                         };
-                        let Some(info) = job.index.gops.get(next_gop - 1) else {
-                            return Err(MediaError::Internal(format!(
-                                "clip {}: more GOPs on the second read than on the first",
-                                clip.index
-                            )));
-                        };
-                        part = Some(ReencodePart::start(
-                            boundary,
-                            job.source,
-                            job.decoder_header,
-                            PartSpec {
-                                clip: clip.index,
-                                uri: clip.segments[p.segment].uri.clone(),
-                                keep_min: info.selected_min,
-                                keep_max: info.selected_max,
-                                base: mapping.base,
-                                frame_duration: job.frame_duration,
-                                expected_frames: info.selected,
-                            },
-                        )?);
+                        let header = job.index.generations.get(info.generation).map_or_else(
+                            Vec::new,
+                            crate::bitstream::parameter_sets::ParameterSets::annexb,
+                        );
+                        st.active.push(ActivePart {
+                            plan: *plan,
+                            part: ReencodePart::start(
+                                boundary,
+                                job.source,
+                                &header,
+                                PartSpec {
+                                    clip: clip.index,
+                                    uri: clip.segments[p.segment].uri.clone(),
+                                    keep_min: plan.keep_min,
+                                    keep_max: plan.keep_max,
+                                    base: st.base,
+                                    frame_duration: job.frame_duration,
+                                    expected_frames: plan.frames,
+                                    inband: job.inband,
+                                },
+                            )?,
+                        });
+                    }
+                } else if !leading {
+                    // A part that re-encodes this GOP's leading pictures
+                    // ends at its first trailing one.
+                    reencoded += st.finish_parts(out, job.frame_duration, &|pp| {
+                        pp.ends_at_copy && pp.last_gop <= g
+                    })?;
+                }
+                for active in st.active.iter_mut() {
+                    if (active.plan.first_gop..=active.plan.last_gop).contains(&g) {
+                        active.part.feed(&p.packet, out)?;
                     }
                 }
-                let Some(g) = gop else {
-                    continue;
-                };
-                match job.plan.actions.get(g) {
-                    Some(GopAction::Copy) => {
-                        let sample = to_length_prefixed(data);
-                        out.write_video(&sample, mapping.base + p.pts, job.frame_duration, idr)?;
+                let copied = st
+                    .cut
+                    .block_of(g)
+                    .is_some_and(|block| !(g == block.first && leading));
+                if copied {
+                    let sample = to_sample(codec, data, job.inband, &[]);
+                    let pts = st.base + p.pts;
+                    if st
+                        .active
+                        .iter()
+                        .any(|a| a.plan.ends_at_copy && a.plan.last_gop == g)
+                    {
+                        st.held.push((sample, pts, is_key));
+                    } else {
+                        out.write_video(&sample, pts, job.frame_duration, is_key)?;
                     }
-                    Some(GopAction::Reencode) => {
-                        if let Some(active) = part.as_mut() {
-                            active.feed(&p.packet, out)?;
-                        }
-                    }
-                    Some(GopAction::Skip) | None => {}
                 }
             }
             Track::Audio => {
@@ -135,17 +243,18 @@ pub fn write_clip(
                     let rate = i64::from(frame.config.sample_rate().unwrap_or(48_000));
                     let ticks = i64::from(SAMPLES_PER_FRAME) * TICKS_PER_SECOND;
                     let offset = (k as i64 * ticks + rate / 2) / rate;
-                    let start = mapping.base + p.pts + offset;
-                    if audio::keeps(start, ticks / rate, mapping.span_start, mapping.span_end) {
+                    let start = st.base + p.pts + offset;
+                    if audio::keeps(start, ticks / rate, st.span.0, st.span.1) {
                         out.write_audio(raw, start)?;
                     }
                 }
             }
         }
     }
-    if let Some(done) = part.take() {
-        reencoded += u64::from(done.finish(out)?);
+    if let Some(mut done) = state.take() {
+        reencoded += done.finish_parts(out, job.frame_duration, &all)?;
     }
+    out.end_sequence();
     progress(job.plan.end);
     if next_gop != job.index.gops.len() {
         return Err(MediaError::Internal(format!(

@@ -1,4 +1,7 @@
 use super::*;
+use crate::bitstream::access_unit::{Keyframe, inspect, to_sample};
+use crate::bitstream::parameter_sets::ParameterSetConflict;
+use crate::codec::VideoCodec;
 
 /// SPS/PPS written by x264 (High, level 1.3, 320x180) with `sps-id=3`.
 const SPS_HIGH_ID3: &[u8] = &[
@@ -149,12 +152,12 @@ fn access_unit_inspection_and_length_prefixing() {
     let idr: &[u8] = &[0x65, 0x88, 0x80, 0x10];
     let sei: &[u8] = &[0x06, 0x05, 0x01, 0x80];
     let data = annexb(&[&[0x09, 0xf0], SPS_HIGH_ID3, PPS_ID3, sei, idr], true);
-    let info = inspect_access_unit(&data);
-    assert!(info.has_idr && info.has_slice);
+    let info = inspect(VideoCodec::H264, &data);
+    assert_eq!((info.keyframe, info.pictures), (Some(Keyframe::Closed), 1));
     assert_eq!(info.parameter_sets.sps.len(), 1);
     assert!(info.conflict.is_none());
 
-    let sample = to_length_prefixed(&data);
+    let sample = to_sample(VideoCodec::H264, &data, false, &[]);
     let mut expected = Vec::new();
     for nal in [sei, idr] {
         expected.extend_from_slice(&(nal.len() as u32).to_be_bytes());
@@ -163,8 +166,8 @@ fn access_unit_inspection_and_length_prefixing() {
     assert_eq!(sample, expected);
 
     let p_frame = annexb(&[&[0x41, 0x9a, 0x02]], false);
-    let info = inspect_access_unit(&p_frame);
-    assert!(!info.has_idr && info.has_slice);
+    let info = inspect(VideoCodec::H264, &p_frame);
+    assert_eq!((info.keyframe, info.pictures), (None, 1));
 }
 
 #[test]
@@ -175,19 +178,19 @@ fn pictures_count_slices_that_start_a_picture() {
     let p_first: &[u8] = &[0x41, 0x9a, 0x02];
     let one = annexb(&[&[0x09, 0xf0], idr_first, idr_second_slice], true);
     assert_eq!(
-        inspect_access_unit(&one).pictures,
+        inspect(VideoCodec::H264, &one).pictures,
         1,
         "two slices of one picture"
     );
     let two = annexb(&[idr_first, p_first], true);
     assert_eq!(
-        inspect_access_unit(&two).pictures,
+        inspect(VideoCodec::H264, &two).pictures,
         2,
         "two access units in one buffer"
     );
     let none = annexb(&[&[0x09, 0xf0], SPS_HIGH_ID3], true);
     assert_eq!(
-        inspect_access_unit(&none).pictures,
+        inspect(VideoCodec::H264, &none).pictures,
         0,
         "a buffer with no picture"
     );
