@@ -1,27 +1,30 @@
 //! One clip through the pipeline. Its segments are read once; per run (a
 //! stretch without discontinuity) the GOPs holding selected frames are
-//! decoded, the selected frames scaled and encoded at their planned output
+//! decoded (with the GOP before, when selected HEVC RASL pictures need
+//! it), the selected frames scaled and encoded at their planned output
 //! time, and the run's audio decoded, converted and laid on exactly the
-//! run's video span. Nothing is buffered beyond what the codecs hold, so
-//! memory does not grow with the clip's length.
+//! run's video span. Decoders are opened by the codec of the packets that
+//! reach them, so H.264 and HEVC video, AAC and MP3 audio of any format
+//! all end up in the job's one video and one audio encoder. Nothing is
+//! buffered beyond what the codecs hold, so memory does not grow with the
+//! clip's length.
 
 use ffmpeg_next::codec::decoder;
 use ffmpeg_next::{Error, Packet, frame};
 
+use super::access::{self, AccessUnit, ParameterSetCache};
 use super::audio::AudioEncoder;
 use super::decode;
+use super::index::SourceIndex;
 use super::mux::Mp4Sink;
+use super::plan::{ClipPlan, RunMapping};
 use super::resample::{Planar, Resampler};
 use super::scale::{OutputPicture, Scaler};
+use super::source::{Codec, SourcePacket, SourceReader, Track};
 use super::span::{SpanCursor, Step, ticks_to_samples};
 use super::video::VideoEncoder;
 use crate::av::video_encoder::is_again;
-use crate::bitstream::adts::{self, AdtsConfig, SAMPLES_PER_FRAME};
-use crate::bitstream::h264::{NAL_IDR, nal_type, nal_units};
-use crate::cut::index::ClipIndex;
-use crate::cut::plan::{ClipPlan, GopAction, RunMapping};
-use crate::cut::source::{ClipReader, SourcePacket, Track};
-use crate::timeline::TICKS_PER_SECOND;
+use crate::codec::{AudioCodec, VideoCodec};
 use crate::{ClipInput, MediaError};
 
 /// Decoded audio this close (4 ms) to where the previous chunk ended
@@ -51,22 +54,16 @@ impl Pipeline {
 
 pub struct ClipWork<'a> {
     pub clip: &'a ClipInput,
-    pub index: &'a ClipIndex,
+    pub index: &'a SourceIndex,
     pub plan: &'a ClipPlan,
-    /// Annex B SPS/PPS of the clip, primed into each decoder.
-    pub header: &'a [u8],
     pub frame_duration: i64,
-}
-
-fn has_idr(data: &[u8]) -> bool {
-    nal_units(data).iter().any(|n| nal_type(n) == NAL_IDR)
 }
 
 /// The audio side of a run; exists when the output has an audio track.
 struct RunAudio {
-    /// `None` when the clip has no audio: the span becomes silence.
-    decoder: Option<decoder::Audio>,
-    config: Option<AdtsConfig>,
+    /// Opened at the run's first audio packet; without one, the span
+    /// becomes silence.
+    decoder: Option<(AudioCodec, decoder::Audio)>,
     frame: frame::Audio,
     lane: Lane,
 }
@@ -82,13 +79,21 @@ struct Lane {
     end: i64,
 }
 
+/// The run's video decoder and what it was last fed.
+struct RunVideo {
+    codec: VideoCodec,
+    decoder: decoder::Video,
+    /// The GOP of the latest packet fed.
+    gop: usize,
+}
+
 struct Run<'a> {
     work: &'a ClipWork<'a>,
     run: usize,
     mapping: RunMapping,
     keep: (i64, i64),
     expected: u64,
-    decoder: decoder::Video,
+    video: Option<RunVideo>,
     frame: frame::Video,
     audio: Option<RunAudio>,
     encoded: u64,
@@ -120,8 +125,6 @@ impl<'a> Run<'a> {
             .filter(|g| g.run == run)
             .map(|g| u64::from(g.selected))
             .sum();
-        let decoder = decode::video(work.header)
-            .map_err(|e| MediaError::Internal(format!("opening the H.264 decoder: {e}")))?;
         let audio = match pipe.audio.as_mut() {
             None => None,
             Some(encoder) => {
@@ -131,16 +134,8 @@ impl<'a> Run<'a> {
                     ticks_to_samples(mapping.span_end, rate),
                 );
                 encoder.align_to(start, &mut pipe.sink)?;
-                let decoder = work
-                    .index
-                    .audio
-                    .as_ref()
-                    .map(decode::audio)
-                    .transpose()
-                    .map_err(|e| MediaError::Internal(format!("opening the AAC decoder: {e}")))?;
                 Some(RunAudio {
-                    decoder,
-                    config: work.index.audio,
+                    decoder: None,
                     frame: frame::Audio::empty(),
                     lane: Lane {
                         resampler: None,
@@ -162,7 +157,7 @@ impl<'a> Run<'a> {
             mapping,
             keep: (min, max),
             expected,
-            decoder,
+            video: None,
             frame: frame::Video::empty(),
             audio,
             encoded: 0,
@@ -183,16 +178,70 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Feeds the access unit `p` (classified as `unit`) of GOP `gop`.
+    /// The decoder starts afresh, primed with the parameter sets known so
+    /// far, at the run's first decoded GOP, after GOPs that were not
+    /// decoded, and when the codec changes.
     fn video(
+        &mut self,
+        p: &SourcePacket,
+        unit: AccessUnit,
+        gop: usize,
+        sets: &ParameterSetCache,
+        pipe: &mut Pipeline,
+        progress: &mut dyn FnMut(i64),
+    ) -> Result<(), MediaError> {
+        let Some(codec) = p.video_codec() else {
+            return Ok(());
+        };
+        let pts = p.pts.unwrap_or(-1);
+        let continues = self
+            .video
+            .as_ref()
+            .is_some_and(|v| v.codec == codec && (v.gop == gop || v.gop + 1 == gop));
+        if !continues {
+            // Whatever the old decoder still holds belongs to GOPs that
+            // were decoded completely.
+            if self.video.is_some() {
+                self.flush_video(pipe, progress)?;
+            }
+            let decoder = decode::video(codec).map_err(|e| {
+                MediaError::Internal(format!(
+                    "opening the {} decoder: {e}",
+                    decode::video_name(codec)
+                ))
+            })?;
+            self.video = Some(RunVideo {
+                codec,
+                decoder,
+                gop,
+            });
+            if !unit.has_sps {
+                let mut primed = Packet::copy(&sets.primed(p.data()));
+                primed.set_pts(p.packet.pts());
+                primed.set_dts(p.packet.dts());
+                primed.set_flags(p.packet.flags());
+                return self.send_video(&primed, pts, pipe, progress);
+            }
+        }
+        if let Some(v) = self.video.as_mut() {
+            v.gop = gop;
+        }
+        self.send_video(&p.packet, pts, pipe, progress)
+    }
+
+    fn send_video(
         &mut self,
         packet: &Packet,
         pts: i64,
         pipe: &mut Pipeline,
         progress: &mut dyn FnMut(i64),
     ) -> Result<(), MediaError> {
-        self.decoder
-            .send_packet(packet)
-            .map_err(|e| self.corrupt(pts, crate::av::decode::send_failure(e)))?;
+        let Some(v) = self.video.as_mut() else {
+            return Ok(());
+        };
+        let sent = v.decoder.send_packet(packet);
+        sent.map_err(|e| self.corrupt(pts, crate::av::decode::send_failure(e)))?;
         self.drain_video(pipe, progress)
     }
 
@@ -201,11 +250,30 @@ impl<'a> Run<'a> {
         pipe: &mut Pipeline,
         progress: &mut dyn FnMut(i64),
     ) -> Result<(), MediaError> {
-        while crate::av::decode::receive(&mut self.decoder, &mut self.frame)
-            .map_err(|d| self.corrupt(-1, d))?
-        {
+        loop {
+            let Some(v) = self.video.as_mut() else {
+                return Ok(());
+            };
+            let got = crate::av::decode::receive(&mut v.decoder, &mut self.frame);
+            if !got.map_err(|d| self.corrupt(-1, d))? {
+                return Ok(());
+            }
             self.encode_frame(pipe, progress)?;
         }
+    }
+
+    /// Drains and closes the video decoder.
+    fn flush_video(
+        &mut self,
+        pipe: &mut Pipeline,
+        progress: &mut dyn FnMut(i64),
+    ) -> Result<(), MediaError> {
+        if let Some(v) = self.video.as_mut() {
+            let flushed = v.decoder.send_eof();
+            flushed.map_err(|e| self.corrupt(-1, format!("flushing the decoder: {e}")))?;
+            self.drain_video(pipe, progress)?;
+        }
+        self.video = None;
         Ok(())
     }
 
@@ -245,67 +313,45 @@ impl<'a> Run<'a> {
 
     fn audio(&mut self, p: &SourcePacket, pipe: &mut Pipeline) -> Result<(), MediaError> {
         let clip = self.work.clip.index;
-        let Some(audio) = self.audio.as_mut() else {
+        let (Some(audio), Some(encoder)) = (self.audio.as_mut(), pipe.audio.as_mut()) else {
             return Ok(());
         };
-        let (Some(decoder), Some(encoder)) = (audio.decoder.as_mut(), pipe.audio.as_mut()) else {
+        let Codec::Audio(codec) = p.codec else {
             return Ok(());
         };
-        let data = p.packet.data().unwrap_or(&[]);
-        let Some(frames) = adts::split_frames(data) else {
-            return Err(MediaError::BadSegment {
-                clip,
-                uri: self.uri.clone(),
-                detail: format!("AAC packet at pts {} is not ADTS", p.pts),
-            });
+        if audio.decoder.as_ref().is_none_or(|(c, _)| *c != codec) {
+            let decoder = decode::audio(codec).map_err(|e| {
+                MediaError::Internal(format!(
+                    "opening the {} decoder: {e}",
+                    decode::audio_name(codec)
+                ))
+            })?;
+            audio.decoder = Some((codec, decoder));
+        }
+        let Some((_, decoder)) = audio.decoder.as_mut() else {
+            return Ok(());
         };
-        for (k, (header, raw)) in frames.iter().enumerate() {
-            if header.blocks != 1 {
-                return Err(MediaError::Unsupported {
-                    clip: Some(clip),
-                    what: format!(
-                        "segment {}: ADTS frames with {} raw data blocks",
-                        self.uri, header.blocks
-                    ),
-                });
-            }
-            if audio.config.is_some_and(|c| c != header.config) {
-                return Err(MediaError::Unsupported {
-                    clip: Some(clip),
-                    what: format!(
-                        "segment {}: the AAC configuration changes inside the clip",
-                        self.uri
-                    ),
-                });
-            }
-            let rate = i64::from(header.config.sample_rate().unwrap_or(48_000));
-            let ticks = k as i64 * i64::from(SAMPLES_PER_FRAME) * TICKS_PER_SECOND;
-            let pts = p.pts + (ticks + rate / 2) / rate;
-            let mut packet = Packet::copy(raw);
-            packet.set_pts(Some(pts));
-            packet.set_dts(Some(pts));
-            if let Err(e) = decoder.send_packet(&packet) {
-                // One damaged AAC frame in a live recording is a click,
-                // not a failed job: its span becomes silence.
-                tracing::warn!(clip, uri = %self.uri, pts, "skipping an undecodable AAC frame: {e}");
-                continue;
-            }
-            loop {
-                match decoder.receive_frame(&mut audio.frame) {
-                    Ok(()) => place_audio(
-                        &mut audio.lane,
-                        &audio.frame,
-                        encoder,
-                        &mut pipe.sink,
-                        clip,
-                        &self.uri,
-                    )?,
-                    Err(Error::Eof) => break,
-                    Err(e) if is_again(&e) => break,
-                    Err(e) => {
-                        tracing::warn!(clip, uri = %self.uri, pts, "AAC decoding failed: {e}");
-                        break;
-                    }
+        if let Err(e) = decoder.send_packet(&p.packet) {
+            // One damaged audio frame in a live recording is a click, not
+            // a failed job: its span becomes silence.
+            tracing::warn!(clip, uri = %self.uri, pts = ?p.pts, "skipping an undecodable audio frame: {e}");
+            return Ok(());
+        }
+        loop {
+            match decoder.receive_frame(&mut audio.frame) {
+                Ok(()) => place_audio(
+                    &mut audio.lane,
+                    &audio.frame,
+                    encoder,
+                    &mut pipe.sink,
+                    clip,
+                    &self.uri,
+                )?,
+                Err(Error::Eof) => break,
+                Err(e) if is_again(&e) => break,
+                Err(e) => {
+                    tracing::warn!(clip, uri = %self.uri, pts = ?p.pts, "audio decoding failed: {e}");
+                    break;
                 }
             }
         }
@@ -319,10 +365,7 @@ impl<'a> Run<'a> {
         pipe: &mut Pipeline,
         progress: &mut dyn FnMut(i64),
     ) -> Result<u64, MediaError> {
-        self.decoder
-            .send_eof()
-            .map_err(|e| self.corrupt(-1, format!("flushing the decoder: {e}")))?;
-        self.drain_video(pipe, progress)?;
+        self.flush_video(pipe, progress)?;
         if let (Some(audio), Some(encoder)) = (self.audio.as_mut(), pipe.audio.as_mut()) {
             finish_audio(&mut audio.lane, encoder, &mut pipe.sink)?;
         }
@@ -354,7 +397,9 @@ fn emit(
     Ok(())
 }
 
-/// Converts a decoded frame and lays it on the span.
+/// Converts a decoded frame and lays it on the span. A change of the
+/// decoded format (another AAC configuration after a recorder restart,
+/// say) drains the old resampler and continues with a new one.
 fn place_audio(
     lane: &mut Lane,
     frame: &frame::Audio,
@@ -363,15 +408,21 @@ fn place_audio(
     clip: usize,
     uri: &str,
 ) -> Result<(), MediaError> {
-    let unsupported = |what: String| MediaError::Unsupported {
-        clip: Some(clip),
-        what: format!("segment {uri}: {what}"),
-    };
     let resampler = match lane.resampler.take() {
         Some(r) if r.accepts(frame) => r,
-        Some(_) => return Err(unsupported("the decoded audio format changes".into())),
-        None => Resampler::new(frame, encoder.rate(), encoder.channels())
-            .map_err(|e| unsupported(format!("audio cannot be converted: {e}")))?,
+        old => {
+            if let Some(old) = old {
+                lane.resampler = Some(old);
+                drain_resampler(lane, encoder, sink)?;
+                lane.resampler = None;
+            }
+            Resampler::new(frame, encoder.rate(), encoder.channels()).map_err(|e| {
+                MediaError::Unsupported {
+                    clip: Some(clip),
+                    what: format!("segment {uri}: audio cannot be converted: {e}"),
+                }
+            })?
+        }
     };
     let resampler = lane.resampler.insert(resampler);
     let start = match frame.pts() {
@@ -385,8 +436,8 @@ fn place_audio(
     emit(step, &lane.chunk, encoder, sink)
 }
 
-/// Drains the resampler and fills the span up to its end.
-fn finish_audio(
+/// Lays what the resampler still holds right after the previous chunk.
+fn drain_resampler(
     lane: &mut Lane,
     encoder: &mut AudioEncoder,
     sink: &mut Mp4Sink,
@@ -400,6 +451,16 @@ fn finish_audio(
             emit(step, &lane.chunk, encoder, sink)?;
         }
     }
+    Ok(())
+}
+
+/// Drains the resampler and fills the span up to its end.
+fn finish_audio(
+    lane: &mut Lane,
+    encoder: &mut AudioEncoder,
+    sink: &mut Mp4Sink,
+) -> Result<(), MediaError> {
+    drain_resampler(lane, encoder, sink)?;
     let silence = lane.cursor.finish();
     encoder.silence(silence, sink)?;
     encoder.align_to(lane.end, sink)
@@ -413,7 +474,9 @@ pub fn transcode(
     progress: &mut dyn FnMut(i64),
 ) -> Result<u64, MediaError> {
     let clip = work.clip;
-    let mut reader = ClipReader::new(clip);
+    let decoded = &work.plan.decoded;
+    let mut reader = SourceReader::new(clip);
+    let mut sets = ParameterSetCache::default();
     let mut run_index: Option<usize> = None;
     let mut run: Option<Run<'_>> = None;
     let mut gop: Option<usize> = None;
@@ -432,27 +495,34 @@ pub fn transcode(
                 None => None,
             };
         }
-        let data = p.packet.data().unwrap_or(&[]);
-        if p.track == Track::Video && has_idr(data) {
-            gop = Some(next_gop);
-            next_gop += 1;
-        }
+        let unit = match (p.track, p.video_codec()) {
+            (Track::Video, Some(codec)) => {
+                let unit = access::classify(codec, p.data());
+                if unit.has_parameter_sets {
+                    sets.note(codec, p.data());
+                }
+                if unit.is_key() {
+                    gop = Some(next_gop);
+                    next_gop += 1;
+                }
+                Some(unit)
+            }
+            _ => None,
+        };
         let Some(active) = run.as_mut() else {
             continue;
         };
         active.uri.clone_from(&clip.segments[p.segment].uri);
-        match p.track {
-            Track::Video => {
-                // Only GOPs holding selected frames are decoded; packets
-                // before a run's first IDR cannot be.
-                let wanted = gop
-                    .and_then(|g| work.plan.actions.get(g))
-                    .is_some_and(|a| *a != GopAction::Skip);
-                if wanted {
-                    active.video(&p.packet, p.pts, pipe, progress)?;
+        match (p.track, unit) {
+            (Track::Video, Some(unit)) => {
+                // Only the GOPs `decoded` names are; packets before a
+                // run's first keyframe cannot be.
+                if let Some(g) = gop.filter(|g| decoded.get(*g).copied().unwrap_or(false)) {
+                    active.video(&p, unit, g, &sets, pipe, progress)?;
                 }
             }
-            Track::Audio => active.audio(&p, pipe)?,
+            (Track::Audio, _) => active.audio(&p, pipe)?,
+            _ => {}
         }
     }
     if let Some(done) = run.take() {

@@ -1,64 +1,66 @@
-//! Decoders for one run of a clip. A fresh pair per run, because after a
-//! discontinuity the stream behind it may be a different encoder's.
+//! Decoders of the re-encoding modes, opened by the codec of the packets
+//! that reach them (so clips, and runs after a discontinuity, may differ):
 //!
-//! * H.264: primed with every SPS/PPS of the clip as extradata, so a GOP
-//!   whose IDR does not repeat them in-band still decodes.
-//! * AAC: fed raw frames (the ADTS headers stripped, as in MP4) with the
-//!   AudioSpecificConfig as extradata, one frame per packet so that every
-//!   decoded frame carries its own exact timestamp.
+//! * video (H.264, HEVC): no extradata; the parameter sets travel in band
+//!   (`access::ParameterSetCache` primes the first packet);
+//! * audio (AAC in ADTS, MP3): each frame header describes the stream, so
+//!   nothing but the codec is needed either.
+//!
+//! Packets are timed in 90 kHz ticks, and so are the decoded frames.
 
-use ffmpeg_next::codec::{self, Id, decoder};
+use ffmpeg_next::codec::{self, decoder};
 use ffmpeg_next::{Error, ffi};
 
-use crate::av::{self, params, ts_time_base};
-use crate::bitstream::adts::AdtsConfig;
+use crate::av::ts_time_base;
+use crate::codec::{AudioCodec, VideoCodec};
 
-fn with_extradata(
-    medium: ffi::AVMediaType,
-    id: ffi::AVCodecID,
-    extradata: &[u8],
-) -> Result<codec::Parameters, Error> {
+fn context(medium: ffi::AVMediaType, id: codec::Id) -> Result<codec::context::Context, Error> {
+    let found = decoder::find(id).ok_or(Error::DecoderNotFound)?;
     let mut par = codec::Parameters::new();
     // SAFETY: a fresh parameter set is filled in field by field.
     unsafe {
         let raw = par.as_mut_ptr();
         (*raw).codec_type = medium;
-        (*raw).codec_id = id;
+        (*raw).codec_id = id.into();
     }
-    av::decode::set_extradata(&mut par, extradata)?;
-    Ok(par)
-}
-
-/// An H.264 decoder; `header` holds the clip's SPS/PPS in Annex B.
-pub fn video(header: &[u8]) -> Result<decoder::Video, Error> {
-    av::decode::h264(with_extradata(
-        ffi::AVMediaType::AVMEDIA_TYPE_VIDEO,
-        ffi::AVCodecID::AV_CODEC_ID_H264,
-        header,
-    )?)
-}
-
-/// An AAC decoder for frames of `config`.
-pub fn audio(config: &AdtsConfig) -> Result<decoder::Audio, Error> {
-    let codec = decoder::find(Id::AAC).ok_or(Error::DecoderNotFound)?;
-    let mut par = with_extradata(
-        ffi::AVMediaType::AVMEDIA_TYPE_AUDIO,
-        ffi::AVCodecID::AV_CODEC_ID_AAC,
-        &config.audio_specific_config(),
-    )?;
-    let channels = match config.channel_config {
-        7 => 8,
-        c => i32::from(c),
-    };
-    // SAFETY: plain field writes on our own parameter copy.
-    unsafe {
-        let raw = par.as_mut_ptr();
-        (*raw).sample_rate = config.sample_rate().map_or(0, |r| r as i32);
-        params::set_default_layout(raw, channels);
-    }
-    let mut ctx = codec::context::Context::new_with_codec(codec);
+    let mut ctx = codec::context::Context::new_with_codec(found);
     ctx.set_parameters(par)?;
+    Ok(ctx)
+}
+
+/// A video decoder for `codec`. Frame threading only delays output, and
+/// every run flushes after its last packet anyway.
+pub fn video(codec: VideoCodec) -> Result<decoder::Video, Error> {
+    let mut ctx = context(ffi::AVMediaType::AVMEDIA_TYPE_VIDEO, codec.id())?;
+    ctx.set_threading(codec::threading::Config {
+        kind: codec::threading::Type::Frame,
+        count: 0,
+        ..Default::default()
+    });
+    let mut decoder = ctx.decoder().video()?;
+    decoder.set_packet_time_base(ts_time_base());
+    Ok(decoder)
+}
+
+/// An audio decoder for `codec`.
+pub fn audio(codec: AudioCodec) -> Result<decoder::Audio, Error> {
+    let ctx = context(ffi::AVMediaType::AVMEDIA_TYPE_AUDIO, codec.id())?;
     let mut decoder = ctx.decoder().audio()?;
     decoder.set_packet_time_base(ts_time_base());
     Ok(decoder)
+}
+
+/// The name of a codec in messages.
+pub fn video_name(codec: VideoCodec) -> &'static str {
+    match codec {
+        VideoCodec::H264 => "H.264",
+        VideoCodec::Hevc => "HEVC",
+    }
+}
+
+pub fn audio_name(codec: AudioCodec) -> &'static str {
+    match codec {
+        AudioCodec::Aac => "AAC",
+        AudioCodec::Mp3 => "MP3",
+    }
 }

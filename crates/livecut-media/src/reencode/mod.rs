@@ -1,22 +1,51 @@
 //! The re-encoding modes: `Accurate` (exactly the frames presented in the
-//! range, as `AccurateFast` selects them) and `Rough` (every frame of the
-//! listed segments, as `RoughFast`), both fully decoded, scaled to one
-//! output picture and encoded again (libx264 + FFmpeg's AAC encoder).
+//! range, as `AccurateFast` selects them) and `Rough` (every decodable
+//! frame of the listed segments, as `RoughFast`), both fully decoded,
+//! scaled to one output picture and encoded again.
 //!
-//! Pass 1 is the smart cut's index and plan (`cut::index`, `cut::plan`):
-//! which frames each clip keeps and where each run lands on the output
-//! timeline. Pass 2 streams every clip through one video and one audio
-//! encoder (`clip`), so clips of different sizes, frame layouts, encoder
-//! settings and audio formats join into one continuous stream. Audio is cut
-//! to the sample at the edges of each run's video and filled with silence
-//! where the recording has none, so it stays in sync across every join.
+//! # Sources and outputs
+//!
+//! * Video sources: H.264 and HEVC (8-bit, Main 10), HEVC open GOPs
+//!   included. Audio sources: AAC (any rate and channel count, also
+//!   changing inside a clip) and MP3.
+//! * Output video: chosen by the *first clip's* source (`video::OutputCodec`)
+//!   and used for every clip of the job, whatever their codecs:
+//!   H.264 -> libx264 (`avc1`, 8-bit `yuv420p`); HEVC -> libx265 (`hvc1`,
+//!   Main `yuv420p`, or Main 10 `yuv420p10le` when the first clip has more
+//!   than 8 bits per sample). Later clips are converted (an 8-bit H.264
+//!   clip after a 10-bit HEVC one becomes 10-bit, and the reverse 8-bit).
+//!   CRF 23 (x264) / 28 (x265) without a bit rate; with `video_bitrate_kbps`
+//!   ABR with a VBV (1.5x, 2 s buffer). 2 s GOPs, closed. Frame rate and
+//!   colour description (primaries, transfer, matrix, range) are the first
+//!   clip's; pixels are square.
+//! * Output audio: AAC (FFmpeg's encoder, 64 kbit/s per channel) at the
+//!   sample rate and channel count of the first clip that has audio; every
+//!   clip's audio is decoded, resampled to it and cut to the sample at the
+//!   edges of its video. A clip without audio becomes silence.
+//!
+//! # How
+//!
+//! Pass 1 (`index`) scans each clip's packets without decoding: GOPs, which
+//! frames the range selects and can be decoded (HEVC RASL pictures of a
+//! run's first CRA cannot: libav drops them, and they are not counted),
+//! and the audio format. `cut::plan` then places each run on the output
+//! timeline by the same rule as for the copying modes (`plan`). Pass 2 streams every clip
+//! through one video and one audio encoder (`clip`), so clips of different
+//! codecs, sizes, frame layouts, bit depths and audio formats join into one
+//! continuous stream. Audio is cut to the sample at the edges of each
+//! run's video and filled with silence where the recording has none, so it
+//! stays in sync across every join.
 
+mod access;
 mod audio;
 mod clip;
 mod decode;
+mod index;
 mod mux;
+mod plan;
 mod resample;
 mod scale;
+mod source;
 mod span;
 mod video;
 
@@ -25,11 +54,12 @@ use ffmpeg_next::util::color;
 
 use self::audio::AudioEncoder;
 use self::clip::{ClipWork, Pipeline};
+use self::index::{AudioFormat, SourceIndex};
 use self::mux::{Mp4Sink, TrackSpec};
 use self::scale::OutputPicture;
 use self::video::{OutputCodec, VideoEncoder, VideoSettings};
-use crate::cut::report::{WriteProgress, clip_report};
-use crate::cut::{self, FALLBACK_FRAME_DURATION, plan};
+use crate::cut::report::WriteProgress;
+use crate::cut::{self, FALLBACK_FRAME_DURATION};
 use crate::geometry::{self, Size, SourceShape};
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
 use crate::{CutJob, CutMode, CutReport, MediaError};
@@ -66,15 +96,35 @@ fn output_size(
     })
 }
 
+/// Bits per sample of a pixel format (a raw `AVPixelFormat`); 8 when
+/// unknown.
+fn bit_depth(format: i32) -> u32 {
+    if format < 0 {
+        return 8;
+    }
+    // SAFETY: the value came from libav as an AVPixelFormat; the
+    // descriptor table is static.
+    unsafe {
+        let format = std::mem::transmute::<i32, ffmpeg_next::ffi::AVPixelFormat>(format);
+        let desc = ffmpeg_next::ffi::av_pix_fmt_desc_get(format);
+        if desc.is_null() {
+            8
+        } else {
+            (*desc).comp[0].depth.max(1) as u32
+        }
+    }
+}
+
 /// What the output picture is made from: the first clip's source.
 fn output_picture(job: &CutJob) -> Result<(OutputCodec, OutputPicture), MediaError> {
     let source = cut::source_video(&job.clips[0])?;
     // SAFETY: reading plain fields of valid codec parameters.
-    let (width, height, sar, range, primaries, transfer, space) = unsafe {
+    let (width, height, format, sar, range, primaries, transfer, space) = unsafe {
         let p = &*source.as_ptr();
         (
             p.width,
             p.height,
+            p.format,
             (p.sample_aspect_ratio.num, p.sample_aspect_ratio.den),
             p.color_range,
             p.color_primaries,
@@ -89,7 +139,7 @@ fn output_picture(job: &CutJob) -> Result<(OutputCodec, OutputPicture), MediaErr
             detail: "its picture size cannot be determined".into(),
         });
     }
-    let codec = OutputCodec::for_source(source.id())?;
+    let codec = OutputCodec::for_source(source.id(), bit_depth(format))?;
     let shape = SourceShape {
         width: width as u32,
         height: height as u32,
@@ -100,6 +150,7 @@ fn output_picture(job: &CutJob) -> Result<(OutputCodec, OutputPicture), MediaErr
         codec,
         OutputPicture {
             size,
+            pixel: codec.pixel(),
             range: color::Range::from(range),
             primaries: color::Primaries::from(primaries),
             transfer: color::TransferCharacteristic::from(transfer),
@@ -111,7 +162,7 @@ fn output_picture(job: &CutJob) -> Result<(OutputCodec, OutputPicture), MediaErr
 fn open_pipeline(
     job: &CutJob,
     frame_duration: i64,
-    audio: Option<crate::bitstream::adts::AdtsConfig>,
+    audio: Option<AudioFormat>,
 ) -> Result<Pipeline, MediaError> {
     let (codec, picture) = output_picture(job)?;
     let frame_rate = Rational::new(
@@ -126,14 +177,7 @@ fn open_pipeline(
         bitrate_kbps: job.video_bitrate_kbps,
     })?;
     let audio = audio
-        .map(|config| {
-            let rate = config.sample_rate().unwrap_or(48_000);
-            let channels = match config.channel_config {
-                7 => 8,
-                c => usize::from(c),
-            };
-            AudioEncoder::open(rate, channels)
-        })
+        .map(|format| AudioEncoder::open(format.rate, format.channels))
         .transpose()?;
     let video_parameters = video.parameters();
     let audio_parameters = audio.as_ref().map(|a| (a.parameters(), a.time_base()));
@@ -156,6 +200,22 @@ fn open_pipeline(
         picture,
         scaler: None,
     })
+}
+
+/// Indexes every clip of `job` (pass 1), reporting progress over the
+/// first tenth of the job.
+fn scan_all(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<Vec<SourceIndex>, MediaError> {
+    let count = job.clips.len() as f32;
+    let mut indexes = Vec::with_capacity(job.clips.len());
+    for (i, clip) in job.clips.iter().enumerate() {
+        let mut scan_progress = |f: f32| progress(0.1 * (i as f32 + f) / count);
+        indexes.push(index::scan(
+            clip,
+            cut::selection(job.mode, clip),
+            &mut scan_progress,
+        )?);
+    }
+    Ok(indexes)
 }
 
 /// Checks the output options of any job before a segment is read: valid
@@ -182,7 +242,7 @@ pub(crate) fn check_options(job: &CutJob) -> Result<(), MediaError> {
 /// `check_options`).
 pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
     progress(0.0);
-    let indexes = cut::scan_all(job, progress)?;
+    let indexes = scan_all(job, progress)?;
     // Each clip keeps its own frame rate on the timeline; the track's
     // nominal rate is the first clip's.
     let job_frame_duration = indexes
@@ -203,12 +263,10 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
     let mut pipe = open_pipeline(job, plans[0].1, first_audio)?;
     let mut reports = Vec::with_capacity(job.clips.len());
     for ((clip, index), (p, frame_duration)) in job.clips.iter().zip(&indexes).zip(&plans) {
-        let header = index.parameter_sets.annexb();
         let work = ClipWork {
             clip,
             index,
             plan: p,
-            header: &header,
             frame_duration: *frame_duration,
         };
         let mut tick_progress = |tick: i64| writing.reach(tick, progress);
@@ -219,7 +277,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
                 clip.index, p.frames
             )));
         }
-        reports.push(clip_report(clip, index, p, frames, 0));
+        reports.push(p.report(clip, index, frames));
     }
     let encoded = pipe.video.frames();
     let planned: u64 = plans.iter().map(|(p, _)| p.frames).sum();

@@ -1,8 +1,10 @@
 //! The MP4 the re-encoding modes write: the video track takes the
 //! encoder's parameters as they are (its global header becomes the single
-//! `avcC`), and the AAC track the audio encoder's. Encoders produce proper
-//! DTS, so unlike the smart cut nothing is re-stamped here. The file itself
-//! (part file, `faststart`, rename) is `av::mp4`'s.
+//! `avcC`, or for HEVC the `hvcC` of an `hvc1` sample entry: parameter
+//! sets only there, never in band, which is what Apple players require),
+//! and the AAC track the audio encoder's. Encoders produce proper DTS, so
+//! unlike the smart cut nothing is re-stamped here. The file itself (part
+//! file, `faststart`, rename) is `av::mp4`'s.
 
 use std::path::Path;
 
@@ -11,6 +13,15 @@ use ffmpeg_next::{Packet, Rational, codec};
 use crate::MediaError;
 use crate::av::mp4::Mp4File;
 use crate::av::params;
+
+/// The sample entry the video track must have where the muxer's default
+/// differs: `hvc1` for HEVC (libavformat would write `hev1`).
+fn sample_entry(codec: codec::Id) -> Option<&'static [u8; 4]> {
+    match codec {
+        codec::Id::HEVC => Some(b"hvc1"),
+        _ => None,
+    }
+}
 
 /// One track to create: the encoder's parameters and its time base.
 pub struct TrackSpec<'a> {
@@ -36,12 +47,16 @@ impl Mp4Sink {
         let (file, (video_index, audio_index)) = Mp4File::create(path, |output| {
             let video_index = params::add_stream(output, video.parameters, video.time_base)
                 .map_err(|e| ("adding the video stream", e))?;
+            let tag = sample_entry(video.parameters.id());
             // SAFETY: the stream was just added and the header is not
             // written; its fields are ours to set.
             unsafe {
                 let st = *(*output.as_mut_ptr()).streams.add(video_index);
                 (*st).avg_frame_rate = frame_rate.into();
                 (*st).r_frame_rate = frame_rate.into();
+                if let Some(tag) = tag {
+                    (*(*st).codecpar).codec_tag = u32::from_le_bytes(*tag);
+                }
             }
             let audio_index = audio
                 .map(|a| params::add_stream(output, a.parameters, a.time_base))

@@ -1,11 +1,14 @@
 //! Decoded pictures -> output pictures: scaled with libswscale to fit the
-//! output size (see `crate::geometry`), centred on a black 8-bit 4:2:0 canvas
-//! with square pixels. The scaler writes straight into the canvas at the
-//! picture's offset, so padding costs no extra copy; the bars are painted
-//! once, when the canvas is made.
+//! output size (see `crate::geometry`), centred on a black 4:2:0 canvas
+//! with square pixels, 8-bit (`yuv420p`) or 10-bit (`yuv420p10le`) as the
+//! output codec takes it. Any decoded format libswscale reads (8-bit
+//! H.264, 10-bit HEVC, ...) converts to either. The scaler writes straight
+//! into the canvas at the picture's offset, so padding costs no extra copy;
+//! the bars are painted once, when the canvas is made.
 
 use std::ptr;
 
+use ffmpeg_next::ffi::AVPixelFormat;
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::color;
 use ffmpeg_next::{Rational, ffi, frame};
@@ -16,6 +19,8 @@ use crate::geometry::{Placement, Size, SourceShape, fit};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutputPicture {
     pub size: Size,
+    /// `YUV420P` or `YUV420P10LE`.
+    pub pixel: Pixel,
     pub range: color::Range,
     pub primaries: color::Primaries,
     pub transfer: color::TransferCharacteristic,
@@ -25,6 +30,15 @@ pub struct OutputPicture {
 impl OutputPicture {
     fn full_range(&self) -> bool {
         self.range == color::Range::JPEG
+    }
+
+    /// Bytes per sample of the canvas.
+    fn sample_bytes(&self) -> usize {
+        if self.pixel == Pixel::YUV420P10LE {
+            2
+        } else {
+            1
+        }
     }
 }
 
@@ -58,18 +72,27 @@ pub struct Scaler {
     sws: *mut ffi::SwsContext,
     key: SourceKey,
     place: Placement,
+    sample_bytes: usize,
     canvas: frame::Video,
 }
 
-/// A black YUV 4:2:0 frame of the output size with its colour description.
+/// A black YUV 4:2:0 frame of the output size and sample depth, with its
+/// colour description.
 fn canvas(out: &OutputPicture) -> Result<frame::Video, String> {
     let mut frame = frame::Video::empty();
-    let luma_black = if out.full_range() { 0 } else { 16 };
+    let ten_bit = out.sample_bytes() == 2;
+    // Black and neutral chroma, at 8 or 10 bits.
+    let (luma, chroma): (u16, u16) = match (ten_bit, out.full_range()) {
+        (false, false) => (16, 128),
+        (false, true) => (0, 128),
+        (true, false) => (64, 512),
+        (true, true) => (0, 512),
+    };
     // SAFETY: a fresh frame is described, given buffers (checked), and
     // each plane's `linesize * rows` bytes, all inside its buffer, set.
     unsafe {
         let raw = frame.as_mut_ptr();
-        (*raw).format = ffi::AVPixelFormat::AV_PIX_FMT_YUV420P as i32;
+        (*raw).format = AVPixelFormat::from(out.pixel) as i32;
         (*raw).width = out.size.width as i32;
         (*raw).height = out.size.height as i32;
         let ret = ffi::av_frame_get_buffer(raw, 0);
@@ -83,9 +106,18 @@ fn canvas(out: &OutputPicture) -> Result<frame::Video, String> {
         }
         let rows = [out.size.height, out.size.height / 2, out.size.height / 2];
         for (plane, rows) in rows.iter().enumerate() {
-            let value = if plane == 0 { luma_black } else { 128 };
+            let value = if plane == 0 { luma } else { chroma };
             let bytes = (*raw).linesize[plane] as usize * *rows as usize;
-            ptr::write_bytes((*raw).data[plane], value, bytes);
+            let data = (*raw).data[plane];
+            if ten_bit {
+                let pair = value.to_le_bytes();
+                for at in (0..bytes).step_by(2) {
+                    *data.add(at) = pair[0];
+                    *data.add(at + 1) = pair[1];
+                }
+            } else {
+                ptr::write_bytes(data, value as u8, bytes);
+            }
         }
     }
     frame.set_color_range(out.range);
@@ -124,7 +156,7 @@ impl Scaler {
                 std::mem::transmute::<i32, ffi::AVPixelFormat>(key.format),
                 place.width as i32,
                 place.height as i32,
-                ffi::AVPixelFormat::AV_PIX_FMT_YUV420P,
+                AVPixelFormat::from(out.pixel),
                 ffi::SWS_BICUBIC,
                 ptr::null_mut(),
                 ptr::null_mut(),
@@ -132,10 +164,11 @@ impl Scaler {
             );
             if sws.is_null() {
                 return Err(format!(
-                    "libswscale cannot convert {:?} {}x{} to yuv420p {}x{}",
+                    "libswscale cannot convert {:?} {}x{} to {:?} {}x{}",
                     first.format(),
                     key.width,
                     key.height,
+                    out.pixel,
                     place.width,
                     place.height
                 ));
@@ -170,6 +203,7 @@ impl Scaler {
             sws,
             key,
             place,
+            sample_bytes: out.sample_bytes(),
             canvas,
         })
     }
@@ -186,6 +220,7 @@ impl Scaler {
             return Err("the picture format changed under the scaler".into());
         }
         let (x, y) = (self.place.x as usize, self.place.y as usize);
+        let bytes = self.sample_bytes;
         // SAFETY: the canvas is made writable (copied if the encoder still
         // holds it) before its planes are addressed; the offsets lie inside
         // the planes because the placement fits the canvas and is even;
@@ -201,9 +236,9 @@ impl Scaler {
             }
             let stride = (*canvas).linesize;
             let dst: [*mut u8; 4] = [
-                (*canvas).data[0].add(y * stride[0] as usize + x),
-                (*canvas).data[1].add(y / 2 * stride[1] as usize + x / 2),
-                (*canvas).data[2].add(y / 2 * stride[2] as usize + x / 2),
+                (*canvas).data[0].add(y * stride[0] as usize + x * bytes),
+                (*canvas).data[1].add(y / 2 * stride[1] as usize + x / 2 * bytes),
+                (*canvas).data[2].add(y / 2 * stride[2] as usize + x / 2 * bytes),
                 ptr::null_mut(),
             ];
             let dst_stride = [stride[0], stride[1], stride[2], 0];
@@ -247,6 +282,7 @@ mod tests {
     fn out(width: u32, height: u32) -> OutputPicture {
         OutputPicture {
             size: Size { width, height },
+            pixel: Pixel::YUV420P,
             range: color::Range::MPEG,
             primaries: color::Primaries::BT709,
             transfer: color::TransferCharacteristic::BT709,
@@ -300,6 +336,91 @@ mod tests {
                 .iter()
                 .flatten()
                 .all(|&v| v.abs_diff(100) <= 1)
+        );
+    }
+
+    /// A flat 10-bit picture (little-endian samples).
+    fn flat_source_10(width: u32, height: u32, luma: u16) -> frame::Video {
+        let mut f = frame::Video::new(Pixel::YUV420P10LE, width, height);
+        for (plane, value) in [(0, luma), (1, 512), (2, 512)] {
+            for pair in f.data_mut(plane).chunks_exact_mut(2) {
+                pair.copy_from_slice(&value.to_le_bytes());
+            }
+        }
+        f
+    }
+
+    /// Rows of 10-bit luma samples, without stride padding.
+    fn luma_rows_10(f: &frame::Video) -> Vec<Vec<u16>> {
+        let (w, stride) = (f.width() as usize, f.stride(0));
+        f.data(0)
+            .chunks(stride)
+            .take(f.height() as usize)
+            .map(|r| {
+                r[..2 * w]
+                    .chunks_exact(2)
+                    .map(|p| u16::from_le_bytes([p[0], p[1]]))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn out_10(width: u32, height: u32) -> OutputPicture {
+        OutputPicture {
+            pixel: Pixel::YUV420P10LE,
+            ..out(width, height)
+        }
+    }
+
+    #[test]
+    fn ten_bit_pictures_letterbox_onto_a_ten_bit_canvas() {
+        crate::init().expect("libav");
+        // 64x36 into 48x48: picture 48x28 at y = 10, bars at 10-bit black.
+        let source = flat_source_10(64, 36, 800);
+        let mut scaler = Scaler::new(&source, &out_10(48, 48)).expect("scaler");
+        let picture = scaler.scale(&source).expect("scaled");
+        assert_eq!(picture.format(), Pixel::YUV420P10LE);
+        assert_eq!((picture.width(), picture.height()), (48, 48));
+        for (y, row) in luma_rows_10(picture).iter().enumerate() {
+            let want = if (10..38).contains(&y) { 800 } else { 64 };
+            assert!(
+                row.iter().all(|&v| v.abs_diff(want) <= 4),
+                "row {y}: {row:?}"
+            );
+        }
+        // Chroma is neutral everywhere, bars included.
+        let chroma = picture.data(1);
+        let (w, stride) = (24usize, picture.stride(1));
+        for row in chroma.chunks(stride).take(24) {
+            for p in row[..2 * w].chunks_exact(2) {
+                assert!(u16::from_le_bytes([p[0], p[1]]).abs_diff(512) <= 4);
+            }
+        }
+    }
+
+    #[test]
+    fn depths_convert_both_ways() {
+        crate::init().expect("libav");
+        // 8-bit 200 is 10-bit 800, and back.
+        let eight = flat_source(64, 36, 200);
+        let mut up = Scaler::new(&eight, &out_10(64, 36)).expect("scaler");
+        let picture = up.scale(&eight).expect("scaled");
+        assert!(
+            luma_rows_10(picture)
+                .iter()
+                .flatten()
+                .all(|&v| v.abs_diff(800) <= 4)
+        );
+        let ten = flat_source_10(64, 36, 800);
+        let mut down = Scaler::new(&ten, &out(32, 18)).expect("scaler");
+        assert!(!down.accepts(&eight));
+        let picture = down.scale(&ten).expect("scaled");
+        assert_eq!(picture.format(), Pixel::YUV420P);
+        assert!(
+            luma_rows(picture)
+                .iter()
+                .flatten()
+                .all(|&v| v.abs_diff(200) <= 1)
         );
     }
 }

@@ -1,10 +1,20 @@
-//! The output's video encoder. H.264 sources are re-encoded with libx264;
-//! the codec is chosen in one place (`OutputCodec`) so that libx265 slots
-//! in beside it for HEVC sources (its MP4 tag would then be set to `hvc1`).
+//! The output's video encoder, chosen by the first clip's source
+//! (`OutputCodec`):
+//!
+//! * H.264 source: libx264, 8-bit 4:2:0 (High profile), CRF 23 or ABR;
+//! * HEVC source: libx265, Main (8-bit 4:2:0) or, when the source has more
+//!   than 8 bits per sample, Main 10 (`yuv420p10le`), CRF 28 (x265's
+//!   default, about x264's 23) or ABR; closed GOPs, so every keyframe of the
+//!   output is a clean random-access point. The MP4 track is tagged `hvc1`
+//!   with the parameter sets only in `hvcC` (see `mux`), as Apple players
+//!   require.
+//!
+//! Both: preset veryfast, a keyframe every 2 s, and with a bit rate a VBV
+//! of 1.5x the rate and a 2 s buffer.
 //!
 //! One encoder serves the whole job: every clip is scaled to the same
 //! picture and the output timeline is continuous, so the clips form one
-//! stream with one SPS/PPS and encoder-made DTS.
+//! stream with one set of parameter sets and encoder-made DTS.
 
 use std::collections::BTreeMap;
 
@@ -17,10 +27,13 @@ use super::scale::OutputPicture;
 use crate::MediaError;
 use crate::av::ts_time_base;
 use crate::av::video_encoder::{self, Rate, VideoEncoderSettings, is_again};
+use crate::codec::VideoCodec;
 use crate::timeline::TICKS_PER_SECOND;
 
 /// Quality target without a requested bit rate (x264's own default).
 const CRF: f32 = 23.0;
+/// x265's default, which looks about like x264's 23.
+const CRF_HEVC: f32 = 28.0;
 const PRESET: &str = "veryfast";
 /// Keyframe interval: 2 s, the usual live-stream GOP, so the output seeks
 /// as finely as the recordings did.
@@ -32,20 +45,51 @@ const VBV_BUFFER_PERCENT: u64 = 200;
 /// Largest accepted bit rate (1 Gbit/s).
 pub const MAX_BITRATE_KBPS: u32 = 1_000_000;
 
-/// The output video codec, decided by the source's.
+/// The output video codec, decided by the first clip's source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputCodec {
+    /// libx264, 8-bit 4:2:0.
     H264,
+    /// libx265 Main, 8-bit 4:2:0.
+    Hevc,
+    /// libx265 Main 10, 10-bit 4:2:0.
+    HevcMain10,
 }
 
 impl OutputCodec {
-    pub fn for_source(source: Id) -> Result<Self, MediaError> {
-        match source {
-            Id::H264 => Ok(OutputCodec::H264),
-            other => Err(MediaError::Unsupported {
+    /// The output codec for a first clip of codec `source` whose samples
+    /// have `bit_depth` bits.
+    pub fn for_source(source: Id, bit_depth: u32) -> Result<Self, MediaError> {
+        match VideoCodec::from_id(source) {
+            Some(VideoCodec::H264) => Ok(OutputCodec::H264),
+            Some(VideoCodec::Hevc) if bit_depth > 8 => Ok(OutputCodec::HevcMain10),
+            Some(VideoCodec::Hevc) => Ok(OutputCodec::Hevc),
+            None => Err(MediaError::Unsupported {
                 clip: None,
-                what: format!("re-encoding {other:?} video"),
+                what: format!("re-encoding {source:?} video"),
             }),
+        }
+    }
+
+    pub fn codec(self) -> VideoCodec {
+        match self {
+            OutputCodec::H264 => VideoCodec::H264,
+            OutputCodec::Hevc | OutputCodec::HevcMain10 => VideoCodec::Hevc,
+        }
+    }
+
+    /// The pixel format the encoder takes (and the scaler makes).
+    pub fn pixel(self) -> Pixel {
+        match self {
+            OutputCodec::H264 | OutputCodec::Hevc => Pixel::YUV420P,
+            OutputCodec::HevcMain10 => Pixel::YUV420P10LE,
+        }
+    }
+
+    fn encoder_name(self) -> &'static str {
+        match self {
+            OutputCodec::H264 => "libx264",
+            OutputCodec::Hevc | OutputCodec::HevcMain10 => "libx265",
         }
     }
 }
@@ -68,29 +112,44 @@ pub fn check_bitrate(kbps: Option<u32>) -> Result<(), MediaError> {
     }
 }
 
-fn x264_settings(settings: &VideoSettings) -> VideoEncoderSettings {
-    let (rate, params) = match settings.bitrate_kbps {
-        None => (Rate::Crf(CRF), String::new()),
-        Some(kbps) => {
-            let kbps = u64::from(kbps);
-            (
-                Rate::Bitrate(kbps * 1000),
-                format!(
-                    "vbv-maxrate={}:vbv-bufsize={}",
-                    kbps * VBV_MAX_PERCENT / 100,
-                    kbps * VBV_BUFFER_PERCENT / 100
-                ),
-            )
-        }
-    };
+/// The encoder settings for `settings` (libx264 or libx265 by its codec).
+fn encoder_settings(settings: &VideoSettings) -> VideoEncoderSettings {
     let fps = settings.frame_rate;
     let gop = (GOP_SECONDS * i64::from(fps.numerator()) / i64::from(fps.denominator().max(1)))
         .clamp(1, 1000) as u32;
+    let codec = settings.codec;
+    let mut params: Vec<String> = Vec::new();
+    let (rate, profile) = match codec {
+        OutputCodec::H264 => (Rate::Crf(CRF), None),
+        OutputCodec::Hevc => (Rate::Crf(CRF_HEVC), Some("main")),
+        OutputCodec::HevcMain10 => (Rate::Crf(CRF_HEVC), Some("main10")),
+    };
+    if codec.codec() == VideoCodec::Hevc {
+        // x265 prints its own banner and statistics unless told not to;
+        // libx265 takes the GOP length only from its own parameters.
+        params.extend([
+            "log-level=error".to_string(),
+            format!("keyint={gop}"),
+            "open-gop=0".to_string(),
+        ]);
+    }
+    let rate = match settings.bitrate_kbps {
+        None => rate,
+        Some(kbps) => {
+            let kbps = u64::from(kbps);
+            params.push(format!(
+                "vbv-maxrate={}:vbv-bufsize={}",
+                kbps * VBV_MAX_PERCENT / 100,
+                kbps * VBV_BUFFER_PERCENT / 100
+            ));
+            Rate::Bitrate(kbps * 1000)
+        }
+    };
     VideoEncoderSettings {
-        codec: crate::codec::VideoCodec::H264,
+        codec: codec.codec(),
         width: settings.picture.size.width,
         height: settings.picture.size.height,
-        pixel: Pixel::YUV420P,
+        pixel: codec.pixel(),
         time_base: ts_time_base(),
         frame_rate: fps,
         sample_aspect_ratio: Rational::new(1, 1),
@@ -100,11 +159,11 @@ fn x264_settings(settings: &VideoSettings) -> VideoEncoderSettings {
         color_space: settings.picture.space,
         preset: PRESET.into(),
         rate,
-        profile: None,
+        profile: profile.map(str::to_string),
         level: None,
         bframes: None,
         gop,
-        params,
+        params: params.join(":"),
         global_header: true,
         threads: 0,
     }
@@ -127,10 +186,9 @@ fn encoder_error(detail: String) -> MediaError {
 
 impl VideoEncoder {
     pub fn open(settings: &VideoSettings) -> Result<Self, MediaError> {
-        let encoder = match settings.codec {
-            OutputCodec::H264 => video_encoder::open(&x264_settings(settings))
-                .map_err(|e| encoder_error(format!("opening libx264: {e}")))?,
-        };
+        let encoder = video_encoder::open(&encoder_settings(settings)).map_err(|e| {
+            encoder_error(format!("opening {}: {e}", settings.codec.encoder_name()))
+        })?;
         let fps = settings.frame_rate;
         Ok(VideoEncoder {
             encoder,
@@ -207,14 +265,15 @@ mod tests {
     use crate::geometry::Size;
     use ffmpeg_next::util::color;
 
-    fn settings(bitrate_kbps: Option<u32>) -> VideoSettings {
+    fn settings(codec: OutputCodec, bitrate_kbps: Option<u32>) -> VideoSettings {
         VideoSettings {
-            codec: OutputCodec::H264,
+            codec,
             picture: OutputPicture {
                 size: Size {
                     width: 320,
                     height: 180,
                 },
+                pixel: codec.pixel(),
                 range: color::Range::MPEG,
                 primaries: color::Primaries::BT709,
                 transfer: color::TransferCharacteristic::BT709,
@@ -227,10 +286,13 @@ mod tests {
 
     #[test]
     fn quality_mode_without_a_bit_rate() {
-        let s = x264_settings(&settings(None));
+        let s = encoder_settings(&settings(OutputCodec::H264, None));
+        assert_eq!(s.codec, VideoCodec::H264);
         assert_eq!(s.rate, Rate::Crf(23.0));
         assert!(s.params.is_empty());
         assert_eq!(s.preset, "veryfast");
+        assert_eq!(s.profile, None);
+        assert_eq!(s.pixel, Pixel::YUV420P);
         // 2 s at 29.97 fps.
         assert_eq!(s.gop, 59);
         assert!(s.global_header);
@@ -238,9 +300,28 @@ mod tests {
 
     #[test]
     fn a_bit_rate_gets_a_vbv() {
-        let s = x264_settings(&settings(Some(1000)));
+        let s = encoder_settings(&settings(OutputCodec::H264, Some(1000)));
         assert_eq!(s.rate, Rate::Bitrate(1_000_000));
         assert_eq!(s.params, "vbv-maxrate=1500:vbv-bufsize=2000");
+    }
+
+    #[test]
+    fn hevc_gets_libx265_with_its_own_gop_and_profile() {
+        let s = encoder_settings(&settings(OutputCodec::Hevc, None));
+        assert_eq!(s.codec, VideoCodec::Hevc);
+        assert_eq!(s.rate, Rate::Crf(28.0));
+        assert_eq!(s.profile.as_deref(), Some("main"));
+        assert_eq!(s.pixel, Pixel::YUV420P);
+        assert_eq!(s.params, "log-level=error:keyint=59:open-gop=0");
+        assert!(s.global_header);
+        let s = encoder_settings(&settings(OutputCodec::HevcMain10, Some(800)));
+        assert_eq!(s.profile.as_deref(), Some("main10"));
+        assert_eq!(s.pixel, Pixel::YUV420P10LE);
+        assert_eq!(s.rate, Rate::Bitrate(800_000));
+        assert_eq!(
+            s.params,
+            "log-level=error:keyint=59:open-gop=0:vbv-maxrate=1200:vbv-bufsize=1600"
+        );
     }
 
     #[test]
@@ -254,12 +335,25 @@ mod tests {
     }
 
     #[test]
-    fn only_h264_sources_have_an_encoder_yet() {
+    fn the_source_codec_and_depth_choose_the_encoder() {
         assert_eq!(
-            OutputCodec::for_source(Id::H264).ok(),
+            OutputCodec::for_source(Id::H264, 8).ok(),
             Some(OutputCodec::H264)
         );
-        let err = OutputCodec::for_source(Id::HEVC).expect_err("not yet");
+        // libx264 output stays 8-bit whatever the source.
+        assert_eq!(
+            OutputCodec::for_source(Id::H264, 10).ok(),
+            Some(OutputCodec::H264)
+        );
+        assert_eq!(
+            OutputCodec::for_source(Id::HEVC, 8).ok(),
+            Some(OutputCodec::Hevc)
+        );
+        assert_eq!(
+            OutputCodec::for_source(Id::HEVC, 10).ok(),
+            Some(OutputCodec::HevcMain10)
+        );
+        let err = OutputCodec::for_source(Id::MPEG2VIDEO, 8).expect_err("not implemented");
         assert_eq!(err.code(), "InvalidParameter.NotSupported");
     }
 }

@@ -103,22 +103,71 @@ fn top_level_boxes(path: &Path) -> Vec<String> {
     boxes
 }
 
+/// The video stream a re-encoded output must have.
+#[derive(Debug, Clone, Copy)]
+pub struct VideoFormat {
+    pub codec: &'static str,
+    pub tag: &'static str,
+    /// ffprobe's profile name; `None`: not checked.
+    pub profile: Option<&'static str>,
+    pub pix_fmt: &'static str,
+}
+
+/// libx264 output (the profile follows x264's choice).
+pub const H264_OUT: VideoFormat = VideoFormat {
+    codec: "h264",
+    tag: "avc1",
+    profile: None,
+    pix_fmt: "yuv420p",
+};
+
+/// libx265 Main output, tagged for Apple players.
+pub const HEVC_OUT: VideoFormat = VideoFormat {
+    codec: "hevc",
+    tag: "hvc1",
+    profile: Some("Main"),
+    pix_fmt: "yuv420p",
+};
+
+/// libx265 Main 10 output.
+pub const HEVC10_OUT: VideoFormat = VideoFormat {
+    codec: "hevc",
+    tag: "hvc1",
+    profile: Some("Main 10"),
+    pix_fmt: "yuv420p10le",
+};
+
 /// What every re-encoded output must be, whatever the job: H.264 `avc1`
 /// at exactly `width x height` with square pixels, the recordings' frame
 /// rate and BT.709 colour description, `frames` frames, the index before
 /// the media data, and (with audio) AAC lasting as long as the video
 /// within one AAC frame. Returns ffprobe's JSON.
 pub fn check_reencoded(path: &Path, width: u64, height: u64, frames: u64, audio: bool) -> Value {
+    check_reencoded_as(path, H264_OUT, width, height, frames, audio)
+}
+
+/// `check_reencoded` for a given video format.
+pub fn check_reencoded_as(
+    path: &Path,
+    format: VideoFormat,
+    width: u64,
+    height: u64,
+    frames: u64,
+    audio: bool,
+) -> Value {
     let probe = oracle::ffprobe_json(path).expect("ffprobe");
     let v = stream(&probe, "video");
-    assert_eq!(v["codec_name"], "h264");
-    assert_eq!(v["codec_tag_string"], "avc1");
+    assert_eq!(v["codec_name"], format.codec);
+    assert_eq!(v["codec_tag_string"], format.tag);
+    if let Some(profile) = format.profile {
+        assert_eq!(v["profile"], profile);
+    }
+    assert_eq!(v["pix_fmt"], format.pix_fmt);
     assert_eq!(
         (v["width"].as_u64(), v["height"].as_u64()),
         (Some(width), Some(height))
     );
     assert_eq!(v["sample_aspect_ratio"], "1:1");
-    assert_eq!(v["pix_fmt"], "yuv420p");
     assert_eq!(v["r_frame_rate"], "30/1");
     assert_eq!(v["avg_frame_rate"], "30/1");
     assert_eq!(v["nb_frames"], frames.to_string());
