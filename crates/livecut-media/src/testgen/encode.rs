@@ -19,18 +19,27 @@ fn gen_error(what: &str, e: Error) -> MediaError {
 }
 
 /// The `x264-params` / `x265-params` of the recording: a keyframe exactly
-/// every `gop_frames` frames, never anywhere else.
+/// every `gop_frames` frames, never anywhere else; closed GOPs (IDR) unless
+/// `open_gop` (x264: recovery-point I frames, x265: CRA pictures).
 fn encoder_params(spec: &RecordingSpec) -> String {
     let gop = spec.gop_frames;
-    match spec.video_codec {
+    let open = u8::from(spec.open_gop);
+    let mut params = match spec.video_codec {
         VideoCodec::H264 => format!(
-            "keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:sps-id={id}",
+            "keyint={gop}:min-keyint={gop}:scenecut=0:open-gop={open}:sps-id={id}",
             id = spec.sps_id
         ),
         VideoCodec::Hevc => {
-            format!("keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:log-level=error")
+            format!("keyint={gop}:min-keyint={gop}:scenecut=0:open-gop={open}:log-level=error")
         }
+    };
+    if spec.open_gop {
+        // A fixed B-frame pattern, so that the frames right before every
+        // keyframe are B-frames, which become its leading pictures; the
+        // adaptive decision may end a GOP with a P frame instead.
+        params.push_str(":b-adapt=0");
     }
+    params
 }
 
 fn open_video(spec: &RecordingSpec) -> Result<encoder::Video, MediaError> {

@@ -7,13 +7,22 @@
 //! `start_utc_us + i * 1e6 * fps_den / fps_num`; its PTS is
 //! `start_pts + i * 90000 * fps_den / fps_num`. Audio sample 0 plays with
 //! frame 0 and carries the marker tone schedule of `livecut_pattern`.
-//! Every segment starts with an IDR frame, and the playlist has a
-//! PROGRAM-DATE-TIME (the segment's first frame, millisecond precision)
-//! before every segment.
+//! A keyframe comes exactly every `gop_frames` frames, every segment starts
+//! with one (an IDR frame unless `open_gop`), its parameter sets are
+//! repeated in-band before every keyframe, and the playlist has a
+//! PROGRAM-DATE-TIME (the instant of the segment's first keyframe,
+//! millisecond precision) before every segment.
 //!
 //! Options beyond that plain recording (all off in [`RecordingSpec::new`]):
 //! * `video_codec: Hevc` encodes with libx265 (same GOP rules, VPS/SPS/PPS
-//!   repeated in-band before every keyframe).
+//!   in-band).
+//! * `open_gop`: keyframes after the first are H.264 I frames with a
+//!   recovery point SEI (NAL type 1) or HEVC CRA pictures, each followed in
+//!   decode order by its leading B-frames (HEVC RASL), which are shown
+//!   *before* it and reference the previous GOP. A segment's file therefore
+//!   starts with its keyframe but also holds those leading frames, whose
+//!   PTS/UTC lie before the segment's PDT; the frame -> PTS/UTC relation
+//!   above holds for them as for every frame.
 
 mod encode;
 mod picture;
@@ -87,6 +96,12 @@ pub struct RecordingSpec {
     pub sps_id: u32,
     /// H.264 (libx264) or HEVC (libx265).
     pub video_codec: VideoCodec,
+    /// Open GOPs: every keyframe after the first is a non-IDR I frame with
+    /// a recovery point SEI (H.264) or a CRA picture (HEVC), followed in
+    /// decode order by leading B-frames (RASL) that precede it in
+    /// presentation order and reference the previous GOP. Needs
+    /// `bframes > 0`.
+    pub open_gop: bool,
 }
 
 /// 2026-11-24T10:00:00Z.
@@ -117,6 +132,7 @@ impl RecordingSpec {
             rate: RateControl::Crf(23.0),
             sps_id: 0,
             video_codec: VideoCodec::H264,
+            open_gop: false,
         }
     }
 
@@ -171,6 +187,9 @@ impl RecordingSpec {
         }
         if self.sps_id != 0 && self.video_codec != VideoCodec::H264 {
             return bad("sps_id applies to H.264 only (libx265 always uses id 0)");
+        }
+        if self.open_gop && self.bframes == 0 {
+            return bad("open_gop needs bframes > 0 (its leading pictures are B-frames)");
         }
         if let Some(audio) = self.audio
             && (audio.channels == 0 || audio.channels > 8 || audio.sample_rate == 0)

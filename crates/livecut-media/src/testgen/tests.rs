@@ -273,3 +273,137 @@ fn rejects_options_of_the_other_codec() {
     let err = write_recording(&spec).expect_err("sps_id is H.264 only");
     assert!(err.to_string().contains("sps_id"), "{err}");
 }
+
+/// Checks the open-GOP structure of every segment of `summary`: it starts
+/// with a keyframe carrying in-band parameter sets, the keyframes after the
+/// recording's first are not IDR (`is_idr`), leading pictures follow them,
+/// and the frames of all segments together are every frame once.
+fn check_open_gop_segments(
+    spec: &RecordingSpec,
+    summary: &RecordingSummary,
+    parameter_sets: &[u32],
+    is_idr: impl Fn(&TracedPacket) -> bool,
+    is_open_keyframe: impl Fn(&TracedPacket) -> bool,
+    is_leading: impl Fn(&TracedPacket) -> bool,
+) {
+    let mut all_pts = Vec::new();
+    for (n, segment) in summary.segments.iter().enumerate() {
+        let packets = trace_packets(&segment.path);
+        let first = &packets[0];
+        assert!(first.key, "{}: {first:?}", segment.uri);
+        assert_eq!(first.pts, spec.frame_pts(segment.first_frame_index));
+        for nal in parameter_sets {
+            assert!(first.nal_types.contains(nal), "{}: {first:?}", segment.uri);
+        }
+        if n == 0 {
+            assert!(is_idr(first), "{}: {first:?}", segment.uri);
+        } else {
+            assert!(is_open_keyframe(first), "{}: {first:?}", segment.uri);
+        }
+        // Keyframes exactly at the GOP starts; after each one but the very
+        // first, leading pictures (earlier PTS) right behind it.
+        for (i, packet) in packets.iter().enumerate() {
+            let index = (packet.pts - spec.start_pts) / 3000;
+            assert_eq!(
+                packet.key,
+                index % i64::from(spec.gop_frames) == 0 && packet.pts >= first.pts,
+                "{}: packet {i} {packet:?}",
+                segment.uri
+            );
+            if packet.key && packet.pts > spec.start_pts {
+                assert!(!is_idr(packet), "{}: {packet:?}", segment.uri);
+                let leading: Vec<&TracedPacket> = packets[i + 1..]
+                    .iter()
+                    .take_while(|p| p.pts < packet.pts)
+                    .collect();
+                // The encoder's B-frame decision picks 1..=bframes of them.
+                assert!(
+                    (1..=spec.bframes as usize).contains(&leading.len()),
+                    "{}: {} leading pictures",
+                    segment.uri,
+                    leading.len()
+                );
+                assert!(leading.iter().all(|p| is_leading(p)), "{leading:?}");
+            }
+        }
+        all_pts.extend(packets.iter().map(|p| p.pts));
+    }
+    all_pts.sort_unstable();
+    let expected: Vec<i64> = (0..spec.total_frames).map(|i| spec.frame_pts(i)).collect();
+    assert_eq!(all_pts, expected);
+}
+
+/// Decodes the whole playlist: every frame in order, no errors, A/V sync.
+fn check_frames_and_sync(spec: &RecordingSpec, summary: &RecordingSummary) {
+    use livecut_testkit::oracle;
+    assert_eq!(
+        oracle::decode_errors(&summary.playlist).expect("ffmpeg"),
+        Vec::<String>::new()
+    );
+    let decoded = oracle::decode_video_numbers(&summary.playlist).expect("decode");
+    let first = spec.first_frame_number;
+    let expected: Vec<Option<u32>> = (first..first + spec.total_frames as u32)
+        .map(Some)
+        .collect();
+    assert_eq!(decoded.numbers(), expected);
+    for (i, frame) in decoded.frames.iter().enumerate() {
+        let pts = spec.frame_pts(i as u64) as f64 / 90_000.0;
+        assert!((frame.pts_s - pts).abs() < 1e-6, "frame {i}: {frame:?}");
+    }
+    if let Some(audio) = spec.audio {
+        let onsets = oracle::audio_marker_onsets(&summary.playlist).expect("audio");
+        assert!(!onsets.is_empty());
+        let fps = f64::from(spec.fps_num) / f64::from(spec.fps_den);
+        oracle::check_av_sync(&decoded, &onsets, fps, audio.sample_rate).expect("in sync");
+    }
+}
+
+#[test]
+fn open_gop_h264_has_recovery_point_i_frames_with_leading_b_frames() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = RecordingSpec {
+        open_gop: true,
+        first_frame_number: 70,
+        ..small_spec(dir.path())
+    };
+    let summary = write_recording(&spec).expect("recording");
+    assert_eq!(summary.segments.len(), 3);
+    // H.264: SPS 7 + PPS 8; IDR slices are NAL type 5, other slices 1;
+    // slice_type 2/7 is I, 1/6 is B.
+    check_open_gop_segments(
+        &spec,
+        &summary,
+        &[7, 8],
+        |p| p.nal_types.contains(&5),
+        |p| {
+            p.nal_types.contains(&1)
+                && !p.nal_types.contains(&5)
+                && p.slice_types.iter().all(|t| *t == 2 || *t == 7)
+                && p.recovery_point
+        },
+        |p| p.nal_types.contains(&1) && p.slice_types.iter().all(|t| *t == 1 || *t == 6),
+    );
+    check_frames_and_sync(&spec, &summary);
+}
+
+#[test]
+fn open_gop_hevc_has_cra_keyframes_with_rasl_pictures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = RecordingSpec {
+        video_codec: VideoCodec::Hevc,
+        open_gop: true,
+        ..small_spec(dir.path())
+    };
+    let summary = write_recording(&spec).expect("recording");
+    assert_eq!(summary.segments.len(), 3);
+    // HEVC: VPS 32, SPS 33, PPS 34; IDR 19/20, CRA 21, RASL 8/9.
+    check_open_gop_segments(
+        &spec,
+        &summary,
+        &[32, 33, 34],
+        |p| p.nal_types.iter().any(|t| *t == 19 || *t == 20),
+        |p| p.nal_types.contains(&21),
+        |p| p.nal_types.iter().any(|t| *t == 8 || *t == 9),
+    );
+    check_frames_and_sync(&spec, &summary);
+}
