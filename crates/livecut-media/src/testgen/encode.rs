@@ -42,11 +42,11 @@ fn encoder_params(spec: &RecordingSpec) -> String {
     params
 }
 
-fn open_video(spec: &RecordingSpec) -> Result<encoder::Video, MediaError> {
+fn open_video(spec: &RecordingSpec, width: u32, height: u32) -> Result<encoder::Video, MediaError> {
     let settings = VideoEncoderSettings {
         codec: spec.video_codec,
-        width: spec.width,
-        height: spec.height,
+        width,
+        height,
         pixel: Pixel::YUV420P,
         time_base: Rational::new(spec.fps_den as i32, spec.fps_num as i32),
         frame_rate: Rational::new(spec.fps_num as i32, spec.fps_den as i32),
@@ -165,16 +165,58 @@ fn pump(
     }
 }
 
+/// The video encoder of the current picture size and its picture.
+struct VideoTrack {
+    encoder: encoder::Video,
+    picture: frame::Video,
+}
+
+impl VideoTrack {
+    fn open(spec: &RecordingSpec, width: u32, height: u32) -> Result<Self, MediaError> {
+        Ok(VideoTrack {
+            encoder: open_video(spec, width, height)?,
+            picture: frame::Video::new(Pixel::YUV420P, width, height),
+        })
+    }
+
+    fn parameters(&self) -> codec::Parameters {
+        codec::Parameters::from(&*self.encoder)
+    }
+
+    fn encode(
+        &mut self,
+        index: u64,
+        number: u32,
+        sink: &mut dyn FnMut(Packet) -> Result<(), MediaError>,
+    ) -> Result<(), MediaError> {
+        picture::draw(&mut self.picture, index, number);
+        self.picture.set_pts(Some(index as i64));
+        pump(
+            &mut self.encoder,
+            Some(&self.picture),
+            "encoding video",
+            sink,
+        )
+    }
+
+    fn flush(
+        &mut self,
+        sink: &mut dyn FnMut(Packet) -> Result<(), MediaError>,
+    ) -> Result<(), MediaError> {
+        pump(&mut self.encoder, None, "flushing video", sink)
+    }
+}
+
 pub(super) fn run(
     spec: &RecordingSpec,
     on_segment: &mut dyn FnMut(&GeneratedSegment),
 ) -> Result<RecordingSummary, MediaError> {
-    let mut video = open_video(spec)?;
+    let mut video = VideoTrack::open(spec, spec.width, spec.height)?;
     let mut audio = match spec.audio {
         Some(a) => Some((open_audio(a.sample_rate, a.channels, a.bit_rate)?, a)),
         None => None,
     };
-    let video_tb = video.time_base();
+    let video_tb = video.encoder.time_base();
     let audio_params = audio.as_ref().map(|(enc, a)| {
         (
             codec::Parameters::from(&**enc),
@@ -183,20 +225,25 @@ pub(super) fn run(
     });
     let mut segmenter = Segmenter::new(
         spec,
-        (codec::Parameters::from(&*video), video_tb),
+        (video.parameters(), video_tb),
         audio_params,
         on_segment,
     );
 
-    let mut picture = frame::Video::new(Pixel::YUV420P, spec.width, spec.height);
+    let mut size_changes = spec.size_changes.iter().peekable();
     let mut next_sample: u64 = 0;
     for index in 0..spec.total_frames {
+        if let Some(change) = size_changes.next_if(|c| c.at_frame == index) {
+            // A live encoder restarting at a new size: the old one is
+            // drained (its frames all lie before this segment boundary), the
+            // new one starts with an IDR frame and new in-band parameter
+            // sets; the timestamps just continue.
+            video.flush(&mut |p| segmenter.video(p))?;
+            video = VideoTrack::open(spec, change.width, change.height)?;
+            segmenter.set_video_parameters(video.parameters());
+        }
         let number = spec.first_frame_number + index as u32;
-        picture::draw(&mut picture, index, number);
-        picture.set_pts(Some(index as i64));
-        pump(&mut video, Some(&picture), "encoding video", &mut |p| {
-            segmenter.video(p)
-        })?;
+        video.encode(index, number, &mut |p| segmenter.video(p))?;
 
         if let Some((enc, a)) = audio.as_mut() {
             let markers = marker_schedule(spec, a.sample_rate);
@@ -221,9 +268,7 @@ pub(super) fn run(
         }
         pump(enc, None, "flushing audio", &mut |p| segmenter.audio(p))?;
     }
-    pump(&mut video, None, "flushing video", &mut |p| {
-        segmenter.video(p)
-    })?;
+    video.flush(&mut |p| segmenter.video(p))?;
     segmenter.finish()
 }
 

@@ -23,6 +23,9 @@
 //!   starts with its keyframe but also holds those leading frames, whose
 //!   PTS/UTC lie before the segment's PDT; the frame -> PTS/UTC relation
 //!   above holds for them as for every frame.
+//! * `size_changes`: at each listed segment boundary the encoder restarts
+//!   at a new picture size (IDR, new in-band parameter sets with the same
+//!   ids); timestamps and PDTs continue, no EXT-X-DISCONTINUITY.
 
 mod encode;
 mod picture;
@@ -52,6 +55,16 @@ impl Default for AudioSpec {
             bit_rate: 128_000,
         }
     }
+}
+
+/// A live encoder restarting at a new picture size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeChange {
+    /// Index (not number) of the first frame at the new size; a segment
+    /// boundary.
+    pub at_frame: u64,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// Video rate control of the generator.
@@ -102,6 +115,11 @@ pub struct RecordingSpec {
     /// presentation order and reference the previous GOP. Needs
     /// `bframes > 0`.
     pub open_gop: bool,
+    /// Picture size changes, by increasing `at_frame`. From each one on a
+    /// new encoder at the new size writes the recording: the segment starts
+    /// with an IDR frame and new in-band parameter sets (with the same ids);
+    /// PTS and PDT continue without an EXT-X-DISCONTINUITY.
+    pub size_changes: Vec<SizeChange>,
 }
 
 /// 2026-11-24T10:00:00Z.
@@ -133,6 +151,7 @@ impl RecordingSpec {
             sps_id: 0,
             video_codec: VideoCodec::H264,
             open_gop: false,
+            size_changes: Vec::new(),
         }
     }
 
@@ -159,11 +178,9 @@ impl RecordingSpec {
 
     fn validate(&self) -> Result<(), MediaError> {
         let bad = |what: &str| Err(MediaError::InvalidJob(format!("recording spec: {what}")));
-        if self.width < 16
-            || self.height < 16
-            || !self.width.is_multiple_of(2)
-            || !self.height.is_multiple_of(2)
-        {
+        let bad_size =
+            |w: u32, h: u32| w < 16 || h < 16 || !w.is_multiple_of(2) || !h.is_multiple_of(2);
+        if bad_size(self.width, self.height) {
             return bad("width and height must be even and >= 16");
         }
         if self.fps_num == 0 || self.fps_den == 0 {
@@ -181,6 +198,25 @@ impl RecordingSpec {
         let last = u64::from(self.first_frame_number) + self.total_frames - 1;
         if last > u64::from(livecut_pattern::MAX_FRAME_NUMBER) {
             return bad("frame numbers exceed the pattern's 24 bits");
+        }
+        let mut previous = 0;
+        for change in &self.size_changes {
+            let at = change.at_frame;
+            if bad_size(change.width, change.height) {
+                return Err(MediaError::InvalidJob(format!(
+                    "recording spec: size change at frame {at}: width and height must be even and >= 16"
+                )));
+            }
+            if at <= previous
+                || at >= self.total_frames
+                || !at.is_multiple_of(u64::from(self.segment_frames))
+            {
+                return Err(MediaError::InvalidJob(format!(
+                    "recording spec: size change at frame {at}: size changes need increasing frame indexes inside the recording that are multiples of segment_frames ({}), after frame 0",
+                    self.segment_frames
+                )));
+            }
+            previous = at;
         }
         if self.sps_id > 31 {
             return bad("sps_id must be 0..=31");

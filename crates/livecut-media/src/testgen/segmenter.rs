@@ -61,6 +61,12 @@ impl<'a> Segmenter<'a> {
         }
     }
 
+    /// The video stream parameters of the segments started from now on
+    /// (after the encoder was reopened at a new size).
+    pub fn set_video_parameters(&mut self, parameters: codec::Parameters) {
+        self.video.0 = parameters;
+    }
+
     /// Encoder timestamps -> 90 kHz ticks on the recording's PTS line.
     fn to_ticks(&self, packet: &mut Packet, from: Rational) {
         packet.rescale_ts(from, ts_time_base());

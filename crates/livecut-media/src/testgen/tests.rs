@@ -145,6 +145,18 @@ struct TracedPacket {
     slice_types: Vec<u32>,
     /// The packet carries an H.264 recovery point SEI.
     recovery_point: bool,
+    /// Every traced syntax element with a numeric value, in order.
+    fields: Vec<(String, i64)>,
+}
+
+impl TracedPacket {
+    fn values(&self, name: &str) -> Vec<i64> {
+        self.fields
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+            .collect()
+    }
 }
 
 /// The video packets of `path` in decode order, traced by the ffmpeg CLI
@@ -188,14 +200,15 @@ fn trace_packets(path: &std::path::Path) -> Vec<TracedPacket> {
         }
         let tokens: Vec<&str> = rest.split_whitespace().collect();
         if let [_, name, _, "=", value] = tokens[..] {
-            let Ok(value) = value.parse::<u32>() else {
+            let Ok(value) = value.parse::<i64>() else {
                 continue;
             };
             match name {
-                "nal_unit_type" => packet.nal_types.push(value),
-                "slice_type" => packet.slice_types.push(value),
+                "nal_unit_type" => packet.nal_types.push(value as u32),
+                "slice_type" => packet.slice_types.push(value as u32),
                 _ => {}
             }
+            packet.fields.push((name.to_string(), value));
         }
     }
     packets
@@ -406,4 +419,136 @@ fn open_gop_hevc_has_cra_keyframes_with_rasl_pictures() {
         |p| p.nal_types.iter().any(|t| *t == 8 || *t == 9),
     );
     check_frames_and_sync(&spec, &summary);
+}
+
+/// Picture size of the first video stream of `path`, by ffprobe.
+fn probed_size(path: &std::path::Path) -> (u64, u64) {
+    let json = livecut_testkit::oracle::ffprobe_json(path).expect("ffprobe");
+    let video = json["streams"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["codec_type"] == "video"))
+        .expect("a video stream");
+    (
+        video["width"].as_u64().expect("width"),
+        video["height"].as_u64().expect("height"),
+    )
+}
+
+#[test]
+fn size_changes_restart_the_encoder_at_a_segment_boundary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = RecordingSpec {
+        total_frames: 240,
+        sps_id: 5,
+        first_frame_number: 12_345,
+        size_changes: vec![
+            SizeChange {
+                at_frame: 60,
+                width: 480,
+                height: 270,
+            },
+            SizeChange {
+                at_frame: 180,
+                width: 240,
+                height: 180,
+            },
+        ],
+        ..small_spec(dir.path())
+    };
+    let summary = write_recording(&spec).expect("recording");
+    let sizes: Vec<(u64, u64)> = summary
+        .segments
+        .iter()
+        .map(|s| probed_size(&s.path))
+        .collect();
+    assert_eq!(sizes, [(320, 180), (480, 270), (480, 270), (240, 180)]);
+    for segment in &summary.segments {
+        let packets = trace_packets(&segment.path);
+        let first = &packets[0];
+        // IDR with SPS + PPS in-band, always with id 5.
+        assert!(first.key && first.nal_types.contains(&5), "{first:?}");
+        assert!(first.nal_types.contains(&7) && first.nal_types.contains(&8));
+        let ids = first.values("seq_parameter_set_id");
+        assert!(!ids.is_empty() && ids.iter().all(|id| *id == 5), "{ids:?}");
+        let (width, _) = probed_size(&segment.path);
+        let mbs = first.values("pic_width_in_mbs_minus1");
+        assert_eq!(mbs, [width.div_ceil(16) as i64 - 1], "{}", segment.uri);
+    }
+    // The timeline simply continues.
+    let text = std::fs::read_to_string(&summary.playlist).expect("playlist");
+    assert!(!text.contains("DISCONTINUITY"), "{text}");
+    for segment in &summary.segments {
+        assert_eq!(
+            segment.utc_start_us,
+            spec.frame_utc_us(segment.first_frame_index)
+        );
+        assert_eq!(
+            trace_packets(&segment.path)[0].pts,
+            spec.frame_pts(segment.first_frame_index)
+        );
+    }
+    check_frames_and_sync(&spec, &summary);
+}
+
+#[test]
+fn size_change_of_an_open_gop_hevc_recording_starts_with_an_idr() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = RecordingSpec {
+        video_codec: VideoCodec::Hevc,
+        open_gop: true,
+        size_changes: vec![SizeChange {
+            at_frame: 60,
+            width: 640,
+            height: 360,
+        }],
+        ..small_spec(dir.path())
+    };
+    let summary = write_recording(&spec).expect("recording");
+    let sizes: Vec<(u64, u64)> = summary
+        .segments
+        .iter()
+        .map(|s| probed_size(&s.path))
+        .collect();
+    assert_eq!(sizes, [(320, 180), (640, 360), (640, 360)]);
+    let kinds: Vec<Vec<u32>> = summary
+        .segments
+        .iter()
+        .map(|s| trace_packets(&s.path)[0].nal_types.clone())
+        .collect();
+    // IDR after the restart, CRA in the middle of the new encoder's run.
+    assert!(kinds[1].iter().any(|t| *t == 19 || *t == 20), "{kinds:?}");
+    assert!(kinds[2].contains(&21), "{kinds:?}");
+    for kind in &kinds {
+        assert!([32, 33, 34].iter().all(|t| kind.contains(t)), "{kinds:?}");
+    }
+    check_frames_and_sync(&spec, &summary);
+}
+
+#[test]
+fn rejects_size_changes_off_segment_boundaries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (at, width) in [(30, 480), (0, 480), (150, 480), (60, 481), (120, 480)] {
+        let mut spec = RecordingSpec {
+            size_changes: vec![SizeChange {
+                at_frame: at,
+                width,
+                height: 270,
+            }],
+            ..small_spec(dir.path())
+        };
+        if at == 120 {
+            // Not increasing.
+            spec.size_changes.insert(
+                0,
+                SizeChange {
+                    at_frame: 120,
+                    width: 480,
+                    height: 270,
+                },
+            );
+        }
+        let err = write_recording(&spec).expect_err("invalid size change");
+        assert_eq!(err.code(), "InvalidParameter");
+        assert!(err.to_string().contains("size change at frame"), "{err}");
+    }
 }
