@@ -119,21 +119,3 @@ fn bad_jobs_are_typed() {
     let err = fail("err_backwards", CutMode::AccurateFast, vec![backwards]);
     assert_eq!(err.code(), "InvalidParameter");
 }
-
-#[test]
-fn a_clip_of_another_picture_size_is_not_supported_in_copy_modes() {
-    // Another picture size: one video track cannot hold both.
-    let other = make_recording("err_other_size", |s| {
-        s.width = 256;
-        s.height = 144;
-        s.total_frames = 60;
-    });
-    let a = rec_a();
-    let clips = vec![
-        clip(0, a, T0, T0 + 1_000_000),
-        clip(1, &other, T0, T0 + 1_000_000),
-    ];
-    let err = fail("err_size", CutMode::RoughFast, clips);
-    assert_eq!(err.code(), "InvalidParameter.NotSupported", "{err}");
-    assert!(err.to_string().contains("clip 1"), "{err}");
-}

@@ -117,3 +117,58 @@ fn different_encoders_with_one_set_id_join_in_band() {
     check_output(&out, &rough);
     assert_eq!(codec_tag(&out), "avc3");
 }
+
+/// 10 s at 256x144 (another size, same aspect), HEVC when `hevc`.
+fn small(hevc: bool) -> RecordingSummary {
+    make_recording(if hevc { "small_hevc" } else { "small" }, |s| {
+        s.width = 256;
+        s.height = 144;
+        s.total_frames = 300;
+        s.start_utc_us = B_START;
+        s.first_frame_number = B_FIRST_NUMBER;
+        if hevc {
+            s.video_codec = VideoCodec::Hevc;
+        }
+    })
+}
+
+#[test]
+fn a_clip_of_another_size_or_codec_is_re_encoded_to_match_the_first() {
+    let a = rec_a();
+    for hevc in [false, true] {
+        let other = small(hevc);
+        let clips = vec![
+            clip(0, a, T0 + 1_500_000, T0 + 4_200_000),
+            clip(1, &other, B_START + 2_300_000, B_START + 5_000_000),
+        ];
+        let mut expected = range_numbers(T0 + 1_500_000, T0 + 4_200_000, T0, 0, a.frames);
+        let second = range_numbers(
+            B_START + 2_300_000,
+            B_START + 5_000_000,
+            B_START,
+            B_FIRST_NUMBER,
+            other.frames,
+        );
+        expected.extend(&second);
+        let name = format!("join_resize_af_{hevc}");
+        let (out, report) = run(&name, CutMode::AccurateFast, clips.clone());
+        check_output(&out, &expected);
+        assert_eq!(report.clips[1].reencoded_frames as usize, second.len());
+        assert_eq!(report.clips[1].copied_frames, 0);
+        assert!(report.clips[0].copied_frames > 0);
+        let json = oracle::ffprobe_json(&out).expect("ffprobe");
+        let v = &json["streams"][0];
+        assert_eq!(
+            (v["width"].as_u64(), v["height"].as_u64()),
+            (Some(320), Some(180))
+        );
+        assert_eq!(v["codec_name"], "h264");
+
+        let mut rough = segment_numbers(&clips[0].segments, a, 0);
+        rough.extend(segment_numbers(&clips[1].segments, &other, B_FIRST_NUMBER));
+        let (out, report) = run(&format!("join_resize_rf_{hevc}"), CutMode::RoughFast, clips);
+        check_output(&out, &rough);
+        assert_eq!(report.clips[0].reencoded_frames, 0);
+        assert_eq!(report.clips[1].copied_frames, 0);
+    }
+}

@@ -55,6 +55,13 @@ impl<'a> BitReader<'a> {
         let value = (1u64 << leading) - 1 + u64::from(rest);
         u32::try_from(value).ok()
     }
+
+    /// Signed Exp-Golomb.
+    pub fn se(&mut self) -> Option<i32> {
+        let k = i64::from(self.ue()?);
+        let value = if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) };
+        i32::try_from(value).ok()
+    }
 }
 
 #[cfg(test)]
@@ -75,6 +82,17 @@ mod tests {
         assert_eq!(
             (0..5).map(|_| r.ue()).collect::<Vec<_>>(),
             vec![Some(0), Some(1), Some(2), Some(3), Some(4)]
+        );
+    }
+
+    #[test]
+    fn signed_exp_golomb_values() {
+        // ue 0,1,2,3,4 -> se 0,1,-1,2,-2
+        let data = [0b1010_0110, 0b0100_0010, 0b1000_0000];
+        let mut r = BitReader::new(&data);
+        assert_eq!(
+            (0..5).map(|_| r.se()).collect::<Vec<_>>(),
+            vec![Some(0), Some(1), Some(-1), Some(2), Some(-2)]
         );
     }
 

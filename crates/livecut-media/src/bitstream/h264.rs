@@ -61,6 +61,9 @@ pub struct SpsInfo {
     pub chroma_format_idc: u32,
     pub bit_depth_luma: u32,
     pub bit_depth_chroma: u32,
+    /// Displayed width and height (after cropping), if the SPS parsed that
+    /// far.
+    pub picture: Option<(u32, u32)>,
 }
 
 /// Profiles whose SPS carries chroma format and bit depth (and whose `avcC`
@@ -93,6 +96,7 @@ pub fn parse_sps(nal: &[u8]) -> Option<SpsInfo> {
         bit_depth_luma = 8 + r.ue()?;
         bit_depth_chroma = 8 + r.ue()?;
     }
+    let picture = picture_size(&mut r, is_high_family(profile_idc), chroma_format_idc);
     Some(SpsInfo {
         id,
         profile_idc,
@@ -101,7 +105,76 @@ pub fn parse_sps(nal: &[u8]) -> Option<SpsInfo> {
         chroma_format_idc,
         bit_depth_luma,
         bit_depth_chroma,
+        picture,
     })
+}
+
+fn skip_scaling_list(r: &mut BitReader<'_>, size: usize) -> Option<()> {
+    let (mut last, mut next) = (8i32, 8i32);
+    for _ in 0..size {
+        if next != 0 {
+            next = (last + r.se()? + 256) % 256;
+        }
+        if next != 0 {
+            last = next;
+        }
+    }
+    Some(())
+}
+
+/// The rest of an SPS after the bit depths, down to the cropped picture
+/// size; `r` stands right after `bit_depth_chroma_minus8` (high profiles)
+/// or after the id.
+fn picture_size(r: &mut BitReader<'_>, high: bool, chroma_format_idc: u32) -> Option<(u32, u32)> {
+    if high {
+        r.bit()?; // qpprime_y_zero_transform_bypass_flag
+        if r.bit()? == 1 {
+            let lists = if chroma_format_idc == 3 { 12 } else { 8 };
+            for i in 0..lists {
+                if r.bit()? == 1 {
+                    skip_scaling_list(r, if i < 6 { 16 } else { 64 })?;
+                }
+            }
+        }
+    }
+    r.ue()?; // log2_max_frame_num_minus4
+    match r.ue()? {
+        0 => {
+            r.ue()?;
+        }
+        1 => {
+            r.bit()?;
+            r.se()?;
+            r.se()?;
+            for _ in 0..r.ue()? {
+                r.se()?;
+            }
+        }
+        _ => {}
+    }
+    r.ue()?; // max_num_ref_frames
+    r.bit()?; // gaps_in_frame_num_value_allowed_flag
+    let width_mbs = r.ue()? + 1;
+    let height_units = r.ue()? + 1;
+    let frame_mbs_only = r.bit()?;
+    if frame_mbs_only == 0 {
+        r.bit()?;
+    }
+    r.bit()?; // direct_8x8_inference_flag
+    let width = width_mbs * 16;
+    let height = height_units * 16 * (2 - frame_mbs_only);
+    let (mut crop_x, mut crop_y) = (0, 0);
+    if r.bit()? == 1 {
+        let (left, right, top, bottom) = (r.ue()?, r.ue()?, r.ue()?, r.ue()?);
+        let (unit_x, unit_y) = match chroma_format_idc {
+            0 | 3 => (1, 2 - frame_mbs_only),
+            2 => (2, 2 - frame_mbs_only),
+            _ => (2, 2 * (2 - frame_mbs_only)),
+        };
+        crop_x = (left + right) * unit_x;
+        crop_y = (top + bottom) * unit_y;
+    }
+    Some((width.checked_sub(crop_x)?, height.checked_sub(crop_y)?))
 }
 
 /// Parses the ids of a PPS NAL: `(pps_id, sps_id)`.

@@ -68,6 +68,7 @@ pub struct SpsInfo {
     pub id: u32,
     pub profile_idc: u8,
     pub chroma_format_idc: u32,
+    /// Displayed size (conformance window applied).
     pub width: u32,
     pub height: u32,
     pub bit_depth_luma: u32,
@@ -136,12 +137,18 @@ pub fn parse_sps(nal: &[u8]) -> Option<SpsInfo> {
     if chroma_format_idc == 3 {
         r.bit()?;
     }
-    let width = r.ue()?;
-    let height = r.ue()?;
+    let mut width = r.ue()?;
+    let mut height = r.ue()?;
     if r.bit()? == 1 {
-        for _ in 0..4 {
-            r.ue()?; // conformance window offsets
-        }
+        // Conformance window offsets, in chroma sample units.
+        let (unit_x, unit_y) = match chroma_format_idc {
+            1 => (2, 2),
+            2 => (2, 1),
+            _ => (1, 1),
+        };
+        let (left, right, top, bottom) = (r.ue()?, r.ue()?, r.ue()?, r.ue()?);
+        width = width.checked_sub((left + right) * unit_x)?;
+        height = height.checked_sub((top + bottom) * unit_y)?;
     }
     let bit_depth_luma = 8 + r.ue()?;
     let bit_depth_chroma = 8 + r.ue()?;
@@ -185,7 +192,7 @@ mod tests {
         assert_eq!(parameter_set_id(PPS), Some(0));
         let sps = parse_sps(SPS).expect("sps");
         assert_eq!((sps.id, sps.profile_idc, sps.chroma_format_idc), (0, 1, 1));
-        assert_eq!((sps.width, sps.height, sps.bit_depth_luma), (320, 192, 8));
+        assert_eq!((sps.width, sps.height, sps.bit_depth_luma), (320, 180, 8));
     }
 
     #[test]

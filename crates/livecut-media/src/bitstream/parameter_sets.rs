@@ -17,6 +17,15 @@ pub struct ParameterSetConflict {
     pub id: u32,
 }
 
+/// What a copied picture must share with the output's to be joined with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Picture {
+    pub width: u32,
+    pub height: u32,
+    pub chroma_format_idc: u32,
+    pub bit_depth: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParameterSets {
     pub codec: VideoCodec,
@@ -163,6 +172,31 @@ impl ParameterSets {
             out.extend_from_slice(nal);
         }
         out
+    }
+
+    /// The picture the first SPS describes, if it parses that far.
+    pub fn picture(&self) -> Option<Picture> {
+        match self.codec {
+            VideoCodec::H264 => {
+                let sps = self.first_sps()?;
+                let (width, height) = sps.picture?;
+                Some(Picture {
+                    width,
+                    height,
+                    chroma_format_idc: sps.chroma_format_idc,
+                    bit_depth: sps.bit_depth_luma,
+                })
+            }
+            VideoCodec::Hevc => {
+                let sps = self.first_hevc_sps()?;
+                Some(Picture {
+                    width: sps.width,
+                    height: sps.height,
+                    chroma_format_idc: sps.chroma_format_idc,
+                    bit_depth: sps.bit_depth_luma,
+                })
+            }
+        }
     }
 
     /// The first H.264 SPS, parsed.

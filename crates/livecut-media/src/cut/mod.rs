@@ -32,14 +32,14 @@ mod write;
 
 use ffmpeg_next::{Rational, codec, media};
 
-use self::index::{ClipIndex, Selection};
+use self::index::{ClipIndex, Gop, Selection};
 use self::output::{Mp4Writer, VideoTrack};
 use self::plan::ClipPlan;
 use self::reencode::BoundaryEncoder;
 use self::report::{WriteProgress, clip_report};
 use self::write::{ClipJob, write_clip};
 use crate::bitstream::access_unit::end_of_sequence;
-use crate::bitstream::parameter_sets::ParameterSets;
+use crate::bitstream::parameter_sets::{ParameterSets, Picture};
 use crate::codec::VideoCodec;
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
 use crate::{ClipInput, CutJob, CutMode, CutReport, MediaError};
@@ -97,20 +97,16 @@ pub(crate) fn source_video(clip: &ClipInput) -> Result<codec::Parameters, MediaE
         .ok_or_else(|| bad("contains no video stream".into()))
 }
 
-/// (width, height, pixel format) of video parameters.
-fn picture_shape(par: &codec::Parameters) -> (i32, i32, i32) {
-    // SAFETY: reading plain fields of valid codec parameters.
-    unsafe {
-        let p = &*par.as_ptr();
-        (p.width, p.height, p.format)
-    }
-}
-
 /// What all clips must agree on to share one video and one audio track.
 struct Shared {
     codec: VideoCodec,
-    source: codec::Parameters,
-    /// Every clip's sets, if they merge without a conflict.
+    /// Every clip's video parameters, as its decoder needs them.
+    sources: Vec<codec::Parameters>,
+    /// The output's picture: GOPs of another picture (size, chroma, bit
+    /// depth) or codec are re-encoded to it.
+    picture: Option<Picture>,
+    /// The sets of every GOP that may be copied, if they merge without a
+    /// conflict.
     merged: Option<ParameterSets>,
     /// The sets the output starts with.
     first: ParameterSets,
@@ -118,45 +114,52 @@ struct Shared {
     frame_duration: i64,
 }
 
+impl Shared {
+    /// Whether a GOP of `index` can be copied into the output.
+    fn copyable(&self, index: &ClipIndex, gop: &Gop) -> bool {
+        index.codec == self.codec
+            && index
+                .generations
+                .get(gop.generation)
+                .and_then(ParameterSets::picture)
+                == self.picture
+    }
+}
+
 fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaError> {
     let unsupported = |clip: usize, what: String| MediaError::Unsupported {
         clip: Some(clip),
         what,
     };
-    let source = source_video(&job.clips[0])?;
     let codec = indexes[0].codec;
+    let first = indexes[0].first_sets();
+    if !first.complete() {
+        return Err(MediaError::BadSegment {
+            clip: job.clips[0].index,
+            uri: job.clips[0].segments[0].uri.clone(),
+            detail: format!(
+                "no complete {} parameter sets found in the listed segments",
+                codec.name()
+            ),
+        });
+    }
+    let picture = first.picture();
     let mut merged = Some(ParameterSets::new(codec));
+    let mut sources = Vec::with_capacity(job.clips.len());
     let mut audio = None;
     let mut frame_duration = None;
     for (clip, index) in job.clips.iter().zip(indexes) {
-        if index.codec != codec {
-            return Err(unsupported(
-                clip.index,
-                format!(
-                    "its video is {} but the first clip's is {} (joining different codecs \
-                     needs a re-encode mode)",
-                    index.codec.name(),
-                    codec.name()
-                ),
-            ));
+        sources.push(source_video(clip)?);
+        if index.codec == codec {
+            merged = merged.and_then(|mut all| {
+                for generation in &index.generations {
+                    if generation.picture() == picture {
+                        all.merge(generation).ok()?;
+                    }
+                }
+                Some(all)
+            });
         }
-        if clip.index != job.clips[0].index {
-            let other = source_video(clip)?;
-            if picture_shape(&other) != picture_shape(&source) {
-                return Err(unsupported(
-                    clip.index,
-                    "its picture size or pixel format differs from the first clip's \
-                     (joining different formats needs a re-encode mode)"
-                        .into(),
-                ));
-            }
-        }
-        merged = merged.and_then(|mut all| {
-            for generation in &index.generations {
-                all.merge(generation).ok()?;
-            }
-            Some(all)
-        });
         if let Some(config) = index.audio {
             match audio {
                 None => audio = Some(config),
@@ -184,20 +187,10 @@ fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaErro
             }
         }
     }
-    let first = indexes[0].first_sets();
-    if !first.complete() {
-        return Err(MediaError::BadSegment {
-            clip: job.clips[0].index,
-            uri: job.clips[0].segments[0].uri.clone(),
-            detail: format!(
-                "no complete {} parameter sets found in the listed segments",
-                codec.name()
-            ),
-        });
-    }
     Ok(Shared {
         codec,
-        source,
+        sources,
+        picture,
         merged,
         first,
         audio,
@@ -279,7 +272,8 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
     let mut plans: Vec<ClipPlan> = Vec::with_capacity(job.clips.len());
     let mut cursor = 0i64;
     for (clip, index) in job.clips.iter().zip(&indexes) {
-        let p = plan::plan(clip, index, cursor, shared.frame_duration)?;
+        let copyable = |g: &Gop| shared.copyable(index, g);
+        let p = plan::plan(clip, index, cursor, shared.frame_duration, &copyable)?;
         cursor = p.end;
         plans.push(p);
     }
@@ -296,7 +290,7 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
             .and_then(ParameterSets::free_id)
             .unwrap_or(0);
         Some(BoundaryEncoder::new(
-            &shared.source,
+            &shared.sources[0],
             &shared.first,
             shared.frame_duration,
             id,
@@ -315,7 +309,7 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
     let mut out = Mp4Writer::create(
         &job.output,
         &VideoTrack {
-            source: &shared.source,
+            source: &shared.sources[0],
             tag: route.tag,
             config: route.config,
             end_of_sequence: end_of_sequence(shared.codec),
@@ -327,12 +321,18 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
     )?;
 
     let mut reports = Vec::with_capacity(job.clips.len());
-    for ((clip, index), p) in job.clips.iter().zip(&indexes).zip(&plans) {
+    for (((clip, index), p), source) in job
+        .clips
+        .iter()
+        .zip(&indexes)
+        .zip(&plans)
+        .zip(&shared.sources)
+    {
         let clip_job = ClipJob {
             clip,
             index,
             plan: p,
-            source: &shared.source,
+            source,
             boundary: boundary.as_ref(),
             frame_duration: shared.frame_duration,
             inband: route.inband,

@@ -86,20 +86,10 @@ pub struct ClipPlan {
 }
 
 /// Plans a clip that starts at output tick `offset`; the last frame of each
-/// run lasts `frame_duration` ticks. Every GOP may be copied.
+/// run lasts `frame_duration` ticks. `copyable` says which GOPs may be
+/// copied at all (same codec and picture as the output); the others are
+/// re-encoded wherever they hold selected frames.
 pub fn plan(
-    clip: &ClipInput,
-    index: &ClipIndex,
-    offset: i64,
-    frame_duration: i64,
-) -> Result<ClipPlan, MediaError> {
-    plan_with(clip, index, offset, frame_duration, &|_| true)
-}
-
-/// Like [`plan`]; `copyable` says which GOPs may be copied at all (same
-/// codec and picture as the output); the others are re-encoded wherever
-/// they hold selected frames.
-pub fn plan_with(
     clip: &ClipInput,
     index: &ClipIndex,
     offset: i64,
@@ -387,7 +377,7 @@ mod tests {
             ],
             (10, 69),
         );
-        let p = plan(&clip(), &idx, 5000, F).expect("plan");
+        let p = plan(&clip(), &idx, 5000, F, &|_| true).expect("plan");
         assert_eq!(
             p.actions,
             vec![
@@ -431,7 +421,7 @@ mod tests {
             ],
             sel,
         );
-        let p = plan(&clip(), &idx, 0, F).expect("plan");
+        let p = plan(&clip(), &idx, 0, F, &|_| true).expect("plan");
         let cut = &p.cuts[0];
         assert_eq!(cut.blocks, vec![CopyBlock { first: 1, last: 1 }]);
         let head = cut.parts[0];
@@ -460,7 +450,7 @@ mod tests {
             ],
             (0, 89),
         );
-        let p = plan_with(&clip(), &idx, 0, F, &|g| g.key_pts != 900_000 + 30 * F).expect("plan");
+        let p = plan(&clip(), &idx, 0, F, &|g| g.key_pts != 900_000 + 30 * F).expect("plan");
         let cut = &p.cuts[0];
         assert_eq!(
             cut.blocks,
@@ -515,7 +505,7 @@ mod tests {
         b.selected_max = 5_000_000 + 9 * F;
         b.trailing_max = 5_000_000 + 9 * F;
         idx.gops = vec![a, b];
-        let p = plan(&clip(), &idx, 0, F).expect("plan");
+        let p = plan(&clip(), &idx, 0, F, &|_| true).expect("plan");
         assert_eq!(p.runs[1], None);
         let second = p.runs[2].expect("mapped");
         assert_eq!(second.span_start, 90_000);
@@ -536,7 +526,7 @@ mod tests {
             gops: vec![closed(0, 0, 30, None)],
             ..ClipIndex::default()
         };
-        let err = plan(&clip(), &idx, 0, F).expect_err("empty");
+        let err = plan(&clip(), &idx, 0, F, &|_| true).expect_err("empty");
         assert_eq!(err.code(), "InvalidParameter.ResourceNotFound");
         assert!(err.to_string().contains("clip 3"), "{err}");
     }

@@ -24,6 +24,8 @@ use crate::bitstream::access_unit::to_sample;
 use crate::bitstream::h264::nal_units;
 use crate::bitstream::parameter_sets::ParameterSets;
 use crate::codec::VideoCodec;
+use crate::geometry::Size;
+use crate::reencode::scale::{OutputPicture, Scaler};
 
 /// Quality of re-encoded frames: CRF 16 measured 47-50 dB PSNR against the
 /// source, visually indistinguishable next to copied frames.
@@ -234,6 +236,10 @@ pub struct PartSpec {
 
 /// One partial GOP being decoded and re-encoded.
 pub struct ReencodePart {
+    /// Converts pictures of another size or format (a clip or a stretch of
+    /// a recording that differs from the output) to the encoder's.
+    scaler: Option<Scaler>,
+    target: OutputPicture,
     spec: PartSpec,
     decoder: decoder::Video,
     encoder: encoder::Video,
@@ -264,7 +270,21 @@ impl ReencodePart {
         } else {
             Vec::new()
         };
+        let settings = &boundary.settings;
+        let target = OutputPicture {
+            size: Size {
+                width: settings.width,
+                height: settings.height,
+            },
+            pixel: settings.pixel,
+            range: settings.color_range,
+            primaries: settings.color_primaries,
+            transfer: settings.color_trc,
+            space: settings.color_space,
+        };
         Ok(ReencodePart {
+            scaler: None,
+            target,
             codec: boundary.settings.codec,
             prefix,
             spec,
@@ -310,22 +330,39 @@ impl ReencodePart {
         if pts < self.spec.keep_min || pts > self.spec.keep_max {
             return Ok(());
         }
-        if self.frame.format() != self.pixel {
-            return Err(MediaError::Unsupported {
-                clip: Some(self.spec.clip),
-                what: format!(
-                    "segment {}: pixel format changes to {:?} inside the recording",
-                    self.spec.uri,
-                    self.frame.format()
-                ),
-            });
-        }
-        self.frame.set_pts(Some(self.spec.base + pts));
-        // Let x264 choose frame types: the decoder's I/P/B labels would
-        // otherwise be forced onto the encoder.
-        self.frame.set_kind(picture::Type::None);
+        let fits = self.frame.format() == self.pixel
+            && self.frame.width() == self.target.size.width
+            && self.frame.height() == self.target.size.height;
+        let input = if fits {
+            &mut self.frame
+        } else {
+            if !self.scaler.as_ref().is_some_and(|s| s.accepts(&self.frame)) {
+                let scaler = Scaler::new(&self.frame, &self.target).map_err(|detail| {
+                    MediaError::Unsupported {
+                        clip: Some(self.spec.clip),
+                        what: format!("segment {}: {detail}", self.spec.uri),
+                    }
+                })?;
+                self.scaler = Some(scaler);
+            }
+            let Some(scaler) = self.scaler.as_mut() else {
+                return Err(MediaError::Internal("no scaler".into()));
+            };
+            scaler
+                .scale(&self.frame)
+                .map_err(|detail| MediaError::CorruptFrame {
+                    clip: self.spec.clip,
+                    uri: self.spec.uri.clone(),
+                    pts,
+                    detail,
+                })?
+        };
+        input.set_pts(Some(self.spec.base + pts));
+        // Let the encoder choose frame types: the decoder's I/P/B labels
+        // would otherwise be forced onto it.
+        input.set_kind(picture::Type::None);
         self.encoder
-            .send_frame(&self.frame)
+            .send_frame(input)
             .map_err(|e| MediaError::Encoder {
                 clip: Some(self.spec.clip),
                 detail: format!("the encoder rejected a frame: {e}"),

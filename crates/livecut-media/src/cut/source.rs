@@ -54,10 +54,6 @@ pub struct ClipReader<'a> {
 }
 
 impl<'a> ClipReader<'a> {
-    pub fn new(clip: &'a ClipInput) -> Self {
-        Self::with_parsing(clip, true)
-    }
-
     pub fn with_parsing(clip: &'a ClipInput, parse: bool) -> Self {
         ClipReader {
             unparsed: !parse,

@@ -44,7 +44,7 @@ mod index;
 mod mux;
 mod plan;
 mod resample;
-mod scale;
+pub(crate) mod scale;
 mod source;
 mod span;
 mod video;

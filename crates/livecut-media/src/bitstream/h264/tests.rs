@@ -50,6 +50,7 @@ fn parses_sps_fields() {
     assert_eq!(high.level_idc, 13);
     assert_eq!(high.chroma_format_idc, 1);
     assert_eq!((high.bit_depth_luma, high.bit_depth_chroma), (8, 8));
+    assert_eq!(high.picture, Some((320, 180)));
     let base = parse_sps(SPS_BASELINE_ID0).expect("valid SPS");
     assert_eq!(
         (base.id, base.profile_idc, base.constraint_flags),
