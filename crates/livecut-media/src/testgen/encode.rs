@@ -9,7 +9,7 @@ use super::segmenter::Segmenter;
 use super::{GeneratedSegment, RateControl, RecordingSpec, RecordingSummary, picture};
 use crate::MediaError;
 use crate::av::video_encoder::{self, Rate, VideoEncoderSettings, is_again};
-use crate::codec::VideoCodec;
+use crate::codec::{AudioCodec, VideoCodec};
 
 fn gen_error(what: &str, e: Error) -> MediaError {
     MediaError::Encoder {
@@ -78,16 +78,21 @@ fn open_video(spec: &RecordingSpec, width: u32, height: u32) -> Result<encoder::
 }
 
 fn open_audio(
+    codec: AudioCodec,
     sample_rate: u32,
     channels: u16,
     bit_rate: u64,
 ) -> Result<encoder::Audio, MediaError> {
-    let codec = encoder::find(codec::Id::AAC)
-        .ok_or_else(|| gen_error("finding the AAC encoder", Error::EncoderNotFound))?;
-    let mut ctx = codec::context::Context::new_with_codec(codec)
+    let (found, name) = match codec {
+        AudioCodec::Aac => (encoder::find(codec::Id::AAC), "the AAC encoder"),
+        AudioCodec::Mp3 => (encoder::find_by_name("libmp3lame"), "libmp3lame"),
+    };
+    let found =
+        found.ok_or_else(|| gen_error(&format!("finding {name}"), Error::EncoderNotFound))?;
+    let mut ctx = codec::context::Context::new_with_codec(found)
         .encoder()
         .audio()
-        .map_err(|e| gen_error("creating the AAC encoder", e))?;
+        .map_err(|e| gen_error(&format!("creating {name}"), e))?;
     ctx.set_rate(sample_rate as i32);
     ctx.set_format(Sample::F32(sample::Type::Planar));
     ctx.set_bit_rate(bit_rate as usize);
@@ -104,7 +109,7 @@ fn open_audio(
         }
     }
     ctx.open()
-        .map_err(|e| gen_error("opening the AAC encoder", e))
+        .map_err(|e| gen_error(&format!("opening {name}"), e))
 }
 
 /// An audio frame of `samples` samples starting at `first_sample`.
@@ -213,7 +218,10 @@ pub(super) fn run(
 ) -> Result<RecordingSummary, MediaError> {
     let mut video = VideoTrack::open(spec, spec.width, spec.height)?;
     let mut audio = match spec.audio {
-        Some(a) => Some((open_audio(a.sample_rate, a.channels, a.bit_rate)?, a)),
+        Some(a) => Some((
+            open_audio(spec.audio_codec, a.sample_rate, a.channels, a.bit_rate)?,
+            a,
+        )),
         None => None,
     };
     let video_tb = video.encoder.time_base();

@@ -1,6 +1,6 @@
 //! Synthetic HLS recordings for tests and benchmarks, written with the
-//! FFmpeg libraries (libx264 or libx265 + FFmpeg's AAC encoder + the
-//! MPEG-TS muxer).
+//! FFmpeg libraries (libx264 or libx265, FFmpeg's AAC encoder or
+//! libmp3lame, the MPEG-TS muxer).
 //!
 //! Frame `i` (0-based) shows the number `first_frame_number + i` (see
 //! `livecut_pattern`) and is presented at exactly
@@ -26,6 +26,9 @@
 //! * `size_changes`: at each listed segment boundary the encoder restarts
 //!   at a new picture size (IDR, new in-band parameter sets with the same
 //!   ids); timestamps and PDTs continue, no EXT-X-DISCONTINUITY.
+//! * `audio_codec: Mp3` encodes the audio with libmp3lame (1152-sample
+//!   frames) instead of FFmpeg's AAC encoder; its encoder delay is in the
+//!   packet timestamps, so markers keep their schedule.
 
 mod encode;
 mod picture;
@@ -36,7 +39,7 @@ mod tests;
 
 use std::path::PathBuf;
 
-use crate::codec::VideoCodec;
+use crate::codec::{AudioCodec, VideoCodec};
 use crate::{MediaError, SegmentInput};
 
 /// Audio track of a recording.
@@ -120,6 +123,11 @@ pub struct RecordingSpec {
     /// with an IDR frame and new in-band parameter sets (with the same ids);
     /// PTS and PDT continue without an EXT-X-DISCONTINUITY.
     pub size_changes: Vec<SizeChange>,
+    /// Codec of the audio track: AAC (FFmpeg's encoder, 1024-sample frames)
+    /// or MP3 (libmp3lame, 1152-sample frames; 32, 44.1 or 48 kHz, mono or
+    /// stereo). A field of the spec rather than of [`AudioSpec`] so that
+    /// existing `AudioSpec { .. }` literals keep compiling.
+    pub audio_codec: AudioCodec,
 }
 
 /// 2026-11-24T10:00:00Z.
@@ -152,6 +160,7 @@ impl RecordingSpec {
             video_codec: VideoCodec::H264,
             open_gop: false,
             size_changes: Vec::new(),
+            audio_codec: AudioCodec::Aac,
         }
     }
 
@@ -231,6 +240,12 @@ impl RecordingSpec {
             && (audio.channels == 0 || audio.channels > 8 || audio.sample_rate == 0)
         {
             return bad("audio needs 1..=8 channels and a sample rate");
+        }
+        if let Some(audio) = self.audio
+            && self.audio_codec == AudioCodec::Mp3
+            && (audio.channels > 2 || ![32_000, 44_100, 48_000].contains(&audio.sample_rate))
+        {
+            return bad("MP3 audio needs 1 or 2 channels at 32000, 44100 or 48000 Hz");
         }
         Ok(())
     }

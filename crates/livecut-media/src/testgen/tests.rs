@@ -1,5 +1,5 @@
 use super::*;
-use crate::codec::VideoCodec;
+use crate::codec::{AudioCodec, VideoCodec};
 use crate::probe::{StreamKind, probe};
 
 fn small_spec(dir: &std::path::Path) -> RecordingSpec {
@@ -550,5 +550,92 @@ fn rejects_size_changes_off_segment_boundaries() {
         let err = write_recording(&spec).expect_err("invalid size change");
         assert_eq!(err.code(), "InvalidParameter");
         assert!(err.to_string().contains("size change at frame"), "{err}");
+    }
+}
+
+/// Every audio marker onset lies within 1 ms of the PTS of a marker frame
+/// (a much tighter check than `check_av_sync`'s one audio frame), and
+/// every marker frame has one.
+fn check_markers_exact(spec: &RecordingSpec, summary: &RecordingSummary) {
+    use livecut_testkit::oracle;
+    let onsets = oracle::audio_marker_onsets(&summary.playlist).expect("audio");
+    let interval = livecut_pattern::marker_interval_frames(spec.fps_num, spec.fps_den);
+    let markers: Vec<f64> = (0..spec.total_frames)
+        .filter(|i| (spec.first_frame_number + *i as u32).is_multiple_of(interval))
+        .map(|i| spec.frame_pts(i) as f64 / 90_000.0)
+        .collect();
+    assert_eq!(onsets.len(), markers.len(), "{onsets:?} vs {markers:?}");
+    for (onset, marker) in onsets.iter().zip(&markers) {
+        assert!(
+            (onset - marker).abs() < 0.001,
+            "onset {onset:.5} s, marker frame at {marker:.5} s"
+        );
+    }
+}
+
+#[test]
+fn aac_markers_start_exactly_with_their_frames() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = RecordingSpec {
+        first_frame_number: 10,
+        ..small_spec(dir.path())
+    };
+    let summary = write_recording(&spec).expect("recording");
+    check_markers_exact(&spec, &summary);
+}
+
+#[test]
+fn mp3_audio_keeps_the_marker_schedule() {
+    for (rate, channels) in [(44_100, 2), (48_000, 1)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = RecordingSpec {
+            audio_codec: AudioCodec::Mp3,
+            audio: Some(AudioSpec {
+                sample_rate: rate,
+                channels,
+                bit_rate: 128_000,
+            }),
+            first_frame_number: 10,
+            ..small_spec(dir.path())
+        };
+        let summary = write_recording(&spec).expect("recording");
+        let json =
+            livecut_testkit::oracle::ffprobe_json(&summary.segments[1].path).expect("ffprobe");
+        let audio = json["streams"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["codec_type"] == "audio"))
+            .expect("an audio stream");
+        assert_eq!(audio["codec_name"], "mp3");
+        assert_eq!(audio["sample_rate"], rate.to_string());
+        assert_eq!(audio["channels"], channels);
+        let out = std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "a:0", "-show_entries"])
+            .args(["frame=nb_samples", "-of", "csv=p=0"])
+            .arg(&summary.segments[1].path)
+            .output()
+            .expect("ffprobe");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.lines().count() > 50, "{text}");
+        assert!(text.lines().all(|l| l.trim() == "1152"), "{text}");
+        check_markers_exact(&spec, &summary);
+        check_frames_and_sync(&spec, &summary);
+    }
+}
+
+#[test]
+fn rejects_mp3_layouts_libmp3lame_cannot_write() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rate, channels) in [(22_050, 2), (48_000, 6)] {
+        let spec = RecordingSpec {
+            audio_codec: AudioCodec::Mp3,
+            audio: Some(AudioSpec {
+                sample_rate: rate,
+                channels,
+                bit_rate: 128_000,
+            }),
+            ..small_spec(dir.path())
+        };
+        let err = write_recording(&spec).expect_err("bad MP3 layout");
+        assert!(err.to_string().contains("MP3"), "{err}");
     }
 }
