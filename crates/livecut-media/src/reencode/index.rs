@@ -144,10 +144,16 @@ impl Scanner<'_> {
             self.close_gop();
             self.keyframe_in_run = false;
             self.after_end_of_sequence = false;
-            // Undecodable pictures count for the anchor: the PDT is the
-            // segment's earliest video PTS, whatever can be decoded.
+            // The PDT is the instant of the segment's first keyframe: in a
+            // closed GOP its earliest picture, in an open one the pictures
+            // after it in the file but shown before it (RASL) lie before
+            // the PDT. Without a keyframe: the earliest video, then audio.
+            let first_keyframe = video
+                .iter()
+                .find(|v| matches!(v.picture, Picture::Key { .. }))
+                .map(|v| v.pts);
             let earliest = video.iter().map(|v| v.pts).min().or(min_audio_pts);
-            let Some(pts) = earliest else {
+            let Some(pts) = first_keyframe.or(earliest) else {
                 return Err(MediaError::BadSegment {
                     clip: self.clip.index,
                     uri: self.clip.segments[segment].uri.clone(),
@@ -422,8 +428,8 @@ mod tests {
         // 2 and 3 cannot be decoded; 8 and 9 can, after the first GOP.
         assert_eq!(summary(&index), vec![(4, false), (4, true)]);
         let run = &index.runs[0];
-        // The anchor is the earliest PTS, decodable or not.
-        assert_eq!(run.anchor.pts, t(2));
+        // The anchor is the first keyframe, not the RASL shown before it.
+        assert_eq!(run.anchor.pts, t(4));
         assert_eq!(
             (run.selected_min, run.selected_max),
             (Some(t(4)), Some(t(11)))
@@ -433,8 +439,8 @@ mod tests {
 
     #[test]
     fn only_selected_rasl_pictures_need_the_gop_before() {
-        // UTC 0 is frame 2 (the anchor): frames 4..=7 and then 5..=11.
-        let us = |n: i64| (n - 2) * 100_000 / 3;
+        // UTC 0 is frame 4 (the anchor): frames 4..=7, 5..=11, 10..=11.
+        let us = |n: i64| (n - 4) * 100_000 / 3;
         let range = |from: i64, to: i64| Selection::Range {
             start_utc_us: us(from),
             end_utc_us: us(to),
@@ -465,6 +471,6 @@ mod tests {
         frames.extend(open_gops());
         let index = scan_frames(Selection::All, &frames);
         assert_eq!(summary(&index), vec![(4, false), (4, true)]);
-        assert_eq!(index.runs[0].anchor.pts, t(0));
+        assert_eq!(index.runs[0].anchor.pts, t(4));
     }
 }

@@ -26,15 +26,23 @@
 //! # How
 //!
 //! Pass 1 (`index`) scans each clip's packets without decoding: GOPs, which
-//! frames the range selects and can be decoded (HEVC RASL pictures of a
-//! run's first CRA cannot: libav drops them, and they are not counted),
-//! and the audio format. `cut::plan` then places each run on the output
-//! timeline by the same rule as for the copying modes (`plan`). Pass 2 streams every clip
-//! through one video and one audio encoder (`clip`), so clips of different
-//! codecs, sizes, frame layouts, bit depths and audio formats join into one
-//! continuous stream. Audio is cut to the sample at the edges of each
-//! run's video and filled with silence where the recording has none, so it
-//! stays in sync across every join.
+//! frames the range selects and can be decoded, and the audio format. A
+//! run's UTC anchor is the PTS of its first segment's first keyframe (the
+//! PDT is that keyframe's instant; with closed GOPs it is also the earliest
+//! picture, with open GOPs the RASL pictures after it in the file are shown
+//! before it). The RASL pictures of a run's first CRA cannot be decoded
+//! (libav drops them) and are not frames of the clip; a range starting on
+//! any other RASL picture decodes the GOP before it first. `plan` then
+//! places each run on the output timeline by the same rule as the copying
+//! modes. Pass 2 streams every clip through one video and one audio encoder
+//! (`clip`), so clips of different codecs, sizes, frame layouts, bit depths
+//! and audio formats join into one continuous stream. Audio is cut to the
+//! sample at the edges of each run's video and filled with silence where
+//! the recording has none, so it stays in sync across every join.
+//!
+//! Open GOPs and segment lists: the RASL pictures shown at the end of a
+//! segment's time span are stored in the *next* segment's file, so a range
+//! ending within them gets them only if the clip lists that next segment.
 
 mod access;
 mod audio;
