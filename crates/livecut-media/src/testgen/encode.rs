@@ -47,7 +47,11 @@ fn open_video(spec: &RecordingSpec, width: u32, height: u32) -> Result<encoder::
         codec: spec.video_codec,
         width,
         height,
-        pixel: Pixel::YUV420P,
+        pixel: if spec.ten_bit {
+            Pixel::YUV420P10LE
+        } else {
+            Pixel::YUV420P
+        },
         time_base: Rational::new(spec.fps_den as i32, spec.fps_num as i32),
         frame_rate: Rational::new(spec.fps_num as i32, spec.fps_den as i32),
         sample_aspect_ratio: Rational::new(1, 1),
@@ -60,7 +64,7 @@ fn open_video(spec: &RecordingSpec, width: u32, height: u32) -> Result<encoder::
             RateControl::Crf(crf) => Rate::Crf(crf),
             RateControl::Bitrate(bps) => Rate::Bitrate(bps),
         },
-        profile: None,
+        profile: spec.ten_bit.then(|| "main10".to_string()),
         level: None,
         bframes: Some(spec.bframes),
         gop: spec.gop_frames,
@@ -173,7 +177,31 @@ fn pump(
 /// The video encoder of the current picture size and its picture.
 struct VideoTrack {
     encoder: encoder::Video,
+    /// The 8-bit picture the pattern is drawn into.
     picture: frame::Video,
+    /// Its 10-bit copy for a Main 10 encoder.
+    deep: Option<frame::Video>,
+}
+
+/// Copies an 8-bit YUV 4:2:0 picture into a 10-bit one: every sample `v`
+/// becomes `v << 2`, the same level on the 10-bit scale.
+fn widen(from: &frame::Video, to: &mut frame::Video) {
+    for plane in 0..3 {
+        let (width, height) = (
+            from.plane_width(plane) as usize,
+            from.plane_height(plane) as usize,
+        );
+        let (in_stride, out_stride) = (from.stride(plane), to.stride(plane));
+        let input = from.data(plane);
+        let output = to.data_mut(plane);
+        for y in 0..height {
+            let row = &input[y * in_stride..y * in_stride + width];
+            let out = &mut output[y * out_stride..y * out_stride + 2 * width];
+            for (v, o) in row.iter().zip(out.chunks_exact_mut(2)) {
+                o.copy_from_slice(&(u16::from(*v) << 2).to_le_bytes());
+            }
+        }
+    }
 }
 
 impl VideoTrack {
@@ -181,6 +209,9 @@ impl VideoTrack {
         Ok(VideoTrack {
             encoder: open_video(spec, width, height)?,
             picture: frame::Video::new(Pixel::YUV420P, width, height),
+            deep: spec
+                .ten_bit
+                .then(|| frame::Video::new(Pixel::YUV420P10LE, width, height)),
         })
     }
 
@@ -195,13 +226,15 @@ impl VideoTrack {
         sink: &mut dyn FnMut(Packet) -> Result<(), MediaError>,
     ) -> Result<(), MediaError> {
         picture::draw(&mut self.picture, index, number);
-        self.picture.set_pts(Some(index as i64));
-        pump(
-            &mut self.encoder,
-            Some(&self.picture),
-            "encoding video",
-            sink,
-        )
+        let frame = match self.deep.as_mut() {
+            Some(deep) => {
+                widen(&self.picture, deep);
+                deep
+            }
+            None => &mut self.picture,
+        };
+        frame.set_pts(Some(index as i64));
+        pump(&mut self.encoder, Some(frame), "encoding video", sink)
     }
 
     fn flush(

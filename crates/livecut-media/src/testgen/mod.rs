@@ -26,6 +26,8 @@
 //! * `size_changes`: at each listed segment boundary the encoder restarts
 //!   at a new picture size (IDR, new in-band parameter sets with the same
 //!   ids); timestamps and PDTs continue, no EXT-X-DISCONTINUITY.
+//! * `ten_bit` (HEVC only): Main 10, yuv420p10le; the same picture, every
+//!   sample shifted to 10 bits, so frame numbers read as in 8 bits.
 //! * `audio_codec: Mp3` encodes the audio with libmp3lame (1152-sample
 //!   frames) instead of FFmpeg's AAC encoder; its encoder delay is in the
 //!   packet timestamps, so markers keep their schedule.
@@ -128,6 +130,9 @@ pub struct RecordingSpec {
     /// stereo). A field of the spec rather than of [`AudioSpec`] so that
     /// existing `AudioSpec { .. }` literals keep compiling.
     pub audio_codec: AudioCodec,
+    /// HEVC Main 10 (yuv420p10le): the 8-bit picture with every sample
+    /// scaled to 10 bits (`v << 2`). HEVC only.
+    pub ten_bit: bool,
 }
 
 /// 2026-11-24T10:00:00Z.
@@ -161,6 +166,7 @@ impl RecordingSpec {
             open_gop: false,
             size_changes: Vec::new(),
             audio_codec: AudioCodec::Aac,
+            ten_bit: false,
         }
     }
 
@@ -232,6 +238,9 @@ impl RecordingSpec {
         }
         if self.sps_id != 0 && self.video_codec != VideoCodec::H264 {
             return bad("sps_id applies to H.264 only (libx265 always uses id 0)");
+        }
+        if self.ten_bit && self.video_codec != VideoCodec::Hevc {
+            return bad("ten_bit needs video_codec HEVC (Main 10); H.264 is 8-bit only here");
         }
         if self.open_gop && self.bframes == 0 {
             return bad("open_gop needs bframes > 0 (its leading pictures are B-frames)");

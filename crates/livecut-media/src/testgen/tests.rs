@@ -639,3 +639,69 @@ fn rejects_mp3_layouts_libmp3lame_cannot_write() {
         assert!(err.to_string().contains("MP3"), "{err}");
     }
 }
+
+#[test]
+fn ten_bit_hevc_is_main_10_and_reads_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = RecordingSpec {
+        video_codec: VideoCodec::Hevc,
+        ten_bit: true,
+        first_frame_number: 77,
+        size_changes: vec![SizeChange {
+            at_frame: 120,
+            width: 480,
+            height: 270,
+        }],
+        ..small_spec(dir.path())
+    };
+    let summary = write_recording(&spec).expect("recording");
+    for segment in &summary.segments {
+        let info = probe(&segment.path).expect("probe");
+        let video = info
+            .streams
+            .iter()
+            .find(|s| s.kind == StreamKind::Video)
+            .expect("video");
+        assert_eq!(video.codec_name, "hevc");
+        assert_eq!(video.pix_fmt.as_deref(), Some("yuv420p10le"));
+        assert_eq!(video.profile, "Main 10");
+        let first = &trace_packets(&segment.path)[0];
+        assert_eq!(first.values("bit_depth_luma_minus8"), [2], "{first:?}");
+        assert_eq!(first.values("bit_depth_chroma_minus8"), [2]);
+    }
+    check_frames_and_sync(&spec, &summary);
+    // The 10-bit samples are the 8-bit picture's, times 4: the top-left
+    // grid cell of frame 0 decodes to exactly 4 * the 8-bit black or white.
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&summary.segments[0].path)
+        .args([
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p10le",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg");
+    let luma = &out.stdout[..2];
+    let v = u16::from_le_bytes([luma[0], luma[1]]);
+    assert!(
+        v.abs_diff(4 * u16::from(livecut_pattern::BLACK)) <= 8
+            || v.abs_diff(4 * u16::from(livecut_pattern::WHITE)) <= 8,
+        "top-left 10-bit luma {v}"
+    );
+}
+
+#[test]
+fn rejects_ten_bit_h264() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = RecordingSpec {
+        ten_bit: true,
+        ..small_spec(dir.path())
+    };
+    let err = write_recording(&spec).expect_err("H.264 10-bit");
+    assert!(err.to_string().contains("ten_bit"), "{err}");
+}
