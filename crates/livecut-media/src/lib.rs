@@ -30,10 +30,17 @@
 //!   `avc1` sample entry lists every parameter set (see `cut`).
 //! * `Accurate`: the same frames as `AccurateFast`, `Rough`: the same
 //!   frames as `RoughFast`, but every frame decoded, scaled and encoded
-//!   again (libx264, CRF 23 preset veryfast, or ABR at
-//!   `video_bitrate_kbps` with a VBV of 1.5x the rate and a 2 s buffer;
-//!   2 s GOPs), and the audio decoded and encoded again as AAC with FFmpeg's
-//!   encoder, cut to the sample at the video's edges (see `reencode`).
+//!   again, and the audio (AAC of any rate and channel count, or MP3)
+//!   decoded and encoded again as AAC with FFmpeg's encoder, at the first
+//!   audio clip's rate and channels, cut to the sample at the video's edges
+//!   (see `reencode`). The *first clip's* source codec picks the encoder for
+//!   the whole job: H.264 -> libx264 (`avc1`, 8-bit, CRF 23); HEVC ->
+//!   libx265 (`hvc1` with the parameter sets only in `hvcC`, CRF 28; Main,
+//!   or Main 10 `yuv420p10le` when that source has more than 8 bits); later
+//!   clips of another codec or depth are converted. Both: preset veryfast,
+//!   closed 2 s GOPs, ABR at `video_bitrate_kbps` with a VBV of 1.5x the
+//!   rate and a 2 s buffer when given. HEVC open GOPs: RASL pictures of a
+//!   clip's first CRA cannot be decoded and are not output; any other is.
 //!   Frame rate and colour description (primaries, transfer, matrix,
 //!   range) are the first clip's; pixels are square.
 //!
