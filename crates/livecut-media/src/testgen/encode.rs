@@ -249,7 +249,10 @@ pub(super) fn run(
     spec: &RecordingSpec,
     on_segment: &mut dyn FnMut(&GeneratedSegment),
 ) -> Result<RecordingSummary, MediaError> {
-    let mut video = VideoTrack::open(spec, spec.width, spec.height)?;
+    let mut video = match spec.video {
+        true => Some(VideoTrack::open(spec, spec.width, spec.height)?),
+        false => None,
+    };
     let mut audio = match spec.audio {
         Some(a) => Some((
             open_audio(spec.audio_codec, a.sample_rate, a.channels, a.bit_rate)?,
@@ -257,34 +260,33 @@ pub(super) fn run(
         )),
         None => None,
     };
-    let video_tb = video.encoder.time_base();
+    let video_params = video
+        .as_ref()
+        .map(|v| (v.parameters(), v.encoder.time_base()));
     let audio_params = audio.as_ref().map(|(enc, a)| {
         (
             codec::Parameters::from(&**enc),
             Rational::new(1, a.sample_rate as i32),
         )
     });
-    let mut segmenter = Segmenter::new(
-        spec,
-        (video.parameters(), video_tb),
-        audio_params,
-        on_segment,
-    );
+    let mut segmenter = Segmenter::new(spec, video_params, audio_params, on_segment);
 
     let mut size_changes = spec.size_changes.iter().peekable();
     let mut next_sample: u64 = 0;
     for index in 0..spec.total_frames {
-        if let Some(change) = size_changes.next_if(|c| c.at_frame == index) {
-            // A live encoder restarting at a new size: the old one is
-            // drained (its frames all lie before this segment boundary), the
-            // new one starts with an IDR frame and new in-band parameter
-            // sets; the timestamps just continue.
-            video.flush(&mut |p| segmenter.video(p))?;
-            video = VideoTrack::open(spec, change.width, change.height)?;
-            segmenter.set_video_parameters(video.parameters());
+        if let Some(track) = video.as_mut() {
+            if let Some(change) = size_changes.next_if(|c| c.at_frame == index) {
+                // A live encoder restarting at a new size: the old one is
+                // drained (its frames all lie before this segment boundary),
+                // the new one starts with an IDR frame and new in-band
+                // parameter sets; the timestamps just continue.
+                track.flush(&mut |p| segmenter.video(p))?;
+                *track = VideoTrack::open(spec, change.width, change.height)?;
+                segmenter.set_video_parameters(track.parameters());
+            }
+            let number = spec.first_frame_number + index as u32;
+            track.encode(index, number, &mut |p| segmenter.video(p))?;
         }
-        let number = spec.first_frame_number + index as u32;
-        video.encode(index, number, &mut |p| segmenter.video(p))?;
 
         if let Some((enc, a)) = audio.as_mut() {
             let markers = marker_schedule(spec, a.sample_rate);
@@ -309,7 +311,9 @@ pub(super) fn run(
         }
         pump(enc, None, "flushing audio", &mut |p| segmenter.audio(p))?;
     }
-    video.flush(&mut |p| segmenter.video(p))?;
+    if let Some(track) = video.as_mut() {
+        track.flush(&mut |p| segmenter.video(p))?;
+    }
     segmenter.finish()
 }
 

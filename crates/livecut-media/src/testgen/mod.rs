@@ -28,6 +28,13 @@
 //!   ids); timestamps and PDTs continue, no EXT-X-DISCONTINUITY.
 //! * `ten_bit` (HEVC only): Main 10, yuv420p10le; the same picture, every
 //!   sample shifted to 10 bits, so frame numbers read as in 8 bits.
+//! * `video: false`: audio only. Segments still span `segment_frames`
+//!   frames' worth of time, but start on audio packet boundaries: segment
+//!   `k` starts with the first packet starting at or after the instant of
+//!   frame `k * segment_frames`, and its PDT is that packet's first sample's
+//!   instant (for segment 0 the encoder's priming, before sample 0). Sample
+//!   `s` (PTS `start_pts + s * 90000 / sample_rate`) is at
+//!   `start_utc_us + s * 1e6 / sample_rate`.
 //! * `audio_codec: Mp3` encodes the audio with libmp3lame (1152-sample
 //!   frames) instead of FFmpeg's AAC encoder; its encoder delay is in the
 //!   packet timestamps, so markers keep their schedule.
@@ -133,6 +140,11 @@ pub struct RecordingSpec {
     /// HEVC Main 10 (yuv420p10le): the 8-bit picture with every sample
     /// scaled to 10 bits (`v << 2`). HEVC only.
     pub ten_bit: bool,
+    /// `false`: an audio-only recording (needs `audio`, takes no video
+    /// options). Segment `k` then starts with the first audio packet that
+    /// starts at or after the instant of frame `k * segment_frames`, and its
+    /// PDT is that packet's first sample's instant.
+    pub video: bool,
 }
 
 /// 2026-11-24T10:00:00Z.
@@ -167,6 +179,7 @@ impl RecordingSpec {
             size_changes: Vec::new(),
             audio_codec: AudioCodec::Aac,
             ten_bit: false,
+            video: true,
         }
     }
 
@@ -238,6 +251,22 @@ impl RecordingSpec {
         }
         if self.sps_id != 0 && self.video_codec != VideoCodec::H264 {
             return bad("sps_id applies to H.264 only (libx265 always uses id 0)");
+        }
+        if !self.video {
+            if self.audio.is_none() {
+                return bad("a recording needs video or audio (video is false, audio None)");
+            }
+            if !self.size_changes.is_empty()
+                || self.open_gop
+                || self.ten_bit
+                || self.sps_id != 0
+                || self.video_codec != VideoCodec::H264
+            {
+                return bad(
+                    "an audio-only recording (video false) takes no video options \
+                     (size_changes, open_gop, ten_bit, sps_id, video_codec)",
+                );
+            }
         }
         if self.ten_bit && self.video_codec != VideoCodec::Hevc {
             return bad("ten_bit needs video_codec HEVC (Main 10); H.264 is 8-bit only here");

@@ -1,10 +1,12 @@
 //! Splits the encoded streams into MPEG-TS segment files at IDR frames and
 //! maintains the playlist.
 //!
-//! Video decides the cut: a segment starts with the IDR packet of frame
-//! `k * segment_frames`. The audio encoder runs ahead of x264's lookahead,
-//! so audio packets wait in a queue and are written into the segment whose
-//! time span they start in.
+//! Video decides the cut: a segment starts with the keyframe packet of
+//! frame `k * segment_frames`. The audio encoder runs ahead of the video
+//! encoder's lookahead, so audio packets wait in a queue and are written
+//! into the segment whose time span they start in. Without video, segment
+//! `k` starts with the first audio packet that starts at or after the
+//! instant of frame `k * segment_frames`.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -22,11 +24,13 @@ struct OpenSegment {
     number: u64,
     path: PathBuf,
     uri: String,
+    /// Audio-only recordings: the sample span of the segment's packets.
+    samples: Option<(i64, i64)>,
 }
 
 pub(super) struct Segmenter<'a> {
     spec: &'a RecordingSpec,
-    video: (codec::Parameters, Rational),
+    video: Option<(codec::Parameters, Rational)>,
     audio: Option<(codec::Parameters, Rational)>,
     current: Option<OpenSegment>,
     pending_audio: VecDeque<Packet>,
@@ -45,7 +49,7 @@ fn out_error(path: &std::path::Path, what: &str, e: impl std::fmt::Display) -> M
 impl<'a> Segmenter<'a> {
     pub fn new(
         spec: &'a RecordingSpec,
-        video: (codec::Parameters, Rational),
+        video: Option<(codec::Parameters, Rational)>,
         audio: Option<(codec::Parameters, Rational)>,
         on_segment: &'a mut dyn FnMut(&GeneratedSegment),
     ) -> Self {
@@ -64,7 +68,19 @@ impl<'a> Segmenter<'a> {
     /// The video stream parameters of the segments started from now on
     /// (after the encoder was reopened at a new size).
     pub fn set_video_parameters(&mut self, parameters: codec::Parameters) {
-        self.video.0 = parameters;
+        if let Some(video) = self.video.as_mut() {
+            video.0 = parameters;
+        }
+    }
+
+    fn sample_rate(&self) -> u32 {
+        self.spec.audio.map_or(1, |a| a.sample_rate.max(1))
+    }
+
+    /// Samples -> microseconds (floored) on the recording's UTC line.
+    fn samples_us(&self, samples: i64) -> i64 {
+        let us = i128::from(samples) * 1_000_000;
+        i64::try_from(us.div_euclid(i128::from(self.sample_rate()))).unwrap_or(i64::MAX / 2)
     }
 
     /// Encoder timestamps -> 90 kHz ticks on the recording's PTS line.
@@ -80,7 +96,11 @@ impl<'a> Segmenter<'a> {
         let starts_segment = packet.is_key()
             && frame_index >= 0
             && (frame_index as u64).is_multiple_of(u64::from(self.spec.segment_frames));
-        self.to_ticks(&mut packet, self.video.1);
+        let Some((_, tb)) = self.video.as_ref() else {
+            return Ok(());
+        };
+        let tb = *tb;
+        self.to_ticks(&mut packet, tb);
         if starts_segment {
             let number = frame_index as u64 / u64::from(self.spec.segment_frames);
             let start = packet.pts().unwrap_or(0);
@@ -96,9 +116,43 @@ impl<'a> Segmenter<'a> {
             return Ok(());
         };
         let tb = *tb;
+        if self.video.is_none() {
+            return self.audio_only(packet, tb);
+        }
         self.to_ticks(&mut packet, tb);
         self.pending_audio.push_back(packet);
         Ok(())
+    }
+
+    /// An audio packet of a recording without video (`tb` is 1/sample rate):
+    /// it starts the next segment once it starts at or after that segment's
+    /// first frame instant.
+    fn audio_only(&mut self, mut packet: Packet, tb: Rational) -> Result<(), MediaError> {
+        let first = packet.pts().unwrap_or(0);
+        let end = first + packet.duration().max(0);
+        let spec = self.spec;
+        // floor(first / samples per segment), in integers; the packets the
+        // encoder flushes after the last frame's instant stay in the last
+        // segment.
+        let samples_num = i128::from(spec.fps_den)
+            * i128::from(self.sample_rate())
+            * i128::from(spec.segment_frames);
+        let samples_den = i128::from(spec.fps_num.max(1));
+        let number = (i128::from(first.max(0)) * samples_den / samples_num.max(1)) as u64;
+        let last = spec
+            .total_frames
+            .div_ceil(u64::from(spec.segment_frames))
+            .saturating_sub(1);
+        let number = number.min(last);
+        if self.current.as_ref().is_none_or(|s| number > s.number) {
+            self.start_segment(number, first)?;
+        }
+        if let Some(seg) = self.current.as_mut() {
+            let (start, _) = seg.samples.unwrap_or((first, end));
+            seg.samples = Some((start, end));
+        }
+        self.to_ticks(&mut packet, tb);
+        self.write(packet, 0)
     }
 
     fn write_pending_audio(&mut self, accept: impl Fn(i64) -> bool) -> Result<(), MediaError> {
@@ -138,8 +192,10 @@ impl<'a> Segmenter<'a> {
         let path = self.spec.dir.join(&uri);
         let mut output =
             format::output_as(&path, "mpegts").map_err(|e| out_error(&path, "creating", e))?;
-        params::add_stream(&mut output, &self.video.0, ts_time_base())
-            .map_err(|e| out_error(&path, "adding the video stream", e))?;
+        if let Some((par, _)) = &self.video {
+            params::add_stream(&mut output, par, ts_time_base())
+                .map_err(|e| out_error(&path, "adding the video stream", e))?;
+        }
         if let Some((par, _)) = &self.audio {
             params::add_stream(&mut output, par, ts_time_base())
                 .map_err(|e| out_error(&path, "adding the audio stream", e))?;
@@ -152,6 +208,7 @@ impl<'a> Segmenter<'a> {
             number,
             path,
             uri,
+            samples: None,
         });
         Ok(())
     }
@@ -166,14 +223,23 @@ impl<'a> Segmenter<'a> {
         let spec = self.spec;
         let first = seg.number * u64::from(spec.segment_frames);
         let frames = u64::from(spec.segment_frames).min(spec.total_frames.saturating_sub(first));
+        // With video the segment starts at its keyframe; audio alone starts
+        // at its first packet's first sample.
+        let (utc_start_us, duration_us) = match seg.samples {
+            Some((start, end)) => (
+                spec.start_utc_us + self.samples_us(start),
+                self.samples_us(end) - self.samples_us(start),
+            ),
+            None => (spec.frame_utc_us(first), spec.frames_duration_us(frames)),
+        };
         let generated = GeneratedSegment {
             path: seg.path,
             uri: seg.uri,
             sequence: spec.media_sequence + seg.number,
             first_frame_index: first,
             frames,
-            utc_start_us: spec.frame_utc_us(first),
-            duration_us: spec.frames_duration_us(frames),
+            utc_start_us,
+            duration_us,
         };
         self.entries.push(PlaylistEntry {
             uri: generated.uri.clone(),
@@ -183,7 +249,12 @@ impl<'a> Segmenter<'a> {
         let longest = spec
             .frames_duration_us(u64::from(spec.segment_frames))
             .max(0) as u64;
-        let target = longest.div_ceil(1_000_000).max(1);
+        let mut target = longest.div_ceil(1_000_000).max(1);
+        if self.video.is_none() {
+            // Audio segments end on packet boundaries, up to one packet
+            // (< 100 ms) late; EXTINF rounded must stay <= the target.
+            target = target.max((longest + 600_000) / 1_000_000);
+        }
         let text = playlist::render(&self.entries, target, spec.media_sequence, last);
         let playlist_path = spec.dir.join(&spec.playlist_name);
         playlist::write_atomically(&playlist_path, &text)

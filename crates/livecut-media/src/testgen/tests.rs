@@ -705,3 +705,97 @@ fn rejects_ten_bit_h264() {
     let err = write_recording(&spec).expect_err("H.264 10-bit");
     assert!(err.to_string().contains("ten_bit"), "{err}");
 }
+
+/// (pts, duration) of every audio packet of `path`, 90 kHz, by ffprobe.
+fn audio_packets(path: &std::path::Path) -> Vec<(i64, i64)> {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "a:0", "-show_entries"])
+        .args(["packet=pts,duration", "-of", "compact=p=0"])
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    let field = |line: &str, key: &str| -> i64 {
+        line.split('|')
+            .find_map(|f| f.trim().strip_prefix(key)?.strip_prefix('='))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {line}"))
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| (field(l, "pts"), field(l, "duration")))
+        .collect()
+}
+
+#[test]
+fn audio_only_recordings_cut_segments_at_packets_after_the_frame_instants() {
+    for codec in [AudioCodec::Aac, AudioCodec::Mp3] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = RecordingSpec {
+            video: false,
+            audio_codec: codec,
+            audio: Some(AudioSpec {
+                sample_rate: 44_100,
+                ..AudioSpec::default()
+            }),
+            first_frame_number: 10,
+            ..small_spec(dir.path())
+        };
+        let summary = write_recording(&spec).expect("recording");
+        assert_eq!(summary.segments.len(), 3, "{codec:?}");
+        let text = std::fs::read_to_string(&summary.playlist).expect("playlist");
+        assert!(text.contains("#EXT-X-TARGETDURATION:2\n"), "{text}");
+        for (k, segment) in summary.segments.iter().enumerate() {
+            let json = livecut_testkit::oracle::ffprobe_json(&segment.path).expect("ffprobe");
+            let streams = json["streams"].as_array().expect("streams");
+            assert_eq!(streams.len(), 1, "{codec:?} {}", segment.uri);
+            assert_eq!(streams[0]["codec_type"], "audio");
+            let packets = audio_packets(&segment.path);
+            let (first, duration) = packets[0];
+            // The PDT is the instant of the first packet's PTS.
+            let pts_us = (first - spec.start_pts) as f64 * 1e6 / 90_000.0;
+            let utc = (segment.utc_start_us - spec.start_utc_us) as f64;
+            assert!(
+                (utc - pts_us).abs() <= 12.0,
+                "{codec:?} {k}: {utc} vs {pts_us}"
+            );
+            let pdt = playlist::format_program_date_time(segment.utc_start_us);
+            assert!(text.contains(&format!("#EXT-X-PROGRAM-DATE-TIME:{pdt}\n")));
+            // ... the first packet starting at or after the frame instant.
+            let boundary = spec.frame_pts(k as u64 * u64::from(spec.segment_frames));
+            if k > 0 {
+                assert!(first >= boundary && first - duration < boundary, "{k}");
+            } else {
+                assert!(first <= boundary, "{first}");
+            }
+            if let Some(next) = summary.segments.get(k + 1) {
+                let end = segment.utc_start_us + segment.duration_us;
+                assert!((end - next.utc_start_us).abs() <= 1, "{k}");
+            }
+        }
+        check_markers_exact(&spec, &summary);
+        assert_eq!(
+            livecut_testkit::oracle::decode_errors(&summary.playlist).expect("ffmpeg"),
+            Vec::<String>::new()
+        );
+    }
+}
+
+#[test]
+fn rejects_audio_only_recordings_with_video_options() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let silent = RecordingSpec {
+        video: false,
+        audio: None,
+        ..small_spec(dir.path())
+    };
+    let err = write_recording(&silent).expect_err("nothing to record");
+    assert!(err.to_string().contains("video or audio"), "{err}");
+    let open_gop = RecordingSpec {
+        video: false,
+        open_gop: true,
+        ..small_spec(dir.path())
+    };
+    let err = write_recording(&open_gop).expect_err("video option");
+    assert!(err.to_string().contains("audio-only"), "{err}");
+}
