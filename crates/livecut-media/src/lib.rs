@@ -6,8 +6,10 @@
 //! # Timeline rule
 //!
 //! A segment's `EXT-X-PROGRAM-DATE-TIME` is taken to be the UTC instant of
-//! the segment's earliest video presentation timestamp (its earliest audio
-//! PTS if it has no video). Within a run of segments (consecutive sequence
+//! the presentation timestamp of its first video packet in decoding order
+//! (the keyframe HLS muxers start a segment with; with open GOPs the
+//! leading pictures coded after it are shown earlier), or of its earliest
+//! audio packet if it has no video. Within a run of segments (consecutive sequence
 //! numbers, no `EXT-X-DISCONTINUITY`), timestamps map to UTC from the run's
 //! first segment only: `utc = anchor_utc + (pts - anchor_pts)`, with 33-bit
 //! PTS wrap-around unwrapped inside the run. So the millisecond rounding of

@@ -43,6 +43,15 @@ impl Unwrapper {
     }
 }
 
+/// The PTS a segment's `EXT-X-PROGRAM-DATE-TIME` stands for: its first
+/// video packet's in decoding order (HLS muxers start a segment at a
+/// keyframe and stamp it with that packet's time; with open GOPs, leading
+/// pictures coded after it are shown earlier), else its earliest audio
+/// packet's.
+pub fn segment_anchor_pts(first_video: Option<i64>, earliest_audio: Option<i64>) -> Option<i64> {
+    first_video.or(earliest_audio)
+}
+
 /// Maps timestamps of one run to UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunAnchor {

@@ -388,6 +388,35 @@ pub fn check_av_sync(
     }
 }
 
+/// How many video packets of an MPEG-TS segment are leading pictures: coded
+/// after the segment's first picture (its keyframe) but shown before it.
+pub fn leading_pictures(segment: &Path) -> Result<u32, OracleError> {
+    let p = path_str(segment)?;
+    let out = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "packet=pts",
+            "-of",
+            "csv=p=0",
+            p,
+        ],
+    )?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let pts: Vec<i64> = text
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').parse().ok())
+        .collect();
+    let Some(&key) = pts.first() else {
+        return Err(parse_error("ffprobe", segment, "no video packets"));
+    };
+    Ok(pts.iter().filter(|&&p| p < key).count() as u32)
+}
+
 /// `ffprobe -show_format -show_streams -of json`.
 pub fn ffprobe_json(path: &Path) -> Result<Value, OracleError> {
     let p = path_str(path)?;

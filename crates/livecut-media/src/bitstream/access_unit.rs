@@ -151,13 +151,22 @@ pub fn to_sample(codec: VideoCodec, data: &[u8], keep_sets: bool, prefix: &[u8])
     out
 }
 
-/// The end-of-sequence NAL of `codec` as a 4-byte-length sample tail: after
-/// it the next keyframe starts afresh (HEVC: a CRA gets NoRaslOutputFlag and
-/// its picture order count restarts), whatever came before it.
-pub fn end_of_sequence(codec: VideoCodec) -> Vec<u8> {
-    match codec {
-        VideoCodec::H264 => vec![0, 0, 0, 1, h264::NAL_END_OF_SEQUENCE],
-        VideoCodec::Hevc => vec![0, 0, 0, 2, hevc::NAL_EOS << 1, 1],
+/// Turns the CRA slices of an HEVC sample (4-byte NAL lengths) into BLA
+/// slices (`BLA_W_LP`; the slice header syntax is the same). A CRA copied
+/// after pictures of another stream or encoder is a splice point: as a BLA
+/// it starts a new coded video sequence, so decoders output every earlier
+/// picture first and do not relate its picture order count to them, and
+/// its RASL pictures (never copied after such a point) are not expected.
+pub fn splice_cra(sample: &mut [u8]) {
+    let mut at = 0usize;
+    while at + 4 < sample.len() {
+        let len = u32::from_be_bytes([sample[at], sample[at + 1], sample[at + 2], sample[at + 3]])
+            as usize;
+        let header = at + 4;
+        if hevc::nal_type(&sample[header..]) == hevc::NAL_CRA {
+            sample[header] = (sample[header] & 0x81) | (hevc::NAL_BLA_W_LP << 1);
+        }
+        at = header.saturating_add(len);
     }
 }
 
@@ -203,6 +212,37 @@ mod tests {
         assert!(is_keyframe(VideoCodec::H264, &open));
         assert!(!is_keyframe(VideoCodec::H264, &annexb(&[i_slice])));
         assert!(!is_keyframe(VideoCodec::H264, &annexb(&[sei, p_slice])));
+    }
+
+    #[test]
+    fn a_spliced_cra_becomes_a_bla() {
+        let mut sample = to_sample(
+            VideoCodec::Hevc,
+            &annexb(&[
+                &[0x40, 0x01, 0x0c],
+                &[0x2a, 0x01, 0xaf],
+                &[0x2a, 0x01, 0x2f],
+            ]),
+            true,
+            &[],
+        );
+        splice_cra(&mut sample);
+        let types: Vec<u8> = nal_types(&sample);
+        assert_eq!(
+            types,
+            vec![hevc::NAL_VPS, hevc::NAL_BLA_W_LP, hevc::NAL_BLA_W_LP]
+        );
+    }
+
+    fn nal_types(sample: &[u8]) -> Vec<u8> {
+        let mut types = Vec::new();
+        let mut at = 0;
+        while at + 4 < sample.len() {
+            let len = u32::from_be_bytes(sample[at..at + 4].try_into().expect("4 bytes")) as usize;
+            types.push(hevc::nal_type(&sample[at + 4..]));
+            at += 4 + len;
+        }
+        types
     }
 
     #[test]

@@ -14,7 +14,6 @@ pub const NAL_SEI: u8 = 6;
 pub const NAL_SPS: u8 = 7;
 pub const NAL_PPS: u8 = 8;
 pub const NAL_AUD: u8 = 9;
-pub const NAL_END_OF_SEQUENCE: u8 = 10;
 
 /// Splits an Annex B buffer into NAL units (without start codes). Trailing
 /// zero bytes before the next start code are not part of a NAL.

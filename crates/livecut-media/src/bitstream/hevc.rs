@@ -16,7 +16,6 @@ pub const NAL_VPS: u8 = 32;
 pub const NAL_SPS: u8 = 33;
 pub const NAL_PPS: u8 = 34;
 pub const NAL_AUD: u8 = 35;
-pub const NAL_EOS: u8 = 36;
 
 pub fn nal_type(nal: &[u8]) -> u8 {
     nal.first().map_or(0, |b| (b >> 1) & 0x3f)

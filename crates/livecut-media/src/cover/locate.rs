@@ -107,7 +107,7 @@ impl<'a> Walker<'a> {
     fn anchor(&mut self, index: usize) -> Result<RunAnchor, MediaError> {
         let first = self.run_first[index];
         self.load(first)?;
-        let pts = self.get(first)?.min_pts().ok_or_else(|| {
+        let pts = self.get(first)?.anchor_pts().ok_or_else(|| {
             MediaError::Internal(format!("cover: segment {first} has no packets"))
         })?;
         Ok(RunAnchor {

@@ -31,8 +31,9 @@ pub struct SegmentVideo {
 }
 
 impl SegmentVideo {
-    pub fn min_pts(&self) -> Option<i64> {
-        self.packets.iter().map(|p| p.pts).min()
+    /// The PTS the segment's PROGRAM-DATE-TIME stands for.
+    pub fn anchor_pts(&self) -> Option<i64> {
+        crate::timeline::segment_anchor_pts(self.packets.first().map(|p| p.pts), None)
     }
 
     /// Moves every timestamp by `ticks`.

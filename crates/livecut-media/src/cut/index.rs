@@ -16,7 +16,7 @@ use crate::bitstream::access_unit::{self, Keyframe};
 use crate::bitstream::adts::{self, AdtsConfig};
 use crate::bitstream::parameter_sets::ParameterSets;
 use crate::codec::VideoCodec;
-use crate::timeline::{RunAnchor, run_starts};
+use crate::timeline::{RunAnchor, run_starts, segment_anchor_pts};
 use crate::{ClipInput, MediaError};
 
 /// Which frames of the scanned segments the clip keeps.
@@ -188,8 +188,8 @@ impl Scanner<'_> {
         if self.run_starts[segment] {
             self.close_gop();
             self.run_has_gop = false;
-            let earliest = video.iter().map(|v| v.pts).min().or(min_audio_pts);
-            let Some(pts) = earliest else {
+            let anchor = segment_anchor_pts(video.first().map(|v| v.pts), min_audio_pts);
+            let Some(pts) = anchor else {
                 return Err(MediaError::BadSegment {
                     clip: self.clip.index,
                     uri: self.clip.segments[segment].uri.clone(),

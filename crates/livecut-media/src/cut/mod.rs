@@ -17,8 +17,16 @@
 //! players expect). Otherwise (two encoders, or an encoder reconfigured
 //! mid-stream, using one id for different sets; libx265 next to an x265
 //! source) the samples keep their sets in-band and the track is `avc3` /
-//! `hev1`. Every re-encoded part and every clip ends its coded sequence
-//! (end-of-sequence NAL), so the next keyframe decodes afresh.
+//! `hev1`.
+//!
+//! # Splice points
+//!
+//! Where copied pictures follow pictures of another encoder (a re-encoded
+//! part, another clip, another run), an HEVC CRA keyframe is rewritten as a
+//! BLA: a new coded video sequence, so no decoder relates its picture order
+//! count to what came before. H.264 has no such picture type; an open GOP's
+//! I keyframe there relies on decoders treating recovery-point keyframes
+//! as output barriers, as FFmpeg's (and so Chromium's) does.
 
 mod audio;
 mod dts;
@@ -34,11 +42,10 @@ use ffmpeg_next::{Rational, codec, media};
 
 use self::index::{ClipIndex, Gop, Selection};
 use self::output::{Mp4Writer, VideoTrack};
-use self::plan::ClipPlan;
+use self::plan::{ClipPlan, Splicing};
 use self::reencode::BoundaryEncoder;
 use self::report::{WriteProgress, clip_report};
 use self::write::{ClipJob, write_clip};
-use crate::bitstream::access_unit::end_of_sequence;
 use crate::bitstream::parameter_sets::{ParameterSets, Picture};
 use crate::codec::VideoCodec;
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
@@ -271,9 +278,20 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
 
     let mut plans: Vec<ClipPlan> = Vec::with_capacity(job.clips.len());
     let mut cursor = 0i64;
-    for (clip, index) in job.clips.iter().zip(&indexes) {
+    for (k, (clip, index)) in job.clips.iter().zip(&indexes).enumerate() {
         let copyable = |g: &Gop| shared.copyable(index, g);
-        let p = plan::plan(clip, index, cursor, shared.frame_duration, &copyable)?;
+        let splicing = Splicing {
+            open_keyframes: shared.codec == VideoCodec::Hevc,
+            starts_output: k == 0,
+        };
+        let p = plan::plan(
+            clip,
+            index,
+            cursor,
+            shared.frame_duration,
+            &copyable,
+            splicing,
+        )?;
         cursor = p.end;
         plans.push(p);
     }
@@ -312,7 +330,6 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
             source: &shared.sources[0],
             tag: route.tag,
             config: route.config,
-            end_of_sequence: end_of_sequence(shared.codec),
             frame_rate,
             reorder_depth,
             frame_duration: shared.frame_duration,

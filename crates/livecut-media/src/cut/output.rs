@@ -23,8 +23,6 @@ pub struct VideoTrack<'a> {
     /// The decoder configuration: an `avcC` record, or Annex B parameter
     /// sets from which the muxer builds the `hvcC`.
     pub config: Vec<u8>,
-    /// Appended to the sample before a restart (see `end_sequence`).
-    pub end_of_sequence: Vec<u8>,
     pub frame_rate: Rational,
     /// Reorder depth of the joined stream (see `dts`).
     pub reorder_depth: u32,
@@ -32,20 +30,8 @@ pub struct VideoTrack<'a> {
     pub frame_duration: i64,
 }
 
-/// A video sample held back until the next one arrives, so an
-/// end-of-sequence NAL can still be appended to it.
-struct HeldSample {
-    data: Vec<u8>,
-    pts: i64,
-    dts: i64,
-    duration: i64,
-    key: bool,
-}
-
 pub struct Mp4Writer {
     file: Mp4File,
-    held: Option<HeldSample>,
-    end_of_sequence: Vec<u8>,
     video_tb: Rational,
     audio: Option<(usize, Rational, u32)>,
     dts: DtsRestamper,
@@ -111,8 +97,6 @@ impl Mp4Writer {
         let audio = audio_stream.map(|(index, tb, rate)| (index, file.time_base(index, tb), rate));
         Ok(Mp4Writer {
             file,
-            held: None,
-            end_of_sequence: video.end_of_sequence.clone(),
             video_tb,
             audio,
             dts: DtsRestamper::new(video.reorder_depth, video.frame_duration),
@@ -133,38 +117,11 @@ impl Mp4Writer {
             .dts
             .next(pts)
             .map_err(|e| MediaError::Internal(format!("video timestamps: {e}")))?;
-        self.release()?;
-        self.held = Some(HeldSample {
-            data: sample.to_vec(),
-            pts,
-            dts,
-            duration,
-            key,
-        });
-        Ok(())
-    }
-
-    /// Ends the coded video sequence with the last sample written: what
-    /// follows is decoded afresh (picture order counts restart, leading
-    /// pictures of an open keyframe are not expected), whichever stream it
-    /// comes from.
-    pub fn end_sequence(&mut self) {
-        if let Some(held) = self.held.as_mut()
-            && !held.data.ends_with(&self.end_of_sequence)
-        {
-            held.data.extend_from_slice(&self.end_of_sequence);
-        }
-    }
-
-    fn release(&mut self) -> Result<(), MediaError> {
-        let Some(held) = self.held.take() else {
-            return Ok(());
-        };
-        let mut packet = Packet::copy(&held.data);
-        packet.set_pts(Some(held.pts));
-        packet.set_dts(Some(held.dts));
-        packet.set_duration(held.duration);
-        if held.key {
+        let mut packet = Packet::copy(sample);
+        packet.set_pts(Some(pts));
+        packet.set_dts(Some(dts));
+        packet.set_duration(duration);
+        if key {
             packet.set_flags(codec::packet::Flags::KEY);
         }
         self.file.write(packet, 0, ts_time_base(), self.video_tb)
@@ -195,8 +152,7 @@ impl Mp4Writer {
     }
 
     /// Finishes the file (moov first) and moves it into place.
-    pub fn finish(mut self) -> Result<(), MediaError> {
-        self.release()?;
+    pub fn finish(self) -> Result<(), MediaError> {
         self.file.finish()
     }
 }

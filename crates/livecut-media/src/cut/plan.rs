@@ -85,6 +85,19 @@ pub struct ClipPlan {
     pub last_frame_utc_us: i64,
 }
 
+/// Where copied pictures may follow pictures of another stream or encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Splicing {
+    /// Open keyframes can start a copied block there (HEVC, whose CRA is
+    /// then written as a BLA). H.264 has no such conversion: its decoders
+    /// derive frame numbers and picture order across a splice to a non-IDR
+    /// I picture, which FFmpeg was measured to get wrong, so such GOPs are
+    /// re-encoded unless nothing at all precedes them in the output.
+    pub open_keyframes: bool,
+    /// The clip is the first of the output.
+    pub starts_output: bool,
+}
+
 /// Plans a clip that starts at output tick `offset`; the last frame of each
 /// run lasts `frame_duration` ticks. `copyable` says which GOPs may be
 /// copied at all (same codec and picture as the output); the others are
@@ -95,6 +108,7 @@ pub fn plan(
     offset: i64,
     frame_duration: i64,
     copyable: &dyn Fn(&Gop) -> bool,
+    splicing: Splicing,
 ) -> Result<ClipPlan, MediaError> {
     let no_content = |detail: &str| MediaError::NoContent {
         clip: clip.index,
@@ -116,6 +130,7 @@ pub fn plan(
         };
         let base = cursor - min;
         let span_end = max + base + frame_duration;
+        let first_run = runs.iter().all(Option::is_none);
         runs.push(Some(RunMapping {
             base,
             span_start: cursor,
@@ -124,7 +139,11 @@ pub fn plan(
         first_utc.get_or_insert(run.anchor.utc_of(min));
         last_utc = Some(run.anchor.utc_of(max));
         cursor = span_end;
-        let cut = cut_run(index, r, min, max, copyable);
+        let splice = Splicing {
+            starts_output: splicing.starts_output && first_run,
+            ..splicing
+        };
+        let cut = cut_run(index, r, (min, max), copyable, splice);
         mark_actions(&cut, &mut actions);
         cuts.push(cut);
     }
@@ -179,9 +198,9 @@ fn mark_actions(cut: &RunCut, actions: &mut [GopAction]) {
 fn cut_run(
     index: &ClipIndex,
     r: usize,
-    lo: i64,
-    hi: i64,
+    (lo, hi): (i64, i64),
     copyable: &dyn Fn(&Gop) -> bool,
+    splicing: Splicing,
 ) -> RunCut {
     let gops = &index.gops;
     let in_run: Vec<usize> = (0..gops.len()).filter(|&k| gops[k].run == r).collect();
@@ -192,14 +211,24 @@ fn cut_run(
         let g = &gops[k];
         g.selected > 0 && g.key_pts >= lo && g.trailing_max <= hi && copyable(g)
     };
+    let first_selected = (run_first..=run_last).find(|&k| gops[k].selected > 0);
     let mut blocks: Vec<CopyBlock> = Vec::new();
-    for k in run_first..=run_last {
+    for (k, g) in gops.iter().enumerate().take(run_last + 1).skip(run_first) {
         if !copies(k) {
             continue;
         }
         match blocks.last_mut() {
             Some(b) if b.last + 1 == k => b.last = k,
-            _ => blocks.push(CopyBlock { first: k, last: k }),
+            _ => {
+                // A block after other pictures is a splice point; see
+                // `Splicing`.
+                let nothing_before =
+                    splicing.starts_output && first_selected == Some(k) && g.selected_leading == 0;
+                if g.open && !splicing.open_keyframes && !nothing_before {
+                    continue;
+                }
+                blocks.push(CopyBlock { first: k, last: k });
+            }
         }
     }
     let selected_gops: Vec<usize> = (run_first..=run_last)
@@ -289,6 +318,10 @@ mod tests {
     use crate::timeline::RunAnchor;
 
     const F: i64 = 3000;
+    const HEVC_LIKE: Splicing = Splicing {
+        open_keyframes: true,
+        starts_output: false,
+    };
 
     /// A closed GOP of `frames` frames from `first` (frame numbers, run
     /// PTS = 900_000 + n * F) with frames `sel_lo..=sel_hi` selected.
@@ -377,7 +410,7 @@ mod tests {
             ],
             (10, 69),
         );
-        let p = plan(&clip(), &idx, 5000, F, &|_| true).expect("plan");
+        let p = plan(&clip(), &idx, 5000, F, &|_| true, HEVC_LIKE).expect("plan");
         assert_eq!(
             p.actions,
             vec![
@@ -421,7 +454,7 @@ mod tests {
             ],
             sel,
         );
-        let p = plan(&clip(), &idx, 0, F, &|_| true).expect("plan");
+        let p = plan(&clip(), &idx, 0, F, &|_| true, HEVC_LIKE).expect("plan");
         let cut = &p.cuts[0];
         assert_eq!(cut.blocks, vec![CopyBlock { first: 1, last: 1 }]);
         let head = cut.parts[0];
@@ -440,6 +473,37 @@ mod tests {
     }
 
     #[test]
+    fn h264_open_keyframes_do_not_start_a_block_after_other_pictures() {
+        let sel = (20, 79);
+        let mut first = closed(0, 0, 28, Some(sel));
+        first.trailing_max = 900_000 + 27 * F;
+        let gops = vec![
+            first,
+            open(30, 2, 27, sel),
+            open(60, 2, 27, sel),
+            open(90, 2, 27, sel),
+        ];
+        let h264 = Splicing {
+            open_keyframes: false,
+            starts_output: true,
+        };
+        let p = plan(&clip(), &index(gops.clone(), sel), 0, F, &|_| true, h264).expect("plan");
+        assert!(p.cuts[0].blocks.is_empty(), "a head part precedes GOP 30");
+        assert_eq!((p.reencoded, p.copied), (60, 0));
+        // Starting right at keyframe 30 of the first clip, nothing precedes
+        // it: the block may start there.
+        let sel = (30, 79);
+        let gops: Vec<Gop> = vec![
+            closed(0, 0, 28, None),
+            open(30, 2, 27, sel),
+            open(60, 2, 27, sel),
+            open(90, 2, 27, sel),
+        ];
+        let p = plan(&clip(), &index(gops, sel), 0, F, &|_| true, h264).expect("plan");
+        assert_eq!(p.cuts[0].blocks, vec![CopyBlock { first: 1, last: 1 }]);
+    }
+
+    #[test]
     fn a_gop_that_may_not_be_copied_splits_the_block() {
         let sel = Some((0, 89));
         let idx = index(
@@ -450,7 +514,15 @@ mod tests {
             ],
             (0, 89),
         );
-        let p = plan(&clip(), &idx, 0, F, &|g| g.key_pts != 900_000 + 30 * F).expect("plan");
+        let p = plan(
+            &clip(),
+            &idx,
+            0,
+            F,
+            &|g| g.key_pts != 900_000 + 30 * F,
+            HEVC_LIKE,
+        )
+        .expect("plan");
         let cut = &p.cuts[0];
         assert_eq!(
             cut.blocks,
@@ -505,7 +577,7 @@ mod tests {
         b.selected_max = 5_000_000 + 9 * F;
         b.trailing_max = 5_000_000 + 9 * F;
         idx.gops = vec![a, b];
-        let p = plan(&clip(), &idx, 0, F, &|_| true).expect("plan");
+        let p = plan(&clip(), &idx, 0, F, &|_| true, HEVC_LIKE).expect("plan");
         assert_eq!(p.runs[1], None);
         let second = p.runs[2].expect("mapped");
         assert_eq!(second.span_start, 90_000);
@@ -526,7 +598,7 @@ mod tests {
             gops: vec![closed(0, 0, 30, None)],
             ..ClipIndex::default()
         };
-        let err = plan(&clip(), &idx, 0, F, &|_| true).expect_err("empty");
+        let err = plan(&clip(), &idx, 0, F, &|_| true, HEVC_LIKE).expect_err("empty");
         assert_eq!(err.code(), "InvalidParameter.ResourceNotFound");
         assert!(err.to_string().contains("clip 3"), "{err}");
     }

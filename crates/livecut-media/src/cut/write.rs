@@ -79,7 +79,6 @@ impl RunState<'_> {
             if done(&self.active[k].plan) {
                 let finished = self.active.remove(k);
                 encoded += u64::from(finished.part.finish(out)?);
-                out.end_sequence();
             } else {
                 k += 1;
             }
@@ -115,7 +114,6 @@ pub fn write_clip(
             // A GOP never continues across a discontinuity (see `index`).
             if let Some(mut done) = state.take() {
                 reencoded += done.finish_parts(out, job.frame_duration, &all)?;
-                out.end_sequence();
             }
             gop = None;
             run = Some(p.run);
@@ -209,7 +207,14 @@ pub fn write_clip(
                     .block_of(g)
                     .is_some_and(|block| !(g == block.first && leading));
                 if copied {
-                    let sample = to_sample(codec, data, job.inband, &[]);
+                    let mut sample = to_sample(codec, data, job.inband, &[]);
+                    if is_key
+                        && codec == VideoCodec::Hevc
+                        && info.open
+                        && st.cut.block_of(g).is_some_and(|b| b.first == g)
+                    {
+                        access_unit::splice_cra(&mut sample);
+                    }
                     let pts = st.base + p.pts;
                     if st
                         .active
@@ -254,7 +259,6 @@ pub fn write_clip(
     if let Some(mut done) = state.take() {
         reencoded += done.finish_parts(out, job.frame_duration, &all)?;
     }
-    out.end_sequence();
     progress(job.plan.end);
     if next_gop != job.index.gops.len() {
         return Err(MediaError::Internal(format!(
