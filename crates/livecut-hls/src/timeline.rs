@@ -124,6 +124,20 @@ impl Timeline {
         Some((start, end))
     }
 
+    /// The piece that continues `piece`'s media right after it: the next
+    /// segment of the same playlist, with no discontinuity between them.
+    pub fn next_after(&self, piece: &TimedSegment) -> Option<&TimedSegment> {
+        let at = self.pieces.partition_point(|p| p.start_us < piece.end_us);
+        self.pieces[at..]
+            .iter()
+            .take_while(|p| p.start_us <= piece.end_us + self.tolerance_us)
+            .find(|p| {
+                !p.discontinuity
+                    && p.playlist_index == piece.playlist_index
+                    && p.sequence == piece.sequence + 1
+            })
+    }
+
     /// Pieces that play within `[start_us, end_us)`, in time order.
     ///
     /// Every piece that overlaps at all is returned, however little: a segment that reaches

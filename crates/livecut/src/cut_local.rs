@@ -9,7 +9,7 @@ use livecut_media::{CoverRequest, CutJob};
 use crate::cli::CutArgs;
 use crate::clock::parse_clip_time;
 use crate::job::request::Mode;
-use crate::recordings::plan_range;
+use crate::recordings::{Reach, plan_range};
 
 pub fn run(args: &CutArgs) -> Result<(), String> {
     let mode = Mode::parse(&args.mode)
@@ -31,7 +31,8 @@ pub fn run(args: &CutArgs) -> Result<(), String> {
         if end <= start {
             return Err(format!("--clip {spec:?}: END must be later than START"));
         }
-        let plan = plan_range(i, "local", (start, end), &playlists).map_err(|e| e.to_string())?;
+        let plan = plan_range(i, "local", (start, end), &playlists, Reach::for_mode(mode))
+            .map_err(|e| e.to_string())?;
         clips.push(plan.input);
     }
     if clips.is_empty() {

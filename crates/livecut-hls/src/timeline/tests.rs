@@ -430,3 +430,22 @@ fn zero_length_segments_are_skipped() {
     assert_eq!(uris(&all(&t)), ["a0.ts", "a2.ts"]);
     assert_eq!(t.segments()[1].start_us, T0 + 2 * S);
 }
+
+#[test]
+fn next_after_continues_the_same_media_only() {
+    let t = build(&[run("a", 3, T0)]);
+    let segs = t.segments();
+    assert_eq!(
+        t.next_after(&segs[0]).map(|p| p.uri.as_str()),
+        Some("a1.ts")
+    );
+    assert_eq!(t.next_after(&segs[2]), None, "nothing after the last");
+    let mut with_break = playlist(vec![seg("x.ts", 2 * S, Some(T0)), seg("y.ts", 2 * S, None)]);
+    with_break.segments[1].discontinuity = true;
+    let t = build(&[with_break]);
+    assert_eq!(
+        t.next_after(&t.segments()[0]),
+        None,
+        "a discontinuity ends the media"
+    );
+}

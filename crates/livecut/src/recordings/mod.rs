@@ -9,4 +9,4 @@
 pub mod plan;
 pub mod register;
 
-pub use plan::{ClipPlan, PlanError, plan_clip, plan_range};
+pub use plan::{ClipPlan, PlanError, Reach, plan_clip, plan_range};

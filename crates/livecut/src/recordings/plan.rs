@@ -127,11 +127,36 @@ pub async fn playlists_of(
     Ok(out)
 }
 
+/// Which segments a clip needs besides those playing in its range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Only the segments playing in the range (the rough modes copy or
+    /// re-encode them whole).
+    Range,
+    /// Also the segment right after the range, if recorded: with open GOPs
+    /// it codes the last frames shown in the range (leading pictures come
+    /// after their keyframe). The accurate modes select frames by time, so
+    /// it adds no frame outside the range.
+    CodedRange,
+}
+
+impl Reach {
+    pub fn for_mode(mode: livecut_media::CutMode) -> Self {
+        match mode {
+            livecut_media::CutMode::Accurate | livecut_media::CutMode::AccurateFast => {
+                Reach::CodedRange
+            }
+            livecut_media::CutMode::Rough | livecut_media::CutMode::RoughFast => Reach::Range,
+        }
+    }
+}
+
 pub async fn plan_clip(
     db: &Db,
     recordings_dir: &Path,
     index: usize,
     clip: &ClipSpec,
+    reach: Reach,
 ) -> Result<ClipPlan, PlanError> {
     let label = stream_label(&clip.stream);
     let paths = playlists_of(db, recordings_dir, &clip.stream).await?;
@@ -145,7 +170,7 @@ pub async fn plan_clip(
         });
     }
     let range = (clip.start_us, clip.end_us);
-    tokio::task::spawn_blocking(move || plan_range(index, &label, range, &paths))
+    tokio::task::spawn_blocking(move || plan_range(index, &label, range, &paths, reach))
         .await
         .map_err(|e| PlanError::Db(DbError::Corrupt(format!("planner task failed: {e}"))))?
 }
@@ -156,6 +181,7 @@ pub fn plan_range(
     label: &str,
     (start_us, end_us): (i64, i64),
     paths: &[PathBuf],
+    reach: Reach,
 ) -> Result<ClipPlan, PlanError> {
     let mut playlists: Vec<MediaPlaylist> = Vec::with_capacity(paths.len());
     for p in paths {
@@ -177,7 +203,14 @@ pub fn plan_range(
         reason: e.to_string(),
     })?;
     let growing = playlists.iter().any(|p| !p.ended);
-    let overlapping = timeline.overlapping(start_us, end_us);
+    let mut overlapping = timeline.overlapping(start_us, end_us);
+    if reach == Reach::CodedRange
+        && let Some(next) = overlapping
+            .last()
+            .and_then(|&last| timeline.next_after(last))
+    {
+        overlapping.push(next);
+    }
     if overlapping.is_empty() {
         return Err(PlanError::NoContent {
             index,

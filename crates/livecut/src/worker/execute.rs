@@ -17,7 +17,7 @@ use crate::db::queue::{self, Outcome};
 use crate::job::location::{ObjectLocation, parse_url};
 use crate::job::report::{ClipResult, JobReport};
 use crate::job::request::{ClipSpec, JobRequest};
-use crate::recordings::{ClipPlan, PlanError, plan_clip};
+use crate::recordings::{ClipPlan, PlanError, Reach, plan_clip};
 use crate::storage::StorageError;
 
 /// A job failure: the IMS Code and a Message that says what failed and where.
@@ -134,7 +134,7 @@ async fn produce(
     let mut clips = Vec::with_capacity(request.clips.len());
     let mut missing = Vec::with_capacity(request.clips.len());
     for (i, clip) in request.clips.iter().enumerate() {
-        let Some(plan) = plan_live(ctx, lease, i, clip).await? else {
+        let Some(plan) = plan_live(ctx, lease, i, clip, Reach::for_mode(mode)).await? else {
             return Ok(None);
         };
         missing.push(plan.missing);
@@ -241,10 +241,11 @@ async fn plan_live(
     lease: &LeaseKeeper,
     index: usize,
     clip: &ClipSpec,
+    reach: Reach,
 ) -> Result<Option<ClipPlan>, Failure> {
     let give_up_ms = clip.end_us / 1000 + ctx.settings.live_wait_seconds as i64 * 1000;
     loop {
-        let waiting = match plan_clip(&ctx.db, &ctx.recordings_dir, index, clip).await {
+        let waiting = match plan_clip(&ctx.db, &ctx.recordings_dir, index, clip, reach).await {
             Ok(plan) if !plan.waits_for_live_edge() || now_ms() >= give_up_ms => {
                 return Ok(Some(plan));
             }
