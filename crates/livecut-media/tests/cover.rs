@@ -394,3 +394,26 @@ fn impossible_sizes_are_invalid_parameters() {
         assert_eq!(err.code(), "InvalidParameter", "{name}: {err}");
     }
 }
+
+#[test]
+fn covers_of_hevc_and_of_open_gops_including_their_leading_pictures() {
+    use livecut_media::VideoCodec;
+    for (codec, open) in [
+        (VideoCodec::Hevc, false),
+        (VideoCodec::Hevc, true),
+        (VideoCodec::H264, true),
+    ] {
+        let rec = make_recording(&format!("cover_{}_{open}", codec.name()), |s| {
+            s.video_codec = codec;
+            s.open_gop = open;
+            s.total_frames = 300;
+        });
+        // Frames 58 and 59 are leading pictures of keyframe 60 when the
+        // GOPs are open; 60 is the keyframe, 73 a B-frame mid-GOP.
+        for index in [58, 59, 60, 73] {
+            let at = A.frame_ceil(index);
+            let name = format!("{}_{open}_{index}", codec.name());
+            check(&name, A, &request(&name, around(&rec, at), at));
+        }
+    }
+}

@@ -20,15 +20,11 @@ pub fn set_extradata(par: &mut codec::Parameters, data: &[u8]) -> Result<(), Err
     }
 }
 
-/// An H.264 decoder for `par` (with the SPS/PPS as Annex B extradata, so
-/// a GOP whose IDR does not repeat them in-band still decodes), taking
-/// packets in 90 kHz ticks. Frame threading only delays output, and every
-/// pipeline flushes after its last packet anyway.
-pub fn h264(par: codec::Parameters) -> Result<decoder::Video, Error> {
-    video(par)
-}
-
-/// Like [`h264`], for the codec `par` names (H.264 or HEVC).
+/// A decoder for the codec `par` names (H.264 or HEVC; H.264 if none),
+/// with the parameter sets as Annex B extradata (so a GOP whose keyframe
+/// does not repeat them in-band still decodes), taking packets in 90 kHz
+/// ticks. Frame threading only delays output, and every pipeline flushes
+/// after its last packet anyway.
 pub fn video(par: codec::Parameters) -> Result<decoder::Video, Error> {
     let id = match par.id() {
         Id::None => Id::H264,
@@ -97,7 +93,7 @@ mod tests {
     #[test]
     fn an_empty_flushed_decoder_has_nothing_to_give() {
         crate::init().expect("libav");
-        let mut decoder = h264(h264_parameters()).expect("opened");
+        let mut decoder = video(h264_parameters()).expect("opened");
         let mut frame = frame::Video::empty();
         // Before any input the decoder asks for more; after the flush it
         // is drained. Both end a drain loop without an error.
@@ -122,7 +118,7 @@ mod tests {
     #[test]
     fn the_decoder_opens_and_counts_in_90khz_ticks() {
         crate::init().expect("libav");
-        let decoder = h264(h264_parameters()).expect("opened");
+        let decoder = video(h264_parameters()).expect("opened");
         assert_eq!(decoder.id(), Id::H264);
         // SAFETY: reading a plain field of an opened codec context.
         let tb = unsafe { (*decoder.as_ptr()).pkt_timebase };

@@ -71,13 +71,13 @@ fn open(
     parameters: &codec::Parameters,
     sets: &ParameterSets,
 ) -> Result<decoder::Video, MediaError> {
-    let fail = |e: Error| MediaError::Internal(format!("opening the H.264 decoder: {e}"));
+    let fail = |e: Error| MediaError::Internal(format!("opening the video decoder: {e}"));
     let mut par = parameters.clone();
     let header = sets.annexb();
     if !header.is_empty() {
         av::decode::set_extradata(&mut par, &header).map_err(fail)?;
     }
-    av::decode::h264(par).map_err(fail)
+    av::decode::video(par).map_err(fail)
 }
 
 /// Decodes `located.packets` and returns the cover frame.

@@ -143,7 +143,7 @@ impl<'a> Walker<'a> {
             video
                 .packets
                 .iter()
-                .position(|p| p.idr)
+                .position(|p| p.keyframe)
                 .unwrap_or(video.packets.len())
         } else {
             0
@@ -152,16 +152,19 @@ impl<'a> Walker<'a> {
         Ok(latest_at_or_before(pts, &anchor, at).map(|i| i + from))
     }
 
-    /// The IDR decoding starts from: the last one at or before `pos` of
-    /// segment `index`, looking back through the run if needed.
+    /// The keyframe decoding starts from: the last one at or before `pos`
+    /// of segment `index` that is shown no later than the cover frame (a
+    /// leading picture of an open GOP needs the keyframe before its own),
+    /// looking back through the run if needed.
     fn decode_start(&mut self, index: usize, pos: usize) -> Result<(usize, usize), MediaError> {
+        let target = self.get(index)?.packets[pos].pts;
         let mut seg = index;
         let mut upto = pos + 1;
         loop {
             let packets = &self.get(seg)?.packets;
             if let Some(q) = packets[..upto.min(packets.len())]
                 .iter()
-                .rposition(|p| p.idr)
+                .rposition(|p| p.keyframe && p.pts <= target)
             {
                 return Ok((seg, q));
             }
@@ -169,7 +172,7 @@ impl<'a> Walker<'a> {
                 return Err(MediaError::BadSegment {
                     clip: self.clip,
                     uri: self.segments[seg].uri.clone(),
-                    detail: "no IDR frame precedes the cover frame in this run of segments, \
+                    detail: "no keyframe precedes the cover frame in this run of segments, \
                              so it cannot be decoded"
                         .into(),
                 });

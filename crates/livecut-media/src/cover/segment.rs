@@ -2,11 +2,14 @@
 //! timestamps in 90 kHz ticks unwrapped onto a line of the segment's own;
 //! `locate` moves them onto their run's line.
 
-use ffmpeg_next::codec::{self, Id};
+use ffmpeg_next::codec;
 use ffmpeg_next::{Packet, media};
 
 use crate::av::{input, ts_time_base};
-use crate::bitstream::h264::{NAL_IDR, NAL_SLICE, ParameterSets, nal_type, nal_units};
+use crate::bitstream::access_unit;
+use crate::bitstream::parameter_sets::ParameterSets;
+use crate::bitstream::{h264, hevc};
+use crate::codec::VideoCodec;
 use crate::timeline::Unwrapper;
 use crate::{MediaError, SegmentInput};
 
@@ -15,8 +18,9 @@ pub struct VideoPacket {
     /// The packet, pts/dts set to `pts`/`dts` below.
     pub packet: Packet,
     pub pts: i64,
-    pub idr: bool,
-    /// Some slice may be referenced by later frames (`nal_ref_idc != 0`).
+    /// Decoding can start here (IDR, CRA/BLA, H.264 recovery point).
+    pub keyframe: bool,
+    /// Some slice may be referenced by later frames.
     pub reference: bool,
 }
 
@@ -51,10 +55,18 @@ impl SegmentVideo {
 
 /// Whether some slice of the access unit can be a reference. Frames that
 /// cannot are skipped when decoding up to the cover frame.
-fn is_reference(data: &[u8]) -> bool {
-    nal_units(data)
-        .iter()
-        .any(|nal| matches!(nal_type(nal), NAL_SLICE | NAL_IDR) && (nal[0] >> 5) & 3 != 0)
+fn is_reference(codec: VideoCodec, data: &[u8]) -> bool {
+    h264::nals(data).any(|nal| match codec {
+        VideoCodec::H264 => {
+            matches!(h264::nal_type(nal), h264::NAL_SLICE | h264::NAL_IDR) && (nal[0] >> 5) & 3 != 0
+        }
+        VideoCodec::Hevc => {
+            // Sub-layer non-reference pictures have the even slice types
+            // below 16 (TRAIL_N, TSA_N, STSA_N, RADL_N, RASL_N, ...).
+            let t = hevc::nal_type(nal);
+            hevc::is_slice(t) && !(t < 16 && t.is_multiple_of(2))
+        }
+    })
 }
 
 /// Reads the video packets of `seg` (of clip `clip`, for messages).
@@ -74,9 +86,9 @@ pub fn read(clip: usize, seg: &SegmentInput) -> Result<SegmentVideo, MediaError>
     }
     let mut demuxer = input::open_segment(&seg.path)
         .map_err(|e| bad(format!("cannot be opened as MPEG-TS: {e}")))?;
-    let mut video: Option<(usize, ffmpeg_next::Rational, codec::Parameters)> = None;
+    let mut video: Option<(usize, ffmpeg_next::Rational, codec::Parameters, VideoCodec)> = None;
     let mut packets = Vec::new();
-    let mut parameter_sets = ParameterSets::default();
+    let mut parameter_sets: Option<ParameterSets> = None;
     let mut unwrapper = Unwrapper::default();
     let mut skipped = 0u32;
     loop {
@@ -92,19 +104,19 @@ pub fn read(clip: usize, seg: &SegmentInput) -> Result<SegmentVideo, MediaError>
             && st.parameters().medium() == media::Type::Video
         {
             let par = st.parameters();
-            if par.id() != Id::H264 {
+            let Some(codec) = VideoCodec::from_id(par.id()) else {
                 return Err(MediaError::Unsupported {
                     clip: Some(clip),
                     what: format!(
-                        "segment {}: video codec {:?} (only H.264 is implemented)",
+                        "segment {}: video codec {:?} (H.264 and HEVC are implemented)",
                         seg.uri,
                         par.id()
                     ),
                 });
-            }
-            video = Some((packet.stream(), st.time_base(), par));
+            };
+            video = Some((packet.stream(), st.time_base(), par, codec));
         }
-        let Some((stream, time_base, _)) = &video else {
+        let Some((stream, time_base, _, codec)) = &video else {
             continue;
         };
         if packet.stream() != *stream {
@@ -121,27 +133,31 @@ pub fn read(clip: usize, seg: &SegmentInput) -> Result<SegmentVideo, MediaError>
         let pts = unwrapper.unwrap(raw_pts);
         packet.set_pts(Some(pts));
         packet.set_dts(Some(dts));
+        let codec = *codec;
         let data = packet.data().unwrap_or(&[]);
-        let idr = nal_units(data).iter().any(|n| nal_type(n) == NAL_IDR);
-        let reference = is_reference(data);
-        for nal in nal_units(data) {
+        let keyframe = access_unit::is_keyframe(codec, data);
+        let reference = is_reference(codec, data);
+        let sets = parameter_sets.get_or_insert_with(|| ParameterSets::new(codec));
+        for nal in h264::nals(data) {
             // A clash is the cutter's problem, not the cover's; see above.
-            let _ = parameter_sets.add(nal);
+            let _ = sets.add(nal);
         }
         packets.push(VideoPacket {
             packet,
             pts,
-            idr,
+            keyframe,
             reference,
         });
     }
-    match video {
-        Some((_, _, parameters)) if !packets.is_empty() => Ok(SegmentVideo {
-            packets,
-            parameters,
-            parameter_sets,
-        }),
-        _ => Err(bad("contains no H.264 video".into())),
+    match (video, parameter_sets) {
+        (Some((_, _, parameters, _)), Some(parameter_sets)) if !packets.is_empty() => {
+            Ok(SegmentVideo {
+                packets,
+                parameters,
+                parameter_sets,
+            })
+        }
+        _ => Err(bad("contains no video".into())),
     }
 }
 
@@ -151,16 +167,34 @@ mod tests {
 
     #[test]
     fn reference_flag_follows_nal_ref_idc() {
+        use VideoCodec::H264;
         // nal_ref_idc 0, type 1: a disposable B/P slice.
-        assert!(!is_reference(&[0, 0, 1, 0x01, 0x88]));
+        assert!(!is_reference(H264, &[0, 0, 1, 0x01, 0x88]));
         // nal_ref_idc 2, type 1.
-        assert!(is_reference(&[0, 0, 1, 0x41, 0x88]));
+        assert!(is_reference(H264, &[0, 0, 1, 0x41, 0x88]));
         // IDR slice (always a reference), after an AUD and SEI.
-        assert!(is_reference(&[
-            0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x06, 0x05, 0, 0, 1, 0x65, 0x88
-        ]));
+        assert!(is_reference(
+            H264,
+            &[
+                0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x06, 0x05, 0, 0, 1, 0x65, 0x88
+            ]
+        ));
         // Parameter sets alone carry no picture.
-        assert!(!is_reference(&[0, 0, 1, 0x67, 0x64, 0, 0, 1, 0x68, 0xee]));
+        assert!(!is_reference(
+            H264,
+            &[0, 0, 1, 0x67, 0x64, 0, 0, 1, 0x68, 0xee]
+        ));
+    }
+
+    #[test]
+    fn hevc_sub_layer_non_reference_pictures_are_not_references() {
+        use VideoCodec::Hevc;
+        // TRAIL_N (0) and RASL_N (8) are not references; TRAIL_R (1) and a
+        // CRA (21) are.
+        assert!(!is_reference(Hevc, &[0, 0, 1, 0x00, 0x01, 0xaf]));
+        assert!(!is_reference(Hevc, &[0, 0, 1, 0x10, 0x01, 0xaf]));
+        assert!(is_reference(Hevc, &[0, 0, 1, 0x02, 0x01, 0xaf]));
+        assert!(is_reference(Hevc, &[0, 0, 1, 0x2a, 0x01, 0xaf]));
     }
 
     #[test]
