@@ -144,16 +144,11 @@ impl Scanner<'_> {
             self.close_gop();
             self.keyframe_in_run = false;
             self.after_end_of_sequence = false;
-            // The PDT is the instant of the segment's first keyframe: in a
-            // closed GOP its earliest picture, in an open one the pictures
-            // after it in the file but shown before it (RASL) lie before
-            // the PDT. Without a keyframe: the earliest video, then audio.
-            let first_keyframe = video
-                .iter()
-                .find(|v| matches!(v.picture, Picture::Key { .. }))
-                .map(|v| v.pts);
-            let earliest = video.iter().map(|v| v.pts).min().or(min_audio_pts);
-            let Some(pts) = first_keyframe.or(earliest) else {
+            // The crate's timeline rule: the PDT is the instant of the
+            // segment's first video packet in decoding order (its keyframe;
+            // with open GOPs the RASL pictures after it in the file are
+            // shown before the PDT), or of its earliest audio.
+            let Some(pts) = video.first().map(|v| v.pts).or(min_audio_pts) else {
                 return Err(MediaError::BadSegment {
                     clip: self.clip.index,
                     uri: self.clip.segments[segment].uri.clone(),
@@ -428,7 +423,8 @@ mod tests {
         // 2 and 3 cannot be decoded; 8 and 9 can, after the first GOP.
         assert_eq!(summary(&index), vec![(4, false), (4, true)]);
         let run = &index.runs[0];
-        // The anchor is the first keyframe, not the RASL shown before it.
+        // The anchor is the first packet (the CRA), not the RASL shown
+        // before it.
         assert_eq!(run.anchor.pts, t(4));
         assert_eq!(
             (run.selected_min, run.selected_max),
@@ -471,6 +467,7 @@ mod tests {
         frames.extend(open_gops());
         let index = scan_frames(Selection::All, &frames);
         assert_eq!(summary(&index), vec![(4, false), (4, true)]);
-        assert_eq!(index.runs[0].anchor.pts, t(4));
+        // The anchor is still the first packet's.
+        assert_eq!(index.runs[0].anchor.pts, t(0));
     }
 }

@@ -27,10 +27,9 @@
 //!
 //! Pass 1 (`index`) scans each clip's packets without decoding: GOPs, which
 //! frames the range selects and can be decoded, and the audio format. A
-//! run's UTC anchor is the PTS of its first segment's first keyframe (the
-//! PDT is that keyframe's instant; with closed GOPs it is also the earliest
-//! picture, with open GOPs the RASL pictures after it in the file are shown
-//! before it). The RASL pictures of a run's first CRA cannot be decoded
+//! run's UTC anchor follows the crate's timeline rule (its first segment's
+//! first video packet in decoding order; with open GOPs the RASL pictures
+//! after it in the file are shown before it). The RASL pictures of a run's first CRA cannot be decoded
 //! (libav drops them) and are not frames of the clip; a range starting on
 //! any other RASL picture decodes the GOP before it first. `plan` then
 //! places each run on the output timeline by the same rule as the copying
@@ -41,8 +40,9 @@
 //! the recording has none, so it stays in sync across every join.
 //!
 //! Open GOPs and segment lists: the RASL pictures shown at the end of a
-//! segment's time span are stored in the *next* segment's file, so a range
-//! ending within them gets them only if the clip lists that next segment.
+//! segment's time span are stored in the *next* segment's file, which is
+//! why the planner lists the segment after an accurate range too; its
+//! frames outside the range are not selected.
 
 mod access;
 mod audio;
