@@ -124,6 +124,18 @@ pub struct TestgenArgs {
     /// B-frames between reference frames (0 = none).
     #[arg(long, default_value_t = 2)]
     pub bframes: u32,
+    /// Video codec: h264 (libx264) or hevc (libx265).
+    #[arg(long, default_value = "h264")]
+    pub codec: String,
+    /// Open GOPs (x264 recovery-point I frames, x265 CRA with RASL pictures).
+    #[arg(long)]
+    pub open_gop: bool,
+    /// HEVC Main 10 (10-bit samples).
+    #[arg(long)]
+    pub ten_bit: bool,
+    /// MP3 audio instead of AAC.
+    #[arg(long)]
+    pub mp3: bool,
 }
 
 #[derive(Args, Debug)]

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use livecut_media::testgen::{AudioSpec, RecordingSpec, write_recording};
+use livecut_media::{AudioCodec, VideoCodec};
 
 use crate::cli::{DemoArgs, TestgenArgs};
 use crate::client::ApiClient;
@@ -23,7 +24,20 @@ pub fn testgen(args: &TestgenArgs) -> Result<(), String> {
     };
     let gop = ((args.gop_seconds * f64::from(fps)).round() as u32).max(1);
     let seg = ((args.segment_seconds * f64::from(fps)).round() as u32).max(gop);
+    let video_codec = match args.codec.as_str() {
+        "h264" => VideoCodec::H264,
+        "hevc" => VideoCodec::Hevc,
+        other => return Err(format!("--codec {other:?}: use h264 or hevc")),
+    };
     let spec = RecordingSpec {
+        video_codec,
+        open_gop: args.open_gop,
+        ten_bit: args.ten_bit,
+        audio_codec: if args.mp3 {
+            AudioCodec::Mp3
+        } else {
+            AudioCodec::Aac
+        },
         width: args.width,
         height: args.height,
         fps_num: fps,
