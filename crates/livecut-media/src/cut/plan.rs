@@ -91,8 +91,11 @@ pub struct Splicing {
     /// Open keyframes can start a copied block there (HEVC, whose CRA is
     /// then written as a BLA). H.264 has no such conversion: its decoders
     /// derive frame numbers and picture order across a splice to a non-IDR
-    /// I picture, which FFmpeg was measured to get wrong, so such GOPs are
-    /// re-encoded unless nothing at all precedes them in the output.
+    /// I picture, which FFmpeg was measured to get wrong for most lengths of
+    /// the part before it (renumbering `frame_num` alone did not cure it: the
+    /// dropped leading pictures may be references, and picture order counts
+    /// jump too), so such GOPs are re-encoded unless nothing at all precedes
+    /// them in the output.
     pub open_keyframes: bool,
     /// The clip is the first of the output.
     pub starts_output: bool,
