@@ -19,7 +19,11 @@ use livecut_testkit::oracle;
 fn changing(codec: VideoCodec) -> &'static RecordingSummary {
     static H264: OnceLock<RecordingSummary> = OnceLock::new();
     static HEVC: OnceLock<RecordingSummary> = OnceLock::new();
-    let cell = if codec == VideoCodec::H264 { &H264 } else { &HEVC };
+    let cell = if codec == VideoCodec::H264 {
+        &H264
+    } else {
+        &HEVC
+    };
     cell.get_or_init(|| {
         make_recording(&format!("size_change_{}", codec.name()), |s| {
             s.video_codec = codec;
@@ -99,8 +103,13 @@ fn a_range_starting_after_the_change_keeps_the_new_size_and_copies() {
     assert!(errors.is_empty(), "{errors:?}");
     let want = range_numbers(start, end, T0, 0, rec.frames);
     // Frames from 480 on are 4:3, centred between black bars 60 px wide.
-    let split = want.iter().position(|&n| n == 480).expect("crosses the change");
-    let whole = oracle::decode_video_numbers(&out).expect("decode").numbers();
+    let split = want
+        .iter()
+        .position(|&n| n == 480)
+        .expect("crosses the change");
+    let whole = oracle::decode_video_numbers(&out)
+        .expect("decode")
+        .numbers();
     let inside = reencode_common::numbers_inside(&out, (60, 0, 360, 270));
     let got: Vec<Option<u32>> = whole[..split]
         .iter()
