@@ -34,6 +34,11 @@ pub struct SegmentInput {
     pub duration_us: i64,
     /// EXT-X-DISCONTINUITY precedes this segment.
     pub discontinuity: bool,
+    /// Listed only for what it may code of the range (an open GOP's leading
+    /// pictures, shown before the segment starts): if it cannot be read it
+    /// is left out instead of failing the job.
+    #[serde(default)]
+    pub lookahead: bool,
 }
 
 /// One requested time range and the segments that overlap it.
@@ -114,6 +119,7 @@ mod tests {
                     utc_start_us: 1_794_999_999_000_000,
                     duration_us: 2_000_000,
                     discontinuity: false,
+            lookahead: false,
                 }],
             }],
             output: "/out/a.mp4".into(),

@@ -117,6 +117,7 @@ mod tests {
             utc_start_us: 0,
             duration_us: 2_000_000,
             discontinuity,
+            lookahead: false,
         }
     }
 

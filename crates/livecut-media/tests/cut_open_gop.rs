@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use common::*;
 use livecut_media::testgen::RecordingSummary;
-use livecut_media::{ClipInput, CutMode, VideoCodec};
+use livecut_media::{ClipInput, CutMode, SegmentInput, VideoCodec};
 use livecut_testkit::oracle;
 
 /// 20 s, GOPs of 30 frames (1 s), 2 s segments, 2 B-frames, open GOPs.
@@ -43,7 +43,10 @@ fn accurate_clip(index: usize, rec: &RecordingSummary, start: i64, end: i64) -> 
     let mut c = clip(index, rec, start, end);
     let last = c.segments.last().map(|s| s.sequence).expect("segments");
     if let Some(next) = rec.segments.iter().find(|s| s.sequence == last + 1) {
-        c.segments.push(next.to_input());
+        c.segments.push(SegmentInput {
+            lookahead: true,
+            ..next.to_input()
+        });
     }
     c
 }
@@ -187,4 +190,23 @@ fn roughfast_joins_open_gop_clips() {
         );
         check_output(&out, &expected);
     }
+}
+
+#[test]
+fn an_unreadable_segment_after_the_range_is_left_out() {
+    let rec = open_recording(VideoCodec::Hevc);
+    let mut c = accurate_clip(0, rec, at(59), at(117));
+    let junk = output("junk_lookahead").with_extension("ts");
+    std::fs::write(&junk, vec![0x47u8; 188 * 3]).expect("write");
+    let last = c.segments.len() - 1;
+    c.segments[last].path = junk;
+    let (out, _) = run(
+        "open_lookahead_junk",
+        CutMode::AccurateFast,
+        vec![c.clone()],
+    );
+    check_output(&out, &(59..117).collect::<Vec<_>>());
+    c.segments[last].path = "/nonexistent/seg.ts".into();
+    let (out, _) = run("open_lookahead_gone", CutMode::Accurate, vec![c]);
+    check_output(&out, &(59..117).collect::<Vec<_>>());
 }

@@ -206,6 +206,7 @@ mod tests {
             utc_start_us: 0,
             duration_us: 2_000_000,
             discontinuity: false,
+            lookahead: false,
         };
         let err = read(4, &seg).err().expect("missing");
         assert!(

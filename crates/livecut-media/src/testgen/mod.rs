@@ -314,6 +314,7 @@ impl GeneratedSegment {
             utc_start_us: (self.utc_start_us + 500).div_euclid(1000) * 1000,
             duration_us: self.duration_us,
             discontinuity: false,
+            lookahead: false,
         }
     }
 }

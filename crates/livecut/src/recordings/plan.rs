@@ -204,6 +204,7 @@ pub fn plan_range(
     })?;
     let growing = playlists.iter().any(|p| !p.ended);
     let mut overlapping = timeline.overlapping(start_us, end_us);
+    let in_range = overlapping.len();
     if reach == Reach::CodedRange
         && let Some(next) = overlapping
             .last()
@@ -221,7 +222,7 @@ pub fn plan_range(
         });
     }
     let mut segments = Vec::with_capacity(overlapping.len());
-    for seg in overlapping {
+    for (k, seg) in overlapping.into_iter().enumerate() {
         let playlist = &paths[seg.playlist_index];
         let path = resolve_segment(playlist, &seg.uri).ok_or_else(|| PlanError::RemoteSegment {
             index,
@@ -238,6 +239,7 @@ pub fn plan_range(
             utc_start_us: seg.start_us - seg.media_offset_us,
             duration_us: seg.end_us - seg.start_us + seg.media_offset_us,
             discontinuity: seg.discontinuity,
+            lookahead: k >= in_range,
         });
     }
     Ok(ClipPlan {
