@@ -30,7 +30,7 @@ fn segments(playlist: &Path) -> Result<Vec<SegmentInput>, Box<dyn std::error::Er
                 utc_start_us: start,
                 duration_us,
                 discontinuity: false,
-            lookahead: false,
+                lookahead: false,
             });
             sequence += 1;
             start += duration_us;

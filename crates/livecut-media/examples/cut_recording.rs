@@ -54,7 +54,7 @@ fn segments(playlist: &Path) -> Result<Vec<SegmentInput>, Box<dyn std::error::Er
                 utc_start_us: pdt.take().ok_or("segment without PROGRAM-DATE-TIME")?,
                 duration_us: dur.take().ok_or("segment without EXTINF")?,
                 discontinuity: false,
-            lookahead: false,
+                lookahead: false,
             });
             seq += 1;
         }

@@ -119,7 +119,7 @@ mod tests {
                     utc_start_us: 1_794_999_999_000_000,
                     duration_us: 2_000_000,
                     discontinuity: false,
-            lookahead: false,
+                    lookahead: false,
                 }],
             }],
             output: "/out/a.mp4".into(),

@@ -223,7 +223,7 @@ mod tests {
                 utc_start_us: 0,
                 duration_us: 2_000_000,
                 discontinuity: false,
-            lookahead: false,
+                lookahead: false,
             }],
             at_utc_us: 0,
             output: "/nonexistent/c.jpg".into(),

@@ -376,7 +376,7 @@ mod tests {
                 utc_start_us: 0,
                 duration_us: 1_000_000,
                 discontinuity: false,
-            lookahead: false,
+                lookahead: false,
             }],
         }
     }
