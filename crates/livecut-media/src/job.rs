@@ -90,6 +90,10 @@ pub struct ClipReport {
     pub copied_frames: u64,
     /// Sequence numbers of the segments that contributed frames.
     pub segments: Vec<u64>,
+    /// What was done to the clip beyond copying, and why, in words (e.g.
+    /// "12 frames re-encoded at the range's edges (partial GOPs)").
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// What a cut produced.

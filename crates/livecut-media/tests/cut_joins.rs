@@ -155,6 +155,15 @@ fn a_clip_of_another_size_or_codec_is_re_encoded_to_match_the_first() {
         check_output(&out, &expected);
         assert_eq!(report.clips[1].reencoded_frames as usize, second.len());
         assert_eq!(report.clips[1].copied_frames, 0);
+        let codec = if hevc { "hevc" } else { "h264" };
+        assert_eq!(
+            report.clips[1].notes,
+            vec![format!(
+                "{} frames recorded as {codec} 256x144 8-bit re-encoded to the output's h264 \
+                 320x180 8-bit",
+                second.len()
+            )]
+        );
         assert!(report.clips[0].copied_frames > 0);
         let json = oracle::ffprobe_json(&out).expect("ffprobe");
         let v = &json["streams"][0];

@@ -205,6 +205,52 @@ fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaErro
     })
 }
 
+/// What the report says about a clip's re-encoded frames, by cause.
+fn clip_notes(shared: &Shared, index: &ClipIndex, plan: &ClipPlan) -> Vec<String> {
+    let mut notes = Vec::new();
+    let describe = |codec: VideoCodec, p: Option<Picture>| match p {
+        Some(p) => format!(
+            "{} {}x{} {}-bit",
+            codec.name(),
+            p.width,
+            p.height,
+            p.bit_depth
+        ),
+        None => codec.name().to_string(),
+    };
+    let mut other: Vec<(String, u64)> = Vec::new();
+    let mut reencoded_other = 0u64;
+    for g in index.gops.iter().filter(|g| g.selected > 0) {
+        if shared.copyable(index, g) {
+            continue;
+        }
+        let picture = index
+            .generations
+            .get(g.generation)
+            .and_then(ParameterSets::picture);
+        let what = describe(index.codec, picture);
+        match other.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, n)) => *n += u64::from(g.selected),
+            None => other.push((what, u64::from(g.selected))),
+        }
+        reencoded_other += u64::from(g.selected);
+    }
+    let output = describe(shared.codec, shared.picture);
+    for (what, frames) in other {
+        notes.push(format!(
+            "{frames} frames recorded as {what} re-encoded to the output's {output}"
+        ));
+    }
+    let rest = plan.reencoded.saturating_sub(reencoded_other);
+    if rest > 0 {
+        notes.push(format!(
+            "{rest} frames re-encoded where whole GOPs could not be copied (partial GOPs at \
+             the range's edges, leading pictures of open GOPs, H.264 open GOPs after a splice)"
+        ));
+    }
+    notes
+}
+
 /// How the output carries its parameter sets (see the module docs).
 struct Route {
     inband: bool,
@@ -397,7 +443,8 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
                 clip.index, p.reencoded
             )));
         }
-        reports.push(clip_report(clip, index, p, p.reencoded, p.copied));
+        let notes = clip_notes(&shared, index, p);
+        reports.push(clip_report(clip, index, p, p.reencoded, p.copied, notes));
     }
     out.finish()?;
     progress(1.0);

@@ -40,6 +40,7 @@ pub(crate) fn clip_report(
     plan: &ClipPlan,
     reencoded: u64,
     copied: u64,
+    notes: Vec<String>,
 ) -> ClipReport {
     ClipReport {
         index: clip.index,
@@ -52,6 +53,7 @@ pub(crate) fn clip_report(
         reencoded_frames: reencoded,
         copied_frames: copied,
         segments: index.segments_used.clone(),
+        notes,
     }
 }
 

@@ -44,6 +44,7 @@ impl ClipPlan {
             reencoded_frames: frames,
             copied_frames: 0,
             segments: index.segments_used.clone(),
+            notes: vec![format!("all {frames} frames decoded and encoded again")],
         }
     }
 }

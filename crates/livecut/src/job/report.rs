@@ -37,6 +37,7 @@ impl ClipResult {
             "ReencodedFrames": c.reencoded_frames,
             "CopiedFrames": c.copied_frames,
             "Segments": c.segments,
+            "Notes": c.notes,
             "MissingRanges": self.missing.iter().map(|(a, b)| serde_json::json!({
                 "StartTime": format_precise_time(*a),
                 "EndTime": format_precise_time(*b),
