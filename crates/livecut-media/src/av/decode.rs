@@ -1,12 +1,14 @@
-//! The video decoder (H.264 or HEVC) every pipeline of the crate uses (covers, the smart
-//! cut's boundary GOPs, the re-encoding modes): opening it, and wording
-//! what goes wrong while it decodes.
+//! The decoders every pipeline of the crate uses: video (H.264 or HEVC;
+//! covers, the smart cut's boundary GOPs, the re-encoding modes) and audio
+//! (AAC in ADTS, MP3; the re-encoding modes and the index's audio probe):
+//! opening them, and wording what goes wrong while they decode.
 
 use ffmpeg_next::codec::{self, Id, decoder};
-use ffmpeg_next::{Error, frame};
+use ffmpeg_next::{Error, ffi, frame};
 
 use super::video_encoder::is_again;
 use super::{params, ts_time_base};
+use crate::codec::{AudioCodec, VideoCodec};
 
 /// Replaces the extradata of `par`, our own parameter set.
 pub fn set_extradata(par: &mut codec::Parameters, data: &[u8]) -> Result<(), Error> {
@@ -43,7 +45,61 @@ pub fn video(par: codec::Parameters) -> Result<decoder::Video, Error> {
     Ok(decoder)
 }
 
-/// Why the H.264 decoder refused a packet, in the words of a
+/// Parameters naming only `id` and its medium: enough for a decoder of a
+/// stream that describes itself in band (Annex B video with its parameter
+/// sets in extradata or in the packets, ADTS or MP3 frame headers).
+pub fn bare_parameters(medium: ffi::AVMediaType, id: Id) -> codec::Parameters {
+    let mut par = codec::Parameters::new();
+    // SAFETY: a fresh parameter set is filled in field by field.
+    unsafe {
+        let raw = par.as_mut_ptr();
+        (*raw).codec_type = medium;
+        (*raw).codec_id = id.into();
+    }
+    par
+}
+
+/// A `video` decoder for `codec` whose parameter sets are `header` (Annex
+/// B; empty when every keyframe carries them in band).
+pub fn video_for(codec: VideoCodec, header: &[u8]) -> Result<decoder::Video, Error> {
+    let mut par = bare_parameters(ffi::AVMediaType::AVMEDIA_TYPE_VIDEO, codec.id());
+    if !header.is_empty() {
+        set_extradata(&mut par, header)?;
+    }
+    video(par)
+}
+
+/// An audio decoder for `codec` (each ADTS or MP3 frame header describes
+/// the stream), taking packets in 90 kHz ticks.
+pub fn audio(codec: AudioCodec) -> Result<decoder::Audio, Error> {
+    let found = decoder::find(codec.id()).ok_or(Error::DecoderNotFound)?;
+    let mut ctx = codec::context::Context::new_with_codec(found);
+    ctx.set_parameters(bare_parameters(
+        ffi::AVMediaType::AVMEDIA_TYPE_AUDIO,
+        codec.id(),
+    ))?;
+    let mut decoder = ctx.decoder().audio()?;
+    decoder.set_packet_time_base(ts_time_base());
+    Ok(decoder)
+}
+
+/// The name of a video codec in messages.
+pub fn video_name(codec: VideoCodec) -> &'static str {
+    match codec {
+        VideoCodec::H264 => "H.264",
+        VideoCodec::Hevc => "HEVC",
+    }
+}
+
+/// The name of an audio codec in messages.
+pub fn audio_name(codec: AudioCodec) -> &'static str {
+    match codec {
+        AudioCodec::Aac => "AAC",
+        AudioCodec::Mp3 => "MP3",
+    }
+}
+
+/// Why the video decoder refused a packet, in the words of a
 /// `CorruptFrame` detail.
 pub fn send_failure(e: Error) -> String {
     match e {
@@ -66,19 +122,23 @@ pub fn receive(decoder: &mut decoder::Video, frame: &mut frame::Video) -> Result
 
 #[cfg(test)]
 mod tests {
-    use ffmpeg_next::ffi;
-
     use super::*;
 
     fn h264_parameters() -> codec::Parameters {
-        let mut par = codec::Parameters::new();
-        // SAFETY: a fresh parameter set is filled in field by field.
-        unsafe {
-            let raw = par.as_mut_ptr();
-            (*raw).codec_type = ffi::AVMediaType::AVMEDIA_TYPE_VIDEO;
-            (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_H264;
+        bare_parameters(ffi::AVMediaType::AVMEDIA_TYPE_VIDEO, Id::H264)
+    }
+
+    #[test]
+    fn every_source_codec_has_a_decoder() {
+        crate::init().expect("libav");
+        for codec in [VideoCodec::H264, VideoCodec::Hevc] {
+            let d = video_for(codec, &[]).expect("video decoder");
+            assert_eq!(d.id(), codec.id());
         }
-        par
+        for codec in [AudioCodec::Aac, AudioCodec::Mp3] {
+            let d = audio(codec).expect("audio decoder");
+            assert_eq!(d.id(), codec.id());
+        }
     }
 
     #[test]

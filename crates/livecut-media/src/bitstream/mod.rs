@@ -1,5 +1,5 @@
 //! Byte-level parsing of the elementary streams livecut copies without
-//! decoding: H.264 and HEVC Annex B access units and AAC in ADTS frames. Pure code,
+//! decoding: H.264 and HEVC Annex B access units, AAC in ADTS frames and MP3 frames. Pure code,
 //! no libav: these decide what goes into the MP4 sample entry, so they are
 //! kept small and unit-tested on hand-made bitstreams.
 
@@ -8,4 +8,5 @@ pub mod adts;
 pub mod bits;
 pub mod h264;
 pub mod hevc;
+pub mod mpeg_audio;
 pub mod parameter_sets;

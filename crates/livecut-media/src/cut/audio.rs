@@ -1,12 +1,123 @@
-//! Placement of copied AAC frames on the output timeline.
+//! Copied audio: the formats the copy modes can carry (AAC from ADTS, MP3)
+//! and the placement of their frames on the output timeline.
 //!
-//! AAC frames are copied whole, so a clip's audio can only start and end on
-//! 1024-sample boundaries. A frame is kept when its middle lies inside the
-//! video span of its run; it is then placed right after the previous frame
-//! if its ideal position (from its PTS) is within half a frame of that,
-//! dropped if it would overlap the previous frame by more than half a
-//! frame, and left at its ideal position (a gap) otherwise. Audio therefore
-//! stays within half a frame of the video at every join and never drifts.
+//! Audio frames are copied whole, so a clip's audio can only start and end
+//! on frame boundaries (1024 samples for AAC, 1152 or 576 for MP3). A frame
+//! is kept when its middle lies inside the video span of its run; it is
+//! then placed right after the previous frame if its ideal position (from
+//! its PTS) is within half a frame of that, dropped if it would overlap the
+//! previous frame by more than half a frame, and left at its ideal position
+//! (a gap) otherwise. Audio therefore stays within half a frame of the
+//! video at every join and never drifts.
+//!
+//! One copied track holds one format: every clip's audio must have the
+//! first clip's codec, sample rate and channel count (and, for AAC, object
+//! type).
+
+use crate::bitstream::adts::{self, AdtsConfig};
+use crate::bitstream::mpeg_audio::{self, Mp3Config};
+use crate::codec::AudioCodec;
+
+/// The format of copied audio frames, as their headers tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioConfig {
+    Aac(AdtsConfig),
+    Mp3(Mp3Config),
+}
+
+impl AudioConfig {
+    pub fn sample_rate(&self) -> u32 {
+        match self {
+            AudioConfig::Aac(c) => c.sample_rate().unwrap_or(48_000),
+            AudioConfig::Mp3(c) => c.sample_rate,
+        }
+    }
+
+    pub fn channels(&self) -> u32 {
+        match self {
+            AudioConfig::Aac(c) if c.channel_config == 7 => 8,
+            AudioConfig::Aac(c) => u32::from(c.channel_config),
+            AudioConfig::Mp3(c) => u32::from(c.channels),
+        }
+    }
+
+    pub fn samples_per_frame(&self) -> u32 {
+        match self {
+            AudioConfig::Aac(_) => adts::SAMPLES_PER_FRAME,
+            AudioConfig::Mp3(c) => c.samples_per_frame(),
+        }
+    }
+
+    /// In messages: "MP3 48000 Hz, 2 channels".
+    pub fn describe(&self) -> String {
+        let codec = match self {
+            AudioConfig::Aac(_) => "AAC",
+            AudioConfig::Mp3(_) => "MP3",
+        };
+        format!(
+            "{codec} {} Hz, {} channels",
+            self.sample_rate(),
+            self.channels()
+        )
+    }
+}
+
+/// One audio frame of a packet, ready to copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopiedFrame<'a> {
+    pub config: AudioConfig,
+    /// The sample's bytes: a raw AAC frame (ADTS header removed) or a whole
+    /// MP3 frame.
+    pub bytes: &'a [u8],
+    /// AAC: raw data blocks in the ADTS frame (only 1 can be copied).
+    pub blocks: u8,
+    /// MP3: bytes of its main data that lie in the frames before it.
+    pub reservoir_reach: usize,
+    /// MP3: the frame's own main data area (reservoir for later frames).
+    pub main_data_len: usize,
+}
+
+/// The format of the first frame of an audio packet of `codec`.
+pub fn first_config(codec: AudioCodec, data: &[u8]) -> Option<AudioConfig> {
+    match codec {
+        AudioCodec::Aac => adts::parse_frame(data).map(|f| AudioConfig::Aac(f.config)),
+        AudioCodec::Mp3 => mpeg_audio::parse_frame(data).map(|f| AudioConfig::Mp3(f.config)),
+    }
+}
+
+/// Splits an audio packet (one or more whole frames) of `codec` into its
+/// frames. `None` if it is not clean ADTS or MP3 layer III.
+pub fn split_frames(codec: AudioCodec, data: &[u8]) -> Option<Vec<CopiedFrame<'_>>> {
+    match codec {
+        AudioCodec::Aac => adts::split_frames(data).map(|frames| {
+            frames
+                .into_iter()
+                .map(|(f, raw)| CopiedFrame {
+                    config: AudioConfig::Aac(f.config),
+                    bytes: raw,
+                    blocks: f.blocks,
+                    reservoir_reach: 0,
+                    main_data_len: 0,
+                })
+                .collect()
+        }),
+        AudioCodec::Mp3 => {
+            let frames = mpeg_audio::split_frames(data)?;
+            frames
+                .into_iter()
+                .map(|(f, bytes)| {
+                    Some(CopiedFrame {
+                        config: AudioConfig::Mp3(f.config),
+                        bytes,
+                        blocks: 1,
+                        reservoir_reach: mpeg_audio::reservoir_reach(&f, bytes)?,
+                        main_data_len: f.main_data_len(),
+                    })
+                })
+                .collect()
+        }
+    }
+}
 
 /// Whether a frame of `duration` at `start` (both output ticks) belongs to
 /// a run whose video covers `[span_start, span_end)`.
@@ -15,13 +126,18 @@ pub fn keeps(start: i64, duration: i64, span_start: i64, span_end: i64) -> bool 
     middle >= span_start && middle < span_end
 }
 
-/// Tracks where the next AAC frame goes, in samples.
+/// Tracks where the next audio frame goes, in samples.
 #[derive(Debug, Clone, Default)]
 pub struct AudioPlacer {
     next: i64,
 }
 
 impl AudioPlacer {
+    /// Where a frame contiguous with the previous one starts (samples).
+    pub fn next(&self) -> i64 {
+        self.next
+    }
+
     /// Output PTS (samples) for a frame whose ideal PTS is `ideal`, or
     /// `None` to drop it.
     pub fn place(&mut self, ideal: i64, samples: i64) -> Option<i64> {

@@ -1,21 +1,29 @@
-//! Pass 1: a demux-only scan of a clip's segments that finds the GOPs, the
-//! frames the clip selects, the parameter sets, the reorder depth and the
-//! audio configuration, before anything is written. Only per-GOP summaries
-//! are kept, so memory grows with the number of GOPs, never with packets.
+//! Pass 1 of all four modes: a demux-only scan of a clip's segments that
+//! finds the GOPs, the frames the clip selects, the parameter sets, the
+//! reorder depth and the audio format, before anything is written. The
+//! copy modes and the re-encode modes plan from the same index, so they
+//! select exactly the same frames. Only per-GOP summaries are kept, so
+//! memory grows with the number of GOPs, never with packets.
 //!
 //! A GOP starts at every keyframe, closed (IDR) or open (HEVC CRA, H.264 I
 //! picture with a recovery point). Its *leading* pictures are those decoded
 //! after the keyframe but shown before it; after an open keyframe they may
-//! reference the previous GOP, so at the start of a run (nothing before)
-//! they cannot be decoded and are not frames of the clip.
+//! reference the previous GOP, so where nothing decodable precedes it they
+//! cannot be decoded and are not frames of the clip: at the start of a run,
+//! and (HEVC, whose decoders drop such RASL pictures) after a BLA or a CRA
+//! that follows an end of sequence.
 
 use std::collections::BTreeMap;
 
+use ffmpeg_next::frame;
+
+use super::audio::{self, AudioConfig};
 use super::source::{ClipReader, SourcePacket, Track};
+use crate::av::decode;
 use crate::bitstream::access_unit::{self, Keyframe};
-use crate::bitstream::adts::{self, AdtsConfig};
 use crate::bitstream::parameter_sets::ParameterSets;
-use crate::codec::VideoCodec;
+use crate::bitstream::{h264, hevc};
+use crate::codec::{AudioCodec, VideoCodec};
 use crate::timeline::{RunAnchor, run_starts, segment_anchor_pts};
 use crate::{ClipInput, MediaError};
 
@@ -85,7 +93,13 @@ pub struct ClipIndex {
     pub generations: Vec<ParameterSets>,
     /// The first generation (what the clip starts with).
     pub parameter_sets: ParameterSets,
-    pub audio: Option<AdtsConfig>,
+    /// The format of the clip's first audio frame, from its header (what
+    /// the copy modes copy).
+    pub audio: Option<AudioConfig>,
+    /// The clip's audio as its first decodable frame decodes (rate and
+    /// channels, which a header may not tell: HE-AAC, AAC with a PCE);
+    /// only `scan_for_decoding` probes it.
+    pub decoded_audio: Option<AudioFormat>,
     /// Largest number of packets decoded before a frame yet shown after it.
     pub reorder_depth: u32,
     /// Most common distance between consecutive frames (90 kHz).
@@ -109,6 +123,7 @@ impl Default for ClipIndex {
             generations: Vec::new(),
             parameter_sets: ParameterSets::default(),
             audio: None,
+            decoded_audio: None,
             reorder_depth: 0,
             frame_duration: None,
             segments_used: Vec::new(),
@@ -128,10 +143,23 @@ impl ClipIndex {
     }
 }
 
+/// The decoded format of a clip's audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudioFormat {
+    pub codec: AudioCodec,
+    pub rate: u32,
+    pub channels: usize,
+}
+
 struct VideoInfo {
     pts: i64,
     keyframe: Option<Keyframe>,
+    /// An HEVC BLA keyframe: its RASL pictures are never decoded.
+    bla: bool,
     rasl: bool,
+    /// The access unit ends a coded video sequence (HEVC): the RASL
+    /// pictures of a CRA that follows are not decoded.
+    end_of_sequence: bool,
     generation: usize,
 }
 
@@ -150,7 +178,13 @@ struct Scanner<'a> {
     index: ClipIndex,
     open: Option<GopBuilder>,
     run_has_gop: bool,
+    /// The latest access unit ended a coded video sequence.
+    after_end_of_sequence: bool,
     deltas: BTreeMap<i64, u64>,
+    /// Why the clip's audio cannot be copied (the copy modes fail with it).
+    audio_problem: Option<MediaError>,
+    /// Decodes the first audio frames (`scan_for_decoding` only).
+    audio_probe: Option<AudioProbe>,
 }
 
 impl Scanner<'_> {
@@ -188,6 +222,7 @@ impl Scanner<'_> {
         if self.run_starts[segment] {
             self.close_gop();
             self.run_has_gop = false;
+            self.after_end_of_sequence = false;
             let anchor = segment_anchor_pts(video.first().map(|v| v.pts), min_audio_pts);
             let Some(pts) = anchor else {
                 return Err(MediaError::BadSegment {
@@ -230,10 +265,12 @@ impl Scanner<'_> {
                         generation: v.generation,
                     },
                     pts_in_decode_order: Vec::new(),
-                    leading_undecodable: kind == Keyframe::Open && !self.run_has_gop,
+                    leading_undecodable: kind == Keyframe::Open
+                        && (!self.run_has_gop || v.bla || self.after_end_of_sequence),
                 });
                 self.run_has_gop = true;
             }
+            self.after_end_of_sequence = v.end_of_sequence;
             let Some(builder) = self.open.as_mut() else {
                 self.index.leading_skipped += 1;
                 continue;
@@ -298,10 +335,16 @@ impl Scanner<'_> {
             });
         }
         self.track_sets(&info.parameter_sets);
+        let (bla, end_of_sequence) = match self.index.codec {
+            VideoCodec::Hevc => hevc_sequence_marks(data),
+            VideoCodec::H264 => (false, false),
+        };
         Ok(VideoInfo {
             pts: p.pts,
             keyframe: info.keyframe,
+            bla,
             rasl: info.rasl,
+            end_of_sequence,
             generation: self.index.generations.len().saturating_sub(1),
         })
     }
@@ -330,35 +373,132 @@ impl Scanner<'_> {
         self.index.generations.push(next);
     }
 
-    fn note_audio(&mut self, p: &SourcePacket) -> Result<(), MediaError> {
+    /// Notes the format of an audio packet. What the copy modes cannot
+    /// copy (a packet that is not clean ADTS or MP3, AAC without a channel
+    /// configuration, a format change inside the clip) is kept as the
+    /// clip's `audio_problem`; decoders take any of it.
+    fn note_audio(&mut self, p: &SourcePacket) {
+        if let Some(probe) = self.audio_probe.as_mut() {
+            probe.feed(p);
+        }
+        let Some(codec) = p.audio_codec else {
+            return;
+        };
+        if self.audio_problem.is_some() || p.untimed {
+            return;
+        }
         let uri = &self.clip.segments[p.segment].uri;
         let data = p.packet.data().unwrap_or(&[]);
-        let Some(frame) = adts::parse_frame(data) else {
-            return Err(MediaError::BadSegment {
+        let Some(config) = audio::first_config(codec, data) else {
+            let what = match codec {
+                AudioCodec::Aac => "AAC packet at pts {} is not ADTS",
+                AudioCodec::Mp3 => "MP3 packet at pts {} is not MPEG audio layer III",
+            };
+            self.audio_problem = Some(MediaError::BadSegment {
                 clip: self.clip.index,
                 uri: uri.clone(),
-                detail: format!("AAC packet at pts {} is not ADTS", p.pts),
+                detail: what.replace("{}", &p.pts.to_string()),
             });
+            return;
+        };
+        let unsupported = |what: String| MediaError::Unsupported {
+            clip: Some(self.clip.index),
+            what: format!("segment {uri}: {what}"),
         };
         match self.index.audio {
             None => {
-                if frame.config.channel_config == 0 || frame.config.sample_rate().is_none() {
-                    return Err(MediaError::Unsupported {
-                        clip: Some(self.clip.index),
-                        what: format!("segment {uri}: AAC without a channel configuration"),
-                    });
+                if let AudioConfig::Aac(aac) = config
+                    && (aac.channel_config == 0 || aac.sample_rate().is_none())
+                {
+                    self.audio_problem =
+                        Some(unsupported("AAC without a channel configuration".into()));
+                    return;
                 }
-                self.index.audio = Some(frame.config);
+                self.index.audio = Some(config);
             }
-            Some(config) if config != frame.config => {
-                return Err(MediaError::Unsupported {
-                    clip: Some(self.clip.index),
-                    what: format!("segment {uri}: the AAC configuration changes inside the clip"),
-                });
+            Some(first) if first != config => {
+                self.audio_problem = Some(unsupported(format!(
+                    "the audio format changes inside the clip (from {} to {})",
+                    first.describe(),
+                    config.describe()
+                )));
             }
             Some(_) => {}
         }
-        Ok(())
+    }
+}
+
+/// Whether an HEVC access unit is a BLA picture (whose RASL pictures are
+/// never decoded) and whether it ends a coded video sequence.
+fn hevc_sequence_marks(data: &[u8]) -> (bool, bool) {
+    let mut bla = false;
+    let mut first_slice = true;
+    let mut end = false;
+    for nal in h264::nals(data) {
+        let t = hevc::nal_type(nal);
+        if hevc::is_slice(t) && first_slice {
+            first_slice = false;
+            bla = (hevc::NAL_BLA_W_LP..hevc::NAL_IDR_W_RADL).contains(&t);
+        } else if matches!(t, HEVC_END_OF_SEQUENCE | HEVC_END_OF_BITSTREAM) {
+            end = true;
+        }
+    }
+    (bla, end)
+}
+
+const HEVC_END_OF_SEQUENCE: u8 = 36;
+const HEVC_END_OF_BITSTREAM: u8 = 37;
+
+/// Audio packets tried for a decodable frame before the clip's decoded
+/// audio format is given up on (its audio then becomes silence).
+const AUDIO_PROBE_PACKETS: u32 = 64;
+
+/// Decodes the first audio frames of a clip, until one tells the format.
+#[derive(Default)]
+struct AudioProbe {
+    decoder: Option<(AudioCodec, ffmpeg_next::codec::decoder::Audio)>,
+    tried: u32,
+    format: Option<AudioFormat>,
+}
+
+impl AudioProbe {
+    fn feed(&mut self, p: &SourcePacket) {
+        let Some(codec) = p.audio_codec else {
+            return;
+        };
+        if self.format.is_some() || self.tried >= AUDIO_PROBE_PACKETS {
+            return;
+        }
+        self.tried += 1;
+        if self.decoder.as_ref().is_none_or(|(c, _)| *c != codec) {
+            match decode::audio(codec) {
+                Ok(d) => self.decoder = Some((codec, d)),
+                Err(e) => {
+                    tracing::warn!("no {} decoder: {e}", decode::audio_name(codec));
+                    self.tried = AUDIO_PROBE_PACKETS;
+                    return;
+                }
+            }
+        }
+        let Some((_, decoder)) = self.decoder.as_mut() else {
+            return;
+        };
+        if decoder.send_packet(&p.packet).is_err() {
+            return;
+        }
+        let mut frame = frame::Audio::empty();
+        if decoder.receive_frame(&mut frame).is_ok() && frame.rate() > 0 && frame.samples() > 0 {
+            // SAFETY: reading a plain field of a decoded frame.
+            let channels = unsafe { (*frame.as_ptr()).ch_layout.nb_channels };
+            if channels > 0 {
+                self.format = Some(AudioFormat {
+                    codec,
+                    rate: frame.rate(),
+                    channels: channels as usize,
+                });
+                self.decoder = None;
+            }
+        }
     }
 }
 
@@ -366,33 +506,52 @@ impl Scanner<'_> {
 /// access unit with a timestamp.
 const NEEDS_PARSING: &str = "segments need libav's parsers";
 
-/// Scans every segment of `clip`, first reading PES payloads directly (half
-/// the demuxing cost) and, if any packet is not exactly one access unit with
-/// its own timestamp, once more through libav's parsers. `progress` receives
-/// the fraction of segments scanned.
+/// Scans every segment of `clip` for the copy modes, first reading PES
+/// payloads directly (half the demuxing cost) and, if any packet is not
+/// exactly one access unit with its own timestamp, once more through
+/// libav's parsers. Audio the copy modes cannot copy fails the scan.
+/// `progress` receives the fraction of segments scanned.
 pub fn scan(
     clip: &ClipInput,
     selection: Selection,
     progress: &mut dyn FnMut(f32),
 ) -> Result<ClipIndex, MediaError> {
-    match scan_with(clip, selection, false, progress) {
+    let scanned = match scan_with(clip, selection, false, false, progress) {
         Err(MediaError::Internal(m)) if m == NEEDS_PARSING => {
             tracing::debug!(
                 clip = clip.index,
                 "PES packets are not access units; scanning with parsers"
             );
-            scan_with(clip, selection, true, progress)
+            scan_with(clip, selection, true, false, progress)
         }
         other => other,
+    };
+    let (index, audio_problem) = scanned?;
+    match audio_problem {
+        Some(problem) => Err(problem),
+        None => Ok(index),
     }
+}
+
+/// Scans every segment of `clip` for the re-encode modes: through libav's
+/// parsers (each audio packet one frame, as the decoders take them best),
+/// with the decoded audio format probed; audio of any AAC or MP3 format,
+/// changing or not, is accepted.
+pub fn scan_for_decoding(
+    clip: &ClipInput,
+    selection: Selection,
+    progress: &mut dyn FnMut(f32),
+) -> Result<ClipIndex, MediaError> {
+    scan_with(clip, selection, true, true, progress).map(|(index, _)| index)
 }
 
 fn scan_with(
     clip: &ClipInput,
     selection: Selection,
     parse: bool,
+    probe_audio: bool,
     progress: &mut dyn FnMut(f32),
-) -> Result<ClipIndex, MediaError> {
+) -> Result<(ClipIndex, Option<MediaError>), MediaError> {
     let mut scanner = Scanner {
         clip,
         selection,
@@ -403,9 +562,15 @@ fn scan_with(
         },
         open: None,
         run_has_gop: false,
+        after_end_of_sequence: false,
         deltas: BTreeMap::new(),
+        audio_problem: None,
+        audio_probe: probe_audio.then(AudioProbe::default),
     };
     let mut reader = ClipReader::with_parsing(clip, parse);
+    if probe_audio {
+        reader = reader.keep_untimed_audio();
+    }
     let mut video: Vec<VideoInfo> = Vec::new();
     let mut min_audio: Option<i64> = None;
     let mut current: Option<(usize, usize)> = None;
@@ -425,8 +590,10 @@ fn scan_with(
         match p.track {
             Track::Video => video.push(scanner.note_video(&p)?),
             Track::Audio => {
-                scanner.note_audio(&p)?;
-                min_audio = Some(min_audio.map_or(p.pts, |m| m.min(p.pts)));
+                scanner.note_audio(&p);
+                if !p.untimed {
+                    min_audio = Some(min_audio.map_or(p.pts, |m| m.min(p.pts)));
+                }
             }
         }
     }
@@ -443,5 +610,169 @@ fn scan_with(
         .iter()
         .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
         .map(|(&delta, _)| delta);
-    Ok(scanner.index)
+    scanner.index.decoded_audio = scanner.audio_probe.and_then(|p| p.format);
+    Ok((scanner.index, scanner.audio_problem))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clip() -> ClipInput {
+        ClipInput {
+            index: 0,
+            start_utc_us: 0,
+            end_utc_us: 1_000_000_000,
+            segments: vec![crate::SegmentInput {
+                path: "/r/0.ts".into(),
+                uri: "0.ts".into(),
+                sequence: 7,
+                utc_start_us: 0,
+                duration_us: 1_000_000,
+                discontinuity: false,
+                lookahead: false,
+            }],
+        }
+    }
+
+    fn scanner(clip: &ClipInput, selection: Selection) -> Scanner<'_> {
+        Scanner {
+            clip,
+            selection,
+            run_starts: run_starts(&clip.segments),
+            index: ClipIndex {
+                codec: VideoCodec::Hevc,
+                ..ClipIndex::default()
+            },
+            open: None,
+            run_has_gop: false,
+            after_end_of_sequence: false,
+            deltas: BTreeMap::new(),
+            audio_problem: None,
+            audio_probe: None,
+        }
+    }
+
+    fn t(n: i64) -> i64 {
+        900_000 + n * 3000
+    }
+
+    fn pic(n: i64, keyframe: Option<Keyframe>, rasl: bool) -> VideoInfo {
+        VideoInfo {
+            pts: t(n),
+            keyframe,
+            bla: false,
+            rasl,
+            end_of_sequence: false,
+            generation: 0,
+        }
+    }
+
+    /// An open-GOP HEVC stream: CRA at 4, RASL 2, 3 (shown before it), then
+    /// 5..=7; the next CRA at 10, RASL 8, 9, then 11.
+    fn open_gops() -> Vec<VideoInfo> {
+        let cra = Some(Keyframe::Open);
+        vec![
+            pic(4, cra, false),
+            pic(2, None, true),
+            pic(3, None, true),
+            pic(5, None, false),
+            pic(6, None, false),
+            pic(7, None, false),
+            pic(10, cra, false),
+            pic(8, None, true),
+            pic(9, None, true),
+            pic(11, None, false),
+        ]
+    }
+
+    fn scan_frames(selection: Selection, frames: &[VideoInfo]) -> ClipIndex {
+        let c = clip();
+        let mut s = scanner(&c, selection);
+        s.segment_done(0, 0, frames, None).expect("scanned");
+        s.close_gop();
+        s.index
+    }
+
+    /// Per GOP: (frames, selected, selected leading).
+    fn summary(index: &ClipIndex) -> Vec<(u32, u32, u32)> {
+        index
+            .gops
+            .iter()
+            .map(|g| (g.frames, g.selected, g.selected_leading))
+            .collect()
+    }
+
+    #[test]
+    fn rasl_pictures_of_a_runs_first_cra_are_not_frames() {
+        let index = scan_frames(Selection::All, &open_gops());
+        // 2 and 3 cannot be decoded; 8 and 9 can, after the first GOP.
+        assert_eq!(summary(&index), vec![(4, 4, 0), (4, 4, 2)]);
+        assert_eq!(index.leading_skipped, 2);
+        let run = &index.runs[0];
+        // The anchor is the first packet (the CRA), not the RASL shown
+        // before it.
+        assert_eq!(run.anchor.pts, t(4));
+        assert_eq!(
+            (run.selected_min, run.selected_max),
+            (Some(t(4)), Some(t(11)))
+        );
+        assert_eq!(index.segments_used, vec![7]);
+    }
+
+    #[test]
+    fn ranges_select_leading_pictures_by_their_time() {
+        // UTC 0 is frame 4 (the anchor).
+        let us = |n: i64| (n - 4) * 100_000 / 3;
+        let range = |from: i64, to: i64| Selection::Range {
+            start_utc_us: us(from),
+            end_utc_us: us(to),
+        };
+        let index = scan_frames(range(4, 8), &open_gops());
+        assert_eq!(summary(&index), vec![(4, 4, 0), (4, 0, 0)]);
+        let index = scan_frames(range(5, 12), &open_gops());
+        assert_eq!(summary(&index), vec![(4, 3, 0), (4, 4, 2)]);
+        let index = scan_frames(range(10, 12), &open_gops());
+        assert_eq!(summary(&index), vec![(4, 0, 0), (4, 2, 0)]);
+    }
+
+    #[test]
+    fn bla_and_end_of_sequence_make_rasl_undecodable() {
+        let mut frames = open_gops();
+        frames[5].end_of_sequence = true;
+        let index = scan_frames(Selection::All, &frames);
+        assert_eq!(summary(&index), vec![(4, 4, 0), (2, 2, 0)]);
+        assert_eq!(index.leading_skipped, 4);
+        let mut frames = open_gops();
+        frames[6].bla = true;
+        let index = scan_frames(Selection::All, &frames);
+        assert_eq!(summary(&index), vec![(4, 4, 0), (2, 2, 0)]);
+    }
+
+    #[test]
+    fn frames_before_the_first_keyframe_are_not_frames() {
+        let mut frames = vec![pic(0, None, false), pic(1, None, false)];
+        frames.extend(open_gops());
+        let index = scan_frames(Selection::All, &frames);
+        assert_eq!(summary(&index), vec![(4, 4, 0), (4, 4, 2)]);
+        // The anchor is still the first packet's.
+        assert_eq!(index.runs[0].anchor.pts, t(0));
+    }
+
+    #[test]
+    fn hevc_bla_and_end_of_sequence_are_recognised() {
+        let annexb = |types: &[u8]| -> Vec<u8> {
+            types
+                .iter()
+                .flat_map(|&t| [0, 0, 0, 1, t << 1, 1, 0x80])
+                .collect()
+        };
+        assert_eq!(
+            hevc_sequence_marks(&annexb(&[32, 33, 34, 16])),
+            (true, false)
+        );
+        assert_eq!(hevc_sequence_marks(&annexb(&[21])), (false, false));
+        assert_eq!(hevc_sequence_marks(&annexb(&[1, 36])), (false, true));
+        assert_eq!(hevc_sequence_marks(&annexb(&[19, 37])), (false, true));
+    }
 }

@@ -117,7 +117,7 @@ struct Shared {
     merged: Option<ParameterSets>,
     /// The sets the output starts with.
     first: ParameterSets,
-    audio: Option<crate::bitstream::adts::AdtsConfig>,
+    audio: Option<audio::AudioConfig>,
     frame_duration: i64,
 }
 
@@ -173,7 +173,12 @@ fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaErro
                 Some(a) if a != config => {
                     return Err(unsupported(
                         clip.index,
-                        "its AAC configuration differs from an earlier clip's".into(),
+                        format!(
+                            "its audio ({}) differs from an earlier clip's ({}); a copied \
+                             track holds one format",
+                            config.describe(),
+                            a.describe()
+                        ),
                     ));
                 }
                 Some(_) => {}

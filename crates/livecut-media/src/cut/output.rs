@@ -1,18 +1,18 @@
 //! The MP4 being written: one video track (`avc1`/`hvc1` whose config
 //! record lists every parameter set, or `avc3`/`hev1` with the sets
-//! in-band) and an optional AAC track. The file itself (part file,
-//! `faststart`, rename) is `av::mp4`'s.
+//! in-band) and an optional audio track of copied frames (`mp4a` AAC, or
+//! `mp3`). The file itself (part file, `faststart`, rename) is `av::mp4`'s.
 
 use std::path::Path;
 
 use ffmpeg_next::{Packet, Rational, codec, ffi};
 
-use super::audio::AudioPlacer;
+use super::audio::{AudioConfig, AudioPlacer, CopiedFrame};
 use super::dts::DtsRestamper;
 use crate::MediaError;
 use crate::av::mp4::Mp4File;
 use crate::av::{params, ts_time_base};
-use crate::bitstream::adts::{AdtsConfig, SAMPLES_PER_FRAME};
+use crate::bitstream::mpeg_audio;
 
 /// What the video track is made of.
 pub struct VideoTrack<'a> {
@@ -30,26 +30,32 @@ pub struct VideoTrack<'a> {
     pub frame_duration: i64,
 }
 
+/// The audio track: its stream, time base, rate and frame length.
+struct AudioTrack {
+    stream: usize,
+    time_base: Rational,
+    rate: u32,
+    samples_per_frame: i64,
+    /// MP3: main data bytes of the frames written since the last break in
+    /// the copied stream, which the next frame's bit reservoir may use.
+    reservoir: usize,
+    /// The source stretch of the latest frame written.
+    source: Option<(usize, usize)>,
+}
+
 pub struct Mp4Writer {
     file: Mp4File,
     video_tb: Rational,
-    audio: Option<(usize, Rational, u32)>,
+    audio: Option<AudioTrack>,
     dts: DtsRestamper,
     placer: AudioPlacer,
-}
-
-fn channels_of(config: &AdtsConfig) -> i32 {
-    match config.channel_config {
-        7 => 8,
-        c => i32::from(c),
-    }
 }
 
 impl Mp4Writer {
     pub fn create(
         path: &Path,
         video: &VideoTrack<'_>,
-        audio: Option<&AdtsConfig>,
+        audio: Option<&AudioConfig>,
     ) -> Result<Self, MediaError> {
         let out_of_memory = ffmpeg_next::Error::Other {
             errno: libc::ENOMEM,
@@ -73,19 +79,25 @@ impl Mp4Writer {
             let Some(config) = audio else {
                 return Ok(None);
             };
-            let sample_rate = config.sample_rate().unwrap_or(48_000);
+            let sample_rate = config.sample_rate();
             let mut par = codec::Parameters::new();
             // SAFETY: a fresh parameter set is filled in field by field.
             unsafe {
                 let raw = par.as_mut_ptr();
                 (*raw).codec_type = ffi::AVMediaType::AVMEDIA_TYPE_AUDIO;
-                (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_AAC;
                 (*raw).sample_rate = sample_rate as i32;
-                (*raw).frame_size = SAMPLES_PER_FRAME as i32;
-                (*raw).profile = i32::from(config.object_type) - 1;
-                params::set_default_layout(raw, channels_of(config));
-                if !params::set_extradata(raw, &config.audio_specific_config()) {
-                    return Err(("setting the AudioSpecificConfig", out_of_memory));
+                (*raw).frame_size = config.samples_per_frame() as i32;
+                params::set_default_layout(raw, config.channels() as i32);
+                match config {
+                    AudioConfig::Aac(aac) => {
+                        (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_AAC;
+                        (*raw).profile = i32::from(aac.object_type) - 1;
+                        if !params::set_extradata(raw, &aac.audio_specific_config()) {
+                            return Err(("setting the AudioSpecificConfig", out_of_memory));
+                        }
+                    }
+                    // The frame headers say it all: no extradata.
+                    AudioConfig::Mp3(_) => (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_MP3,
                 }
             }
             let tb = Rational::new(1, sample_rate as i32);
@@ -94,7 +106,16 @@ impl Mp4Writer {
             Ok(Some((index, tb, sample_rate)))
         })?;
         let video_tb = file.time_base(0, ts_time_base());
-        let audio = audio_stream.map(|(index, tb, rate)| (index, file.time_base(index, tb), rate));
+        let audio = audio
+            .zip(audio_stream)
+            .map(|(config, (index, tb, rate))| AudioTrack {
+                stream: index,
+                time_base: file.time_base(index, tb),
+                rate,
+                samples_per_frame: i64::from(config.samples_per_frame()),
+                reservoir: 0,
+                source: None,
+            });
         Ok(Mp4Writer {
             file,
             video_tb,
@@ -127,26 +148,54 @@ impl Mp4Writer {
         self.file.write(packet, 0, ts_time_base(), self.video_tb)
     }
 
-    /// Writes one raw AAC frame whose ideal start is `ideal_ticks` on the
+    /// Writes one audio frame whose ideal start is `ideal_ticks` on the
     /// output timeline; the placer decides where it really goes.
-    pub fn write_audio(&mut self, raw: &[u8], ideal_ticks: i64) -> Result<(), MediaError> {
-        let Some((stream, tb, rate)) = self.audio else {
+    /// `source` names the stretch of source audio the frame comes from
+    /// (clip, run): frames of one stretch are written in their order, none
+    /// left out in between. An MP3 frame whose bit reservoir reaches before
+    /// what was copied since the last break (another stretch, a gap, a
+    /// dropped frame) is muted (see `mpeg_audio::mute`), so no decoder
+    /// reads another frame's bytes as its own.
+    pub fn write_audio(
+        &mut self,
+        frame: &CopiedFrame<'_>,
+        ideal_ticks: i64,
+        source: (usize, usize),
+    ) -> Result<(), MediaError> {
+        let Some(track) = self.audio.as_mut() else {
             return Ok(());
         };
+        let rate = track.rate;
         let ideal = rescale_round(
             ideal_ticks,
             i64::from(rate),
             crate::timeline::TICKS_PER_SECOND,
         );
-        let samples = i64::from(SAMPLES_PER_FRAME);
+        let samples = track.samples_per_frame;
+        let expected = self.placer.next();
         let Some(pts) = self.placer.place(ideal, samples) else {
+            track.reservoir = 0;
             return Ok(());
         };
-        let mut packet = Packet::copy(raw);
+        if track.source != Some(source) || pts != expected {
+            track.reservoir = 0;
+        }
+        track.source = Some(source);
+        let mut packet = Packet::copy(frame.bytes);
+        if let AudioConfig::Mp3(_) = frame.config {
+            if frame.reservoir_reach > track.reservoir
+                && let Some(header) = mpeg_audio::parse_frame(frame.bytes)
+                && let Some(data) = packet.data_mut()
+            {
+                mpeg_audio::mute(&header, data);
+            }
+            track.reservoir += frame.main_data_len;
+        }
         packet.set_pts(Some(pts));
         packet.set_dts(Some(pts));
         packet.set_duration(samples);
         packet.set_flags(codec::packet::Flags::KEY);
+        let (stream, tb) = (track.stream, track.time_base);
         self.file
             .write(packet, stream, Rational::new(1, rate as i32), tb)
     }

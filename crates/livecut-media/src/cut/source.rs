@@ -1,12 +1,19 @@
 //! Reads the packets of one clip's segments in order, with timestamps
-//! unwrapped onto one 90 kHz line per run (see `timeline`).
+//! unwrapped onto one 90 kHz line per run (see `timeline`), for every mode:
+//! video in H.264 or HEVC (one codec per clip), audio in AAC (ADTS) or MP3.
+//!
+//! Two ways to read: through libav's parsers (each packet one access unit
+//! or audio frame, timestamps filled in), or, for the copy modes' fast
+//! path, the PES payloads as the muxer wrote them (see
+//! `input::open_segment_unparsed`; an audio PES then holds several frames).
+//! Whoever reads without parsers checks `unparsed_anomalies` and the
+//! packets, and reads again with them if needed (see `index::scan`).
 
-use ffmpeg_next::codec::Id;
 use ffmpeg_next::format::context::Input;
 use ffmpeg_next::{Packet, Rational, media};
 
 use crate::av::{input, ts_time_base};
-use crate::codec::VideoCodec;
+use crate::codec::{AudioCodec, VideoCodec};
 use crate::timeline::{Unwrapper, run_starts};
 use crate::{ClipInput, MediaError};
 
@@ -21,7 +28,14 @@ pub struct SourcePacket {
     pub track: Track,
     /// The packet, its pts/dts already unwrapped (90 kHz).
     pub packet: Packet,
+    /// The packet's PTS; for an untimed audio packet (see
+    /// `ClipReader::keep_untimed_audio`) the latest PTS read before it.
     pub pts: i64,
+    /// The demuxer could not time this audio packet (only returned when
+    /// asked for).
+    pub untimed: bool,
+    /// The codec of an audio packet.
+    pub audio_codec: Option<AudioCodec>,
     /// Index into the clip's segment list.
     pub segment: usize,
     /// Index of the run (0-based within the clip).
@@ -32,7 +46,7 @@ struct OpenSegment {
     input: Input,
     index: usize,
     video: Option<(usize, Rational)>,
-    audio: Option<(usize, Rational)>,
+    audio: Option<(usize, Rational, AudioCodec)>,
     video_packets: u64,
     skipped: u32,
 }
@@ -51,6 +65,10 @@ pub struct ClipReader<'a> {
     pub unparsed_anomalies: u64,
     /// The video codec, known from the first video stream on.
     pub codec: Option<VideoCodec>,
+    /// Return audio packets the demuxer could not time instead of
+    /// skipping them (a decoder times them by what came before).
+    untimed_audio: bool,
+    last_pts: i64,
 }
 
 impl<'a> ClipReader<'a> {
@@ -59,6 +77,8 @@ impl<'a> ClipReader<'a> {
             unparsed: !parse,
             unparsed_anomalies: 0,
             codec: None,
+            untimed_audio: false,
+            last_pts: 0,
             clip,
             run_starts: run_starts(&clip.segments),
             next_segment: 0,
@@ -66,6 +86,14 @@ impl<'a> ClipReader<'a> {
             run: None,
             unwrapper: Unwrapper::default(),
         }
+    }
+
+    /// Also returns the audio packets the demuxer could not time, marked
+    /// `untimed` (the re-encode modes decode them; the copy modes cannot
+    /// place them).
+    pub fn keep_untimed_audio(mut self) -> Self {
+        self.untimed_audio = true;
+        self
     }
 
     fn bad(&self, segment: usize, detail: String) -> MediaError {
@@ -120,7 +148,7 @@ impl<'a> ClipReader<'a> {
         if seg.video.is_some_and(|(s, _)| s == stream) {
             return Ok(Some(Track::Video));
         }
-        if seg.audio.is_some_and(|(s, _)| s == stream) {
+        if seg.audio.is_some_and(|(s, _, _)| s == stream) {
             return Ok(Some(Track::Audio));
         }
         let Some(st) = seg.input.stream(stream) else {
@@ -158,17 +186,17 @@ impl<'a> ClipReader<'a> {
                 Ok(Some(Track::Video))
             }
             media::Type::Audio if seg.audio.is_none() => {
-                if par.id() != Id::AAC {
+                let Some(codec) = AudioCodec::from_id(par.id()) else {
                     return Err(MediaError::Unsupported {
                         clip: Some(self.clip.index),
                         what: format!(
-                            "segment {}: audio codec {:?} (only AAC is implemented)",
+                            "segment {}: audio codec {:?} (AAC and MP3 are implemented)",
                             self.clip.segments[seg.index].uri,
                             par.id()
                         ),
                     });
-                }
-                seg.audio = Some((stream, st.time_base()));
+                };
+                seg.audio = Some((stream, st.time_base(), codec));
                 Ok(Some(Track::Audio))
             }
             _ => Ok(None),
@@ -201,11 +229,11 @@ impl<'a> ClipReader<'a> {
                 self.current = Some(seg);
                 continue;
             };
-            let tb = match track {
-                Track::Video => seg.video.map(|v| v.1),
-                Track::Audio => seg.audio.map(|a| a.1),
-            }
-            .unwrap_or_else(ts_time_base);
+            let (tb, audio_codec) = match track {
+                Track::Video => (seg.video.map(|v| v.1), None),
+                Track::Audio => (seg.audio.map(|a| a.1), seg.audio.map(|a| a.2)),
+            };
+            let tb = tb.unwrap_or_else(ts_time_base);
             if tb != ts_time_base() {
                 packet.rescale_ts(tb, ts_time_base());
             }
@@ -215,8 +243,20 @@ impl<'a> ClipReader<'a> {
                     self.unparsed_anomalies += 1;
                 }
                 if track == Track::Audio {
+                    let segment = seg.index;
                     self.current = Some(seg);
-                    continue;
+                    if !self.untimed_audio {
+                        continue;
+                    }
+                    return Ok(Some(SourcePacket {
+                        track,
+                        packet,
+                        pts: self.last_pts,
+                        untimed: true,
+                        audio_codec,
+                        segment,
+                        run: self.run.unwrap_or(0),
+                    }));
                 }
                 return Err(self.bad(seg.index, "a video packet has no timestamp".into()));
             };
@@ -225,6 +265,7 @@ impl<'a> ClipReader<'a> {
             let pts = self.unwrapper.unwrap(raw_pts);
             packet.set_pts(Some(pts));
             packet.set_dts(Some(dts));
+            self.last_pts = pts;
             if track == Track::Video {
                 seg.video_packets += 1;
             }
@@ -234,6 +275,8 @@ impl<'a> ClipReader<'a> {
                 track,
                 packet,
                 pts,
+                untimed: false,
+                audio_codec,
                 segment,
                 run: self.run.unwrap_or(0),
             }));

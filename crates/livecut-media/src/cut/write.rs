@@ -1,6 +1,6 @@
 //! Pass 2: reads a clip's segments again and writes its planned frames:
 //! copied GOPs as they are, partial GOPs through the re-encoder, and the
-//! AAC frames that cover the clip's video.
+//! audio frames (AAC or MP3) that cover the clip's video.
 
 use ffmpeg_next::codec;
 
@@ -9,11 +9,10 @@ use super::index::ClipIndex;
 use super::output::Mp4Writer;
 use super::plan::{ClipPlan, PartPlan, RunCut};
 use super::reencode::{BoundaryEncoder, PartSpec, ReencodePart};
-use super::source::{ClipReader, Track};
+use super::source::{ClipReader, SourcePacket, Track};
 use crate::bitstream::access_unit::{self, to_sample};
-use crate::bitstream::adts::{self, SAMPLES_PER_FRAME};
 use crate::bitstream::hevc;
-use crate::codec::VideoCodec;
+use crate::codec::{AudioCodec, VideoCodec};
 use crate::timeline::TICKS_PER_SECOND;
 use crate::{ClipInput, MediaError};
 
@@ -227,33 +226,7 @@ pub fn write_clip(
                     }
                 }
             }
-            Track::Audio => {
-                let Some(frames) = adts::split_frames(data) else {
-                    return Err(MediaError::BadSegment {
-                        clip: clip.index,
-                        uri: clip.segments[p.segment].uri.clone(),
-                        detail: format!("AAC packet at pts {} is not ADTS", p.pts),
-                    });
-                };
-                for (k, (frame, raw)) in frames.iter().enumerate() {
-                    if frame.blocks != 1 {
-                        return Err(MediaError::Unsupported {
-                            clip: Some(clip.index),
-                            what: format!(
-                                "segment {}: ADTS frames with {} raw data blocks",
-                                clip.segments[p.segment].uri, frame.blocks
-                            ),
-                        });
-                    }
-                    let rate = i64::from(frame.config.sample_rate().unwrap_or(48_000));
-                    let ticks = i64::from(SAMPLES_PER_FRAME) * TICKS_PER_SECOND;
-                    let offset = (k as i64 * ticks + rate / 2) / rate;
-                    let start = st.base + p.pts + offset;
-                    if audio::keeps(start, ticks / rate, st.span.0, st.span.1) {
-                        out.write_audio(raw, start)?;
-                    }
-                }
-            }
+            Track::Audio => write_audio(job, &p, (st.base, st.span), out)?,
         }
     }
     if let Some(mut done) = state.take() {
@@ -268,4 +241,74 @@ pub fn write_clip(
         )));
     }
     Ok(reencoded)
+}
+
+/// Copies the audio frames of packet `p` whose middle lies in the run's
+/// video span (`base`: the run's output placement), each at its ideal
+/// output time: the packet's PTS plus the frames before it in the packet.
+fn write_audio(
+    job: &ClipJob<'_>,
+    p: &SourcePacket,
+    (base, span): (i64, (i64, i64)),
+    out: &mut Mp4Writer,
+) -> Result<(), MediaError> {
+    let clip = job.clip;
+    let uri = &clip.segments[p.segment].uri;
+    let data = p.packet.data().unwrap_or(&[]);
+    let Some(codec) = p.audio_codec else {
+        return Ok(());
+    };
+    let Some(frames) = audio::split_frames(codec, data) else {
+        let what = match codec {
+            AudioCodec::Aac => "ADTS",
+            AudioCodec::Mp3 => "MPEG audio layer III",
+        };
+        return Err(MediaError::BadSegment {
+            clip: clip.index,
+            uri: uri.clone(),
+            detail: format!(
+                "{} packet at pts {} is not {what}",
+                codec_name(codec),
+                p.pts
+            ),
+        });
+    };
+    let mut offset_samples = 0i64;
+    for frame in &frames {
+        if frame.blocks != 1 {
+            return Err(MediaError::Unsupported {
+                clip: Some(clip.index),
+                what: format!(
+                    "segment {uri}: ADTS frames with {} raw data blocks",
+                    frame.blocks
+                ),
+            });
+        }
+        if job.index.audio != Some(frame.config) {
+            return Err(MediaError::Unsupported {
+                clip: Some(clip.index),
+                what: format!(
+                    "segment {uri}: the audio format changes inside the clip (to {})",
+                    frame.config.describe()
+                ),
+            });
+        }
+        let rate = i64::from(frame.config.sample_rate());
+        let samples = i64::from(frame.config.samples_per_frame());
+        let ticks = samples * TICKS_PER_SECOND;
+        let offset = (offset_samples * TICKS_PER_SECOND + rate / 2) / rate;
+        offset_samples += samples;
+        let start = base + p.pts + offset;
+        if audio::keeps(start, ticks / rate, span.0, span.1) {
+            out.write_audio(frame, start, (clip.index, p.run))?;
+        }
+    }
+    Ok(())
+}
+
+fn codec_name(codec: AudioCodec) -> &'static str {
+    match codec {
+        AudioCodec::Aac => "AAC",
+        AudioCodec::Mp3 => "MP3",
+    }
 }

@@ -1,30 +1,34 @@
-//! One clip through the pipeline. Its segments are read once; per run (a
-//! stretch without discontinuity) the GOPs holding selected frames are
-//! decoded (with the GOP before, when selected HEVC RASL pictures need
-//! it), the selected frames scaled and encoded at their planned output
-//! time, and the run's audio decoded, converted and laid on exactly the
-//! run's video span. Decoders are opened by the codec of the packets that
-//! reach them, so H.264 and HEVC video, AAC and MP3 audio of any format
-//! all end up in the job's one video and one audio encoder. Nothing is
+//! One clip through the pipeline. Its segments are read once (by the copy
+//! modes' `ClipReader`, through libav's parsers); per run (a stretch
+//! without discontinuity) the run's one part of the shared plan
+//! (`cut::plan` with nothing copyable) is decoded: from the keyframe of its
+//! `first_gop` (one GOP before the first selected frame when that frame is
+//! a leading picture of an open GOP) to its `last_gop`, and the frames in
+//! `keep_min..=keep_max` scaled and encoded at their planned output time.
+//! The run's audio is decoded, converted and laid on exactly the run's
+//! video span. Audio decoders are opened by the codec of the packets that
+//! reach them, so AAC and MP3 of any format, and H.264 or HEVC clips, all
+//! end up in the job's one video and one audio encoder. Nothing is
 //! buffered beyond what the codecs hold, so memory does not grow with the
 //! clip's length.
 
 use ffmpeg_next::codec::decoder;
-use ffmpeg_next::{Error, Packet, frame};
+use ffmpeg_next::{Error, frame};
 
-use super::access::{self, AccessUnit, ParameterSetCache};
 use super::audio::AudioEncoder;
-use super::decode;
-use super::index::SourceIndex;
 use super::mux::Mp4Sink;
-use super::plan::{ClipPlan, RunMapping};
 use super::resample::{Planar, Resampler};
 use super::scale::{OutputPicture, Scaler};
-use super::source::{Codec, SourcePacket, SourceReader, Track};
 use super::span::{SpanCursor, Step, ticks_to_samples};
 use super::video::VideoEncoder;
+use crate::av::decode;
 use crate::av::video_encoder::is_again;
+use crate::bitstream::access_unit;
+use crate::bitstream::hevc;
 use crate::codec::{AudioCodec, VideoCodec};
+use crate::cut::index::ClipIndex;
+use crate::cut::plan::{ClipPlan, PartPlan, RunMapping};
+use crate::cut::source::{ClipReader, SourcePacket, Track};
 use crate::{ClipInput, MediaError};
 
 /// Decoded audio this close (4 ms) to where the previous chunk ended
@@ -54,7 +58,7 @@ impl Pipeline {
 
 pub struct ClipWork<'a> {
     pub clip: &'a ClipInput,
-    pub index: &'a SourceIndex,
+    pub index: &'a ClipIndex,
     pub plan: &'a ClipPlan,
     pub frame_duration: i64,
 }
@@ -79,21 +83,16 @@ struct Lane {
     end: i64,
 }
 
-/// The run's video decoder and what it was last fed.
-struct RunVideo {
-    codec: VideoCodec,
-    decoder: decoder::Video,
-    /// The GOP of the latest packet fed.
-    gop: usize,
-}
-
 struct Run<'a> {
     work: &'a ClipWork<'a>,
     run: usize,
     mapping: RunMapping,
-    keep: (i64, i64),
-    expected: u64,
-    video: Option<RunVideo>,
+    /// What the run decodes and keeps.
+    part: PartPlan,
+    /// The run's first GOP: its undecodable leading pictures are not fed.
+    first_gop: Option<usize>,
+    /// Opened at the part's first keyframe.
+    video: Option<decoder::Video>,
     frame: frame::Video,
     audio: Option<RunAudio>,
     encoded: u64,
@@ -109,22 +108,17 @@ impl<'a> Run<'a> {
         pipe: &mut Pipeline,
     ) -> Result<Self, MediaError> {
         let clip = work.clip;
-        let stats = work.index.runs.get(run).ok_or_else(|| {
-            MediaError::Internal(format!("clip {}: run {run} was not indexed", clip.index))
-        })?;
-        let (Some(min), Some(max)) = (stats.selected_min, stats.selected_max) else {
-            return Err(MediaError::Internal(format!(
-                "clip {}: run {run} is mapped but has no selected frames",
-                clip.index
-            )));
+        // With nothing copyable the planner gives each run with selected
+        // frames exactly one part and no copied block.
+        let part = match work.plan.cuts.get(run) {
+            Some(cut) if cut.blocks.is_empty() && cut.parts.len() == 1 => cut.parts[0],
+            _ => {
+                return Err(MediaError::Internal(format!(
+                    "clip {}: run {run} is not planned as one decoded part",
+                    clip.index
+                )));
+            }
         };
-        let expected = work
-            .index
-            .gops
-            .iter()
-            .filter(|g| g.run == run)
-            .map(|g| u64::from(g.selected))
-            .sum();
         let audio = match pipe.audio.as_mut() {
             None => None,
             Some(encoder) => {
@@ -155,8 +149,8 @@ impl<'a> Run<'a> {
             work,
             run,
             mapping,
-            keep: (min, max),
-            expected,
+            part,
+            first_gop: None,
             video: None,
             frame: frame::Video::empty(),
             audio,
@@ -178,70 +172,62 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Feeds the access unit `p` (classified as `unit`) of GOP `gop`.
-    /// The decoder starts afresh, primed with the parameter sets known so
-    /// far, at the run's first decoded GOP, after GOPs that were not
-    /// decoded, and when the codec changes.
+    /// Feeds the video packet `p` of GOP `gop`, if the run's part decodes
+    /// it. The decoder opens at the part's first keyframe, with the
+    /// parameter sets in force there as extradata (a keyframe need not
+    /// repeat them in band).
     fn video(
         &mut self,
         p: &SourcePacket,
-        unit: AccessUnit,
         gop: usize,
-        sets: &ParameterSetCache,
         pipe: &mut Pipeline,
         progress: &mut dyn FnMut(i64),
     ) -> Result<(), MediaError> {
-        let Some(codec) = p.video_codec() else {
+        let index = self.work.index;
+        let first_of_run = *self.first_gop.get_or_insert(gop) == gop;
+        if !(self.part.first_gop..=self.part.last_gop).contains(&gop) {
             return Ok(());
+        }
+        let Some(info) = index.gops.get(gop) else {
+            return Err(MediaError::Internal(format!(
+                "clip {}: more GOPs on the second read than on the first",
+                self.work.clip.index
+            )));
         };
-        let pts = p.pts.unwrap_or(-1);
-        let continues = self
-            .video
-            .as_ref()
-            .is_some_and(|v| v.codec == codec && (v.gop == gop || v.gop + 1 == gop));
-        if !continues {
-            // Whatever the old decoder still holds belongs to GOPs that
-            // were decoded completely.
-            if self.video.is_some() {
-                self.flush_video(pipe, progress)?;
-            }
-            let decoder = decode::video(codec).map_err(|e| {
+        let data = p.packet.data().unwrap_or(&[]);
+        // The leading pictures of a run's first open keyframe that the
+        // index does not count as frames are not fed (see `cut::index`).
+        let leading = p.pts < info.key_pts;
+        if leading && info.open && first_of_run && undecodable(index.codec, data) {
+            return Ok(());
+        }
+        if self.video.is_none() {
+            let header = index
+                .generations
+                .get(info.generation)
+                .map_or_else(Vec::new, |sets| sets.annexb());
+            let decoder = decode::video_for(index.codec, &header).map_err(|e| {
                 MediaError::Internal(format!(
                     "opening the {} decoder: {e}",
-                    decode::video_name(codec)
+                    decode::video_name(index.codec)
                 ))
             })?;
-            self.video = Some(RunVideo {
-                codec,
-                decoder,
-                gop,
-            });
-            if !unit.has_sps {
-                let mut primed = Packet::copy(&sets.primed(p.data()));
-                primed.set_pts(p.packet.pts());
-                primed.set_dts(p.packet.dts());
-                primed.set_flags(p.packet.flags());
-                return self.send_video(&primed, pts, pipe, progress);
-            }
+            self.video = Some(decoder);
         }
-        if let Some(v) = self.video.as_mut() {
-            v.gop = gop;
-        }
-        self.send_video(&p.packet, pts, pipe, progress)
+        self.send_video(p, pipe, progress)
     }
 
     fn send_video(
         &mut self,
-        packet: &Packet,
-        pts: i64,
+        p: &SourcePacket,
         pipe: &mut Pipeline,
         progress: &mut dyn FnMut(i64),
     ) -> Result<(), MediaError> {
         let Some(v) = self.video.as_mut() else {
             return Ok(());
         };
-        let sent = v.decoder.send_packet(packet);
-        sent.map_err(|e| self.corrupt(pts, crate::av::decode::send_failure(e)))?;
+        let sent = v.send_packet(&p.packet);
+        sent.map_err(|e| self.corrupt(p.pts, decode::send_failure(e)))?;
         self.drain_video(pipe, progress)
     }
 
@@ -254,7 +240,7 @@ impl<'a> Run<'a> {
             let Some(v) = self.video.as_mut() else {
                 return Ok(());
             };
-            let got = crate::av::decode::receive(&mut v.decoder, &mut self.frame);
+            let got = decode::receive(v, &mut self.frame);
             if !got.map_err(|d| self.corrupt(-1, d))? {
                 return Ok(());
             }
@@ -269,7 +255,7 @@ impl<'a> Run<'a> {
         progress: &mut dyn FnMut(i64),
     ) -> Result<(), MediaError> {
         if let Some(v) = self.video.as_mut() {
-            let flushed = v.decoder.send_eof();
+            let flushed = v.send_eof();
             flushed.map_err(|e| self.corrupt(-1, format!("flushing the decoder: {e}")))?;
             self.drain_video(pipe, progress)?;
         }
@@ -285,7 +271,7 @@ impl<'a> Run<'a> {
         let Some(pts) = self.frame.timestamp() else {
             return Err(self.corrupt(-1, "a decoded frame has no timestamp".into()));
         };
-        if pts < self.keep.0 || pts > self.keep.1 {
+        if pts < self.part.keep_min || pts > self.part.keep_max {
             return Ok(());
         }
         let clip = self.work.clip.index;
@@ -316,7 +302,7 @@ impl<'a> Run<'a> {
         let (Some(audio), Some(encoder)) = (self.audio.as_mut(), pipe.audio.as_mut()) else {
             return Ok(());
         };
-        let Codec::Audio(codec) = p.codec else {
+        let Some(codec) = p.audio_codec else {
             return Ok(());
         };
         if audio.decoder.as_ref().is_none_or(|(c, _)| *c != codec) {
@@ -369,12 +355,13 @@ impl<'a> Run<'a> {
         if let (Some(audio), Some(encoder)) = (self.audio.as_mut(), pipe.audio.as_mut()) {
             finish_audio(&mut audio.lane, encoder, &mut pipe.sink)?;
         }
-        if self.encoded != self.expected {
+        let expected = u64::from(self.part.frames);
+        if self.encoded != expected {
             return Err(self.corrupt(
-                self.keep.0,
+                self.part.keep_min,
                 format!(
                     "only {} of the {} selected frames of run {} could be decoded",
-                    self.encoded, self.expected, self.run
+                    self.encoded, expected, self.run
                 ),
             ));
         }
@@ -466,6 +453,20 @@ fn finish_audio(
     encoder.align_to(lane.end, sink)
 }
 
+/// Whether a leading picture of a run's first open keyframe cannot be
+/// decoded from the listed segments: every one in H.264, the RASL ones in
+/// HEVC (RADL pictures reference only their keyframe). The same rule as
+/// `cut::index` and the copy modes' writer.
+fn undecodable(codec: VideoCodec, data: &[u8]) -> bool {
+    match codec {
+        VideoCodec::H264 => true,
+        VideoCodec::Hevc => crate::bitstream::h264::nals(data)
+            .map(hevc::nal_type)
+            .find(|&t| hevc::is_slice(t))
+            .is_some_and(hevc::is_rasl),
+    }
+}
+
 /// Transcodes one clip; returns the number of frames encoded. `progress`
 /// receives the output tick reached.
 pub fn transcode(
@@ -474,9 +475,8 @@ pub fn transcode(
     progress: &mut dyn FnMut(i64),
 ) -> Result<u64, MediaError> {
     let clip = work.clip;
-    let decoded = &work.plan.decoded;
-    let mut reader = SourceReader::new(clip);
-    let mut sets = ParameterSetCache::default();
+    let codec = work.index.codec;
+    let mut reader = ClipReader::with_parsing(clip, work.index.parsed).keep_untimed_audio();
     let mut run_index: Option<usize> = None;
     let mut run: Option<Run<'_>> = None;
     let mut gop: Option<usize> = None;
@@ -495,34 +495,24 @@ pub fn transcode(
                 None => None,
             };
         }
-        let unit = match (p.track, p.video_codec()) {
-            (Track::Video, Some(codec)) => {
-                let unit = access::classify(codec, p.data());
-                if unit.has_parameter_sets {
-                    sets.note(codec, p.data());
-                }
-                if unit.is_key() {
-                    gop = Some(next_gop);
-                    next_gop += 1;
-                }
-                Some(unit)
-            }
-            _ => None,
-        };
+        if p.track == Track::Video
+            && access_unit::is_keyframe(codec, p.packet.data().unwrap_or(&[]))
+        {
+            gop = Some(next_gop);
+            next_gop += 1;
+        }
         let Some(active) = run.as_mut() else {
             continue;
         };
         active.uri.clone_from(&clip.segments[p.segment].uri);
-        match (p.track, unit) {
-            (Track::Video, Some(unit)) => {
-                // Only the GOPs `decoded` names are; packets before a
-                // run's first keyframe cannot be.
-                if let Some(g) = gop.filter(|g| decoded.get(*g).copied().unwrap_or(false)) {
-                    active.video(&p, unit, g, &sets, pipe, progress)?;
+        match p.track {
+            // Packets before a run's first keyframe cannot be decoded.
+            Track::Video => {
+                if let Some(g) = gop {
+                    active.video(&p, g, pipe, progress)?;
                 }
             }
-            (Track::Audio, _) => active.audio(&p, pipe)?,
-            _ => {}
+            Track::Audio => active.audio(&p, pipe)?,
         }
     }
     if let Some(done) = run.take() {

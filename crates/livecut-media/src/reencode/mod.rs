@@ -44,16 +44,11 @@
 //! why the planner lists the segment after an accurate range too; its
 //! frames outside the range are not selected.
 
-mod access;
 mod audio;
 mod clip;
-mod decode;
-mod index;
 mod mux;
-mod plan;
 mod resample;
 pub(crate) mod scale;
-mod source;
 mod span;
 mod video;
 
@@ -62,11 +57,12 @@ use ffmpeg_next::util::color;
 
 use self::audio::AudioEncoder;
 use self::clip::{ClipWork, Pipeline};
-use self::index::{AudioFormat, SourceIndex};
 use self::mux::{Mp4Sink, TrackSpec};
 use self::scale::OutputPicture;
 use self::video::{OutputCodec, VideoEncoder, VideoSettings};
-use crate::cut::report::WriteProgress;
+use crate::cut::index::{AudioFormat, ClipIndex};
+use crate::cut::plan::Splicing;
+use crate::cut::report::{WriteProgress, clip_report};
 use crate::cut::{self, FALLBACK_FRAME_DURATION};
 use crate::geometry::{self, Size, SourceShape};
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
@@ -210,14 +206,14 @@ fn open_pipeline(
     })
 }
 
-/// Indexes every clip of `job` (pass 1), reporting progress over the
-/// first tenth of the job.
-fn scan_all(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<Vec<SourceIndex>, MediaError> {
+/// Indexes every clip of `job` (pass 1, the copy modes' scan), reporting
+/// progress over the first tenth of the job.
+fn scan_all(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<Vec<ClipIndex>, MediaError> {
     let count = job.clips.len() as f32;
     let mut indexes = Vec::with_capacity(job.clips.len());
     for (i, clip) in job.clips.iter().enumerate() {
         let mut scan_progress = |f: f32| progress(0.1 * (i as f32 + f) / count);
-        indexes.push(index::scan(
+        indexes.push(cut::index::scan_for_decoding(
             clip,
             cut::selection(job.mode, clip),
             &mut scan_progress,
@@ -259,15 +255,21 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
         .unwrap_or(FALLBACK_FRAME_DURATION);
     let mut plans = Vec::with_capacity(job.clips.len());
     let mut cursor = 0i64;
-    for (clip, index) in job.clips.iter().zip(&indexes) {
+    for (k, (clip, index)) in job.clips.iter().zip(&indexes).enumerate() {
         let frame_duration = index.frame_duration.unwrap_or(job_frame_duration);
-        let p = plan::plan(clip, index, cursor, frame_duration)?;
+        // The copy modes' planner with nothing copyable: each run becomes
+        // one decoded part, placed on the output timeline by the same rule.
+        let splicing = Splicing {
+            open_keyframes: true,
+            starts_output: k == 0,
+        };
+        let p = cut::plan::plan(clip, index, cursor, frame_duration, &|_| false, splicing)?;
         cursor = p.end;
         plans.push((p, frame_duration));
     }
     let mut writing = WriteProgress::new(cursor);
 
-    let first_audio = indexes.iter().find_map(|i| i.audio);
+    let first_audio = indexes.iter().find_map(|i| i.decoded_audio);
     let mut pipe = open_pipeline(job, plans[0].1, first_audio)?;
     let mut reports = Vec::with_capacity(job.clips.len());
     for ((clip, index), (p, frame_duration)) in job.clips.iter().zip(&indexes).zip(&plans) {
@@ -285,7 +287,8 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
                 clip.index, p.frames
             )));
         }
-        reports.push(p.report(clip, index, frames));
+        let notes = vec![format!("all {frames} frames decoded and encoded again")];
+        reports.push(clip_report(clip, index, p, frames, 0, notes));
     }
     let encoded = pipe.video.frames();
     let planned: u64 = plans.iter().map(|(p, _)| p.frames).sum();
