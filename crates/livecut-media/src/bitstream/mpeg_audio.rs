@@ -7,7 +7,9 @@
 //! A layer III frame's main data may begin in the frames before it (the
 //! *bit reservoir*, `main_data_begin` bytes back). `reservoir_reach` tells
 //! how far, so that a copier knows when a frame needs bytes it did not
-//! copy (see `mute`).
+//! copy. Such a frame can be made whole (`self_contained`: the same frame
+//! at a higher bit rate, the missing bytes inside it) or, failing that,
+//! silent (`mute`).
 
 /// Bit rates of layer III in kbit/s by index (0 is "free format", 15 is
 /// forbidden): MPEG-1, then MPEG-2 and 2.5.
@@ -117,12 +119,7 @@ pub fn parse_frame(data: &[u8]) -> Option<Mp3Frame> {
             Version::Mpeg2 => 2,
             Version::Mpeg25 => 4,
         };
-    // Layer III: samples / 8 bytes per bit of rate per sample.
-    let per_bit = match version {
-        Version::Mpeg1 => 144,
-        _ => 72,
-    };
-    let frame_len = (per_bit * bitrate_kbps * 1000 / sample_rate) as usize + usize::from(padding);
+    let frame_len = frame_len(version, bitrate_kbps, sample_rate, padding);
     Some(Mp3Frame {
         config: Mp3Config {
             version,
@@ -134,6 +131,24 @@ pub fn parse_frame(data: &[u8]) -> Option<Mp3Frame> {
         crc,
         frame_len,
     })
+}
+
+/// The length of a layer III frame.
+fn frame_len(version: Version, bitrate_kbps: u32, sample_rate: u32, padding: bool) -> usize {
+    // Samples / 8 bytes per bit of rate per sample.
+    let per_bit = match version {
+        Version::Mpeg1 => 144,
+        _ => 72,
+    };
+    (per_bit * bitrate_kbps * 1000 / sample_rate) as usize + usize::from(padding)
+}
+
+/// The largest `main_data_begin`: 9 bits in MPEG-1, 8 in MPEG-2 and 2.5.
+pub fn max_reach(version: Version) -> usize {
+    match version {
+        Version::Mpeg1 => 511,
+        _ => 255,
+    }
 }
 
 /// Splits a PES payload of whole frames into `(frame, bytes)` pairs, the
@@ -162,6 +177,71 @@ pub fn reservoir_reach(frame: &Mp3Frame, bytes: &[u8]) -> Option<usize> {
         // 8 bits.
         _ => usize::from(side[0]),
     })
+}
+
+/// Sets the frame's `main_data_begin` to `reach`; `false` (and nothing
+/// changed) if it does not fit the field or the frame is too short.
+pub fn set_reservoir_reach(frame: &Mp3Frame, bytes: &mut [u8], reach: usize) -> bool {
+    let at = frame.side_info_at();
+    if reach > max_reach(frame.config.version) || bytes.len() < at + 2 {
+        return false;
+    }
+    match frame.config.version {
+        Version::Mpeg1 => {
+            bytes[at] = (reach >> 1) as u8;
+            bytes[at + 1] = (bytes[at + 1] & 0x7F) | (((reach & 1) as u8) << 7);
+        }
+        _ => bytes[at] = reach as u8,
+    }
+    true
+}
+
+/// The frame `bytes` made independent of the frames before it:
+/// `reservoir` (its `main_data_begin` bytes, the end of the main data
+/// before it) moves into its own main data area, which therefore grows:
+/// the frame is rewritten at the smallest bit rate (same version, rate and
+/// channels) that holds it, `main_data_begin` 0. Returns the new frame and
+/// the filler bytes left at the end of its main data area (frames after it
+/// that reach back into this frame must reach that much further; see
+/// `set_reservoir_reach`). `None` if no bit rate is large enough.
+pub fn self_contained(
+    frame: &Mp3Frame,
+    bytes: &[u8],
+    reservoir: &[u8],
+) -> Option<(Vec<u8>, usize)> {
+    let head = frame.side_info_at() + frame.config.side_info_len();
+    if bytes.len() < head || bytes.len() < 4 {
+        return None;
+    }
+    let needed = bytes.len() + reservoir.len();
+    let bitrates = match frame.config.version {
+        Version::Mpeg1 => &BITRATES_V1,
+        _ => &BITRATES_V2,
+    };
+    let (index, padding, len) = (1..bitrates.len())
+        .flat_map(|i| [(i, false), (i, true)])
+        .map(|(i, padding)| {
+            let len = frame_len(
+                frame.config.version,
+                bitrates[i],
+                frame.config.sample_rate,
+                padding,
+            );
+            (i, padding, len)
+        })
+        .find(|&(_, _, len)| len >= needed)?;
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&bytes[..head]);
+    // Bit rate index and padding bit; sample rate and private bit kept.
+    out[2] = ((index as u8) << 4) | (bytes[2] & 0x0D) | (u8::from(padding) << 1);
+    out.extend_from_slice(reservoir);
+    out.extend_from_slice(&bytes[head..]);
+    out.resize(len, 0);
+    let rewritten = parse_frame(&out)?;
+    if !set_reservoir_reach(&rewritten, &mut out, 0) {
+        return None;
+    }
+    Some((out, len - needed))
 }
 
 /// Turns a frame into a silent one of the same length: its side
@@ -271,5 +351,48 @@ mod tests {
         let f = parse_frame(&data).expect("MP3");
         assert_eq!(reservoir_reach(&f, &data), Some(200));
         assert!(!mute(&f, &mut data[..8]));
+    }
+
+    #[test]
+    fn a_frame_takes_its_reservoir_in_at_a_higher_bit_rate() {
+        let mut data = frame(V1_128_48_STEREO);
+        // main_data_begin = 100.
+        data[4] = 50;
+        data[5] = 0x00;
+        for (i, b) in data.iter_mut().enumerate().skip(36) {
+            *b = i as u8;
+        }
+        let f = parse_frame(&data).expect("MP3");
+        let reservoir = [0xAB; 100];
+        let (whole, filler) = self_contained(&f, &data, &reservoir).expect("fits");
+        let w = parse_frame(&whole).expect("still MP3");
+        // 484 bytes needed: 160 kbit/s gives 480, 160 padded 481, 192 576.
+        assert_eq!((w.bitrate_kbps, w.padding, w.frame_len), (192, false, 576));
+        assert_eq!(filler, 576 - 484);
+        assert_eq!(w.config, f.config);
+        assert_eq!(reservoir_reach(&w, &whole), Some(0));
+        assert_eq!(&whole[36..136], &reservoir[..]);
+        assert_eq!(&whole[136..484], &data[36..]);
+        assert!(whole[484..].iter().all(|&b| b == 0));
+        // The rest of the side info is the frame's own.
+        assert_eq!(whole[5] & 0x7F, data[5] & 0x7F);
+        assert_eq!(&whole[6..36], &data[6..36]);
+        // Too much for 320 kbit/s (960 bytes).
+        assert_eq!(self_contained(&f, &data, &[0; 600]), None);
+    }
+
+    #[test]
+    fn reservoir_reach_is_written_back() {
+        let mut data = frame(V1_128_48_STEREO);
+        data[5] = 0x7F;
+        let f = parse_frame(&data).expect("MP3");
+        assert!(set_reservoir_reach(&f, &mut data, 301));
+        assert_eq!(reservoir_reach(&f, &data), Some(301));
+        assert_eq!(data[5] & 0x7F, 0x7F, "private bits kept");
+        assert!(!set_reservoir_reach(&f, &mut data, 512));
+        let mut data = frame([0xFF, 0xF3, 0x84, 0xC0]);
+        let f = parse_frame(&data).expect("MP3");
+        assert!(set_reservoir_reach(&f, &mut data, 255));
+        assert!(!set_reservoir_reach(&f, &mut data, 256));
     }
 }

@@ -36,12 +36,93 @@ struct AudioTrack {
     time_base: Rational,
     rate: u32,
     samples_per_frame: i64,
-    /// MP3: main data bytes of the frames written since the last break in
-    /// the copied stream, which the next frame's bit reservoir may use.
-    reservoir: usize,
-    /// The source stretch of the latest frame written.
-    source: Option<(usize, usize)>,
+    mp3: Mp3Splicer,
 }
+
+/// Keeps copied MP3 frames decodable where the copied stream breaks (a
+/// join, a run, a dropped frame): a frame whose bit reservoir reaches
+/// before what was written since the break gets the missing bytes from the
+/// source inside itself (`mpeg_audio::self_contained`), and the frames
+/// after it that reach into it reach over its filler; if that cannot be
+/// done (the source does not have the bytes, no bit rate holds them) the
+/// frame is muted.
+#[derive(Debug, Default)]
+struct Mp3Splicer {
+    /// The source stretch (clip, run) of the latest frame seen.
+    source: Option<(usize, usize)>,
+    /// The end of the source's main data before the next frame (at most
+    /// what a frame can reach back).
+    source_main: Vec<u8>,
+    /// Main data bytes written since the last break.
+    written: usize,
+    /// Filler bytes of the latest rewritten frame, and the main data bytes
+    /// written after it: a frame reaching further than those reaches into
+    /// it.
+    filler: Option<(usize, usize)>,
+}
+
+impl Mp3Splicer {
+    /// Starts a new stretch when `source` is not the current one.
+    fn enter(&mut self, source: (usize, usize)) {
+        if self.source != Some(source) {
+            self.source = Some(source);
+            self.source_main.clear();
+        }
+    }
+
+    /// A break in the written stream before the next frame.
+    fn break_here(&mut self) {
+        self.written = 0;
+        self.filler = None;
+    }
+
+    /// Notes the main data area of a source frame (written or not).
+    fn saw(&mut self, frame: &CopiedFrame<'_>) {
+        let area = &frame.bytes[frame.bytes.len().saturating_sub(frame.main_data_len)..];
+        self.source_main.extend_from_slice(area);
+        let excess = self.source_main.len().saturating_sub(MP3_MAX_REACH);
+        self.source_main.drain(..excess);
+    }
+
+    /// The bytes to write for `frame`.
+    fn prepare(&mut self, frame: &CopiedFrame<'_>) -> Vec<u8> {
+        let mut bytes = frame.bytes.to_vec();
+        let Some(header) = mpeg_audio::parse_frame(frame.bytes) else {
+            return bytes;
+        };
+        let reach = frame.reservoir_reach;
+        let mut area = header.main_data_len();
+        if let Some((filler, since)) = self.filler {
+            if reach > since
+                && !mpeg_audio::set_reservoir_reach(&header, &mut bytes, reach + filler)
+            {
+                mpeg_audio::mute(&header, &mut bytes);
+            }
+            let since = since + area;
+            self.filler = (since < MP3_MAX_REACH).then_some((filler, since));
+        } else if reach > self.written {
+            let missing = self.source_main.len().checked_sub(reach);
+            let whole = missing.and_then(|from| {
+                mpeg_audio::self_contained(&header, frame.bytes, &self.source_main[from..])
+            });
+            match whole {
+                Some((rewritten, filler)) => {
+                    area = rewritten.len() - (frame.bytes.len() - header.main_data_len());
+                    bytes = rewritten;
+                    self.filler = Some((filler, 0));
+                }
+                None => {
+                    mpeg_audio::mute(&header, &mut bytes);
+                }
+            }
+        }
+        self.written += area;
+        bytes
+    }
+}
+
+/// The furthest any layer III frame reaches back (MPEG-1's 9 bits).
+const MP3_MAX_REACH: usize = 511;
 
 pub struct Mp4Writer {
     file: Mp4File,
@@ -113,8 +194,7 @@ impl Mp4Writer {
                 time_base: file.time_base(index, tb),
                 rate,
                 samples_per_frame: i64::from(config.samples_per_frame()),
-                reservoir: 0,
-                source: None,
+                mp3: Mp3Splicer::default(),
             });
         Ok(Mp4Writer {
             file,
@@ -149,13 +229,10 @@ impl Mp4Writer {
     }
 
     /// Writes one audio frame whose ideal start is `ideal_ticks` on the
-    /// output timeline; the placer decides where it really goes.
-    /// `source` names the stretch of source audio the frame comes from
-    /// (clip, run): frames of one stretch are written in their order, none
-    /// left out in between. An MP3 frame whose bit reservoir reaches before
-    /// what was copied since the last break (another stretch, a gap, a
-    /// dropped frame) is muted (see `mpeg_audio::mute`), so no decoder
-    /// reads another frame's bytes as its own.
+    /// output timeline; the placer decides where it really goes. `source`
+    /// names the stretch of source audio the frame comes from (clip, run),
+    /// whose frames are seen in order (`skip_audio` for those not written),
+    /// so that MP3 frames stay decodable across breaks (see `Mp3Splicer`).
     pub fn write_audio(
         &mut self,
         frame: &CopiedFrame<'_>,
@@ -172,25 +249,27 @@ impl Mp4Writer {
             crate::timeline::TICKS_PER_SECOND,
         );
         let samples = track.samples_per_frame;
+        let is_mp3 = matches!(frame.config, AudioConfig::Mp3(_));
+        if track.mp3.source != Some(source) {
+            track.mp3.break_here();
+        }
+        track.mp3.enter(source);
         let expected = self.placer.next();
         let Some(pts) = self.placer.place(ideal, samples) else {
-            track.reservoir = 0;
+            track.mp3.break_here();
+            track.mp3.saw(frame);
             return Ok(());
         };
-        if track.source != Some(source) || pts != expected {
-            track.reservoir = 0;
+        if pts != expected {
+            track.mp3.break_here();
         }
-        track.source = Some(source);
-        let mut packet = Packet::copy(frame.bytes);
-        if let AudioConfig::Mp3(_) = frame.config {
-            if frame.reservoir_reach > track.reservoir
-                && let Some(header) = mpeg_audio::parse_frame(frame.bytes)
-                && let Some(data) = packet.data_mut()
-            {
-                mpeg_audio::mute(&header, data);
-            }
-            track.reservoir += frame.main_data_len;
-        }
+        let mut packet = if is_mp3 {
+            let bytes = track.mp3.prepare(frame);
+            track.mp3.saw(frame);
+            Packet::copy(&bytes)
+        } else {
+            Packet::copy(frame.bytes)
+        };
         packet.set_pts(Some(pts));
         packet.set_dts(Some(pts));
         packet.set_duration(samples);
@@ -198,6 +277,17 @@ impl Mp4Writer {
         let (stream, tb) = (track.stream, track.time_base);
         self.file
             .write(packet, stream, Rational::new(1, rate as i32), tb)
+    }
+
+    /// Notes a source audio frame that is not written (outside its run's
+    /// span): a later MP3 frame may need its bytes.
+    pub fn skip_audio(&mut self, frame: &CopiedFrame<'_>, source: (usize, usize)) {
+        if let Some(track) = self.audio.as_mut()
+            && matches!(frame.config, AudioConfig::Mp3(_))
+        {
+            track.mp3.enter(source);
+            track.mp3.saw(frame);
+        }
     }
 
     /// Finishes the file (moov first) and moves it into place.

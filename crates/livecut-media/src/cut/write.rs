@@ -301,6 +301,8 @@ fn write_audio(
         let start = base + p.pts + offset;
         if audio::keeps(start, ticks / rate, span.0, span.1) {
             out.write_audio(frame, start, (clip.index, p.run))?;
+        } else {
+            out.skip_audio(frame, (clip.index, p.run));
         }
     }
     Ok(())
