@@ -5,6 +5,7 @@
 //! the first clip's is refused, naming the clip.
 
 mod common;
+mod reencode_common;
 
 use std::sync::OnceLock;
 
@@ -12,10 +13,7 @@ use common::*;
 use livecut_media::testgen::{AudioSpec, RecordingSummary};
 use livecut_media::{AudioCodec, CutMode, VideoCodec};
 use livecut_testkit::oracle;
-
-/// Recording M: A's settings (H.264) with MP3 stereo 48 kHz audio.
-const M_START: i64 = T0 + 21_600_000_000;
-const M_FIRST_NUMBER: u32 = 600_000;
+use reencode_common::{M_FIRST_NUMBER, M_START, rec_m};
 
 /// Recording P: HEVC with MP3 stereo 48 kHz audio, other clock.
 const P_START: i64 = T0 + 28_800_000_000;
@@ -24,17 +22,6 @@ const P_FIRST_NUMBER: u32 = 800_000;
 /// Recording Q: H.264 with MP3 mono 48 kHz audio.
 const Q_START: i64 = T0 + 32_400_000_000;
 const Q_FIRST_NUMBER: u32 = 900_000;
-
-fn rec_m() -> &'static RecordingSummary {
-    static REC: OnceLock<RecordingSummary> = OnceLock::new();
-    REC.get_or_init(|| {
-        make_recording("m", |s| {
-            s.audio_codec = AudioCodec::Mp3;
-            s.start_utc_us = M_START;
-            s.first_frame_number = M_FIRST_NUMBER;
-        })
-    })
-}
 
 fn rec_p() -> &'static RecordingSummary {
     static REC: OnceLock<RecordingSummary> = OnceLock::new();

@@ -18,10 +18,6 @@ use reencode_common::*;
 const T_START: i64 = T0 + 18_000_000_000;
 const T_FIRST_NUMBER: u32 = 500_000;
 
-/// Recording M: A's settings (H.264) with MP3 stereo 48 kHz audio.
-const M_START: i64 = T0 + 21_600_000_000;
-const M_FIRST_NUMBER: u32 = 600_000;
-
 /// Recording N: HEVC with MP3 mono 44.1 kHz audio.
 const N_START: i64 = T0 + 25_200_000_000;
 const N_FIRST_NUMBER: u32 = 700_000;
@@ -35,17 +31,6 @@ fn rec_t() -> &'static RecordingSummary {
             s.start_utc_us = T_START;
             s.first_frame_number = T_FIRST_NUMBER;
             s.start_pts = 3_000_000;
-        })
-    })
-}
-
-fn rec_m() -> &'static RecordingSummary {
-    static REC: OnceLock<RecordingSummary> = OnceLock::new();
-    REC.get_or_init(|| {
-        make_recording("m", |s| {
-            s.audio_codec = AudioCodec::Mp3;
-            s.start_utc_us = M_START;
-            s.first_frame_number = M_FIRST_NUMBER;
         })
     })
 }

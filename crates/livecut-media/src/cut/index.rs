@@ -187,7 +187,22 @@ struct Scanner<'a> {
     audio_probe: Option<AudioProbe>,
 }
 
-impl Scanner<'_> {
+impl<'a> Scanner<'a> {
+    fn new(clip: &'a ClipInput, selection: Selection, index: ClipIndex, probe_audio: bool) -> Self {
+        Scanner {
+            clip,
+            selection,
+            run_starts: run_starts(&clip.segments),
+            index,
+            open: None,
+            run_has_gop: false,
+            after_end_of_sequence: false,
+            deltas: BTreeMap::new(),
+            audio_problem: None,
+            audio_probe: probe_audio.then(AudioProbe::default),
+        }
+    }
+
     fn close_gop(&mut self) {
         let Some(builder) = self.open.take() else {
             return;
@@ -506,6 +521,9 @@ impl AudioProbe {
 /// access unit with a timestamp.
 const NEEDS_PARSING: &str = "segments need libav's parsers";
 
+/// A pass 1 scanner: `scan` or `scan_for_decoding`.
+pub type Scan = fn(&ClipInput, Selection, &mut dyn FnMut(f32)) -> Result<ClipIndex, MediaError>;
+
 /// Scans every segment of `clip` for the copy modes, first reading PES
 /// payloads directly (half the demuxing cost) and, if any packet is not
 /// exactly one access unit with its own timestamp, once more through
@@ -552,21 +570,11 @@ fn scan_with(
     probe_audio: bool,
     progress: &mut dyn FnMut(f32),
 ) -> Result<(ClipIndex, Option<MediaError>), MediaError> {
-    let mut scanner = Scanner {
-        clip,
-        selection,
-        run_starts: run_starts(&clip.segments),
-        index: ClipIndex {
-            parsed: parse,
-            ..ClipIndex::default()
-        },
-        open: None,
-        run_has_gop: false,
-        after_end_of_sequence: false,
-        deltas: BTreeMap::new(),
-        audio_problem: None,
-        audio_probe: probe_audio.then(AudioProbe::default),
+    let index = ClipIndex {
+        parsed: parse,
+        ..ClipIndex::default()
     };
+    let mut scanner = Scanner::new(clip, selection, index, probe_audio);
     let mut reader = ClipReader::with_parsing(clip, parse);
     if probe_audio {
         reader = reader.keep_untimed_audio();
@@ -636,21 +644,11 @@ mod tests {
     }
 
     fn scanner(clip: &ClipInput, selection: Selection) -> Scanner<'_> {
-        Scanner {
-            clip,
-            selection,
-            run_starts: run_starts(&clip.segments),
-            index: ClipIndex {
-                codec: VideoCodec::Hevc,
-                ..ClipIndex::default()
-            },
-            open: None,
-            run_has_gop: false,
-            after_end_of_sequence: false,
-            deltas: BTreeMap::new(),
-            audio_problem: None,
-            audio_probe: None,
-        }
+        let index = ClipIndex {
+            codec: VideoCodec::Hevc,
+            ..ClipIndex::default()
+        };
+        Scanner::new(clip, selection, index, false)
     }
 
     fn t(n: i64) -> i64 {

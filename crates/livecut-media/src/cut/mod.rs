@@ -295,21 +295,19 @@ fn route(shared: &Shared, boundary: Option<&BoundaryEncoder>) -> Result<Route, M
     })
 }
 
-/// Indexes every clip of `job` (pass 1), reporting progress over the
-/// first tenth of the job.
+/// Indexes every clip of `job` with `scan` (pass 1: `index::scan` for the
+/// copy modes, `index::scan_for_decoding` for the re-encode modes),
+/// reporting progress over the first tenth of the job.
 pub(crate) fn scan_all(
     job: &CutJob,
+    scan: index::Scan,
     progress: &mut dyn FnMut(f32),
 ) -> Result<Vec<ClipIndex>, MediaError> {
     let count = job.clips.len() as f32;
     let mut indexes = Vec::with_capacity(job.clips.len());
     for (i, clip) in job.clips.iter().enumerate() {
         let mut scan_progress = |f: f32| progress(0.1 * (i as f32 + f) / count);
-        indexes.push(index::scan(
-            clip,
-            selection(job.mode, clip),
-            &mut scan_progress,
-        )?);
+        indexes.push(scan(clip, selection(job.mode, clip), &mut scan_progress)?);
     }
     Ok(indexes)
 }
@@ -359,7 +357,7 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
         return crate::reencode::cut(job, progress);
     }
     progress(0.0);
-    let indexes = scan_all(job, progress)?;
+    let indexes = scan_all(job, index::scan, progress)?;
     let shared = shared_facts(job, &indexes)?;
 
     let mut plans: Vec<ClipPlan> = Vec::with_capacity(job.clips.len());

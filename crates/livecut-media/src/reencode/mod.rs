@@ -60,7 +60,7 @@ use self::clip::{ClipWork, Pipeline};
 use self::mux::{Mp4Sink, TrackSpec};
 use self::scale::OutputPicture;
 use self::video::{OutputCodec, VideoEncoder, VideoSettings};
-use crate::cut::index::{AudioFormat, ClipIndex};
+use crate::cut::index::AudioFormat;
 use crate::cut::plan::Splicing;
 use crate::cut::report::{WriteProgress, clip_report};
 use crate::cut::{self, FALLBACK_FRAME_DURATION};
@@ -206,22 +206,6 @@ fn open_pipeline(
     })
 }
 
-/// Indexes every clip of `job` (pass 1, the copy modes' scan), reporting
-/// progress over the first tenth of the job.
-fn scan_all(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<Vec<ClipIndex>, MediaError> {
-    let count = job.clips.len() as f32;
-    let mut indexes = Vec::with_capacity(job.clips.len());
-    for (i, clip) in job.clips.iter().enumerate() {
-        let mut scan_progress = |f: f32| progress(0.1 * (i as f32 + f) / count);
-        indexes.push(cut::index::scan_for_decoding(
-            clip,
-            cut::selection(job.mode, clip),
-            &mut scan_progress,
-        )?);
-    }
-    Ok(indexes)
-}
-
 /// Checks the output options of any job before a segment is read: valid
 /// for the re-encoding modes, absent for the copying ones (which keep the
 /// source's picture and bit stream, so an option would be silently lost).
@@ -246,7 +230,7 @@ pub(crate) fn check_options(job: &CutJob) -> Result<(), MediaError> {
 /// `check_options`).
 pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
     progress(0.0);
-    let indexes = scan_all(job, progress)?;
+    let indexes = cut::scan_all(job, cut::index::scan_for_decoding, progress)?;
     // Each clip keeps its own frame rate on the timeline; the track's
     // nominal rate is the first clip's.
     let job_frame_duration = indexes

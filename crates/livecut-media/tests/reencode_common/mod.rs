@@ -1,5 +1,6 @@
 //! Fixtures and oracle checks of the re-encoding tests: a recording made
-//! with other encoder settings, size and audio format than A, and checks
+//! with other encoder settings, size and audio format than A, one with MP3
+//! audio (also used by the copy modes' MP3 tests), and checks
 //! of what only re-encoded outputs promise (size, padding, colour, bit
 //! rate, audio length). Everything is graded through the ffmpeg CLI.
 
@@ -10,7 +11,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use livecut_media::testgen::{AudioSpec, RateControl, RecordingSummary};
-use livecut_media::{ClipInput, CutJob, CutMode, CutReport};
+use livecut_media::{AudioCodec, ClipInput, CutJob, CutMode, CutReport};
 use livecut_testkit::oracle;
 use serde_json::Value;
 
@@ -42,6 +43,21 @@ pub fn rec_c() -> &'static RecordingSummary {
             s.start_utc_us = C_START;
             s.first_frame_number = C_FIRST_NUMBER;
             s.start_pts = 123_456_789;
+        })
+    })
+}
+
+/// Recording M: A's settings (H.264) with MP3 stereo 48 kHz audio.
+pub const M_START: i64 = T0 + 21_600_000_000;
+pub const M_FIRST_NUMBER: u32 = 600_000;
+
+pub fn rec_m() -> &'static RecordingSummary {
+    static REC: OnceLock<RecordingSummary> = OnceLock::new();
+    REC.get_or_init(|| {
+        make_recording("m", |s| {
+            s.audio_codec = AudioCodec::Mp3;
+            s.start_utc_us = M_START;
+            s.first_frame_number = M_FIRST_NUMBER;
         })
     })
 }
