@@ -84,7 +84,11 @@ pub struct RunStats {
 pub struct ClipIndex {
     pub runs: Vec<RunStats>,
     pub gops: Vec<Gop>,
+    /// The clip's video codec (its first run's).
     pub codec: VideoCodec,
+    /// Per run: its video codec. Only the re-encode modes accept a clip
+    /// whose runs differ (`scan_for_decoding`).
+    pub run_codecs: Vec<VideoCodec>,
     /// Video packets that cannot be decoded from the listed segments: before
     /// a run's first keyframe, or leading pictures of a run's first open one.
     pub leading_skipped: u64,
@@ -119,6 +123,7 @@ impl Default for ClipIndex {
             runs: Vec::new(),
             gops: Vec::new(),
             codec: VideoCodec::H264,
+            run_codecs: Vec::new(),
             leading_skipped: 0,
             generations: Vec::new(),
             parameter_sets: ParameterSets::default(),
@@ -134,6 +139,11 @@ impl Default for ClipIndex {
 }
 
 impl ClipIndex {
+    /// The video codec of run `run`.
+    pub fn run_codec(&self, run: usize) -> VideoCodec {
+        self.run_codecs.get(run).copied().unwrap_or(self.codec)
+    }
+
     /// The parameter sets the clip starts with.
     pub fn first_sets(&self) -> ParameterSets {
         self.generations
@@ -152,6 +162,7 @@ pub struct AudioFormat {
 }
 
 struct VideoInfo {
+    codec: VideoCodec,
     pts: i64,
     keyframe: Option<Keyframe>,
     /// An HEVC BLA keyframe: its RASL pictures are never decoded.
@@ -181,8 +192,11 @@ struct Scanner<'a> {
     /// The latest access unit ended a coded video sequence.
     after_end_of_sequence: bool,
     deltas: BTreeMap<i64, u64>,
-    /// Why the clip's audio cannot be copied (the copy modes fail with it).
-    audio_problem: Option<MediaError>,
+    /// The codec of the latest video packet.
+    codec: Option<VideoCodec>,
+    /// Why the clip cannot be copied (its audio, a codec change); the copy
+    /// modes fail with it.
+    copy_problem: Option<MediaError>,
     /// Decodes the first audio frames (`scan_for_decoding` only).
     audio_probe: Option<AudioProbe>,
 }
@@ -198,7 +212,8 @@ impl<'a> Scanner<'a> {
             run_has_gop: false,
             after_end_of_sequence: false,
             deltas: BTreeMap::new(),
-            audio_problem: None,
+            codec: None,
+            copy_problem: None,
             audio_probe: probe_audio.then(AudioProbe::default),
         }
     }
@@ -246,6 +261,19 @@ impl<'a> Scanner<'a> {
                     detail: "has no timestamps to anchor its PROGRAM-DATE-TIME to".into(),
                 });
             };
+            let codec = video.first().map_or(self.index.codec, |v| v.codec);
+            if codec != self.index.codec && self.copy_problem.is_none() {
+                self.copy_problem = Some(MediaError::Unsupported {
+                    clip: Some(self.clip.index),
+                    what: format!(
+                        "segment {}: the video codec changes from {} to {} inside the clip",
+                        self.clip.segments[segment].uri,
+                        self.index.codec.name(),
+                        codec.name()
+                    ),
+                });
+            }
+            self.index.run_codecs.push(codec);
             self.index.runs.push(RunStats {
                 anchor: RunAnchor {
                     utc_us: self.clip.segments[segment].utc_start_us,
@@ -293,7 +321,7 @@ impl<'a> Scanner<'a> {
             let leading = v.pts < builder.gop.key_pts;
             // HEVC RADL pictures decode from their CRA alone; H.264 gives no
             // such promise for the pictures before an open I.
-            let needs_previous = self.index.codec == VideoCodec::H264 || v.rasl;
+            let needs_previous = v.codec == VideoCodec::H264 || v.rasl;
             if leading && builder.leading_undecodable && needs_previous {
                 self.index.leading_skipped += 1;
                 continue;
@@ -334,7 +362,8 @@ impl<'a> Scanner<'a> {
 
     fn note_video(&mut self, p: &SourcePacket) -> Result<VideoInfo, MediaError> {
         let data = p.packet.data().unwrap_or(&[]);
-        let info = access_unit::inspect(self.index.codec, data);
+        let codec = self.codec.unwrap_or(self.index.codec);
+        let info = access_unit::inspect(codec, data);
         if !self.index.parsed && info.pictures != 1 {
             return Err(MediaError::Internal(NEEDS_PARSING.into()));
         }
@@ -350,11 +379,12 @@ impl<'a> Scanner<'a> {
             });
         }
         self.track_sets(&info.parameter_sets);
-        let (bla, end_of_sequence) = match self.index.codec {
+        let (bla, end_of_sequence) = match codec {
             VideoCodec::Hevc => hevc_sequence_marks(data),
             VideoCodec::H264 => (false, false),
         };
         Ok(VideoInfo {
+            codec,
             pts: p.pts,
             keyframe: info.keyframe,
             bla,
@@ -370,7 +400,12 @@ impl<'a> Scanner<'a> {
         if sets.is_empty() {
             return;
         }
-        let Some(current) = self.index.generations.last_mut() else {
+        let Some(current) = self
+            .index
+            .generations
+            .last_mut()
+            .filter(|g| g.codec == sets.codec)
+        else {
             self.index.generations.push(sets.clone());
             return;
         };
@@ -399,7 +434,7 @@ impl<'a> Scanner<'a> {
         let Some(codec) = p.audio_codec else {
             return;
         };
-        if self.audio_problem.is_some() || p.untimed {
+        if self.copy_problem.is_some() || p.untimed {
             return;
         }
         let uri = &self.clip.segments[p.segment].uri;
@@ -409,7 +444,7 @@ impl<'a> Scanner<'a> {
                 AudioCodec::Aac => "AAC packet at pts {} is not ADTS",
                 AudioCodec::Mp3 => "MP3 packet at pts {} is not MPEG audio layer III",
             };
-            self.audio_problem = Some(MediaError::BadSegment {
+            self.copy_problem = Some(MediaError::BadSegment {
                 clip: self.clip.index,
                 uri: uri.clone(),
                 detail: what.replace("{}", &p.pts.to_string()),
@@ -425,14 +460,14 @@ impl<'a> Scanner<'a> {
                 if let AudioConfig::Aac(aac) = config
                     && (aac.channel_config == 0 || aac.sample_rate().is_none())
                 {
-                    self.audio_problem =
+                    self.copy_problem =
                         Some(unsupported("AAC without a channel configuration".into()));
                     return;
                 }
                 self.index.audio = Some(config);
             }
             Some(first) if first != config => {
-                self.audio_problem = Some(unsupported(format!(
+                self.copy_problem = Some(unsupported(format!(
                     "the audio format changes inside the clip (from {} to {})",
                     first.describe(),
                     config.describe()
@@ -544,8 +579,8 @@ pub fn scan(
         }
         other => other,
     };
-    let (index, audio_problem) = scanned?;
-    match audio_problem {
+    let (index, copy_problem) = scanned?;
+    match copy_problem {
         Some(problem) => Err(problem),
         None => Ok(index),
     }
@@ -593,7 +628,10 @@ fn scan_with(
         }
         current = Some((p.segment, p.run));
         if let Some(codec) = reader.codec {
-            scanner.index.codec = codec;
+            if scanner.codec.is_none() {
+                scanner.index.codec = codec;
+            }
+            scanner.codec = Some(codec);
         }
         match p.track {
             Track::Video => video.push(scanner.note_video(&p)?),
@@ -619,7 +657,7 @@ fn scan_with(
         .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
         .map(|(&delta, _)| delta);
     scanner.index.decoded_audio = scanner.audio_probe.and_then(|p| p.format);
-    Ok((scanner.index, scanner.audio_problem))
+    Ok((scanner.index, scanner.copy_problem))
 }
 
 #[cfg(test)]
@@ -657,6 +695,7 @@ mod tests {
 
     fn pic(n: i64, keyframe: Option<Keyframe>, rasl: bool) -> VideoInfo {
         VideoInfo {
+            codec: VideoCodec::Hevc,
             pts: t(n),
             keyframe,
             bla: false,

@@ -63,7 +63,8 @@ pub struct ClipReader<'a> {
     unparsed: bool,
     /// Packets that show the segments need parsing after all.
     pub unparsed_anomalies: u64,
-    /// The video codec, known from the first video stream on.
+    /// The video codec of the latest video packet (it changes only where
+    /// a run starts).
     pub codec: Option<VideoCodec>,
     /// Return audio packets the demuxer could not time instead of
     /// skipping them (a decoder times them by what came before).
@@ -168,8 +169,9 @@ impl<'a> ClipReader<'a> {
                     });
                 };
                 match self.codec {
-                    None => self.codec = Some(codec),
-                    Some(earlier) if earlier != codec => {
+                    // A run (after a discontinuity) may bring another
+                    // codec; `index` decides whether the mode can join it.
+                    Some(earlier) if earlier != codec && !self.run_starts[seg.index] => {
                         return Err(MediaError::Unsupported {
                             clip: Some(self.clip.index),
                             what: format!(
@@ -180,7 +182,7 @@ impl<'a> ClipReader<'a> {
                             ),
                         });
                     }
-                    Some(_) => {}
+                    _ => self.codec = Some(codec),
                 }
                 seg.video = Some((stream, st.time_base()));
                 Ok(Some(Track::Video))

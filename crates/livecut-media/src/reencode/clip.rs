@@ -198,7 +198,8 @@ impl<'a> Run<'a> {
         // The leading pictures of a run's first open keyframe that the
         // index does not count as frames are not fed (see `cut::index`).
         let leading = p.pts < info.key_pts;
-        if leading && info.open && first_of_run && undecodable(index.codec, data) {
+        let codec = index.run_codec(self.run);
+        if leading && info.open && first_of_run && undecodable(codec, data) {
             return Ok(());
         }
         if self.video.is_none() {
@@ -206,10 +207,10 @@ impl<'a> Run<'a> {
                 .generations
                 .get(info.generation)
                 .map_or_else(Vec::new, |sets| sets.annexb());
-            let decoder = decode::video_for(index.codec, &header).map_err(|e| {
+            let decoder = decode::video_for(codec, &header).map_err(|e| {
                 MediaError::Internal(format!(
                     "opening the {} decoder: {e}",
-                    decode::video_name(index.codec)
+                    decode::video_name(codec)
                 ))
             })?;
             self.video = Some(decoder);
@@ -475,7 +476,6 @@ pub fn transcode(
     progress: &mut dyn FnMut(i64),
 ) -> Result<u64, MediaError> {
     let clip = work.clip;
-    let codec = work.index.codec;
     let mut reader = ClipReader::with_parsing(clip, work.index.parsed).keep_untimed_audio();
     let mut run_index: Option<usize> = None;
     let mut run: Option<Run<'_>> = None;
@@ -495,6 +495,7 @@ pub fn transcode(
                 None => None,
             };
         }
+        let codec = work.index.run_codec(p.run);
         if p.track == Track::Video
             && access_unit::is_keyframe(codec, p.packet.data().unwrap_or(&[]))
         {
