@@ -13,6 +13,11 @@
 //! One copied track holds one format: every clip's audio must have the
 //! first clip's codec, sample rate and channel count (and, for AAC, object
 //! type).
+//!
+//! The first frame after a join decodes without the frame before it (both
+//! codecs overlap each frame with the next; an MP3 frame may also take
+//! bytes of earlier frames, which `output` supplies): a sound already
+//! playing at a join fades in over that frame.
 
 use crate::bitstream::adts::{self, AdtsConfig};
 use crate::bitstream::mpeg_audio::{self, Mp3Config};

@@ -25,19 +25,29 @@
 //!
 //! # How
 //!
-//! Pass 1 (`index`) scans each clip's packets without decoding: GOPs, which
-//! frames the range selects and can be decoded, and the audio format. A
-//! run's UTC anchor follows the crate's timeline rule (its first segment's
-//! first video packet in decoding order; with open GOPs the RASL pictures
-//! after it in the file are shown before it). The RASL pictures of a run's first CRA cannot be decoded
-//! (libav drops them) and are not frames of the clip; a range starting on
-//! any other RASL picture decodes the GOP before it first. `plan` then
-//! places each run on the output timeline by the same rule as the copying
-//! modes. Pass 2 streams every clip through one video and one audio encoder
-//! (`clip`), so clips of different codecs, sizes, frame layouts, bit depths
-//! and audio formats join into one continuous stream. Audio is cut to the
-//! sample at the edges of each run's video and filled with silence where
-//! the recording has none, so it stays in sync across every join.
+//! The re-encode modes read, index and plan with the copy modes' pieces,
+//! so both kinds of modes select exactly the same frames:
+//!
+//! * pass 1 is `cut::index::scan_for_decoding` (the copy modes' scanner,
+//!   always through libav's parsers, also decoding the first audio frames
+//!   for the audio format): GOPs at every keyframe (IDR, HEVC CRA/BLA,
+//!   H.264 recovery-point I), which frames the range selects, which leading
+//!   pictures cannot be decoded (those of a run's first open keyframe,
+//!   after a BLA or an end of sequence), one anchor per run by the crate's
+//!   timeline rule. Unlike the copy modes, a run behind a discontinuity may
+//!   bring another video codec, and audio of any AAC or MP3 format, changing
+//!   or not, is taken.
+//! * `cut::plan::plan` with nothing copyable places each run on the output
+//!   timeline and gives it one decoded part: from the keyframe of the first
+//!   selected frame's GOP (one GOP earlier when that frame is a leading
+//!   picture of an open GOP) to the last selected frame's GOP, keeping the
+//!   frames between the part's `keep_min` and `keep_max`.
+//! * pass 2 (`clip`) reads the clip again with `cut::source::ClipReader`
+//!   and streams every part through one video and one audio encoder, so
+//!   clips of different codecs, sizes, frame layouts, bit depths and audio
+//!   formats join into one continuous stream. Audio is cut to the sample at
+//!   the edges of each run's video and filled with silence where the
+//!   recording has none, so it stays in sync across every join.
 //!
 //! Open GOPs and segment lists: the RASL pictures shown at the end of a
 //! segment's time span are stored in the *next* segment's file, which is
