@@ -22,6 +22,7 @@
 use crate::bitstream::adts::{self, AdtsConfig};
 use crate::bitstream::mpeg_audio::{self, Mp3Config};
 use crate::codec::AudioCodec;
+use crate::timeline::TICKS_PER_SECOND;
 
 /// The format of copied audio frames, as their headers tell it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +81,23 @@ pub struct CopiedFrame<'a> {
     pub reservoir_reach: usize,
     /// MP3: the frame's own main data area (reservoir for later frames).
     pub main_data_len: usize,
+}
+
+/// The start (90 kHz, on the packet's line) and duration of each of the
+/// `frames` of a packet whose first frame starts at `pts`: they follow each
+/// other without a gap, timed by their sample counts.
+pub fn frame_times(pts: i64, frames: &[CopiedFrame<'_>]) -> Vec<(i64, i64)> {
+    let mut samples_before = 0i64;
+    frames
+        .iter()
+        .map(|f| {
+            let rate = i64::from(f.config.sample_rate());
+            let samples = i64::from(f.config.samples_per_frame());
+            let offset = (samples_before * TICKS_PER_SECOND + rate / 2) / rate;
+            samples_before += samples;
+            (pts + offset, samples * TICKS_PER_SECOND / rate)
+        })
+        .collect()
 }
 
 /// The format of the first frame of an audio packet of `codec`.

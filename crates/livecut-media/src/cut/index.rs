@@ -115,6 +115,11 @@ pub struct ClipIndex {
     /// The segments must be read through libav's parsers (their PES packets
     /// are not one access unit each); both passes read them the same way.
     pub parsed: bool,
+    /// Audio-only clips, per run: the source span `[start, end)` (90 kHz)
+    /// of the audio frames the clip selects (`audio_frame_selected`).
+    pub audio_runs: Vec<Option<(i64, i64)>>,
+    /// Audio-only clips: the number of audio frames selected.
+    pub audio_frames: u64,
 }
 
 impl Default for ClipIndex {
@@ -134,6 +139,8 @@ impl Default for ClipIndex {
             segments_used: Vec::new(),
             available_utc_us: None,
             parsed: false,
+            audio_runs: Vec::new(),
+            audio_frames: 0,
         }
     }
 }
@@ -274,6 +281,7 @@ impl<'a> Scanner<'a> {
                 });
             }
             self.index.run_codecs.push(codec);
+            self.index.audio_runs.push(None);
             self.index.runs.push(RunStats {
                 anchor: RunAnchor {
                     utc_us: self.clip.segments[segment].utc_start_us,
@@ -358,6 +366,34 @@ impl<'a> Scanner<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Selects the audio frames (start, duration) of one whole segment of
+    /// an audio-only clip.
+    fn select_audio(&mut self, segment: usize, run: usize, frames: &[(i64, i64)]) {
+        let Some(anchor) = self.index.runs.get(run).map(|r| r.anchor) else {
+            return;
+        };
+        let mut used = false;
+        for &(start, duration) in frames {
+            let utc = anchor.utc_of(start);
+            let (lo, hi) = self.index.available_utc_us.unwrap_or((utc, utc));
+            self.index.available_utc_us = Some((lo.min(utc), hi.max(utc)));
+            if !audio_frame_selected(self.selection, &anchor, start, duration) {
+                continue;
+            }
+            used = true;
+            self.index.audio_frames += 1;
+            if let Some(span) = self.index.audio_runs.get_mut(run) {
+                let end = start + duration;
+                *span = Some(span.map_or((start, end), |(lo, hi)| (lo.min(start), hi.max(end))));
+            }
+        }
+        if used {
+            self.index
+                .segments_used
+                .push(self.clip.segments[segment].sequence);
+        }
     }
 
     fn note_video(&mut self, p: &SourcePacket) -> Result<VideoInfo, MediaError> {
@@ -478,6 +514,27 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// The start and duration (90 kHz) of each audio frame of packet `p`.
+pub fn audio_frame_times(
+    clip: &ClipInput,
+    p: &SourcePacket,
+) -> Result<Vec<(i64, i64)>, MediaError> {
+    let Some(codec) = p.audio_codec else {
+        return Ok(Vec::new());
+    };
+    let data = p.packet.data().unwrap_or(&[]);
+    let frames = audio::split_frames(codec, data).ok_or_else(|| MediaError::BadSegment {
+        clip: clip.index,
+        uri: clip.segments[p.segment].uri.clone(),
+        detail: format!(
+            "the audio packet at pts {} is not whole {} frames",
+            p.pts,
+            decode::audio_name(codec)
+        ),
+    })?;
+    Ok(audio::frame_times(p.pts, &frames))
+}
+
 /// Whether an HEVC access unit is a BLA picture (whose RASL pictures are
 /// never decoded) and whether it ends a coded video sequence.
 fn hevc_sequence_marks(data: &[u8]) -> (bool, bool) {
@@ -556,6 +613,18 @@ impl AudioProbe {
 /// access unit with a timestamp.
 const NEEDS_PARSING: &str = "segments need libav's parsers";
 
+/// Whether an audio-only clip keeps the audio frame of `duration` starting
+/// at `start` (its run's line): every frame (RoughFast), or those whose
+/// middle lies in the range.
+pub fn audio_frame_selected(
+    selection: Selection,
+    anchor: &RunAnchor,
+    start: i64,
+    duration: i64,
+) -> bool {
+    selection.keeps(anchor, start + duration / 2)
+}
+
 /// A pass 1 scanner: `scan` or `scan_for_decoding`.
 pub type Scan = fn(&ClipInput, Selection, &mut dyn FnMut(f32)) -> Result<ClipIndex, MediaError>;
 
@@ -569,13 +638,44 @@ pub fn scan(
     selection: Selection,
     progress: &mut dyn FnMut(f32),
 ) -> Result<ClipIndex, MediaError> {
-    let scanned = match scan_with(clip, selection, false, false, progress) {
+    scan_copying(clip, selection, Kind::Video, progress)
+}
+
+/// Scans an audio-only clip for the copy modes (see `scan`): its runs and
+/// anchors, the audio format, and which audio frames it selects
+/// (`audio_frame_selected`).
+pub fn scan_audio_only(
+    clip: &ClipInput,
+    selection: Selection,
+    progress: &mut dyn FnMut(f32),
+) -> Result<ClipIndex, MediaError> {
+    scan_copying(clip, selection, Kind::AudioOnly, progress)
+}
+
+/// What a scan reads and is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Video and audio, for the copy modes.
+    Video,
+    /// Audio only, for the copy modes.
+    AudioOnly,
+    /// Video and audio, for the decoders of the re-encode modes.
+    Decoding,
+}
+
+fn scan_copying(
+    clip: &ClipInput,
+    selection: Selection,
+    kind: Kind,
+    progress: &mut dyn FnMut(f32),
+) -> Result<ClipIndex, MediaError> {
+    let scanned = match scan_with(clip, selection, false, kind, progress) {
         Err(MediaError::Internal(m)) if m == NEEDS_PARSING => {
             tracing::debug!(
                 clip = clip.index,
                 "PES packets are not access units; scanning with parsers"
             );
-            scan_with(clip, selection, true, false, progress)
+            scan_with(clip, selection, true, kind, progress)
         }
         other => other,
     };
@@ -595,16 +695,18 @@ pub fn scan_for_decoding(
     selection: Selection,
     progress: &mut dyn FnMut(f32),
 ) -> Result<ClipIndex, MediaError> {
-    scan_with(clip, selection, true, true, progress).map(|(index, _)| index)
+    scan_with(clip, selection, true, Kind::Decoding, progress).map(|(index, _)| index)
 }
 
 fn scan_with(
     clip: &ClipInput,
     selection: Selection,
     parse: bool,
-    probe_audio: bool,
+    kind: Kind,
     progress: &mut dyn FnMut(f32),
 ) -> Result<(ClipIndex, Option<MediaError>), MediaError> {
+    let probe_audio = kind == Kind::Decoding;
+    let audio_only = kind == Kind::AudioOnly;
     let index = ClipIndex {
         parsed: parse,
         ..ClipIndex::default()
@@ -614,7 +716,11 @@ fn scan_with(
     if probe_audio {
         reader = reader.keep_untimed_audio();
     }
+    if audio_only {
+        reader = reader.audio_only();
+    }
     let mut video: Vec<VideoInfo> = Vec::new();
+    let mut audio_frames: Vec<(i64, i64)> = Vec::new();
     let mut min_audio: Option<i64> = None;
     let mut current: Option<(usize, usize)> = None;
     while let Some(p) = reader.next()? {
@@ -622,7 +728,9 @@ fn scan_with(
             && let Some((segment, run)) = current
         {
             scanner.segment_done(segment, run, &video, min_audio)?;
+            scanner.select_audio(segment, run, &audio_frames);
             video.clear();
+            audio_frames.clear();
             min_audio = None;
             progress(p.segment as f32 / clip.segments.len().max(1) as f32);
         }
@@ -637,6 +745,9 @@ fn scan_with(
             Track::Video => video.push(scanner.note_video(&p)?),
             Track::Audio => {
                 scanner.note_audio(&p);
+                if audio_only {
+                    audio_frames.extend(audio_frame_times(clip, &p)?);
+                }
                 if !p.untimed {
                     min_audio = Some(min_audio.map_or(p.pts, |m| m.min(p.pts)));
                 }
@@ -645,6 +756,7 @@ fn scan_with(
     }
     if let Some((segment, run)) = current {
         scanner.segment_done(segment, run, &video, min_audio)?;
+        scanner.select_audio(segment, run, &audio_frames);
     }
     if reader.unparsed_anomalies > 0 {
         return Err(MediaError::Internal(NEEDS_PARSING.into()));

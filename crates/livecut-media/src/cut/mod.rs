@@ -29,6 +29,7 @@
 //! as output barriers, as FFmpeg's (and so Chromium's) does.
 
 mod audio;
+mod audio_only;
 mod dts;
 pub(crate) mod index;
 mod output;
@@ -355,6 +356,9 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
     crate::reencode::check_options(job)?;
     if matches!(job.mode, CutMode::Rough | CutMode::Accurate) {
         return crate::reencode::cut(job, progress);
+    }
+    if audio_only::first_clip_is_audio_only(job) {
+        return audio_only::cut(job, progress);
     }
     progress(0.0);
     let indexes = scan_all(job, index::scan, progress)?;

@@ -10,7 +10,7 @@ use ffmpeg_next::{Packet, Rational, codec, ffi};
 use super::audio::{AudioConfig, AudioPlacer, CopiedFrame};
 use super::dts::DtsRestamper;
 use crate::MediaError;
-use crate::av::mp4::Mp4File;
+use crate::av::mp4::{Mp4File, SetupError};
 use crate::av::{params, ts_time_base};
 use crate::bitstream::mpeg_audio;
 
@@ -37,6 +37,53 @@ struct AudioTrack {
     rate: u32,
     samples_per_frame: i64,
     mp3: Mp3Splicer,
+}
+
+impl AudioTrack {
+    fn new(file: &Mp4File, config: &AudioConfig, stream: usize, tb: Rational) -> Self {
+        AudioTrack {
+            stream,
+            time_base: file.time_base(stream, tb),
+            rate: config.sample_rate(),
+            samples_per_frame: i64::from(config.samples_per_frame()),
+            mp3: Mp3Splicer::default(),
+        }
+    }
+}
+
+/// Adds the track of copied `config` frames: `mp4a` with the
+/// AudioSpecificConfig of the ADTS headers, or `mp3` (the frame headers
+/// say it all). Returns its index and time base (1 / sample rate).
+fn add_audio_stream(
+    output: &mut ffmpeg_next::format::context::Output,
+    config: &AudioConfig,
+) -> Result<(usize, Rational), SetupError> {
+    let sample_rate = config.sample_rate();
+    let mut par = codec::Parameters::new();
+    // SAFETY: a fresh parameter set is filled in field by field.
+    unsafe {
+        let raw = par.as_mut_ptr();
+        (*raw).codec_type = ffi::AVMediaType::AVMEDIA_TYPE_AUDIO;
+        (*raw).sample_rate = sample_rate as i32;
+        (*raw).frame_size = config.samples_per_frame() as i32;
+        params::set_default_layout(raw, config.channels() as i32);
+        match config {
+            AudioConfig::Aac(aac) => {
+                (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_AAC;
+                (*raw).profile = i32::from(aac.object_type) - 1;
+                if !params::set_extradata(raw, &aac.audio_specific_config()) {
+                    let out_of_memory = ffmpeg_next::Error::Other {
+                        errno: libc::ENOMEM,
+                    };
+                    return Err(("setting the AudioSpecificConfig", out_of_memory));
+                }
+            }
+            AudioConfig::Mp3(_) => (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_MP3,
+        }
+    }
+    let tb = Rational::new(1, sample_rate as i32);
+    let index = params::add_stream(output, &par, tb).map_err(|e| ("adding the audio stream", e))?;
+    Ok((index, tb))
 }
 
 /// Keeps copied MP3 frames decodable where the copied stream breaks (a
@@ -157,50 +204,33 @@ impl Mp4Writer {
                 (*st).avg_frame_rate = video.frame_rate.into();
                 (*st).r_frame_rate = video.frame_rate.into();
             }
-            let Some(config) = audio else {
-                return Ok(None);
-            };
-            let sample_rate = config.sample_rate();
-            let mut par = codec::Parameters::new();
-            // SAFETY: a fresh parameter set is filled in field by field.
-            unsafe {
-                let raw = par.as_mut_ptr();
-                (*raw).codec_type = ffi::AVMediaType::AVMEDIA_TYPE_AUDIO;
-                (*raw).sample_rate = sample_rate as i32;
-                (*raw).frame_size = config.samples_per_frame() as i32;
-                params::set_default_layout(raw, config.channels() as i32);
-                match config {
-                    AudioConfig::Aac(aac) => {
-                        (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_AAC;
-                        (*raw).profile = i32::from(aac.object_type) - 1;
-                        if !params::set_extradata(raw, &aac.audio_specific_config()) {
-                            return Err(("setting the AudioSpecificConfig", out_of_memory));
-                        }
-                    }
-                    // The frame headers say it all: no extradata.
-                    AudioConfig::Mp3(_) => (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_MP3,
-                }
-            }
-            let tb = Rational::new(1, sample_rate as i32);
-            let index =
-                params::add_stream(output, &par, tb).map_err(|e| ("adding the audio stream", e))?;
-            Ok(Some((index, tb, sample_rate)))
+            audio
+                .map(|config| add_audio_stream(output, config))
+                .transpose()
         })?;
         let video_tb = file.time_base(0, ts_time_base());
         let audio = audio
             .zip(audio_stream)
-            .map(|(config, (index, tb, rate))| AudioTrack {
-                stream: index,
-                time_base: file.time_base(index, tb),
-                rate,
-                samples_per_frame: i64::from(config.samples_per_frame()),
-                mp3: Mp3Splicer::default(),
-            });
+            .map(|(config, (index, tb))| AudioTrack::new(&file, config, index, tb));
         Ok(Mp4Writer {
             file,
             video_tb,
             audio,
             dts: DtsRestamper::new(video.reorder_depth, video.frame_duration),
+            placer: AudioPlacer::default(),
+        })
+    }
+
+    /// An MP4 with only an audio track (an audio-only job): no video is
+    /// written to it.
+    pub fn create_audio_only(path: &Path, audio: &AudioConfig) -> Result<Self, MediaError> {
+        let (file, (index, tb)) = Mp4File::create(path, |output| add_audio_stream(output, audio))?;
+        let audio = AudioTrack::new(&file, audio, index, tb);
+        Ok(Mp4Writer {
+            file,
+            video_tb: ts_time_base(),
+            audio: Some(audio),
+            dts: DtsRestamper::new(0, crate::cut::FALLBACK_FRAME_DURATION),
             placer: AudioPlacer::default(),
         })
     }

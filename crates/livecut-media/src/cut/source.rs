@@ -48,6 +48,7 @@ struct OpenSegment {
     video: Option<(usize, Rational)>,
     audio: Option<(usize, Rational, AudioCodec)>,
     video_packets: u64,
+    audio_packets: u64,
     skipped: u32,
 }
 
@@ -69,6 +70,9 @@ pub struct ClipReader<'a> {
     /// Return audio packets the demuxer could not time instead of
     /// skipping them (a decoder times them by what came before).
     untimed_audio: bool,
+    /// Read audio only (an audio-only recording): video streams are left
+    /// out, and a segment must hold audio instead of video.
+    audio_only: bool,
     last_pts: i64,
 }
 
@@ -79,6 +83,7 @@ impl<'a> ClipReader<'a> {
             unparsed_anomalies: 0,
             codec: None,
             untimed_audio: false,
+            audio_only: false,
             last_pts: 0,
             clip,
             run_starts: run_starts(&clip.segments),
@@ -94,6 +99,12 @@ impl<'a> ClipReader<'a> {
     /// place them).
     pub fn keep_untimed_audio(mut self) -> Self {
         self.untimed_audio = true;
+        self
+    }
+
+    /// Reads the audio of an audio-only recording (see `audio_only`).
+    pub fn audio_only(mut self) -> Self {
+        self.audio_only = true;
         self
     }
 
@@ -134,6 +145,7 @@ impl<'a> ClipReader<'a> {
             video: None,
             audio: None,
             video_packets: 0,
+            audio_packets: 0,
             skipped: 0,
         });
         self.next_segment += 1;
@@ -157,6 +169,13 @@ impl<'a> ClipReader<'a> {
         };
         let par = st.parameters();
         match par.medium() {
+            media::Type::Video if self.audio_only => Err(MediaError::Unsupported {
+                clip: Some(self.clip.index),
+                what: format!(
+                    "segment {}: it holds video, but the job's first clip is audio-only",
+                    self.clip.segments[seg.index].uri
+                ),
+            }),
             media::Type::Video if seg.video.is_none() => {
                 let uri = &self.clip.segments[seg.index].uri;
                 let Some(codec) = VideoCodec::from_id(par.id()) else {
@@ -219,7 +238,10 @@ impl<'a> ClipReader<'a> {
             let mut packet = match read {
                 Ok(Some(p)) => p,
                 Ok(None) => {
-                    if seg.video_packets == 0 {
+                    if self.audio_only && seg.audio_packets == 0 {
+                        return Err(self.bad(seg.index, "contains no audio".into()));
+                    }
+                    if !self.audio_only && seg.video_packets == 0 {
                         return Err(self.bad(seg.index, "contains no video".into()));
                     }
                     continue;
@@ -245,6 +267,7 @@ impl<'a> ClipReader<'a> {
                     self.unparsed_anomalies += 1;
                 }
                 if track == Track::Audio {
+                    seg.audio_packets += 1;
                     let segment = seg.index;
                     self.current = Some(seg);
                     if !self.untimed_audio {
@@ -268,8 +291,9 @@ impl<'a> ClipReader<'a> {
             packet.set_pts(Some(pts));
             packet.set_dts(Some(dts));
             self.last_pts = pts;
-            if track == Track::Video {
-                seg.video_packets += 1;
+            match track {
+                Track::Video => seg.video_packets += 1,
+                Track::Audio => seg.audio_packets += 1,
             }
             let segment = seg.index;
             self.current = Some(seg);

@@ -13,7 +13,6 @@ use super::source::{ClipReader, SourcePacket, Track};
 use crate::bitstream::access_unit::{self, to_sample};
 use crate::bitstream::hevc;
 use crate::codec::{AudioCodec, VideoCodec};
-use crate::timeline::TICKS_PER_SECOND;
 use crate::{ClipInput, MediaError};
 
 pub struct ClipJob<'a> {
@@ -273,8 +272,7 @@ fn write_audio(
             ),
         });
     };
-    let mut offset_samples = 0i64;
-    for frame in &frames {
+    for (frame, (start, duration)) in frames.iter().zip(audio::frame_times(p.pts, &frames)) {
         if frame.blocks != 1 {
             return Err(MediaError::Unsupported {
                 clip: Some(clip.index),
@@ -293,13 +291,8 @@ fn write_audio(
                 ),
             });
         }
-        let rate = i64::from(frame.config.sample_rate());
-        let samples = i64::from(frame.config.samples_per_frame());
-        let ticks = samples * TICKS_PER_SECOND;
-        let offset = (offset_samples * TICKS_PER_SECOND + rate / 2) / rate;
-        offset_samples += samples;
-        let start = base + p.pts + offset;
-        if audio::keeps(start, ticks / rate, span.0, span.1) {
+        let start = base + start;
+        if audio::keeps(start, duration, span.0, span.1) {
             out.write_audio(frame, start, (clip.index, p.run))?;
         } else {
             out.skip_audio(frame, (clip.index, p.run));
