@@ -193,6 +193,7 @@ pub fn set_reservoir_reach(frame: &Mp3Frame, bytes: &mut [u8], reach: usize) -> 
         }
         _ => bytes[at] = reach as u8,
     }
+    update_crc(frame, bytes);
     true
 }
 
@@ -248,16 +249,45 @@ pub fn self_contained(
 /// information becomes all zeros (no main data begins before it, and every
 /// granule codes nothing), so it decodes without the reservoir bytes it
 /// referenced. Its main data area is left as it was, so the frames after
-/// it still find their reservoir there. The CRC, if any, no longer matches;
-/// decoders check it only on request. Returns `false` (and changes nothing)
-/// if `bytes` is too short.
+/// it still find their reservoir there. Returns `false` (and changes
+/// nothing) if `bytes` is too short.
 pub fn mute(frame: &Mp3Frame, bytes: &mut [u8]) -> bool {
     let at = frame.side_info_at();
     let Some(side) = bytes.get_mut(at..at + frame.config.side_info_len()) else {
         return false;
     };
     side.fill(0);
+    update_crc(frame, bytes);
     true
+}
+
+/// The CRC-16 of MPEG audio: polynomial 0x8005, initial value 0xFFFF,
+/// most significant bit first.
+fn crc16(data: &[u8]) -> u16 {
+    let mut crc: u16 = 0xFFFF;
+    for &byte in data {
+        crc ^= u16::from(byte) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x8005
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// Writes the CRC of a protected frame again after its header or side
+/// information changed: for layer III it covers the header's last two
+/// bytes and the side information.
+fn update_crc(frame: &Mp3Frame, bytes: &mut [u8]) {
+    let end = 6 + frame.config.side_info_len();
+    if !frame.crc || bytes.len() < end {
+        return;
+    }
+    let covered = [&bytes[2..4], &bytes[6..end]].concat();
+    bytes[4..6].copy_from_slice(&crc16(&covered).to_be_bytes());
 }
 
 #[cfg(test)]
@@ -379,6 +409,24 @@ mod tests {
         assert_eq!(&whole[6..36], &data[6..36]);
         // Too much for 320 kbit/s (960 bytes).
         assert_eq!(self_contained(&f, &data, &[0; 600]), None);
+    }
+
+    #[test]
+    fn crc_is_mpeg_audio_crc16_and_kept_up_to_date() {
+        // The check value of CRC-16 with polynomial 0x8005, initial 0xFFFF,
+        // no reflection (CRC-16/CMS).
+        assert_eq!(crc16(b"123456789"), 0xAEE7);
+        // MPEG-2 mono with CRC: side info at 6..15.
+        let mut data = frame([0xFF, 0xF2, 0x84, 0xC0]);
+        data[6] = 200;
+        let f = parse_frame(&data).expect("MP3");
+        assert!(set_reservoir_reach(&f, &mut data, 100));
+        assert_eq!(reservoir_reach(&f, &data), Some(100));
+        let stored = u16::from_be_bytes([data[4], data[5]]);
+        assert_eq!(stored, crc16(&[&data[2..4], &data[6..15]].concat()));
+        assert!(mute(&f, &mut data));
+        let stored = u16::from_be_bytes([data[4], data[5]]);
+        assert_eq!(stored, crc16(&[&data[2..4], &[0u8; 9][..]].concat()));
     }
 
     #[test]
