@@ -535,6 +535,21 @@ pub fn audio_frame_times(
     Ok(audio::frame_times(p.pts, &frames))
 }
 
+/// Whether a leading picture (the access unit `data`) of a run's first open
+/// keyframe cannot be decoded from the listed segments, so that it is not
+/// a frame of the clip: every one in H.264 (no promise about the pictures
+/// before a recovery point), the RASL ones in HEVC (RADL pictures reference
+/// only their keyframe). Pass 2 leaves such packets out.
+pub fn leading_undecodable(codec: VideoCodec, data: &[u8]) -> bool {
+    match codec {
+        VideoCodec::H264 => true,
+        VideoCodec::Hevc => h264::nals(data)
+            .map(hevc::nal_type)
+            .find(|&t| hevc::is_slice(t))
+            .is_some_and(hevc::is_rasl),
+    }
+}
+
 /// Whether an HEVC access unit is a BLA picture (whose RASL pictures are
 /// never decoded) and whether it ends a coded video sequence.
 fn hevc_sequence_marks(data: &[u8]) -> (bool, bool) {

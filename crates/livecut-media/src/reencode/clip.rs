@@ -24,9 +24,8 @@ use super::video::VideoEncoder;
 use crate::av::decode;
 use crate::av::video_encoder::is_again;
 use crate::bitstream::access_unit;
-use crate::bitstream::hevc;
-use crate::codec::{AudioCodec, VideoCodec};
-use crate::cut::index::ClipIndex;
+use crate::codec::AudioCodec;
+use crate::cut::index::{self, ClipIndex};
 use crate::cut::plan::{ClipPlan, PartPlan, RunMapping};
 use crate::cut::source::{ClipReader, SourcePacket, Track};
 use crate::{ClipInput, MediaError};
@@ -199,7 +198,7 @@ impl<'a> Run<'a> {
         // index does not count as frames are not fed (see `cut::index`).
         let leading = p.pts < info.key_pts;
         let codec = index.run_codec(self.run);
-        if leading && info.open && first_of_run && undecodable(codec, data) {
+        if leading && info.open && first_of_run && index::leading_undecodable(codec, data) {
             return Ok(());
         }
         if self.video.is_none() {
@@ -452,20 +451,6 @@ fn finish_audio(
     let silence = lane.cursor.finish();
     encoder.silence(silence, sink)?;
     encoder.align_to(lane.end, sink)
-}
-
-/// Whether a leading picture of a run's first open keyframe cannot be
-/// decoded from the listed segments: every one in H.264, the RASL ones in
-/// HEVC (RADL pictures reference only their keyframe). The same rule as
-/// `cut::index` and the copy modes' writer.
-fn undecodable(codec: VideoCodec, data: &[u8]) -> bool {
-    match codec {
-        VideoCodec::H264 => true,
-        VideoCodec::Hevc => crate::bitstream::h264::nals(data)
-            .map(hevc::nal_type)
-            .find(|&t| hevc::is_slice(t))
-            .is_some_and(hevc::is_rasl),
-    }
 }
 
 /// Transcodes one clip; returns the number of frames encoded. `progress`
