@@ -70,6 +70,11 @@ pub struct Gop {
     pub trailing_max: i64,
     /// Index into `ClipIndex::generations` of the parameter sets in force.
     pub generation: usize,
+    /// Its leading pictures that need an earlier GOP cannot be decoded
+    /// (an open keyframe first in its run, a BLA, a CRA after an end of
+    /// sequence): they are not frames, and pass 2 skips them
+    /// (see [`leading_undecodable`]).
+    pub leading_undecodable: bool,
 }
 
 /// A run of segments sharing one clock.
@@ -185,8 +190,6 @@ struct VideoInfo {
 struct GopBuilder {
     gop: Gop,
     pts_in_decode_order: Vec<i64>,
-    /// Its leading pictures cannot be decoded (open keyframe, run start).
-    leading_undecodable: bool,
 }
 
 struct Scanner<'a> {
@@ -314,10 +317,10 @@ impl<'a> Scanner<'a> {
                         selected_max: i64::MIN,
                         trailing_max: v.pts,
                         generation: v.generation,
+                        leading_undecodable: kind == Keyframe::Open
+                            && (!self.run_has_gop || v.bla || self.after_end_of_sequence),
                     },
                     pts_in_decode_order: Vec::new(),
-                    leading_undecodable: kind == Keyframe::Open
-                        && (!self.run_has_gop || v.bla || self.after_end_of_sequence),
                 });
                 self.run_has_gop = true;
             }
@@ -330,7 +333,7 @@ impl<'a> Scanner<'a> {
             // HEVC RADL pictures decode from their CRA alone; H.264 gives no
             // such promise for the pictures before an open I.
             let needs_previous = v.codec == VideoCodec::H264 || v.rasl;
-            if leading && builder.leading_undecodable && needs_previous {
+            if leading && builder.gop.leading_undecodable && needs_previous {
                 self.index.leading_skipped += 1;
                 continue;
             }

@@ -350,6 +350,7 @@ mod tests {
             selected_max: max,
             trailing_max: pts(last),
             generation: 0,
+            leading_undecodable: false,
         }
     }
 
@@ -374,6 +375,7 @@ mod tests {
             selected_max: if selected > 0 { pts(hi) } else { i64::MIN },
             trailing_max: pts(last),
             generation: 0,
+            leading_undecodable: false,
         }
     }
 

@@ -5,13 +5,12 @@
 use ffmpeg_next::codec;
 
 use super::audio;
-use super::index::ClipIndex;
+use super::index::{self, ClipIndex};
 use super::output::Mp4Writer;
 use super::plan::{ClipPlan, PartPlan, RunCut};
 use super::reencode::{BoundaryEncoder, PartSpec, ReencodePart};
 use super::source::{ClipReader, SourcePacket, Track};
 use crate::bitstream::access_unit::{self, to_sample};
-use crate::bitstream::hevc;
 use crate::codec::{AudioCodec, VideoCodec};
 use crate::{ClipInput, MediaError};
 
@@ -38,28 +37,11 @@ struct RunState<'a> {
     cut: &'a RunCut,
     base: i64,
     span: (i64, i64),
-    first_gop: Option<usize>,
     active: Vec<ActivePart>,
     /// Copied samples that must wait until a part ending at their GOP is
     /// written (the keyframe of a block whose leading pictures that part
     /// re-encodes).
     held: Vec<(Vec<u8>, i64, bool)>,
-}
-
-/// Whether a packet is a leading picture the listed segments cannot decode
-/// (see `index`): it is neither copied nor decoded.
-fn undecodable(codec: VideoCodec, data: &[u8]) -> bool {
-    match codec {
-        VideoCodec::H264 => true,
-        VideoCodec::Hevc => is_rasl(data),
-    }
-}
-
-fn is_rasl(data: &[u8]) -> bool {
-    crate::bitstream::h264::nals(data)
-        .map(hevc::nal_type)
-        .find(|&t| hevc::is_slice(t))
-        .is_some_and(hevc::is_rasl)
 }
 
 impl RunState<'_> {
@@ -125,7 +107,6 @@ pub fn write_clip(
                     cut: &job.plan.cuts[p.run],
                     base: m.base,
                     span: (m.span_start, m.span_end),
-                    first_gop: None,
                     active: Vec::new(),
                     held: Vec::new(),
                 });
@@ -150,9 +131,8 @@ pub fn write_clip(
                         clip.index
                     )));
                 };
-                let first_of_run = *st.first_gop.get_or_insert(g) == g;
                 let leading = p.pts < info.key_pts;
-                if leading && info.open && first_of_run && undecodable(codec, data) {
+                if leading && info.leading_undecodable && index::leading_undecodable(codec, data) {
                     continue;
                 }
                 if is_key {

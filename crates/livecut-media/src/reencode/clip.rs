@@ -88,8 +88,6 @@ struct Run<'a> {
     mapping: RunMapping,
     /// What the run decodes and keeps.
     part: PartPlan,
-    /// The run's first GOP: its undecodable leading pictures are not fed.
-    first_gop: Option<usize>,
     /// Opened at the part's first keyframe.
     video: Option<decoder::Video>,
     frame: frame::Video,
@@ -149,7 +147,6 @@ impl<'a> Run<'a> {
             run,
             mapping,
             part,
-            first_gop: None,
             video: None,
             frame: frame::Video::empty(),
             audio,
@@ -183,7 +180,6 @@ impl<'a> Run<'a> {
         progress: &mut dyn FnMut(i64),
     ) -> Result<(), MediaError> {
         let index = self.work.index;
-        let first_of_run = *self.first_gop.get_or_insert(gop) == gop;
         if !(self.part.first_gop..=self.part.last_gop).contains(&gop) {
             return Ok(());
         }
@@ -198,7 +194,7 @@ impl<'a> Run<'a> {
         // index does not count as frames are not fed (see `cut::index`).
         let leading = p.pts < info.key_pts;
         let codec = index.run_codec(self.run);
-        if leading && info.open && first_of_run && index::leading_undecodable(codec, data) {
+        if leading && info.leading_undecodable && index::leading_undecodable(codec, data) {
             return Ok(());
         }
         if self.video.is_none() {
