@@ -354,11 +354,15 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
     let job = &without_unreadable_lookahead(job);
     validate(job)?;
     crate::reencode::check_options(job)?;
-    if matches!(job.mode, CutMode::Rough | CutMode::Accurate) {
-        return crate::reencode::cut(job, progress);
-    }
+    let reencodes = matches!(job.mode, CutMode::Rough | CutMode::Accurate);
     if audio_only::first_clip_is_audio_only(job) {
+        if reencodes {
+            return crate::reencode::cut_audio_only(job, progress);
+        }
         return audio_only::cut(job, progress);
+    }
+    if reencodes {
+        return crate::reencode::cut(job, progress);
     }
     progress(0.0);
     let indexes = scan_all(job, index::scan, progress)?;

@@ -64,22 +64,97 @@ pub struct ClipWork<'a> {
 
 /// The audio side of a run; exists when the output has an audio track.
 struct RunAudio {
-    /// Opened at the run's first audio packet; without one, the span
-    /// becomes silence.
-    decoder: Option<(AudioCodec, decoder::Audio)>,
-    frame: frame::Audio,
+    decoding: AudioDecoding,
     lane: Lane,
 }
 
+/// A run's audio decoder: opened by the codec of the packets that reach
+/// it (again when the codec changes); without a packet, the run's span
+/// becomes silence.
+pub(super) struct AudioDecoding {
+    decoder: Option<(AudioCodec, decoder::Audio)>,
+    frame: frame::Audio,
+}
+
+impl AudioDecoding {
+    pub fn new() -> Self {
+        AudioDecoding {
+            decoder: None,
+            frame: frame::Audio::empty(),
+        }
+    }
+
+    /// Decodes the audio packet `p` of clip `clip` (segment `uri`) and
+    /// hands every frame it yields to `on_frame`. A packet that does not
+    /// decode is skipped with a warning: one damaged audio frame in a live
+    /// recording is a click, not a failed job (its span becomes silence).
+    pub fn feed(
+        &mut self,
+        p: &SourcePacket,
+        clip: usize,
+        uri: &str,
+        on_frame: &mut dyn FnMut(&frame::Audio) -> Result<(), MediaError>,
+    ) -> Result<(), MediaError> {
+        let Some(codec) = p.audio_codec else {
+            return Ok(());
+        };
+        if self.decoder.as_ref().is_none_or(|(c, _)| *c != codec) {
+            let decoder = decode::audio(codec).map_err(|e| {
+                MediaError::Internal(format!(
+                    "opening the {} decoder: {e}",
+                    decode::audio_name(codec)
+                ))
+            })?;
+            self.decoder = Some((codec, decoder));
+        }
+        let Some((_, decoder)) = self.decoder.as_mut() else {
+            return Ok(());
+        };
+        if let Err(e) = decoder.send_packet(&p.packet) {
+            tracing::warn!(clip, uri, pts = ?p.pts, "skipping an undecodable audio frame: {e}");
+            return Ok(());
+        }
+        loop {
+            match decoder.receive_frame(&mut self.frame) {
+                Ok(()) => on_frame(&self.frame)?,
+                Err(Error::Eof) => return Ok(()),
+                Err(e) if is_again(&e) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(clip, uri, pts = ?p.pts, "audio decoding failed: {e}");
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
 /// Decoded audio on its way to the run's span.
-struct Lane {
+pub(super) struct Lane {
     resampler: Option<Resampler>,
     cursor: SpanCursor,
     chunk: Planar,
-    /// `out = base + source pts` (90 kHz), as for the run's video.
+    /// `out = base + source pts` (90 kHz), as for the run's video ...
     base: i64,
+    /// ... plus `offset` output samples.
+    offset: i64,
     /// Output sample where the run's span ends.
     end: i64,
+}
+
+impl Lane {
+    /// A lane onto the output samples `start..end` at `rate`, where a
+    /// source `pts` lies at output sample `ticks_to_samples(base + pts) +
+    /// offset`.
+    pub fn new(start: i64, end: i64, base: i64, offset: i64, rate: u32) -> Self {
+        Lane {
+            resampler: None,
+            cursor: SpanCursor::new(start, end, i64::from(rate) * AUDIO_TOLERANCE_MS / 1000),
+            chunk: Planar::default(),
+            base,
+            offset,
+            end,
+        }
+    }
 }
 
 struct Run<'a> {
@@ -126,19 +201,8 @@ impl<'a> Run<'a> {
                 );
                 encoder.align_to(start, &mut pipe.sink)?;
                 Some(RunAudio {
-                    decoder: None,
-                    frame: frame::Audio::empty(),
-                    lane: Lane {
-                        resampler: None,
-                        cursor: SpanCursor::new(
-                            start,
-                            end,
-                            i64::from(rate) * AUDIO_TOLERANCE_MS / 1000,
-                        ),
-                        chunk: Planar::default(),
-                        base: mapping.base,
-                        end,
-                    },
+                    decoding: AudioDecoding::new(),
+                    lane: Lane::new(start, end, mapping.base, 0, rate),
                 })
             }
         };
@@ -298,46 +362,10 @@ impl<'a> Run<'a> {
         let (Some(audio), Some(encoder)) = (self.audio.as_mut(), pipe.audio.as_mut()) else {
             return Ok(());
         };
-        let Some(codec) = p.audio_codec else {
-            return Ok(());
-        };
-        if audio.decoder.as_ref().is_none_or(|(c, _)| *c != codec) {
-            let decoder = decode::audio(codec).map_err(|e| {
-                MediaError::Internal(format!(
-                    "opening the {} decoder: {e}",
-                    decode::audio_name(codec)
-                ))
-            })?;
-            audio.decoder = Some((codec, decoder));
-        }
-        let Some((_, decoder)) = audio.decoder.as_mut() else {
-            return Ok(());
-        };
-        if let Err(e) = decoder.send_packet(&p.packet) {
-            // One damaged audio frame in a live recording is a click, not
-            // a failed job: its span becomes silence.
-            tracing::warn!(clip, uri = %self.uri, pts = ?p.pts, "skipping an undecodable audio frame: {e}");
-            return Ok(());
-        }
-        loop {
-            match decoder.receive_frame(&mut audio.frame) {
-                Ok(()) => place_audio(
-                    &mut audio.lane,
-                    &audio.frame,
-                    encoder,
-                    &mut pipe.sink,
-                    clip,
-                    &self.uri,
-                )?,
-                Err(Error::Eof) => break,
-                Err(e) if is_again(&e) => break,
-                Err(e) => {
-                    tracing::warn!(clip, uri = %self.uri, pts = ?p.pts, "audio decoding failed: {e}");
-                    break;
-                }
-            }
-        }
-        Ok(())
+        let (lane, sink, uri) = (&mut audio.lane, &mut pipe.sink, &self.uri);
+        audio.decoding.feed(p, clip, uri, &mut |frame| {
+            place_audio(lane, frame, encoder, sink, clip, uri)
+        })
     }
 
     /// Flushes the run's decoders and closes its audio span; returns the
@@ -383,7 +411,7 @@ fn emit(
 /// Converts a decoded frame and lays it on the span. A change of the
 /// decoded format (another AAC configuration after a recorder restart,
 /// say) drains the old resampler and continues with a new one.
-fn place_audio(
+pub(super) fn place_audio(
     lane: &mut Lane,
     frame: &frame::Audio,
     encoder: &mut AudioEncoder,
@@ -409,7 +437,9 @@ fn place_audio(
     };
     let resampler = lane.resampler.insert(resampler);
     let start = match frame.pts() {
-        Some(pts) => ticks_to_samples(lane.base + pts, encoder.rate()) - resampler.delay(),
+        Some(pts) => {
+            ticks_to_samples(lane.base + pts, encoder.rate()) + lane.offset - resampler.delay()
+        }
         None => lane.cursor.expected().unwrap_or(lane.end),
     };
     resampler
@@ -420,7 +450,7 @@ fn place_audio(
 }
 
 /// Lays what the resampler still holds right after the previous chunk.
-fn drain_resampler(
+pub(super) fn drain_resampler(
     lane: &mut Lane,
     encoder: &mut AudioEncoder,
     sink: &mut Mp4Sink,

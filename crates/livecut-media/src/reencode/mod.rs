@@ -22,6 +22,14 @@
 //!   sample rate and channel count of the first clip that has audio; every
 //!   clip's audio is decoded, resampled to it and cut to the sample at the
 //!   edges of its video. A clip without audio becomes silence.
+//! * Audio-only jobs (the first clip's recording has no video;
+//!   `audio_only`): no video track; every clip's audio (AAC or MP3) is
+//!   decoded and encoded as above, at the rate and channel count the first
+//!   clip's audio decodes to, `Accurate` cut to the sample to the range
+//!   (through the run anchors), `Rough` the listed segments' whole audio;
+//!   clips join back to back. Every clip must be audio-only (a later clip
+//!   with video is refused, naming it); the size and bit rate options are
+//!   ignored.
 //!
 //! # How
 //!
@@ -55,6 +63,7 @@
 //! frames outside the range are not selected.
 
 mod audio;
+mod audio_only;
 mod clip;
 mod mux;
 mod resample;
@@ -64,6 +73,8 @@ mod video;
 
 use ffmpeg_next::Rational;
 use ffmpeg_next::util::color;
+
+pub(crate) use self::audio_only::cut as cut_audio_only;
 
 use self::audio::AudioEncoder;
 use self::clip::{ClipWork, Pipeline};

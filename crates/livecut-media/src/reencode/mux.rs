@@ -2,7 +2,8 @@
 //! encoder's parameters as they are (its global header becomes the single
 //! `avcC`, or for HEVC the `hvcC` of an `hvc1` sample entry: parameter
 //! sets only there, never in band, which is what Apple players require),
-//! and the AAC track the audio encoder's. Encoders produce proper DTS, so
+//! and the AAC track the audio encoder's (alone in the file of an
+//! audio-only job). Encoders produce proper DTS, so
 //! unlike the smart cut nothing is re-stamped here. The file itself (part
 //! file, `faststart`, rename) is `av::mp4`'s.
 
@@ -32,7 +33,7 @@ pub struct TrackSpec<'a> {
 pub struct Mp4Sink {
     file: Mp4File,
     /// Stream index and the time base the muxer chose, per track.
-    video: (usize, Rational),
+    video: Option<(usize, Rational)>,
     audio: Option<(usize, Rational)>,
 }
 
@@ -64,16 +65,34 @@ impl Mp4Sink {
                 .map_err(|e| ("adding the audio stream", e))?;
             Ok((video_index, audio_index))
         })?;
-        let video = (video_index, file.time_base(video_index, video.time_base));
+        let video = Some((video_index, file.time_base(video_index, video.time_base)));
         let audio = audio_index
             .zip(audio_tb)
             .map(|(i, tb)| (i, file.time_base(i, tb)));
         Ok(Mp4Sink { file, video, audio })
     }
 
+    /// A file with only the audio track `audio` (audio-only jobs).
+    pub fn create_audio_only(path: &Path, audio: TrackSpec<'_>) -> Result<Self, MediaError> {
+        let (file, index) = Mp4File::create(path, |output| {
+            params::add_stream(output, audio.parameters, audio.time_base)
+                .map_err(|e| ("adding the audio stream", e))
+        })?;
+        let audio = Some((index, file.time_base(index, audio.time_base)));
+        Ok(Mp4Sink {
+            file,
+            video: None,
+            audio,
+        })
+    }
+
     /// Writes an encoded video packet whose timestamps are in `tb`.
     pub fn write_video(&mut self, packet: Packet, tb: Rational) -> Result<(), MediaError> {
-        let (stream, out_tb) = self.video;
+        let Some((stream, out_tb)) = self.video else {
+            return Err(MediaError::Internal(
+                "a video packet for an output without video".into(),
+            ));
+        };
         self.file.write(packet, stream, tb, out_tb)
     }
 
