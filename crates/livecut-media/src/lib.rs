@@ -30,6 +30,10 @@
 //!   decoded and re-encoded with libx264 under an SPS/PPS id the source does
 //!   not use, whole GOPs in between are copied bit-exactly, and the single
 //!   `avc1` sample entry lists every parameter set (see `cut`).
+//! * Both copy modes copy the audio frames (AAC or MP3) too, into one track
+//!   of the first audio clip's format; a clip whose audio has another
+//!   format is decoded and encoded again as AAC into it when that track is
+//!   AAC-LC (refused otherwise), cut to the sample at its video's edges.
 //! * `Accurate`: the same frames as `AccurateFast`, `Rough`: the same
 //!   frames as `RoughFast`, but every frame decoded, scaled and encoded
 //!   again, and the audio (AAC of any rate and channel count, or MP3)

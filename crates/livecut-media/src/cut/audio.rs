@@ -10,9 +10,10 @@
 //! (a gap) otherwise. Audio therefore stays within half a frame of the
 //! video at every join and never drifts.
 //!
-//! One copied track holds one format: every clip's audio must have the
-//! first clip's codec, sample rate and channel count (and, for AAC, object
-//! type).
+//! One copied track holds one format, the first clip's with audio (codec,
+//! sample rate, channel count and, for AAC, object type). A clip whose
+//! audio has another format is decoded and encoded again to the track's
+//! (`audio_reencode`) when the track is AAC-LC, and refused otherwise.
 //!
 //! The first frame after a join decodes without the frame before it (both
 //! codecs overlap each frame with the next; an MP3 frame may also take
@@ -54,11 +55,18 @@ impl AudioConfig {
         }
     }
 
-    /// In messages: "MP3 48000 Hz, 2 channels".
+    /// In messages: "MP3 48000 Hz, 2 channels"; AAC other than LC names
+    /// its object type ("AAC Main 48000 Hz, 2 channels").
     pub fn describe(&self) -> String {
         let codec = match self {
-            AudioConfig::Aac(_) => "AAC",
-            AudioConfig::Mp3(_) => "MP3",
+            AudioConfig::Aac(c) => match c.object_type {
+                2 => "AAC".to_string(),
+                1 => "AAC Main".to_string(),
+                3 => "AAC SSR".to_string(),
+                4 => "AAC LTP".to_string(),
+                other => format!("AAC (object type {other})"),
+            },
+            AudioConfig::Mp3(_) => "MP3".to_string(),
         };
         format!(
             "{codec} {} Hz, {} channels",
@@ -159,6 +167,12 @@ impl AudioPlacer {
     /// Where a frame contiguous with the previous one starts (samples).
     pub fn next(&self) -> i64 {
         self.next
+    }
+
+    /// Continues after frames placed elsewhere (a re-encoded stretch) that
+    /// end at `next` (samples).
+    pub fn resume_at(&mut self, next: i64) {
+        self.next = next;
     }
 
     /// Output PTS (samples) for a frame whose ideal PTS is `ideal`, or

@@ -27,9 +27,18 @@
 //! count to what came before. H.264 has no such picture type; an open GOP's
 //! I keyframe there relies on decoders treating recovery-point keyframes
 //! as output barriers, as FFmpeg's (and so Chromium's) does.
+//!
+//! # Audio
+//!
+//! Audio frames are copied (`audio`) into one track of the format of the
+//! first clip that has audio. A later clip whose audio has another format
+//! (codec, rate, channels, AAC object type) is decoded and encoded again
+//! into that track, cut to its video span (`audio_reencode`), when the
+//! track is AAC-LC; with an MP3 or other AAC track it is refused.
 
 mod audio;
 mod audio_only;
+mod audio_reencode;
 mod dts;
 pub(crate) mod index;
 mod output;
@@ -155,8 +164,12 @@ fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaErro
     let mut merged = Some(ParameterSets::new(codec));
     let mut sources = Vec::with_capacity(job.clips.len());
     let mut audio = None;
+    // The clip whose audio decides the track, and (once another format
+    // needs it) what that audio decodes to.
+    let mut audio_clip = 0;
+    let mut decoded = None;
     let mut frame_duration = None;
-    for (clip, index) in job.clips.iter().zip(indexes) {
+    for (k, (clip, index)) in job.clips.iter().zip(indexes).enumerate() {
         sources.push(source_video(clip)?);
         if index.codec == codec {
             merged = merged.and_then(|mut all| {
@@ -170,17 +183,30 @@ fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaErro
         }
         if let Some(config) = index.audio {
             match audio {
-                None => audio = Some(config),
+                None => {
+                    audio = Some(config);
+                    audio_clip = k;
+                }
+                // Re-encoded to the track's format (`audio_reencode`).
                 Some(a) if a != config => {
-                    return Err(unsupported(
-                        clip.index,
-                        format!(
-                            "its audio ({}) differs from an earlier clip's ({}); a copied \
-                             track holds one format",
-                            config.describe(),
-                            a.describe()
-                        ),
-                    ));
+                    let first = *decoded.get_or_insert_with(|| {
+                        audio_reencode::decoded_format(
+                            &job.clips[audio_clip],
+                            indexes[audio_clip].parsed,
+                        )
+                    });
+                    if let Err(why) = audio_reencode::reencodable(&a, first) {
+                        return Err(unsupported(
+                            clip.index,
+                            format!(
+                                "its audio ({}) differs from an earlier clip's ({}), which \
+                                 decides the copied track's format, and cannot be \
+                                 re-encoded to match: {why}",
+                                config.describe(),
+                                a.describe()
+                            ),
+                        ));
+                    }
                 }
                 Some(_) => {}
             }
@@ -245,6 +271,15 @@ fn clip_notes(shared: &Shared, index: &ClipIndex, plan: &ClipPlan) -> Vec<String
     for (what, frames) in other {
         notes.push(format!(
             "{frames} frames recorded as {what} re-encoded to the output's {output}"
+        ));
+    }
+    if let (Some(clip), Some(track)) = (index.audio, shared.audio)
+        && clip != track
+    {
+        notes.push(format!(
+            "audio re-encoded from {} to the output's {}",
+            clip.describe(),
+            track.describe()
         ));
     }
     let rest = plan.reencoded.saturating_sub(reencoded_other);
@@ -448,6 +483,8 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
         };
         let mut tick_progress = |tick: i64| writing.reach(tick, progress);
         let reencoded = write_clip(&clip_job, &mut out, &mut tick_progress)?;
+        // A clip's re-encoded audio ends with it.
+        out.finish_reencoded_audio()?;
         if reencoded != p.reencoded {
             return Err(MediaError::Internal(format!(
                 "clip {}: planned {} re-encoded frames, wrote {reencoded}",

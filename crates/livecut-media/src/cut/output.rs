@@ -1,14 +1,18 @@
 //! The MP4 being written: one video track (`avc1`/`hvc1` whose config
 //! record lists every parameter set, or `avc3`/`hev1` with the sets
 //! in-band) and an optional audio track of copied frames (`mp4a` AAC, or
-//! `mp3`). The file itself (part file, `faststart`, rename) is `av::mp4`'s.
+//! `mp3`), into which the audio of a clip of another format goes as
+//! re-encoded stretches (`audio_reencode`). The file itself (part file,
+//! `faststart`, rename) is `av::mp4`'s.
 
 use std::path::Path;
 
 use ffmpeg_next::{Packet, Rational, codec, ffi};
 
 use super::audio::{AudioConfig, AudioPlacer, CopiedFrame};
+use super::audio_reencode::Stretch;
 use super::dts::DtsRestamper;
+use super::source::SourcePacket;
 use crate::MediaError;
 use crate::av::mp4::{Mp4File, SetupError};
 use crate::av::{params, ts_time_base};
@@ -32,6 +36,7 @@ pub struct VideoTrack<'a> {
 
 /// The audio track: its stream, time base, rate and frame length.
 struct AudioTrack {
+    config: AudioConfig,
     stream: usize,
     time_base: Rational,
     rate: u32,
@@ -42,6 +47,7 @@ struct AudioTrack {
 impl AudioTrack {
     fn new(file: &Mp4File, config: &AudioConfig, stream: usize, tb: Rational) -> Self {
         AudioTrack {
+            config: *config,
             stream,
             time_base: file.time_base(stream, tb),
             rate: config.sample_rate(),
@@ -177,6 +183,8 @@ pub struct Mp4Writer {
     audio: Option<AudioTrack>,
     dts: DtsRestamper,
     placer: AudioPlacer,
+    /// The run whose audio is being re-encoded into the track.
+    stretch: Option<Stretch>,
 }
 
 impl Mp4Writer {
@@ -218,6 +226,7 @@ impl Mp4Writer {
             audio,
             dts: DtsRestamper::new(video.reorder_depth, video.frame_duration),
             placer: AudioPlacer::default(),
+            stretch: None,
         })
     }
 
@@ -232,6 +241,7 @@ impl Mp4Writer {
             audio: Some(audio),
             dts: DtsRestamper::new(0, crate::cut::FALLBACK_FRAME_DURATION),
             placer: AudioPlacer::default(),
+            stretch: None,
         })
     }
 
@@ -269,6 +279,7 @@ impl Mp4Writer {
         ideal_ticks: i64,
         source: (usize, usize),
     ) -> Result<(), MediaError> {
+        self.finish_reencoded_audio()?;
         let Some(track) = self.audio.as_mut() else {
             return Ok(());
         };
@@ -320,8 +331,86 @@ impl Mp4Writer {
         }
     }
 
+    /// Whether a clip whose audio has the format `clip` (its first frame's)
+    /// goes into the track re-encoded: it has audio, and not the track's.
+    pub fn reencodes_audio(&self, clip: Option<AudioConfig>) -> bool {
+        self.audio
+            .as_ref()
+            .zip(clip)
+            .is_some_and(|(track, clip)| track.config != clip)
+    }
+
+    /// Decodes the audio packet `p` of the run `source` (clip, run) into the
+    /// run's re-encoded stretch, started at its first packet (`base`, `span`:
+    /// the run's output placement and video span, in ticks), and writes
+    /// the frames encoded so far. `uri` names the packet's segment.
+    pub fn reencode_audio(
+        &mut self,
+        p: &SourcePacket,
+        source: (usize, usize),
+        (base, span): (i64, (i64, i64)),
+        uri: &str,
+    ) -> Result<(), MediaError> {
+        let Some(config) = self.audio.as_ref().map(|t| t.config) else {
+            return Ok(());
+        };
+        if self.stretch.as_ref().is_some_and(|s| s.source != source) {
+            self.finish_reencoded_audio()?;
+        }
+        let stretch = match self.stretch.as_mut() {
+            Some(stretch) => stretch,
+            None => self.stretch.insert(Stretch::start(
+                source,
+                &config,
+                self.placer.next(),
+                base,
+                span,
+            )?),
+        };
+        let packets = stretch.feed(p, uri)?;
+        self.write_reencoded(packets)
+    }
+
+    /// Completes the re-encoded stretch being written, if any; the next
+    /// audio frame goes after it.
+    pub fn finish_reencoded_audio(&mut self) -> Result<(), MediaError> {
+        let Some(stretch) = self.stretch.take() else {
+            return Ok(());
+        };
+        let (packets, end) = stretch.finish()?;
+        self.write_reencoded(packets)?;
+        self.placer.resume_at(end);
+        if let Some(track) = self.audio.as_mut() {
+            track.mp3.break_here();
+        }
+        Ok(())
+    }
+
+    /// Writes encoded AAC frames, each at its track sample.
+    fn write_reencoded(&mut self, packets: Vec<(Packet, i64)>) -> Result<(), MediaError> {
+        let Some(track) = self.audio.as_ref() else {
+            return Ok(());
+        };
+        let (stream, tb, rate, samples) = (
+            track.stream,
+            track.time_base,
+            track.rate,
+            track.samples_per_frame,
+        );
+        for (mut packet, pos) in packets {
+            packet.set_pts(Some(pos));
+            packet.set_dts(Some(pos));
+            packet.set_duration(samples);
+            packet.set_flags(codec::packet::Flags::KEY);
+            self.file
+                .write(packet, stream, Rational::new(1, rate as i32), tb)?;
+        }
+        Ok(())
+    }
+
     /// Finishes the file (moov first) and moves it into place.
-    pub fn finish(self) -> Result<(), MediaError> {
+    pub fn finish(mut self) -> Result<(), MediaError> {
+        self.finish_reencoded_audio()?;
         self.file.finish()
     }
 }

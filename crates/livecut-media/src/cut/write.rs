@@ -1,6 +1,8 @@
 //! Pass 2: reads a clip's segments again and writes its planned frames:
 //! copied GOPs as they are, partial GOPs through the re-encoder, and the
-//! audio frames (AAC or MP3) that cover the clip's video.
+//! audio frames (AAC or MP3) that cover the clip's video, copied, or
+//! re-encoded (`audio_reencode`) when the clip's audio format is not the
+//! track's.
 
 use ffmpeg_next::codec;
 
@@ -205,6 +207,14 @@ pub fn write_clip(
                     }
                 }
             }
+            // Audio of another format than the track's is re-encoded
+            // (`audio_reencode`), the rest copied.
+            Track::Audio if out.reencodes_audio(job.index.audio) => out.reencode_audio(
+                &p,
+                (clip.index, p.run),
+                (st.base, st.span),
+                &clip.segments[p.segment].uri,
+            )?,
             Track::Audio => write_audio(job, &p, (st.base, st.span), out)?,
         }
     }

@@ -7,6 +7,10 @@
 //! and video in sync across joins to the sample. A small reserve stays in
 //! the FIFO so that a run which produced a few samples too many (resampler
 //! rounding) can be cut back before they are encoded.
+//!
+//! The copy modes use the same encoder for the stretches of a copied AAC
+//! track that hold a clip of another audio format (`cut::audio_reencode`);
+//! the encoder hands its packets to a `PacketSink`.
 
 use ffmpeg_next::codec::{self, encoder};
 use ffmpeg_next::format::{Sample, sample};
@@ -21,6 +25,20 @@ use crate::av::video_encoder::is_again;
 const RESERVE: usize = 256;
 /// Bit rate per channel (128 kbit/s for stereo, as the recordings use).
 const BIT_RATE_PER_CHANNEL: usize = 64_000;
+
+/// Where the encoder's packets go: the re-encode modes' file (`Mp4Sink`),
+/// or the copy modes' collector of a re-encoded stretch of a copied AAC
+/// track (`cut::audio_reencode`).
+pub(crate) trait PacketSink {
+    /// Takes an encoded packet whose timestamps are in `tb`.
+    fn write_audio(&mut self, packet: Packet, tb: Rational) -> Result<(), MediaError>;
+}
+
+impl PacketSink for Mp4Sink {
+    fn write_audio(&mut self, packet: Packet, tb: Rational) -> Result<(), MediaError> {
+        Mp4Sink::write_audio(self, packet, tb)
+    }
+}
 
 fn encoder_error(detail: String) -> MediaError {
     MediaError::Encoder { clip: None, detail }
@@ -141,7 +159,7 @@ impl AudioEncoder {
         chunk: &Planar,
         from: usize,
         count: usize,
-        sink: &mut Mp4Sink,
+        sink: &mut dyn PacketSink,
     ) -> Result<(), MediaError> {
         if chunk.planes.len() != self.channels() || from + count > chunk.len() {
             return Err(MediaError::Internal(format!(
@@ -158,7 +176,7 @@ impl AudioEncoder {
         self.drain(RESERVE, sink)
     }
 
-    pub fn silence(&mut self, count: u64, sink: &mut Mp4Sink) -> Result<(), MediaError> {
+    pub fn silence(&mut self, count: u64, sink: &mut dyn PacketSink) -> Result<(), MediaError> {
         let dropped = self.debt.min(count);
         self.debt -= dropped;
         let count = (count - dropped) as usize;
@@ -170,7 +188,7 @@ impl AudioEncoder {
 
     /// Pads with silence or cuts back so that the next sample lands at
     /// output sample `target`.
-    pub fn align_to(&mut self, target: i64, sink: &mut Mp4Sink) -> Result<(), MediaError> {
+    pub fn align_to(&mut self, target: i64, sink: &mut dyn PacketSink) -> Result<(), MediaError> {
         let position = self.position();
         if target > position {
             return self.silence((target - position) as u64, sink);
@@ -192,14 +210,14 @@ impl AudioEncoder {
     }
 
     /// Encodes whole frames while more than `keep` samples would remain.
-    fn drain(&mut self, keep: usize, sink: &mut Mp4Sink) -> Result<(), MediaError> {
+    fn drain(&mut self, keep: usize, sink: &mut dyn PacketSink) -> Result<(), MediaError> {
         while self.fifo.len() >= self.frame_size + keep {
             self.encode(self.frame_size, sink)?;
         }
         Ok(())
     }
 
-    fn encode(&mut self, count: usize, sink: &mut Mp4Sink) -> Result<(), MediaError> {
+    fn encode(&mut self, count: usize, sink: &mut dyn PacketSink) -> Result<(), MediaError> {
         let mut frame = planar_frame(&self.fifo, 0, count, self.rate)
             .map_err(|e| encoder_error(format!("allocating an audio frame: {e}")))?;
         frame.set_pts(Some(self.sent));
@@ -213,7 +231,7 @@ impl AudioEncoder {
         self.receive(sink)
     }
 
-    fn receive(&mut self, sink: &mut Mp4Sink) -> Result<(), MediaError> {
+    fn receive(&mut self, sink: &mut dyn PacketSink) -> Result<(), MediaError> {
         loop {
             let mut packet = Packet::empty();
             match self.encoder.receive_packet(&mut packet) {
@@ -226,7 +244,7 @@ impl AudioEncoder {
     }
 
     /// Encodes what is left (a last, shorter frame) and flushes.
-    pub fn finish(&mut self, sink: &mut Mp4Sink) -> Result<(), MediaError> {
+    pub fn finish(&mut self, sink: &mut dyn PacketSink) -> Result<(), MediaError> {
         self.drain(0, sink)?;
         if !self.fifo.is_empty() {
             self.encode(self.fifo.len(), sink)?;

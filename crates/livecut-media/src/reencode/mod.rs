@@ -62,13 +62,13 @@
 //! why the planner lists the segment after an accurate range too; its
 //! frames outside the range are not selected.
 
-mod audio;
+pub(crate) mod audio;
 mod audio_only;
 mod clip;
 mod mux;
-mod resample;
+pub(crate) mod resample;
 pub(crate) mod scale;
-mod span;
+pub(crate) mod span;
 mod video;
 
 use ffmpeg_next::Rational;
