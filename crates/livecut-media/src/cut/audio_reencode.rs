@@ -26,14 +26,14 @@
 //! already playing there fades in over that frame.
 
 use ffmpeg_next::codec::decoder;
-use ffmpeg_next::{Error, Packet, Rational, frame};
+use ffmpeg_next::{Packet, Rational, frame};
 
 use super::audio::AudioConfig;
 use super::source::{ClipReader, SourcePacket};
 use crate::av::decode;
-use crate::av::video_encoder::is_again;
 use crate::codec::AudioCodec;
 use crate::reencode::audio::{AudioEncoder, PacketSink};
+use crate::reencode::clip::AudioDecoding;
 use crate::reencode::resample::{Planar, Resampler};
 use crate::reencode::span::{SpanCursor, Step, ticks_to_samples};
 use crate::{ClipInput, MediaError};
@@ -141,8 +141,8 @@ pub struct Stretch {
     /// `track sample = ticks_to_samples(base + source pts)`.
     base: i64,
     rate: u32,
-    decoder: Option<(AudioCodec, decoder::Audio)>,
-    frame: frame::Audio,
+    /// Taken while a packet is decoded (its frames are placed on `self`).
+    decoding: Option<AudioDecoding>,
     resampler: Option<Resampler>,
     cursor: SpanCursor,
     chunk: Planar,
@@ -181,8 +181,7 @@ impl Stretch {
             len,
             base,
             rate,
-            decoder: None,
-            frame: frame::Audio::empty(),
+            decoding: Some(AudioDecoding::new()),
             resampler: None,
             cursor: SpanCursor::new(first, last, i64::from(rate) * TOLERANCE_MS / 1000),
             chunk: Planar::default(),
@@ -196,61 +195,33 @@ impl Stretch {
     /// its track sample. A packet that does not decode is skipped with a
     /// warning, as in the re-encode modes (its span becomes silence).
     pub fn feed(&mut self, p: &SourcePacket, uri: &str) -> Result<Vec<(Packet, i64)>, MediaError> {
-        let clip = self.source.0;
-        let Some(codec) = p.audio_codec else {
-            return Ok(Vec::new());
-        };
         if self.len == 0 {
             return Ok(Vec::new());
         }
-        if self.decoder.as_ref().is_none_or(|(c, _)| *c != codec) {
-            let decoder = decode::audio(codec).map_err(|e| {
-                MediaError::Internal(format!(
-                    "opening the {} decoder: {e}",
-                    decode::audio_name(codec)
-                ))
-            })?;
-            self.decoder = Some((codec, decoder));
-        }
-        let Some((_, decoder)) = self.decoder.as_mut() else {
-            return Ok(Vec::new());
+        let Some(mut decoding) = self.decoding.take() else {
+            return Err(MediaError::Internal(
+                "the stretch's decoder is in use".into(),
+            ));
         };
-        if let Err(e) = decoder.send_packet(&p.packet) {
-            tracing::warn!(
-                clip,
-                uri,
-                pts = p.pts,
-                "skipping an undecodable audio frame: {e}"
-            );
-            return Ok(self.placed());
-        }
-        while let Some((_, decoder)) = self.decoder.as_mut() {
-            match decoder.receive_frame(&mut self.frame) {
-                Ok(()) => self.place(uri)?,
-                Err(Error::Eof) => break,
-                Err(e) if is_again(&e) => break,
-                Err(e) => {
-                    tracing::warn!(clip, uri, pts = p.pts, "audio decoding failed: {e}");
-                    break;
-                }
-            }
-        }
+        let fed = decoding.feed(p, self.source.0, uri, &mut |frame| self.place(frame, uri));
+        self.decoding = Some(decoding);
+        fed?;
         Ok(self.placed())
     }
 
     /// Converts the decoded frame and lays it on the stretch. A change of
     /// the decoded format drains the old resampler and opens a new one.
-    fn place(&mut self, uri: &str) -> Result<(), MediaError> {
+    fn place(&mut self, frame: &frame::Audio, uri: &str) -> Result<(), MediaError> {
         let clip = self.source.0;
         let resampler = match self.resampler.take() {
-            Some(r) if r.accepts(&self.frame) => r,
+            Some(r) if r.accepts(frame) => r,
             old => {
                 if let Some(old) = old {
                     self.resampler = Some(old);
                     self.drain_resampler()?;
                     self.resampler = None;
                 }
-                Resampler::new(&self.frame, self.rate, self.encoder.channels()).map_err(|e| {
+                Resampler::new(frame, self.rate, self.encoder.channels()).map_err(|e| {
                     MediaError::Unsupported {
                         clip: Some(clip),
                         what: format!("segment {uri}: audio cannot be converted: {e}"),
@@ -259,12 +230,12 @@ impl Stretch {
             }
         };
         let resampler = self.resampler.insert(resampler);
-        let start = match self.frame.pts() {
+        let start = match frame.pts() {
             Some(pts) => ticks_to_samples(self.base + pts, self.rate) - resampler.delay(),
             None => self.cursor.expected().unwrap_or(self.origin + self.len),
         };
         resampler
-            .convert(Some(&self.frame), &mut self.chunk)
+            .convert(Some(frame), &mut self.chunk)
             .map_err(|e| MediaError::Internal(format!("clip {clip}: resampling audio: {e}")))?;
         let step = self.cursor.place(start, self.chunk.len());
         self.emit(step)

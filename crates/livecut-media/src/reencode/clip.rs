@@ -71,7 +71,7 @@ struct RunAudio {
 /// A run's audio decoder: opened by the codec of the packets that reach
 /// it (again when the codec changes); without a packet, the run's span
 /// becomes silence.
-pub(super) struct AudioDecoding {
+pub(crate) struct AudioDecoding {
     decoder: Option<(AudioCodec, decoder::Audio)>,
     frame: frame::Audio,
 }

@@ -64,7 +64,7 @@
 
 pub(crate) mod audio;
 mod audio_only;
-mod clip;
+pub(crate) mod clip;
 mod mux;
 pub(crate) mod resample;
 pub(crate) mod scale;
