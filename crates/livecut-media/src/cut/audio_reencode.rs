@@ -33,14 +33,9 @@ use super::source::{ClipReader, SourcePacket};
 use crate::av::decode;
 use crate::codec::AudioCodec;
 use crate::reencode::audio::{AudioEncoder, PacketSink};
-use crate::reencode::clip::AudioDecoding;
-use crate::reencode::resample::{Planar, Resampler};
-use crate::reencode::span::{SpanCursor, Step, ticks_to_samples};
+use crate::reencode::clip::{AudioDecoding, Lane, finish_audio, place_audio};
+use crate::reencode::span::ticks_to_samples;
 use crate::{ClipInput, MediaError};
-
-/// Decoded audio this close (4 ms) to where the previous chunk ended counts
-/// as contiguous (as in the re-encode modes).
-const TOLERANCE_MS: i64 = 4;
 
 /// MPEG-4 audio object type of AAC-LC, what FFmpeg's encoder writes.
 const AAC_LC: u8 = 2;
@@ -138,14 +133,12 @@ pub struct Stretch {
     origin: i64,
     /// Samples the stretch holds (whole frames).
     len: i64,
-    /// `track sample = ticks_to_samples(base + source pts)`.
-    base: i64,
-    rate: u32,
     /// Taken while a packet is decoded (its frames are placed on `self`).
     decoding: Option<AudioDecoding>,
-    resampler: Option<Resampler>,
-    cursor: SpanCursor,
-    chunk: Planar,
+    /// Places decoded audio in encoder samples (the stretch's sample 0 is
+    /// track sample `origin`; `track sample = ticks_to_samples(base +
+    /// source pts)`).
+    lane: Lane,
     encoder: AudioEncoder,
     collected: Collected,
 }
@@ -179,12 +172,8 @@ impl Stretch {
             source,
             origin,
             len,
-            base,
-            rate,
             decoding: Some(AudioDecoding::new()),
-            resampler: None,
-            cursor: SpanCursor::new(first, last, i64::from(rate) * TOLERANCE_MS / 1000),
-            chunk: Planar::default(),
+            lane: Lane::new(first - origin, last - origin, base, -origin, rate),
             encoder,
             collected,
         })
@@ -203,67 +192,20 @@ impl Stretch {
                 "the stretch's decoder is in use".into(),
             ));
         };
-        let fed = decoding.feed(p, self.source.0, uri, &mut |frame| self.place(frame, uri));
+        let clip = self.source.0;
+        let fed = decoding.feed(p, clip, uri, &mut |frame| {
+            place_audio(
+                &mut self.lane,
+                frame,
+                &mut self.encoder,
+                &mut self.collected,
+                clip,
+                uri,
+            )
+        });
         self.decoding = Some(decoding);
         fed?;
         Ok(self.placed())
-    }
-
-    /// Converts the decoded frame and lays it on the stretch. A change of
-    /// the decoded format drains the old resampler and opens a new one.
-    fn place(&mut self, frame: &frame::Audio, uri: &str) -> Result<(), MediaError> {
-        let clip = self.source.0;
-        let resampler = match self.resampler.take() {
-            Some(r) if r.accepts(frame) => r,
-            old => {
-                if let Some(old) = old {
-                    self.resampler = Some(old);
-                    self.drain_resampler()?;
-                    self.resampler = None;
-                }
-                Resampler::new(frame, self.rate, self.encoder.channels()).map_err(|e| {
-                    MediaError::Unsupported {
-                        clip: Some(clip),
-                        what: format!("segment {uri}: audio cannot be converted: {e}"),
-                    }
-                })?
-            }
-        };
-        let resampler = self.resampler.insert(resampler);
-        let start = match frame.pts() {
-            Some(pts) => ticks_to_samples(self.base + pts, self.rate) - resampler.delay(),
-            None => self.cursor.expected().unwrap_or(self.origin + self.len),
-        };
-        resampler
-            .convert(Some(frame), &mut self.chunk)
-            .map_err(|e| MediaError::Internal(format!("clip {clip}: resampling audio: {e}")))?;
-        let step = self.cursor.place(start, self.chunk.len());
-        self.emit(step)
-    }
-
-    /// Lays what the resampler still holds right after the previous chunk.
-    fn drain_resampler(&mut self) -> Result<(), MediaError> {
-        if let (Some(resampler), Some(start)) = (self.resampler.as_mut(), self.cursor.expected()) {
-            resampler
-                .convert(None, &mut self.chunk)
-                .map_err(|e| MediaError::Internal(format!("flushing the resampler: {e}")))?;
-            if !self.chunk.is_empty() {
-                let step = self.cursor.place(start, self.chunk.len());
-                self.emit(step)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn emit(&mut self, step: Step) -> Result<(), MediaError> {
-        if step.silence > 0 {
-            self.encoder.silence(step.silence, &mut self.collected)?;
-        }
-        if step.take > 0 {
-            self.encoder
-                .push(&self.chunk, step.skip, step.take, &mut self.collected)?;
-        }
-        Ok(())
     }
 
     /// The encoded packets so far, each with its track sample: the
@@ -289,9 +231,7 @@ impl Stretch {
         if self.len == 0 {
             return Ok((Vec::new(), end));
         }
-        self.drain_resampler()?;
-        let silence = self.cursor.finish();
-        self.encoder.silence(silence, &mut self.collected)?;
+        finish_audio(&mut self.lane, &mut self.encoder, &mut self.collected)?;
         self.encoder.align_to(self.len, &mut self.collected)?;
         self.encoder.finish(&mut self.collected)?;
         Ok((self.placed(), end))

@@ -15,7 +15,7 @@
 use ffmpeg_next::codec::decoder;
 use ffmpeg_next::{Error, frame};
 
-use super::audio::AudioEncoder;
+use super::audio::{AudioEncoder, PacketSink};
 use super::mux::Mp4Sink;
 use super::resample::{Planar, Resampler};
 use super::scale::{OutputPicture, Scaler};
@@ -129,7 +129,7 @@ impl AudioDecoding {
 }
 
 /// Decoded audio on its way to the run's span.
-pub(super) struct Lane {
+pub(crate) struct Lane {
     resampler: Option<Resampler>,
     cursor: SpanCursor,
     chunk: Planar,
@@ -397,7 +397,7 @@ fn emit(
     step: Step,
     chunk: &Planar,
     encoder: &mut AudioEncoder,
-    sink: &mut Mp4Sink,
+    sink: &mut dyn PacketSink,
 ) -> Result<(), MediaError> {
     if step.silence > 0 {
         encoder.silence(step.silence, sink)?;
@@ -411,11 +411,11 @@ fn emit(
 /// Converts a decoded frame and lays it on the span. A change of the
 /// decoded format (another AAC configuration after a recorder restart,
 /// say) drains the old resampler and continues with a new one.
-pub(super) fn place_audio(
+pub(crate) fn place_audio(
     lane: &mut Lane,
     frame: &frame::Audio,
     encoder: &mut AudioEncoder,
-    sink: &mut Mp4Sink,
+    sink: &mut dyn PacketSink,
     clip: usize,
     uri: &str,
 ) -> Result<(), MediaError> {
@@ -450,10 +450,10 @@ pub(super) fn place_audio(
 }
 
 /// Lays what the resampler still holds right after the previous chunk.
-pub(super) fn drain_resampler(
+pub(crate) fn drain_resampler(
     lane: &mut Lane,
     encoder: &mut AudioEncoder,
-    sink: &mut Mp4Sink,
+    sink: &mut dyn PacketSink,
 ) -> Result<(), MediaError> {
     if let (Some(resampler), Some(start)) = (lane.resampler.as_mut(), lane.cursor.expected()) {
         resampler
@@ -468,10 +468,10 @@ pub(super) fn drain_resampler(
 }
 
 /// Drains the resampler and fills the span up to its end.
-fn finish_audio(
+pub(crate) fn finish_audio(
     lane: &mut Lane,
     encoder: &mut AudioEncoder,
-    sink: &mut Mp4Sink,
+    sink: &mut dyn PacketSink,
 ) -> Result<(), MediaError> {
     drain_resampler(lane, encoder, sink)?;
     let silence = lane.cursor.finish();
