@@ -103,26 +103,7 @@ fn check_audio_only(out: &Path, report: &CutReport, codec: AudioCodec, clips: &[
         }
     }
     let tolerance = frame / 1e6 + 1e-6;
-    let onsets: Vec<f64> = onsets
-        .into_iter()
-        .filter(|&t| windows.iter().any(|&(a, b)| t >= a && t < b))
-        .collect();
-    for &t in &expected {
-        assert!(
-            onsets.iter().any(|&o| (o - t).abs() <= tolerance),
-            "no onset near the marker at {t} s; onsets {onsets:?}"
-        );
-    }
-    for &o in &onsets {
-        assert!(
-            expected.iter().any(|&t| (o - t).abs() <= tolerance),
-            "onset at {o} s is no marker's; expected {expected:?}"
-        );
-    }
-    assert!(
-        expected.len() >= clips.len(),
-        "markers checked: {expected:?}"
-    );
+    assert_onsets_are_markers(onsets, &windows, &expected, tolerance, clips.len());
 }
 
 fn accurate_clips(codec: AudioCodec) -> Vec<ClipInput> {

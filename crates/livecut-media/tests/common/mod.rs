@@ -214,3 +214,34 @@ pub fn identical_frames(
         })
         .count() as u64
 }
+
+/// Audio onsets (s) inside `windows` and the expected marker instants must
+/// match one to one within `tolerance`; at least `min_markers` are checked.
+pub fn assert_onsets_are_markers(
+    onsets: Vec<f64>,
+    windows: &[(f64, f64)],
+    expected: &[f64],
+    tolerance: f64,
+    min_markers: usize,
+) {
+    let onsets: Vec<f64> = onsets
+        .into_iter()
+        .filter(|&t| windows.iter().any(|&(a, b)| t >= a && t < b))
+        .collect();
+    for &t in expected {
+        assert!(
+            onsets.iter().any(|&o| (o - t).abs() <= tolerance),
+            "no onset near the marker at {t} s; onsets {onsets:?}"
+        );
+    }
+    for &o in &onsets {
+        assert!(
+            expected.iter().any(|&t| (o - t).abs() <= tolerance),
+            "onset at {o} s is no marker's; expected {expected:?}"
+        );
+    }
+    assert!(
+        expected.len() >= min_markers,
+        "markers checked: {expected:?}"
+    );
+}
