@@ -80,7 +80,6 @@ fn plan_clip(
     Ok(AudioPlan {
         bases,
         plan: plan::ClipPlan {
-            actions: Vec::new(),
             runs: Vec::new(),
             cuts: Vec::new(),
             offset,

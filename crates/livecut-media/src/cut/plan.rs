@@ -1,19 +1,9 @@
-//! Turns a clip's index into decisions: what happens to each GOP, and where
+//! Turns a clip's index into decisions: which GOPs are copied, which frames are
+//! re-encoded (and from which GOP their decoding starts), and where
 //! each run's frames land on the output timeline (90 kHz ticks).
 
 use super::index::{ClipIndex, Gop};
 use crate::{ClipInput, MediaError};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GopAction {
-    /// No frame of the GOP is needed, not even as a reference.
-    Skip,
-    /// Every frame of the GOP that is output is copied unchanged.
-    Copy,
-    /// The GOP is decoded: some of its frames are re-encoded, or frames of
-    /// the next GOP reference it.
-    Reencode,
-}
 
 /// Output placement of one run: `out = base + pts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +60,6 @@ impl RunCut {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClipPlan {
-    /// Per GOP: whether it is skipped, copied or decoded.
-    pub actions: Vec<GopAction>,
     pub runs: Vec<Option<RunMapping>>,
     /// Per run: its parts and copied blocks (copy modes).
     pub cuts: Vec<RunCut>,
@@ -124,7 +112,6 @@ pub fn plan(
     let mut last_utc = None;
     let mut runs = Vec::with_capacity(index.runs.len());
     let mut cuts = Vec::with_capacity(index.runs.len());
-    let mut actions = vec![GopAction::Skip; index.gops.len()];
     for (r, run) in index.runs.iter().enumerate() {
         let (Some(min), Some(max)) = (run.selected_min, run.selected_max) else {
             runs.push(None);
@@ -147,7 +134,6 @@ pub fn plan(
             ..splicing
         };
         let cut = cut_run(index, r, (min, max), copyable, splice);
-        mark_actions(&cut, &mut actions);
         cuts.push(cut);
     }
     let (Some(first_frame_utc_us), Some(last_frame_utc_us)) = (first_utc, last_utc) else {
@@ -168,7 +154,6 @@ pub fn plan(
         .map(|p| u64::from(p.frames))
         .sum();
     Ok(ClipPlan {
-        actions,
         runs,
         cuts,
         offset,
@@ -179,21 +164,6 @@ pub fn plan(
         first_frame_utc_us,
         last_frame_utc_us,
     })
-}
-
-fn mark_actions(cut: &RunCut, actions: &mut [GopAction]) {
-    for block in &cut.blocks {
-        for a in &mut actions[block.first..=block.last] {
-            *a = GopAction::Copy;
-        }
-    }
-    for part in &cut.parts {
-        for a in &mut actions[part.first_gop..=part.last_gop] {
-            if *a == GopAction::Skip {
-                *a = GopAction::Reencode;
-            }
-        }
-    }
 }
 
 /// Splits the selected frames `[lo, hi]` (PTS) of run `r` into copied
@@ -321,6 +291,35 @@ mod tests {
     use crate::timeline::RunAnchor;
 
     const F: i64 = 3000;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum GopAction {
+        /// Not needed, not even as a reference.
+        Skip,
+        /// Copied unchanged.
+        Copy,
+        /// Decoded for a re-encoded part.
+        Reencode,
+    }
+
+    /// What happens to each GOP of `p`, as its run's cut says.
+    fn actions(p: &ClipPlan, gops: usize) -> Vec<GopAction> {
+        (0..gops)
+            .map(|g| {
+                let cuts = || p.cuts.iter();
+                if cuts().any(|c| c.block_of(g).is_some()) {
+                    GopAction::Copy
+                } else if cuts()
+                    .flat_map(|c| &c.parts)
+                    .any(|part| (part.first_gop..=part.last_gop).contains(&g))
+                {
+                    GopAction::Reencode
+                } else {
+                    GopAction::Skip
+                }
+            })
+            .collect()
+    }
     const HEVC_LIKE: Splicing = Splicing {
         open_keyframes: true,
         starts_output: false,
@@ -417,7 +416,7 @@ mod tests {
         );
         let p = plan(&clip(), &idx, 5000, F, &|_| true, HEVC_LIKE).expect("plan");
         assert_eq!(
-            p.actions,
+            actions(&p, 4),
             vec![
                 GopAction::Reencode,
                 GopAction::Copy,
@@ -474,7 +473,7 @@ mod tests {
         assert_eq!(tail.frames, 22);
         assert_eq!(tail.keep_min, 900_000 + 57 * F + 1);
         assert_eq!((p.frames, p.reencoded, p.copied), (60, 32, 28));
-        assert_eq!(p.actions[3], GopAction::Skip);
+        assert_eq!(actions(&p, 4)[3], GopAction::Skip);
     }
 
     #[test]
