@@ -36,6 +36,21 @@ pub fn first_clip_is_audio_only(job: &CutJob) -> bool {
     media.contains(&media::Type::Audio) && !media.contains(&media::Type::Video)
 }
 
+/// The error of an audio-only clip none of whose audio lies in its range.
+pub(crate) fn no_audio_in_range(clip: &ClipInput, index: &ClipIndex) -> MediaError {
+    MediaError::NoContent {
+        clip: clip.index,
+        start_utc_us: clip.start_utc_us,
+        end_utc_us: clip.end_utc_us,
+        detail: match index.available_utc_us {
+            Some((lo, hi)) => format!(
+                "the listed segments hold audio from {lo} to {hi} us UTC, none of it in the range"
+            ),
+            None => "the listed segments hold no audio frame".into(),
+        },
+    }
+}
+
 /// Where one clip's runs go on the output timeline.
 struct AudioPlan {
     /// Per run: `out = base + pts`, for runs with selected frames.
@@ -64,18 +79,7 @@ fn plan_clip(
         cursor += hi - lo;
     }
     let (Some(first_frame_utc_us), Some(last_frame_utc_us)) = (first_utc, last_utc) else {
-        return Err(MediaError::NoContent {
-            clip: clip.index,
-            start_utc_us: clip.start_utc_us,
-            end_utc_us: clip.end_utc_us,
-            detail: match index.available_utc_us {
-                Some((lo, hi)) => format!(
-                    "the listed segments hold audio from {lo} to {hi} us UTC, none of it in the \
-                     range"
-                ),
-                None => "the listed segments hold no audio frame".into(),
-            },
-        });
+        return Err(no_audio_in_range(clip, index));
     };
     Ok(AudioPlan {
         bases,

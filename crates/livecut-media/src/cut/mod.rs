@@ -37,7 +37,7 @@
 //! track is AAC-LC; with an MP3 or other AAC track it is refused.
 
 mod audio;
-mod audio_only;
+pub(crate) mod audio_only;
 mod audio_reencode;
 mod dts;
 pub(crate) mod index;

@@ -281,18 +281,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
             .map(|(run, selected)| run_span(selection, &run.anchor, *selected, rate))
             .collect();
         if clip_spans.iter().all(Option::is_none) {
-            return Err(MediaError::NoContent {
-                clip: clip.index,
-                start_utc_us: clip.start_utc_us,
-                end_utc_us: clip.end_utc_us,
-                detail: match index.available_utc_us {
-                    Some((lo, hi)) => format!(
-                        "the listed segments hold audio from {lo} to {hi} us UTC, none of it in \
-                         the range"
-                    ),
-                    None => "the listed segments hold no audio frame".into(),
-                },
-            });
+            return Err(cut::audio_only::no_audio_in_range(clip, index));
         }
         planned += clip_spans
             .iter()
