@@ -35,8 +35,8 @@ pub struct SegmentInput {
     /// EXT-X-DISCONTINUITY precedes this segment.
     pub discontinuity: bool,
     /// Listed only for what it may code of the range (an open GOP's leading
-    /// pictures, shown before the segment starts): if it cannot be read it
-    /// is left out instead of failing the job.
+    /// pictures, shown before the segment starts): where it cannot be read,
+    /// the clip's input ends instead of the job failing (`cut::source`).
     #[serde(default)]
     pub lookahead: bool,
 }

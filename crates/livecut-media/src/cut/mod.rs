@@ -348,45 +348,10 @@ pub(crate) fn scan_all(
     Ok(indexes)
 }
 
-/// `job` without the lookahead segments (see `SegmentInput::lookahead`)
-/// that cannot be read through: missing, or failing as the reader would
-/// fail on them later.
-fn without_unreadable_lookahead(job: &CutJob) -> CutJob {
-    let mut job = job.clone();
-    for clip in &mut job.clips {
-        let Some(last) = clip.segments.last().filter(|s| s.lookahead) else {
-            continue;
-        };
-        let alone = ClipInput {
-            segments: vec![last.clone()],
-            ..clip.clone()
-        };
-        let mut reader = source::ClipReader::with_parsing(&alone, true);
-        let readable = loop {
-            match reader.next() {
-                Ok(Some(_)) => continue,
-                Ok(None) => break true,
-                Err(e) => {
-                    tracing::debug!(
-                        clip = clip.index,
-                        "leaving out the segment after the range: {e}"
-                    );
-                    break false;
-                }
-            }
-        };
-        if !readable {
-            clip.segments.pop();
-        }
-    }
-    job
-}
-
 /// Cuts `job.clips` out of their recordings and joins them into
 /// `job.output`. `progress` receives 0.0..=1.0, by processed duration.
 pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
     crate::init()?;
-    let job = &without_unreadable_lookahead(job);
     validate(job)?;
     crate::reencode::check_options(job)?;
     let reencodes = matches!(job.mode, CutMode::Rough | CutMode::Accurate);

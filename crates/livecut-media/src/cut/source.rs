@@ -74,6 +74,10 @@ pub struct ClipReader<'a> {
     /// out, and a segment must hold audio instead of video.
     audio_only: bool,
     last_pts: i64,
+    /// Index of the segment being opened or read.
+    at: usize,
+    /// A lookahead segment failed: the clip's input ends there.
+    ended: bool,
 }
 
 impl<'a> ClipReader<'a> {
@@ -85,6 +89,8 @@ impl<'a> ClipReader<'a> {
             untimed_audio: false,
             audio_only: false,
             last_pts: 0,
+            at: 0,
+            ended: false,
             clip,
             run_starts: run_starts(&clip.segments),
             next_segment: 0,
@@ -118,6 +124,7 @@ impl<'a> ClipReader<'a> {
 
     fn open_next(&mut self) -> Result<bool, MediaError> {
         let index = self.next_segment;
+        self.at = index;
         let Some(seg) = self.clip.segments.get(index) else {
             return Ok(false);
         };
@@ -226,7 +233,29 @@ impl<'a> ClipReader<'a> {
 
     /// The next packet of a video or audio track, or `None` after the last
     /// segment.
+    ///
+    /// A lookahead segment (see `SegmentInput::lookahead`) that cannot be
+    /// read ends the input where it fails instead of failing the clip; both
+    /// passes read it the same way, so they see the same packets.
     pub fn next(&mut self) -> Result<Option<SourcePacket>, MediaError> {
+        if self.ended {
+            return Ok(None);
+        }
+        match self.read_next() {
+            Err(e) if self.clip.segments.get(self.at).is_some_and(|s| s.lookahead) => {
+                tracing::debug!(
+                    clip = self.clip.index,
+                    "the segment after the range ends early: {e}"
+                );
+                self.ended = true;
+                self.current = None;
+                Ok(None)
+            }
+            other => other,
+        }
+    }
+
+    fn read_next(&mut self) -> Result<Option<SourcePacket>, MediaError> {
         loop {
             if self.current.is_none() && !self.open_next()? {
                 return Ok(None);
