@@ -26,7 +26,7 @@ pub fn remux_to_hls(
     segment_prefix: &str,
     target_seconds: u32,
 ) -> Result<HlsOutput, MediaError> {
-    crate::init()?;
+    crate::av::init()?;
     let playlist = dir.join(playlist_name);
     let failed = |detail: String| MediaError::Output {
         path: playlist.clone(),

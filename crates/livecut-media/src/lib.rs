@@ -65,22 +65,33 @@
 //! aspect ratio (padded where it differs), so recordings of different
 //! sizes join into one stream.
 
+// Layers, lowest first; a module uses only modules of its own or a lower
+// layer (docs/ARCHITECTURE.md has the map):
+// 1. facts and formats without libav: codec, error, geometry, job, timeline, bitstream
 mod bitstream;
 mod codec;
-mod cover;
-mod cut;
 mod error;
 mod geometry;
-mod hls_output;
 mod job;
-mod log;
+mod timeline;
+// 2. libav (FFmpeg): every unsafe line of the crate
+mod av;
+// 3. the selection of frames: one reader, one index, one planner
+mod select;
+// 4. decoding, encoding, scaling and resampling shared by the modes
+mod transcode;
+// 5. what the crate does: the copy modes, the re-encode modes, covers,
+//    probing, HLS output, test recordings
+mod copy;
+mod cover;
+mod hls_output;
 mod probe;
 mod reencode;
 pub mod testgen;
-mod timeline;
+// 6. the one dispatch of the four modes
+mod cut;
 
-mod av;
-
+pub use av::init;
 pub use codec::{AudioCodec, VideoCodec};
 pub use cover::{CoverReport, CoverRequest, cover};
 pub use cut::cut;
@@ -88,16 +99,3 @@ pub use error::MediaError;
 pub use hls_output::{HlsOutput, remux_to_hls};
 pub use job::{ClipInput, ClipReport, CutJob, CutMode, CutReport, SegmentInput};
 pub use probe::{MediaProbe, StreamKind, StreamProbe, probe};
-
-/// Initialises libav once per process and routes its warnings and errors to
-/// `tracing`. Safe to call more than once.
-pub fn init() -> Result<(), MediaError> {
-    static ONCE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    ONCE.get_or_init(|| {
-        ffmpeg_next::init().map_err(|e| e.to_string())?;
-        log::install();
-        Ok(())
-    })
-    .clone()
-    .map_err(|e| MediaError::Internal(format!("libav initialisation failed: {e}")))
-}

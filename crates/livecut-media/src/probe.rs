@@ -219,7 +219,7 @@ unsafe fn stream_probe(index: usize, st: *const ffi::AVStream) -> StreamProbe {
 
 /// Probes a media file the way ffprobe would (container + every stream).
 pub fn probe(path: &Path) -> Result<MediaProbe, MediaError> {
-    crate::init()?;
+    crate::av::init()?;
     let fail = |missing: bool, detail: String| MediaError::Probe {
         path: path.to_path_buf(),
         missing,

@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn every_source_codec_has_a_decoder() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         for codec in [VideoCodec::H264, VideoCodec::Hevc] {
             let d = video_for(codec, &[]).expect("video decoder");
             assert_eq!(d.id(), codec.id());
@@ -152,7 +152,7 @@ mod tests {
 
     #[test]
     fn an_empty_flushed_decoder_has_nothing_to_give() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         let mut decoder = video(h264_parameters()).expect("opened");
         let mut frame = frame::Video::empty();
         // Before any input the decoder asks for more; after the flush it
@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn the_decoder_opens_and_counts_in_90khz_ticks() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         let decoder = video(h264_parameters()).expect("opened");
         assert_eq!(decoder.id(), Id::H264);
         // SAFETY: reading a plain field of an opened codec context.

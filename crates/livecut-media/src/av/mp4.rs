@@ -138,7 +138,7 @@ mod tests {
 
     #[test]
     fn an_unfinished_file_leaves_nothing_behind() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("out.mp4");
         let (file, index) = Mp4File::create(&path, video_track).expect("created");
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn a_finished_file_is_moved_into_place() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("out.mp4");
         let (file, _) = Mp4File::create(&path, video_track).expect("created");
@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn setup_failures_name_the_step_and_the_file() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("out.mp4");
         let failed = Mp4File::create(&path, |_| -> Result<(), SetupError> {

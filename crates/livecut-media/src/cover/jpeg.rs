@@ -109,7 +109,7 @@ mod tests {
 
     #[test]
     fn encodes_a_complete_jfif_image_of_odd_size() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         let mut picture = grey_picture(101, 57);
         let jpeg = encode(&mut picture, Rational::new(1, 1)).expect("encodes");
         assert!(jpeg.starts_with(&[0xFF, 0xD8]), "SOI");

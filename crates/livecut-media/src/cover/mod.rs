@@ -95,7 +95,7 @@ fn layout(
 
 /// Writes the cover image described by `req`.
 pub fn cover(req: &CoverRequest) -> Result<CoverReport, MediaError> {
-    crate::init()?;
+    crate::av::init()?;
     let invalid =
         |detail: String| MediaError::InvalidJob(format!("clip {}: {detail}", req.clip_index));
     // Sizes are checked before any reading; a derived side is checked once

@@ -239,7 +239,7 @@ mod tests {
 
     #[test]
     fn same_size_converts_video_range_to_full_range() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         let source = pattern_frame(320, 180, 4242);
         let (size, placement) = layout(shape(&source), None, None).expect("placement");
         let out = render(&source, size, &placement).expect("render");
@@ -258,7 +258,7 @@ mod tests {
 
     #[test]
     fn padded_placement_has_black_bars_and_the_picture_inside() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         let source = pattern_frame(320, 180, 77);
         let (size, placement) = layout(shape(&source), Some(200), Some(200)).expect("placement");
         let out = render(&source, size, &placement).expect("render");
@@ -284,7 +284,7 @@ mod tests {
 
     #[test]
     fn full_range_sources_keep_their_levels() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         let mut source = pattern_frame(64, 64, 5);
         // Relabel as full range: 16 and 235 must then pass unchanged.
         source.set_format(Pixel::YUVJ420P);

@@ -32,14 +32,14 @@
 //! (all re-encoded); its first and last instants are those of the clip's
 //! first and last output sample.
 
-use super::audio::AudioEncoder;
-use super::clip::{AudioDecoding, Lane, drain_resampler, place_audio};
+use crate::transcode::audio_encoder::AudioEncoder;
+use crate::transcode::audio_lane::{AudioDecoding, Lane, drain_resampler, place_audio};
 use super::mux::{Mp4Sink, TrackSpec};
-use super::span::ticks_to_samples;
-use crate::cut::index::{self, ClipIndex, Selection};
-use crate::cut::report::WriteProgress;
-use crate::cut::source::{ClipReader, Track};
-use crate::cut::{self};
+use crate::transcode::span::ticks_to_samples;
+use crate::select::index::{self, ClipIndex, Selection};
+use crate::select::report::WriteProgress;
+use crate::select::source::{ClipReader, Track};
+use crate::select;
 use crate::timeline::{RunAnchor, TICKS_PER_SECOND};
 use crate::{ClipInput, ClipReport, CutJob, CutReport, MediaError};
 
@@ -260,7 +260,7 @@ fn transcode_clip(
 /// Runs an `Accurate` or `Rough` job whose first clip is audio-only.
 pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
     progress(0.0);
-    let indexes = cut::scan_all(job, index::scan_audio_only, progress)?;
+    let indexes = select::scan_all(job, index::scan_audio_only, progress)?;
     for (clip, index) in job.clips.iter().zip(&indexes) {
         if index.audio.is_none() {
             return Err(MediaError::Unsupported {
@@ -273,7 +273,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
     let mut spans = Vec::with_capacity(job.clips.len());
     let mut planned = 0i64;
     for (clip, index) in job.clips.iter().zip(&indexes) {
-        let selection = cut::selection(job.mode, clip);
+        let selection = select::selection(job.mode, clip);
         let clip_spans: Vec<Option<Span>> = index
             .runs
             .iter()
@@ -281,7 +281,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
             .map(|(run, selected)| run_span(selection, &run.anchor, *selected, rate))
             .collect();
         if clip_spans.iter().all(Option::is_none) {
-            return Err(cut::audio_only::no_audio_in_range(clip, index));
+            return Err(select::no_audio_in_range(clip, index));
         }
         planned += clip_spans
             .iter()

@@ -62,32 +62,29 @@
 //! why the planner lists the segment after an accurate range too; its
 //! frames outside the range are not selected.
 
-pub(crate) mod audio;
 mod audio_only;
-pub(crate) mod clip;
+mod clip;
 mod mux;
-pub(crate) mod resample;
-pub(crate) mod scale;
-pub(crate) mod span;
 mod video;
 
 use ffmpeg_next::Rational;
 use ffmpeg_next::util::color;
 
 pub(crate) use self::audio_only::cut as cut_audio_only;
+pub(crate) use self::video::check_bitrate;
 
-use self::audio::AudioEncoder;
 use self::clip::{ClipWork, Pipeline};
 use self::mux::{Mp4Sink, TrackSpec};
-use self::scale::OutputPicture;
+use crate::transcode::audio_encoder::AudioEncoder;
+use crate::transcode::scale::OutputPicture;
 use self::video::{OutputCodec, VideoEncoder, VideoSettings};
-use crate::cut::index::AudioFormat;
-use crate::cut::plan::Splicing;
-use crate::cut::report::{WriteProgress, clip_report};
-use crate::cut::{self, FALLBACK_FRAME_DURATION};
+use crate::select::index::AudioFormat;
+use crate::select::plan::Splicing;
+use crate::select::report::{WriteProgress, clip_report};
+use crate::select::{self, FALLBACK_FRAME_DURATION};
 use crate::geometry::{self, Size, SourceShape};
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
-use crate::{CutJob, CutMode, CutReport, MediaError};
+use crate::{CutJob, CutReport, MediaError};
 
 /// The output size of a job whose first clip has the shape `first`:
 /// nothing requested is the first clip's display size; otherwise the
@@ -142,7 +139,7 @@ fn bit_depth(format: i32) -> u32 {
 
 /// What the output picture is made from: the first clip's source.
 fn output_picture(job: &CutJob) -> Result<(OutputCodec, OutputPicture), MediaError> {
-    let source = cut::source_video(&job.clips[0])?;
+    let source = select::source_video(&job.clips[0])?;
     // SAFETY: reading plain fields of valid codec parameters.
     let (width, height, format, sar, range, primaries, transfer, space) = unsafe {
         let p = &*source.as_ptr();
@@ -227,31 +224,10 @@ fn open_pipeline(
     })
 }
 
-/// Checks the output options of any job before a segment is read: valid
-/// for the re-encoding modes, absent for the copying ones (which keep the
-/// source's picture and bit stream, so an option would be silently lost).
-pub(crate) fn check_options(job: &CutJob) -> Result<(), MediaError> {
-    let reencodes = matches!(job.mode, CutMode::Rough | CutMode::Accurate);
-    let given = job.output_width.is_some()
-        || job.output_height.is_some()
-        || job.video_bitrate_kbps.is_some();
-    if given && !reencodes {
-        return Err(MediaError::InvalidJob(format!(
-            "an output size or bit rate needs mode Accurate or Rough; {:?} copies the source",
-            job.mode
-        )));
-    }
-    geometry::VIDEO
-        .check_request(job.output_width, job.output_height)
-        .map_err(MediaError::InvalidJob)?;
-    video::check_bitrate(job.video_bitrate_kbps)
-}
-
-/// Runs an `Accurate` or `Rough` job (validated by `cut`, including
-/// `check_options`).
+/// Runs an `Accurate` or `Rough` job (validated by `crate::cut`).
 pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
     progress(0.0);
-    let indexes = cut::scan_all(job, cut::index::scan_for_decoding, progress)?;
+    let indexes = select::scan_all(job, select::index::scan_for_decoding, progress)?;
     // Each clip keeps its own frame rate on the timeline; the track's
     // nominal rate is the first clip's.
     let job_frame_duration = indexes
@@ -268,7 +244,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
             open_keyframes: true,
             starts_output: k == 0,
         };
-        let p = cut::plan::plan(clip, index, cursor, frame_duration, &|_| false, splicing)?;
+        let p = select::plan::plan(clip, index, cursor, frame_duration, &|_| false, splicing)?;
         cursor = p.end;
         plans.push((p, frame_duration));
     }
@@ -351,26 +327,5 @@ mod tests {
         let err = output_size(shape(4000, 16), Some(16), None).expect_err("too flat");
         assert_eq!(err.code(), "InvalidParameter", "{err}");
         assert!(err.to_string().contains("height"), "{err}");
-    }
-
-    #[test]
-    fn bad_requests_are_invalid_jobs() {
-        for (w, h) in [
-            (Some(0), None),
-            (Some(641), None),
-            (None, Some(geometry::VIDEO.max + 2)),
-            (Some(8), Some(8)),
-        ] {
-            let job = CutJob {
-                mode: CutMode::Accurate,
-                clips: Vec::new(),
-                output: "/nonexistent/out.mp4".into(),
-                output_width: w,
-                output_height: h,
-                video_bitrate_kbps: None,
-            };
-            let err = check_options(&job).expect_err("refused");
-            assert_eq!(err.code(), "InvalidParameter", "{err}");
-        }
     }
 }

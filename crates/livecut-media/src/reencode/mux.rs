@@ -14,6 +14,7 @@ use ffmpeg_next::{Packet, Rational, codec};
 use crate::MediaError;
 use crate::av::mp4::Mp4File;
 use crate::av::params;
+use crate::transcode::audio_encoder::PacketSink;
 
 /// The sample entry the video track must have where the muxer's default
 /// differs: `hvc1` for HEVC (libavformat would write `hev1`).
@@ -109,5 +110,11 @@ impl Mp4Sink {
     /// Finishes the file (index first) and moves it into place.
     pub fn finish(self) -> Result<(), MediaError> {
         self.file.finish()
+    }
+}
+
+impl PacketSink for Mp4Sink {
+    fn write_audio(&mut self, packet: Packet, tb: Rational) -> Result<(), MediaError> {
+        Mp4Sink::write_audio(self, packet, tb)
     }
 }

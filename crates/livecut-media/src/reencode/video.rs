@@ -23,7 +23,7 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::{Error, Packet, Rational, frame};
 
 use super::mux::Mp4Sink;
-use super::scale::OutputPicture;
+use crate::transcode::scale::OutputPicture;
 use crate::MediaError;
 use crate::av::ts_time_base;
 use crate::av::video_encoder::{self, Rate, VideoEncoderSettings, is_again};

@@ -352,7 +352,7 @@ pub fn write_recording_with(
     spec: &RecordingSpec,
     on_segment: &mut dyn FnMut(&GeneratedSegment),
 ) -> Result<RecordingSummary, MediaError> {
-    crate::init()?;
+    crate::av::init()?;
     spec.validate()?;
     std::fs::create_dir_all(&spec.dir).map_err(|e| MediaError::Output {
         path: spec.dir.clone(),

@@ -12,44 +12,14 @@
 //! ones of jobs with video. Every clip must be audio-only, in the first
 //! clip's audio format.
 
-use ffmpeg_next::media;
-
-use super::index::{self, ClipIndex, audio_frame_selected};
+use crate::select::index::{self, ClipIndex, audio_frame_selected};
 use super::output::Mp4Writer;
-use super::report::{WriteProgress, clip_report};
-use super::source::{ClipReader, Track};
-use super::{audio, plan, scan_all, selection};
+use crate::select::report::{WriteProgress, clip_report};
+use crate::select::source::{ClipReader, Track};
+use crate::select::audio_frames;
+use crate::select::{no_audio_in_range, plan, scan_all, selection};
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
 use crate::{ClipInput, CutJob, CutReport, MediaError};
-
-/// Whether the first segment of the job's first clip holds audio and no
-/// video. `false` when it cannot be read (the video path then reports
-/// that).
-pub fn first_clip_is_audio_only(job: &CutJob) -> bool {
-    let Some(seg) = job.clips.first().and_then(|c| c.segments.first()) else {
-        return false;
-    };
-    let Ok(input) = crate::av::input::open(&seg.path, Some("mpegts"), true) else {
-        return false;
-    };
-    let media: Vec<media::Type> = input.streams().map(|s| s.parameters().medium()).collect();
-    media.contains(&media::Type::Audio) && !media.contains(&media::Type::Video)
-}
-
-/// The error of an audio-only clip none of whose audio lies in its range.
-pub(crate) fn no_audio_in_range(clip: &ClipInput, index: &ClipIndex) -> MediaError {
-    MediaError::NoContent {
-        clip: clip.index,
-        start_utc_us: clip.start_utc_us,
-        end_utc_us: clip.end_utc_us,
-        detail: match index.available_utc_us {
-            Some((lo, hi)) => format!(
-                "the listed segments hold audio from {lo} to {hi} us UTC, none of it in the range"
-            ),
-            None => "the listed segments hold no audio frame".into(),
-        },
-    }
-}
 
 /// Where one clip's runs go on the output timeline.
 struct AudioPlan {
@@ -155,13 +125,13 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
             let data = packet.packet.data().unwrap_or(&[]);
             let uri = &clip.segments[packet.segment].uri;
             let frames =
-                audio::split_frames(codec, data).ok_or_else(|| MediaError::BadSegment {
+                audio_frames::split_frames(codec, data).ok_or_else(|| MediaError::BadSegment {
                     clip: clip.index,
                     uri: uri.clone(),
                     detail: format!("the audio packet at pts {} is not whole frames", packet.pts),
                 })?;
             for (frame, (start, duration)) in
-                frames.iter().zip(audio::frame_times(packet.pts, &frames))
+                frames.iter().zip(audio_frames::frame_times(packet.pts, &frames))
             {
                 if frame.config != config || frame.blocks != 1 {
                     return Err(MediaError::Unsupported {

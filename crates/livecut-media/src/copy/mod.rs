@@ -1,4 +1,5 @@
-//! `cut`: time ranges of HLS recordings -> one MP4.
+//! The copy modes (RoughFast, AccurateFast): time ranges of HLS recordings
+//! -> one MP4, copying whole GOPs and audio frames.
 //!
 //! Two passes per clip over its segments: `index` scans packets without
 //! decoding (GOPs, which frames the range selects, parameter sets, reorder
@@ -37,82 +38,29 @@
 //! track is AAC-LC; with an MP3 or other AAC track it is refused.
 
 mod audio;
-pub(crate) mod audio_only;
+mod audio_only;
 mod audio_reencode;
+mod boundary;
 mod dts;
-pub(crate) mod index;
 mod output;
-pub(crate) mod plan;
-mod reencode;
-pub(crate) mod report;
-pub(crate) mod source;
 mod write;
 
-use ffmpeg_next::{Rational, codec, media};
+use ffmpeg_next::{Rational, codec};
 
-use self::index::{ClipIndex, Gop, Selection};
+pub(crate) use self::audio_only::cut as cut_audio_only;
+
+use self::boundary::BoundaryEncoder;
 use self::output::{Mp4Writer, VideoTrack};
-use self::plan::{ClipPlan, Splicing};
-use self::reencode::BoundaryEncoder;
-use self::report::{WriteProgress, clip_report};
 use self::write::{ClipJob, write_clip};
 use crate::bitstream::parameter_sets::{ParameterSets, Picture};
 use crate::codec::VideoCodec;
+use crate::select::audio_frames::AudioConfig;
+use crate::select::index::{self, ClipIndex, Gop};
+use crate::select::plan::{self, ClipPlan, Splicing};
+use crate::select::report::{WriteProgress, clip_report};
+use crate::select::{FALLBACK_FRAME_DURATION, scan_all, source_video};
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
-use crate::{ClipInput, CutJob, CutMode, CutReport, MediaError};
-
-/// Frame duration assumed when a clip has too few frames to measure one.
-pub(crate) const FALLBACK_FRAME_DURATION: i64 = 3000;
-
-fn validate(job: &CutJob) -> Result<(), MediaError> {
-    if job.clips.is_empty() {
-        return Err(MediaError::InvalidJob("the job has no clips".into()));
-    }
-    for clip in &job.clips {
-        if clip.end_utc_us <= clip.start_utc_us {
-            return Err(MediaError::InvalidJob(format!(
-                "clip {}: end {} is not after start {}",
-                clip.index, clip.end_utc_us, clip.start_utc_us
-            )));
-        }
-        if clip.segments.is_empty() {
-            return Err(MediaError::NoContent {
-                clip: clip.index,
-                start_utc_us: clip.start_utc_us,
-                end_utc_us: clip.end_utc_us,
-                detail: "no recorded segment overlaps the range".into(),
-            });
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn selection(mode: CutMode, clip: &ClipInput) -> Selection {
-    match mode {
-        CutMode::AccurateFast | CutMode::Accurate => Selection::Range {
-            start_utc_us: clip.start_utc_us,
-            end_utc_us: clip.end_utc_us,
-        },
-        CutMode::RoughFast | CutMode::Rough => Selection::All,
-    }
-}
-
-/// Codec parameters of the clip's video, probed from its first segment.
-pub(crate) fn source_video(clip: &ClipInput) -> Result<codec::Parameters, MediaError> {
-    let seg = &clip.segments[0];
-    let bad = |detail: String| MediaError::BadSegment {
-        clip: clip.index,
-        uri: seg.uri.clone(),
-        detail,
-    };
-    let input = crate::av::input::open(&seg.path, Some("mpegts"), true)
-        .map_err(|e| bad(format!("cannot be probed: {e}")))?;
-    input
-        .streams()
-        .find(|s| s.parameters().medium() == media::Type::Video)
-        .map(|s| s.parameters())
-        .ok_or_else(|| bad("contains no video stream".into()))
-}
+use crate::{CutJob, CutReport, MediaError};
 
 /// What all clips must agree on to share one video and one audio track.
 struct Shared {
@@ -127,7 +75,7 @@ struct Shared {
     merged: Option<ParameterSets>,
     /// The sets the output starts with.
     first: ParameterSets,
-    audio: Option<audio::AudioConfig>,
+    audio: Option<AudioConfig>,
     frame_duration: i64,
 }
 
@@ -331,39 +279,9 @@ fn route(shared: &Shared, boundary: Option<&BoundaryEncoder>) -> Result<Route, M
     })
 }
 
-/// Indexes every clip of `job` with `scan` (pass 1: `index::scan` for the
-/// copy modes, `index::scan_for_decoding` for the re-encode modes),
-/// reporting progress over the first tenth of the job.
-pub(crate) fn scan_all(
-    job: &CutJob,
-    scan: index::Scan,
-    progress: &mut dyn FnMut(f32),
-) -> Result<Vec<ClipIndex>, MediaError> {
-    let count = job.clips.len() as f32;
-    let mut indexes = Vec::with_capacity(job.clips.len());
-    for (i, clip) in job.clips.iter().enumerate() {
-        let mut scan_progress = |f: f32| progress(0.1 * (i as f32 + f) / count);
-        indexes.push(scan(clip, selection(job.mode, clip), &mut scan_progress)?);
-    }
-    Ok(indexes)
-}
-
-/// Cuts `job.clips` out of their recordings and joins them into
-/// `job.output`. `progress` receives 0.0..=1.0, by processed duration.
-pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
-    crate::init()?;
-    validate(job)?;
-    crate::reencode::check_options(job)?;
-    let reencodes = matches!(job.mode, CutMode::Rough | CutMode::Accurate);
-    if audio_only::first_clip_is_audio_only(job) {
-        if reencodes {
-            return crate::reencode::cut_audio_only(job, progress);
-        }
-        return audio_only::cut(job, progress);
-    }
-    if reencodes {
-        return crate::reencode::cut(job, progress);
-    }
+/// Runs a `RoughFast` or `AccurateFast` job whose first clip has video
+/// (validated by `crate::cut`).
+pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
     progress(0.0);
     let indexes = scan_all(job, index::scan, progress)?;
     let shared = shared_facts(job, &indexes)?;

@@ -7,11 +7,12 @@
 use ffmpeg_next::codec;
 
 use super::audio;
-use super::index::{self, ClipIndex};
+use crate::select::audio_frames;
+use crate::select::index::{self, ClipIndex};
 use super::output::Mp4Writer;
-use super::plan::{ClipPlan, PartPlan, RunCut};
-use super::reencode::{BoundaryEncoder, PartSpec, ReencodePart};
-use super::source::{ClipReader, SourcePacket, Track};
+use crate::select::plan::{ClipPlan, PartPlan, RunCut};
+use super::boundary::{BoundaryEncoder, PartSpec, ReencodePart};
+use crate::select::source::{ClipReader, SourcePacket, Track};
 use crate::bitstream::access_unit::{self, to_sample};
 use crate::codec::{AudioCodec, VideoCodec};
 use crate::{ClipInput, MediaError};
@@ -247,7 +248,7 @@ fn write_audio(
     let Some(codec) = p.audio_codec else {
         return Ok(());
     };
-    let Some(frames) = audio::split_frames(codec, data) else {
+    let Some(frames) = audio_frames::split_frames(codec, data) else {
         let what = match codec {
             AudioCodec::Aac => "ADTS",
             AudioCodec::Mp3 => "MPEG audio layer III",
@@ -262,7 +263,7 @@ fn write_audio(
             ),
         });
     };
-    for (frame, (start, duration)) in frames.iter().zip(audio::frame_times(p.pts, &frames)) {
+    for (frame, (start, duration)) in frames.iter().zip(audio_frames::frame_times(p.pts, &frames)) {
         if frame.blocks != 1 {
             return Err(MediaError::Unsupported {
                 clip: Some(clip.index),

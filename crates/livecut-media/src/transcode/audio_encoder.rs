@@ -16,7 +16,6 @@ use ffmpeg_next::codec::{self, encoder};
 use ffmpeg_next::format::{Sample, sample};
 use ffmpeg_next::{Error, Packet, Rational, ffi, frame};
 
-use super::mux::Mp4Sink;
 use super::resample::Planar;
 use crate::MediaError;
 use crate::av::video_encoder::is_again;
@@ -34,11 +33,6 @@ pub(crate) trait PacketSink {
     fn write_audio(&mut self, packet: Packet, tb: Rational) -> Result<(), MediaError>;
 }
 
-impl PacketSink for Mp4Sink {
-    fn write_audio(&mut self, packet: Packet, tb: Rational) -> Result<(), MediaError> {
-        Mp4Sink::write_audio(self, packet, tb)
-    }
-}
 
 fn encoder_error(detail: String) -> MediaError {
     MediaError::Encoder { clip: None, detail }

@@ -287,7 +287,7 @@ fn cut_run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cut::index::{Gop, RunStats};
+    use crate::select::index::{Gop, RunStats};
     use crate::timeline::RunAnchor;
 
     const F: i64 = 3000;

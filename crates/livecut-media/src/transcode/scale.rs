@@ -302,7 +302,7 @@ mod tests {
 
     #[test]
     fn letterboxes_onto_black_and_fills_the_picture() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         // 64x36 (16:9) into 48x48: picture 48x28 at y = 10.
         let source = flat_source(64, 36, 200);
         let mut scaler = Scaler::new(&source, &out(48, 48)).expect("scaler");
@@ -322,7 +322,7 @@ mod tests {
 
     #[test]
     fn another_format_needs_another_scaler() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         let source = flat_source(64, 36, 100);
         let mut scaler = Scaler::new(&source, &out(64, 36)).expect("scaler");
         let other = flat_source(32, 18, 100);
@@ -374,7 +374,7 @@ mod tests {
 
     #[test]
     fn ten_bit_pictures_letterbox_onto_a_ten_bit_canvas() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         // 64x36 into 48x48: picture 48x28 at y = 10, bars at 10-bit black.
         let source = flat_source_10(64, 36, 800);
         let mut scaler = Scaler::new(&source, &out_10(48, 48)).expect("scaler");
@@ -400,7 +400,7 @@ mod tests {
 
     #[test]
     fn depths_convert_both_ways() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         // 8-bit 200 is 10-bit 800, and back.
         let eight = flat_source(64, 36, 200);
         let mut up = Scaler::new(&eight, &out_10(64, 36)).expect("scaler");

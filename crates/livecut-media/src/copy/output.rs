@@ -9,10 +9,11 @@ use std::path::Path;
 
 use ffmpeg_next::{Packet, Rational, codec, ffi};
 
-use super::audio::{AudioConfig, AudioPlacer, CopiedFrame};
+use super::audio::AudioPlacer;
 use super::audio_reencode::Stretch;
 use super::dts::DtsRestamper;
-use super::source::SourcePacket;
+use crate::select::audio_frames::{AudioConfig, CopiedFrame};
+use crate::select::source::SourcePacket;
 use crate::MediaError;
 use crate::av::mp4::{Mp4File, SetupError};
 use crate::av::{params, ts_time_base};
@@ -239,7 +240,7 @@ impl Mp4Writer {
             file,
             video_tb: ts_time_base(),
             audio: Some(audio),
-            dts: DtsRestamper::new(0, crate::cut::FALLBACK_FRAME_DURATION),
+            dts: DtsRestamper::new(0, crate::select::FALLBACK_FRAME_DURATION),
             placer: AudioPlacer::default(),
             stretch: None,
         })

@@ -166,7 +166,7 @@ impl Drop for Resampler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reencode::audio::planar_frame;
+    use crate::transcode::audio_encoder::planar_frame;
 
     fn tone(len: usize, channels: usize) -> Planar {
         Planar {
@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn the_same_format_passes_through_unchanged() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         let input = tone(1024, 2);
         let frame = planar_frame(&input, 0, 1024, 48_000).expect("frame");
         let mut r = Resampler::new(&frame, 48_000, 2).expect("resampler");
@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn rate_and_layout_changes_keep_the_duration() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         // 100 ms of mono at 44.1 kHz -> stereo at 48 kHz.
         let input = tone(4410, 1);
         let frame = planar_frame(&input, 0, 4410, 44_100).expect("frame");

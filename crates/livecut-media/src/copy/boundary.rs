@@ -25,7 +25,7 @@ use crate::bitstream::h264::nal_units;
 use crate::bitstream::parameter_sets::ParameterSets;
 use crate::codec::VideoCodec;
 use crate::geometry::Size;
-use crate::reencode::scale::{OutputPicture, Scaler};
+use crate::transcode::scale::{OutputPicture, Scaler};
 
 /// Quality of re-encoded frames: CRF 16 measured 47-50 dB PSNR against the
 /// source, visually indistinguishable next to copied frames.

@@ -28,13 +28,13 @@
 use ffmpeg_next::codec::decoder;
 use ffmpeg_next::{Packet, Rational, frame};
 
-use super::audio::AudioConfig;
-use super::source::{ClipReader, SourcePacket};
+use crate::select::audio_frames::AudioConfig;
+use crate::select::source::{ClipReader, SourcePacket};
 use crate::av::decode;
 use crate::codec::AudioCodec;
-use crate::reencode::audio::{AudioEncoder, PacketSink};
-use crate::reencode::clip::{AudioDecoding, Lane, finish_audio, place_audio};
-use crate::reencode::span::ticks_to_samples;
+use crate::transcode::audio_encoder::{AudioEncoder, PacketSink};
+use crate::transcode::audio_lane::{AudioDecoding, Lane, finish_audio, place_audio};
+use crate::transcode::span::ticks_to_samples;
 use crate::{ClipInput, MediaError};
 
 /// MPEG-4 audio object type of AAC-LC, what FFmpeg's encoder writes.
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn a_stretch_is_whole_frames_placed_like_copied_ones() {
-        crate::init().expect("libav");
+        crate::av::init().expect("libav");
         let track = aac(2, 2);
         // Span [1000, 5000) samples at 48 kHz; the previous frame ended at
         // 1200 (within half a frame): the stretch starts there and holds

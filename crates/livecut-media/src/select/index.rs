@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use ffmpeg_next::frame;
 
-use super::audio::{self, AudioConfig};
+use super::audio_frames::{self, AudioConfig};
 use super::source::{ClipReader, SourcePacket, Track};
 use crate::av::decode;
 use crate::bitstream::access_unit::{self, Keyframe};
@@ -478,7 +478,7 @@ impl<'a> Scanner<'a> {
         }
         let uri = &self.clip.segments[p.segment].uri;
         let data = p.packet.data().unwrap_or(&[]);
-        let Some(config) = audio::first_config(codec, data) else {
+        let Some(config) = audio_frames::first_config(codec, data) else {
             let what = match codec {
                 AudioCodec::Aac => "AAC packet at pts {} is not ADTS",
                 AudioCodec::Mp3 => "MP3 packet at pts {} is not MPEG audio layer III",
@@ -526,7 +526,7 @@ pub fn audio_frame_times(
         return Ok(Vec::new());
     };
     let data = p.packet.data().unwrap_or(&[]);
-    let frames = audio::split_frames(codec, data).ok_or_else(|| MediaError::BadSegment {
+    let frames = audio_frames::split_frames(codec, data).ok_or_else(|| MediaError::BadSegment {
         clip: clip.index,
         uri: clip.segments[p.segment].uri.clone(),
         detail: format!(
@@ -535,7 +535,7 @@ pub fn audio_frame_times(
             decode::audio_name(codec)
         ),
     })?;
-    Ok(audio::frame_times(p.pts, &frames))
+    Ok(audio_frames::frame_times(p.pts, &frames))
 }
 
 /// Whether a leading picture (the access unit `data`) of a run's first open
