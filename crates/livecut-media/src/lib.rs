@@ -1,7 +1,10 @@
 //! livecut's media engine: every libav (FFmpeg) call of the project lives in
-//! this crate. It probes files, cuts time ranges out of HLS recordings
-//! (MPEG-TS segments with H.264 and AAC) and joins them into one MP4, and it
-//! generates the synthetic test recordings the tests and benchmarks use.
+//! this crate, and every `unsafe` line of it in `av`. It probes files, cuts
+//! time ranges out of HLS recordings (MPEG-TS segments with H.264 or HEVC
+//! video, 8 or 10 bit, closed or open GOPs, and AAC or MP3 audio, or
+//! audio only) in four modes, joins them into one MP4, renders cover
+//! JPEGs, remuxes outputs to HLS, and generates the synthetic test
+//! recordings the tests and benchmarks use.
 //!
 //! # Timeline rule
 //!
@@ -26,10 +29,13 @@
 //! # Modes
 //!
 //! * `RoughFast`: every packet of the listed segments is stream-copied.
-//! * `AccurateFast`: frame-exact; the partial GOPs at the clip edges are
-//!   decoded and re-encoded with libx264 under an SPS/PPS id the source does
-//!   not use, whole GOPs in between are copied bit-exactly, and the single
-//!   `avc1` sample entry lists every parameter set (see `cut`).
+//! * `AccurateFast`: frame-exact; whole GOPs inside the range are copied
+//!   bit-exactly, and the partial GOPs at the clip edges (and whatever
+//!   cannot be copied: leading pictures of open GOPs, pictures of another
+//!   size or codec) are decoded and re-encoded with libx264 under an
+//!   SPS/PPS id the source does not use, or with libx265; the sample entry
+//!   lists every parameter set (`avc1`/`hvc1`) or they travel in-band
+//!   (`avc3`/`hev1`) when ids collide (see `copy`).
 //! * Both copy modes copy the audio frames (AAC or MP3) too, into one track
 //!   of the first audio clip's format; a clip whose audio has another
 //!   format is decoded and encoded again as AAC into it when that track is
