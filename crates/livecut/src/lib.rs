@@ -3,6 +3,9 @@
 //!
 //! The map of this crate is in `docs/ARCHITECTURE.md` at the repository root.
 
+// libav's unsafe code lives in livecut-media; here only the media child's prctl needs unsafe.
+#![deny(unsafe_code)]
+
 pub mod api;
 pub mod cli;
 pub mod client;

@@ -125,8 +125,10 @@ fn execute(spec: &Path) -> Result<Produced, (String, String)> {
 
 /// If the server dies (even by SIGKILL) its children must not keep running and writing: the job
 /// will be redone by whichever worker takes the expired lease.
+#[allow(unsafe_code)] // the one libc call of the service; nothing else here may use unsafe
 fn die_with_parent() {
-    // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag on this process.
+    // SAFETY: prctl(PR_SET_PDEATHSIG, sig) takes integers only (no pointers) and just sets the
+    // parent-death signal of this process; it cannot touch memory.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
     }
