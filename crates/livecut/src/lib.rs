@@ -10,6 +10,7 @@ pub mod api;
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod code;
 pub mod cut_local;
 pub mod db;
 pub mod demo;

@@ -6,6 +6,7 @@
 
 use super::jobs::{COLUMNS, JobRow, from_row, status};
 use super::{Db, DbError, Dialect};
+use crate::code::ErrorCode;
 
 /// Takes the oldest queued job, if any, for `owner` until `now + lease`.
 pub async fn claim(
@@ -62,7 +63,7 @@ pub enum Outcome<'a> {
         report: &'a str,
     },
     Failed {
-        code: &'a str,
+        code: ErrorCode,
         message: &'a str,
         report: &'a str,
     },
@@ -83,7 +84,7 @@ pub async fn finish(
             code,
             message,
             report,
-        } => (status::FAILED, code, message, report),
+        } => (status::FAILED, code.as_str(), message, report),
     };
     let r = sqlx::query(
         "UPDATE jobs SET status = $1, code = $2, message = $3, report = $4, modified_at = $5, \
@@ -107,7 +108,7 @@ pub async fn finish(
 /// kills its worker every time must not cycle forever). Returns (requeued, failed).
 pub async fn recover_expired(db: &Db, now_ms: i64) -> Result<(u64, u64), DbError> {
     let failed = sqlx::query(
-        "UPDATE jobs SET status = $1, code = 'InternalError', \
+        "UPDATE jobs SET status = $1, code = $4, \
          message = 'The job was abandoned by its worker ' || CAST(attempts AS TEXT) || ' times (worker process died or lost its lease); giving up.', \
          modified_at = $2, completed_at = $2, lease_owner = NULL, lease_expires_at = NULL \
          WHERE status = $3 AND lease_expires_at < $2 AND attempts >= max_attempts",
@@ -115,6 +116,7 @@ pub async fn recover_expired(db: &Db, now_ms: i64) -> Result<(u64, u64), DbError
     .bind(status::FAILED)
     .bind(now_ms)
     .bind(status::PROCESSING)
+    .bind(ErrorCode::InternalError.as_str())
     .execute(&db.pool)
     .await?
     .rows_affected();

@@ -11,6 +11,7 @@ use super::lease::LeaseKeeper;
 use super::media_job::{ChildOutcome, HlsRequest, MediaJobSpec};
 use super::notify;
 use crate::clock::now_ms;
+use crate::code::ErrorCode;
 use crate::db::jobs::JobRow;
 use crate::db::media;
 use crate::db::queue::{self, Outcome};
@@ -23,14 +24,14 @@ use crate::storage::StorageError;
 /// A job failure: the IMS Code and a Message that says what failed and where.
 #[derive(Clone)]
 struct Failure {
-    code: String,
+    code: ErrorCode,
     message: String,
 }
 
 impl Failure {
-    fn new(code: &str, message: impl Into<String>) -> Failure {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
         Failure {
-            code: code.to_string(),
+            code,
             message: message.into(),
         }
     }
@@ -50,7 +51,7 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
     // Decoded once: the cut and the completion callback both need it.
     let request = serde_json::from_str::<JobRequest>(&job.request).map_err(|e| {
         Failure::new(
-            "InternalError",
+            ErrorCode::InternalError,
             format!("The stored job request cannot be decoded: {e}"),
         )
     });
@@ -78,7 +79,7 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
                 tracing::error!(error = %e, "marking the media asset failed");
             }
             let failed = Outcome::Failed {
-                code: &f.code,
+                code: f.code,
                 message: &f.message,
                 report: "",
             };
@@ -108,10 +109,12 @@ fn notify_completion(job: &JobRow, request: JobRequest, failure: Option<Failure>
     let Some(address) = request.notify_address else {
         return;
     };
-    let (code, message) = failure.map(|f| (f.code, f.message)).unwrap_or_default();
+    let (code, message) = match failure {
+        Some(f) => (Some(f.code), f.message),
+        None => (None, String::new()),
+    };
     notify::spawn_delivery(notify::Completion {
         notify_address: address,
-        success: code.is_empty(),
         job_id: job.job_id.clone(),
         project_id: job.project_id.clone(),
         media_id: job.media_id.clone(),
@@ -142,7 +145,7 @@ async fn produce(
     }
     tokio::fs::create_dir_all(work_dir).await.map_err(|e| {
         Failure::new(
-            "InternalError",
+            ErrorCode::InternalError,
             format!(
                 "Cannot create the scratch folder {}: {e}",
                 work_dir.display()
@@ -179,7 +182,7 @@ async fn produce(
     }
     let publish_failed = |e: StorageError| {
         Failure::new(
-            "InternalError",
+            ErrorCode::InternalError,
             format!("Publishing the output failed: {e}"),
         )
     };
@@ -215,7 +218,7 @@ async fn produce(
     .await
     .map_err(|e| {
         Failure::new(
-            "InternalError",
+            ErrorCode::InternalError,
             format!("Registering the media asset failed: {e}"),
         )
     })?;
