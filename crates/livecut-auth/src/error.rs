@@ -2,6 +2,9 @@ use thiserror::Error;
 
 /// Why a request's signature was not accepted.
 ///
+/// The variants say what went wrong; which Alibaba error code and HTTP status a client sees for
+/// each is the service's decision (its error-code vocabulary), not this crate's.
+///
 /// Messages name the part of the request that is missing or wrong so a client
 /// author can fix it; they never contain the secret or the expected signature.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -41,25 +44,6 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    /// The Alibaba Cloud error code a gateway would return for this failure.
-    pub fn code(&self) -> &'static str {
-        match self {
-            AuthError::Incomplete(_) | AuthError::UnsupportedAlgorithm { .. } => {
-                "IncompleteSignature"
-            }
-            AuthError::SignatureMismatch { .. } | AuthError::BodyHashMismatch { .. } => {
-                "SignatureDoesNotMatch"
-            }
-            AuthError::Expired { .. } => "InvalidTimeStamp.Expired",
-            AuthError::BadTimestamp { .. } => "InvalidTimeStamp.Format",
-        }
-    }
-
-    /// HTTP status for the error response (the gateway table lists 400 for all of these).
-    pub fn http_status(&self) -> u16 {
-        400
-    }
-
     /// Human-readable message for the `Message` field of the error body.
     pub fn message(&self) -> String {
         match self {
@@ -106,39 +90,37 @@ pub(crate) fn excerpt(value: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Each variant's message opens with the gateway's wording for its failure, which clients
+    /// match on, and names the part of the request at fault.
     #[test]
-    fn codes_match_the_gateway_catalogue() {
-        assert_eq!(
-            AuthError::Incomplete("x".into()).code(),
-            "IncompleteSignature"
-        );
-        assert_eq!(
-            AuthError::UnsupportedAlgorithm {
-                found: "ACS3-HMAC-SM3".into(),
-                supported: "ACS3-HMAC-SHA256"
-            }
-            .code(),
-            "IncompleteSignature"
-        );
-        assert_eq!(
-            AuthError::SignatureMismatch {
-                string_to_sign: String::new()
-            }
-            .code(),
-            "SignatureDoesNotMatch"
-        );
-        assert_eq!(
-            AuthError::BodyHashMismatch { body_len: 3 }.code(),
-            "SignatureDoesNotMatch"
-        );
-        assert_eq!(
-            AuthError::BadTimestamp {
-                field: "x-acs-date",
-                value: "x".into()
-            }
-            .code(),
-            "InvalidTimeStamp.Format"
-        );
+    fn messages_follow_the_gateway_catalogue() {
+        let cases = [
+            (
+                AuthError::Incomplete("header x-acs-date".into()),
+                "The request signature is incomplete: header x-acs-date.",
+            ),
+            (
+                AuthError::UnsupportedAlgorithm {
+                    found: "ACS3-HMAC-SM3".into(),
+                    supported: "ACS3-HMAC-SHA256",
+                },
+                "The signature algorithm \"ACS3-HMAC-SM3\" is not supported; use ACS3-HMAC-SHA256.",
+            ),
+            (
+                AuthError::BodyHashMismatch { body_len: 3 },
+                "Specified signature is not matched with our calculation: header x-acs-content-sha256 is not the hex SHA-256 of the 3-byte request body.",
+            ),
+            (
+                AuthError::BadTimestamp {
+                    field: "x-acs-date",
+                    value: "x".into(),
+                },
+                "Specified time stamp or date value is not well formatted: x-acs-date \"x\"; expected yyyy-MM-ddTHH:mm:ssZ (UTC).",
+            ),
+        ];
+        for (e, message) in cases {
+            assert_eq!(e.message(), message, "{e:?}");
+        }
         let expired = AuthError::Expired {
             field: "Timestamp",
             request_time: "2021-01-01T00:00:00Z".into(),
@@ -146,9 +128,25 @@ mod tests {
             skew_s: -1200,
             window_s: 900,
         };
-        assert_eq!(expired.code(), "InvalidTimeStamp.Expired");
+        assert!(
+            matches!(
+                expired,
+                AuthError::Expired {
+                    skew_s: -1200,
+                    window_s: 900,
+                    ..
+                }
+            ),
+            "{expired:?}"
+        );
+        assert!(
+            expired
+                .message()
+                .starts_with("Specified time stamp or date value is expired: Timestamp"),
+            "{}",
+            expired.message()
+        );
         assert!(expired.message().contains("-1200 s"));
-        assert_eq!(expired.http_status(), 400);
     }
 
     #[test]

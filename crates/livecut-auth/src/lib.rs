@@ -11,6 +11,8 @@
 //!
 //! Pure computation: no I/O, no clock (callers pass `now`).
 
+#![forbid(unsafe_code)]
+
 mod client;
 mod encode;
 mod error;

@@ -88,7 +88,7 @@ impl ParsedAuth {
 ///
 /// An `Authorization` header selects V3 even when a `Signature` parameter is also present;
 /// without one, a `Signature` parameter selects V1; with neither the request is unsigned
-/// (`IncompleteSignature`).
+/// (`AuthError::Incomplete`).
 pub fn parse(req: &SignedRequest<'_>) -> Result<ParsedAuth, AuthError> {
     if let Some(authorization) = req.single_header("authorization")? {
         return parse_v3(req, authorization);

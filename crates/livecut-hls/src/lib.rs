@@ -5,6 +5,8 @@
 //! given in wall-clock time maps to segment files. Times are microseconds since the Unix
 //! epoch (UTC) throughout. Pure computation, no I/O.
 
+#![forbid(unsafe_code)]
+
 mod coverage;
 mod error;
 mod parse;

@@ -10,6 +10,8 @@
 //! The cell grid is defined in coordinates relative to the picture size, so a
 //! scaled (even non-uniformly scaled) or lossy-coded copy still decodes.
 
+#![forbid(unsafe_code)]
+
 mod audio;
 mod frame_number;
 

@@ -8,6 +8,7 @@ use livecut_media::{CoverRequest, CutJob};
 
 use crate::cli::CutArgs;
 use crate::clock::parse_clip_time;
+use crate::code::ErrorCode;
 use crate::job::request::Mode;
 use crate::recordings::{Reach, plan_range};
 
@@ -62,11 +63,11 @@ pub fn run(args: &CutArgs) -> Result<(), String> {
         },
         &mut |_| {},
     )
-    .map_err(|e| format!("{}: {e}", e.code()))?;
+    .map_err(|e| format!("{}: {e}", ErrorCode::from(&e)))?;
     let cut_seconds = began.elapsed().as_secs_f64();
     if let Some(req) = &cover {
         let began = Instant::now();
-        let c = livecut_media::cover(req).map_err(|e| format!("{}: {e}", e.code()))?;
+        let c = livecut_media::cover(req).map_err(|e| format!("{}: {e}", ErrorCode::from(&e)))?;
         println!(
             "{}: {}x{} cover in {:.3} s",
             req.output.display(),

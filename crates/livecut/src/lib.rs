@@ -3,10 +3,14 @@
 //!
 //! The map of this crate is in `docs/ARCHITECTURE.md` at the repository root.
 
+// libav's unsafe code lives in livecut-media; here only the media child's prctl needs unsafe.
+#![deny(unsafe_code)]
+
 pub mod api;
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod code;
 pub mod cut_local;
 pub mod db;
 pub mod demo;

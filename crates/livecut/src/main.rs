@@ -1,3 +1,6 @@
+// The binary has no unsafe code of its own (the library allows it only for the media child's prctl).
+#![deny(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

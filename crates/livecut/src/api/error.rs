@@ -3,20 +3,25 @@
 
 use axum::http::StatusCode;
 
+use crate::code::ErrorCode;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
+    /// The status comes with the code: clients see one status per Code.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
-            status,
-            code: code.into(),
+            code,
             message: message.into(),
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.code.http_status()
     }
 
     pub fn missing(parameter: &str) -> Self {
@@ -29,8 +34,7 @@ impl ApiError {
 
     pub fn not_found(what: &str) -> Self {
         Self::new(
-            StatusCode::NOT_FOUND,
-            "NotFound",
+            ErrorCode::NotFound,
             format!("The specified {what} not found."),
         )
     }
@@ -39,52 +43,67 @@ impl ApiError {
         // The detail goes to the log; the caller gets a stable message and the RequestId to quote.
         tracing::error!(error = %e, "{context}");
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalError",
+            ErrorCode::InternalError,
             format!("The request processing has failed due to some unknown error ({context})."),
         )
-    }
-
-    /// One short hint per family of codes, for the `Recommend` field.
-    fn recommend(&self) -> &'static str {
-        match self.code.as_str() {
-            "MissingParameter" | "InvalidParameter" => {
-                "Fix the parameter named in Message; see the SubmitLiveEditingJob reference for its format."
-            }
-            "SignatureDoesNotMatch" | "IncompleteSignature" => {
-                "Check the AccessKeySecret, and that no proxy rewrites the Host header, path or query."
-            }
-            "InvalidAccessKeyId.NotFound" | "InvalidAccessKeyId.Inactive" => {
-                "Create a key with `livecut keys create` and use its AccessKeyId."
-            }
-            "InvalidTimeStamp.Expired" | "InvalidTimeStamp.Format" => {
-                "Synchronise the client clock (the signed time must be within 15 minutes of the server's)."
-            }
-            "SignatureNonceUsed" => "Use a fresh SignatureNonce for every request.",
-            "Forbidden.RAM" => {
-                "Grant the action to this key (`livecut keys create --actions ...`)."
-            }
-            "InvalidAction.NotFound" | "InvalidVersion" => {
-                "Use API version 2020-11-09 and one of SubmitLiveEditingJob, GetLiveEditingJob, GetMediaInfo."
-            }
-            "NotFound" => "Check the id; it is returned by SubmitLiveEditingJob.",
-            _ => "Retry later; if it persists, report the RequestId to the operator.",
-        }
     }
 
     pub fn body(&self, request_id: &str, host_id: &str) -> serde_json::Value {
         serde_json::json!({
             "RequestId": request_id,
             "HostId": host_id,
-            "Code": self.code,
+            "Code": self.code.as_str(),
             "Message": self.message,
-            "Recommend": self.recommend(),
+            "Recommend": self.code.recommend(),
         })
     }
 }
 
 impl From<crate::job::validate::ValidationError> for ApiError {
     fn from(e: crate::job::validate::ValidationError) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, e.code, e.message)
+        ApiError::new(e.code, e.message)
+    }
+}
+
+/// A signature the auth crate refused: its code and status from the service's vocabulary, its
+/// message (which names the part at fault, never the secret) from the auth crate.
+impl From<livecut_auth::AuthError> for ApiError {
+    fn from(e: livecut_auth::AuthError) -> Self {
+        ApiError::new(ErrorCode::from(&e), e.message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_has_the_alibaba_fields() {
+        let e = ApiError::not_found("job");
+        assert_eq!(e.status(), StatusCode::NOT_FOUND);
+        let body = e.body("r-1", "h");
+        assert_eq!(body["RequestId"], "r-1");
+        assert_eq!(body["HostId"], "h");
+        assert_eq!(body["Code"], "NotFound");
+        assert_eq!(body["Message"], "The specified job not found.");
+        assert_eq!(body["Recommend"], ErrorCode::NotFound.recommend());
+    }
+
+    #[test]
+    fn validation_and_auth_errors_keep_400() {
+        let e = ApiError::missing("JobId");
+        assert_eq!(
+            (e.status(), e.code),
+            (StatusCode::BAD_REQUEST, ErrorCode::MissingParameter)
+        );
+        let e = ApiError::invalid("Clips", "it is empty");
+        assert_eq!(
+            (e.status(), e.code),
+            (StatusCode::BAD_REQUEST, ErrorCode::InvalidParameter)
+        );
+        let e = ApiError::from(livecut_auth::AuthError::BodyHashMismatch { body_len: 3 });
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(e.code.as_str(), "SignatureDoesNotMatch");
+        assert!(e.message.contains("3-byte"), "{}", e.message);
     }
 }

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::Notify;
 
+use crate::code::ErrorCode;
 use crate::db::Db;
 use crate::ids::new_request_id;
 use crate::settings::Limits;
@@ -49,8 +50,7 @@ pub fn router(state: AppState) -> Router {
                     &new_request_id(),
                     "",
                     Err(ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "InternalError",
+                        ErrorCode::InternalError,
                         "The request processing has failed due to some unknown error.",
                     )),
                 )
@@ -87,8 +87,7 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
         && v != API_VERSION
     {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidVersion",
+            ErrorCode::InvalidVersion,
             format!(
                 "Specified parameter Version {v:?} is not valid; this server speaks {API_VERSION}."
             ),
@@ -98,8 +97,7 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
         "SubmitLiveEditingJob" | "GetLiveEditingJob" | "GetMediaInfo" => action,
         other => {
             return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "InvalidAction.NotFound",
+                ErrorCode::InvalidActionNotFound,
                 format!(
                     "Specified api {other:?} is not found; supported: SubmitLiveEditingJob, GetLiveEditingJob, GetMediaInfo."
                 ),
@@ -126,7 +124,7 @@ fn json_response(
             }
             (StatusCode::OK, v)
         }
-        Err(e) => (e.status, e.body(request_id, host_id)),
+        Err(e) => (e.status(), e.body(request_id, host_id)),
     };
     let mut resp = (status, body.to_string()).into_response();
     resp.headers_mut().insert(

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::rpc::RpcRequest;
+use crate::code::ErrorCode;
 use crate::job::request::OutputTarget;
 use crate::job::submit::{SubmitError, submit};
 use crate::job::validate::validate;
@@ -14,11 +15,9 @@ pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiErro
     let done = submit(&state.db, &request, state.max_attempts)
         .await
         .map_err(|e| match e {
-            SubmitError::UnknownProject(_) => ApiError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "InvalidParameter",
-                e.to_string(),
-            ),
+            SubmitError::UnknownProject(_) => {
+                ApiError::new(ErrorCode::InvalidParameter, e.to_string())
+            }
             SubmitError::Db(e) => ApiError::internal("storing the job", &e),
         })?;
     // The job is committed; wake an idle worker of this process so it starts within milliseconds.

@@ -73,37 +73,46 @@ pub async fn insert(tx: &mut Transaction<'_, Any>, m: &MediaRow) -> Result<(), D
     Ok(())
 }
 
-/// Records the real file once it is published.
-pub async fn mark_ready(
-    db: &Db,
-    media_id: &str,
-    probe_json: &str,
-    file_size: i64,
-    cover_url: &str,
-    now_ms: i64,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "UPDATE media_assets SET status = $1, probe = $2, file_size = $3, cover_url = $4, modified_at = $5 \
-         WHERE media_id = $6",
-    )
-    .bind(status::NORMAL)
-    .bind(probe_json)
-    .bind(file_size)
-    .bind(cover_url)
-    .bind(now_ms)
-    .bind(media_id)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
+/// The real file of a finished job, once it is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ready<'a> {
+    /// JSON of `livecut_media::MediaProbe`.
+    pub probe_json: &'a str,
+    pub file_size: i64,
+    /// Empty when the job has no cover.
+    pub cover_url: &'a str,
 }
 
-pub async fn mark_failed(db: &Db, media_id: &str, now_ms: i64) -> Result<(), DbError> {
-    sqlx::query("UPDATE media_assets SET status = $1, modified_at = $2 WHERE media_id = $3")
+/// Marks the asset of job `job_id` `Normal` with its file's facts, or (`None`) `ProduceFailed`.
+/// Only `db::queue::finish` calls this, inside the transaction that ends the job, so the asset
+/// changes exactly when the job's worker still holds the lease.
+pub(super) async fn finish_in(
+    tx: &mut Transaction<'_, Any>,
+    job_id: &str,
+    ready: Option<Ready<'_>>,
+    now_ms: i64,
+) -> Result<(), DbError> {
+    // The asset is found through the job, so a job can only ever finish its own asset.
+    let query = match ready {
+        Some(r) => sqlx::query(
+            "UPDATE media_assets SET status = $1, probe = $2, file_size = $3, cover_url = $4, modified_at = $5 \
+             WHERE media_id = (SELECT media_id FROM jobs WHERE job_id = $6)",
+        )
+        .bind(status::NORMAL)
+        .bind(r.probe_json)
+        .bind(r.file_size)
+        .bind(r.cover_url)
+        .bind(now_ms)
+        .bind(job_id),
+        None => sqlx::query(
+            "UPDATE media_assets SET status = $1, modified_at = $2 \
+             WHERE media_id = (SELECT media_id FROM jobs WHERE job_id = $3)",
+        )
         .bind(status::PRODUCE_FAILED)
         .bind(now_ms)
-        .bind(media_id)
-        .execute(&db.pool)
-        .await?;
+        .bind(job_id),
+    };
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -1,11 +1,14 @@
 //! The job queue on the `jobs` table: claim with a lease, renew it, finish fenced by the lease
-//! owner, and take back jobs whose worker died.
+//! owner (the job and its media asset together), and take back jobs whose worker died.
 //!
 //! Architecture invariant: a job is changed by a worker only while that worker holds its lease
-//! (`lease_owner` matches); a worker that lost its lease stops and writes nothing.
+//! (`lease_owner` matches); a worker that lost its lease stops and writes nothing, neither to
+//! the job nor to its media asset.
 
 use super::jobs::{COLUMNS, JobRow, from_row, status};
+use super::media;
 use super::{Db, DbError, Dialect};
+use crate::code::ErrorCode;
 
 /// Takes the oldest queued job, if any, for `owner` until `now + lease`.
 pub async fn claim(
@@ -58,18 +61,21 @@ pub async fn heartbeat(
 
 /// How a job ended.
 pub enum Outcome<'a> {
+    /// The output is published; its asset becomes `Normal` with these facts.
     Success {
         report: &'a str,
+        media: media::Ready<'a>,
     },
+    /// The asset becomes `ProduceFailed`.
     Failed {
-        code: &'a str,
+        code: ErrorCode,
         message: &'a str,
         report: &'a str,
     },
 }
 
-/// Ends the job if `owner` still holds it; false when the lease was lost (someone else may be
-/// running it now, so nothing may be written).
+/// Ends the job and its media asset in one transaction if `owner` still holds the lease; false
+/// when the lease was lost (someone else may be running it now, so nothing was written).
 pub async fn finish(
     db: &Db,
     job_id: &str,
@@ -77,14 +83,18 @@ pub async fn finish(
     outcome: Outcome<'_>,
     now_ms: i64,
 ) -> Result<bool, DbError> {
-    let (state, code, message, report) = match outcome {
-        Outcome::Success { report } => (status::SUCCESS, "", "", report),
+    let (state, code, message, report, ready) = match outcome {
+        Outcome::Success { report, media } => (status::SUCCESS, "", "", report, Some(media)),
         Outcome::Failed {
             code,
             message,
             report,
-        } => (status::FAILED, code, message, report),
+        } => (status::FAILED, code.as_str(), message, report, None),
     };
+    // The fenced job update goes first: once it matched, the job's row is ours (locked on
+    // PostgreSQL, the single writer lock on SQLite) until commit, so no other worker can take the
+    // lease between it and the asset's update. If it did not match, nothing is written.
+    let mut tx = db.pool.begin().await?;
     let r = sqlx::query(
         "UPDATE jobs SET status = $1, code = $2, message = $3, report = $4, modified_at = $5, \
          completed_at = $5, lease_owner = NULL, lease_expires_at = NULL \
@@ -98,16 +108,22 @@ pub async fn finish(
     .bind(job_id)
     .bind(owner)
     .bind(status::PROCESSING)
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(r.rows_affected() == 1)
+    if r.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    media::finish_in(&mut tx, job_id, ready, now_ms).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Jobs whose lease expired: queued again, or failed when their attempts are used up (a job that
 /// kills its worker every time must not cycle forever). Returns (requeued, failed).
 pub async fn recover_expired(db: &Db, now_ms: i64) -> Result<(u64, u64), DbError> {
     let failed = sqlx::query(
-        "UPDATE jobs SET status = $1, code = 'InternalError', \
+        "UPDATE jobs SET status = $1, code = $4, \
          message = 'The job was abandoned by its worker ' || CAST(attempts AS TEXT) || ' times (worker process died or lost its lease); giving up.', \
          modified_at = $2, completed_at = $2, lease_owner = NULL, lease_expires_at = NULL \
          WHERE status = $3 AND lease_expires_at < $2 AND attempts >= max_attempts",
@@ -115,6 +131,7 @@ pub async fn recover_expired(db: &Db, now_ms: i64) -> Result<(u64, u64), DbError
     .bind(status::FAILED)
     .bind(now_ms)
     .bind(status::PROCESSING)
+    .bind(ErrorCode::InternalError.as_str())
     .execute(&db.pool)
     .await?
     .rows_affected();

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::location::{self, ObjectLocation};
 use super::request::{ClipSpec, JobRequest, Mode, OutputEcho, OutputTarget, StreamKey};
 use crate::clock::parse_clip_time;
+use crate::code::ErrorCode;
 use crate::settings::Limits;
 
 pub const MAX_USER_DATA_BYTES: usize = 512;
@@ -15,17 +16,17 @@ pub const MAX_USER_DATA_BYTES: usize = 512;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ValidationError {
-    /// `MissingParameter` or `InvalidParameter`.
-    pub code: &'static str,
+    /// `ErrorCode::MissingParameter` or `ErrorCode::InvalidParameter`.
+    pub code: ErrorCode,
     pub parameter: String,
     pub message: String,
 }
 
-/// `MissingParameter`, in the words IMS uses; the API layer reuses it for non-job parameters.
+/// `ErrorCode::MissingParameter`, in the words IMS uses; the API layer reuses it for non-job parameters.
 pub fn missing(parameter: impl Into<String>) -> ValidationError {
     let parameter = parameter.into();
     ValidationError {
-        code: "MissingParameter",
+        code: ErrorCode::MissingParameter,
         message: format!(
             "The input parameter {parameter} that is mandatory for processing this request is not supplied."
         ),
@@ -33,11 +34,11 @@ pub fn missing(parameter: impl Into<String>) -> ValidationError {
     }
 }
 
-/// `InvalidParameter` naming the parameter and what is wrong with it.
+/// `ErrorCode::InvalidParameter` naming the parameter and what is wrong with it.
 pub fn invalid(parameter: impl Into<String>, why: impl std::fmt::Display) -> ValidationError {
     let parameter = parameter.into();
     ValidationError {
-        code: "InvalidParameter",
+        code: ErrorCode::InvalidParameter,
         message: format!("The specified parameter {parameter} is not valid: {why}."),
         parameter,
     }

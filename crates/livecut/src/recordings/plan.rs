@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use livecut_hls::{MediaPlaylist, Timeline, parse_media_playlist};
 use livecut_media::{ClipInput, SegmentInput};
 
+use crate::code::ErrorCode;
 use crate::db::{Db, DbError, recordings};
 use crate::job::request::{ClipSpec, StreamKey};
 
@@ -64,14 +65,16 @@ pub enum PlanError {
 }
 
 impl PlanError {
-    pub fn code(&self) -> &'static str {
+    /// The code a job fails with: the recording is missing, unreadable or remote, or the
+    /// database failed us.
+    pub fn code(&self) -> ErrorCode {
         match self {
             PlanError::NoRecording { .. } | PlanError::NoContent { .. } => {
-                "InvalidParameter.ResourceNotFound"
+                ErrorCode::ResourceNotFound
             }
-            PlanError::Playlist { .. } => "InvalidParameter.ResourceContentBad",
-            PlanError::RemoteSegment { .. } => "InvalidParameter.NotSupported",
-            PlanError::Db(_) => "InternalError",
+            PlanError::Playlist { .. } => ErrorCode::ResourceContentBad,
+            PlanError::RemoteSegment { .. } => ErrorCode::NotSupported,
+            PlanError::Db(_) => ErrorCode::InternalError,
         }
     }
 }
@@ -275,6 +278,50 @@ fn resolve_segment(playlist: &Path, uri: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plan_errors_fail_jobs_with_their_codes() {
+        let cases = [
+            (
+                PlanError::NoRecording {
+                    index: 0,
+                    stream: "d/a/s".into(),
+                    dir: "/rec/d/a/s".into(),
+                },
+                "InvalidParameter.ResourceNotFound",
+            ),
+            (
+                PlanError::NoContent {
+                    index: 1,
+                    stream: "d/a/s".into(),
+                    start: "2021-06-21T08:01:00Z".into(),
+                    end: "2021-06-21T08:02:00Z".into(),
+                    growing: false,
+                },
+                "InvalidParameter.ResourceNotFound",
+            ),
+            (
+                PlanError::Playlist {
+                    index: 0,
+                    playlist: "index.m3u8".into(),
+                    reason: "not a playlist".into(),
+                },
+                "InvalidParameter.ResourceContentBad",
+            ),
+            (
+                PlanError::RemoteSegment {
+                    index: 0,
+                    playlist: "index.m3u8".into(),
+                    uri: "https://cdn/x.ts".into(),
+                },
+                "InvalidParameter.NotSupported",
+            ),
+            (PlanError::Db(DbError::Corrupt("x".into())), "InternalError"),
+        ];
+        for (e, wire) in cases {
+            assert_eq!(e.code().as_str(), wire, "{e:?}");
+        }
+    }
 
     #[test]
     fn segment_uris_resolve_against_their_playlist() {

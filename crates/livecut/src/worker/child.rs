@@ -10,6 +10,7 @@ use tokio::process::Command;
 use super::WorkerContext;
 use super::lease::LeaseKeeper;
 use super::media_job::{ChildOutcome, EXIT_DONE, EXIT_FAILED, MediaJobSpec};
+use crate::code::ErrorCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChildError {
@@ -30,11 +31,16 @@ pub enum ChildError {
 }
 
 impl ChildError {
-    pub fn code(&self) -> &'static str {
+    /// The code a job fails with. `LeaseLost` never fails a job (the worker walks away and the
+    /// new owner decides), so its code is never shown; it is listed to keep the match exhaustive.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ChildError::Crashed { .. } => "InternalError.MediaProcessCrashed",
-            ChildError::Timeout(_) => "InternalError.MediaProcessTimeout",
-            _ => "InternalError",
+            ChildError::Crashed { .. } => ErrorCode::MediaProcessCrashed,
+            ChildError::Timeout(_) => ErrorCode::MediaProcessTimeout,
+            ChildError::Spawn(_)
+            | ChildError::Spec { .. }
+            | ChildError::NoResult(_)
+            | ChildError::LeaseLost => ErrorCode::InternalError,
         }
     }
 }
@@ -98,6 +104,36 @@ pub async fn run_media_child(
                 how: format!("signal {}", status.signal().unwrap_or(0)),
                 clips,
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crashes_and_timeouts_have_their_own_codes() {
+        let crashed = ChildError::Crashed {
+            how: "signal 11".into(),
+            clips: 2,
+        };
+        assert_eq!(crashed.code().as_str(), "InternalError.MediaProcessCrashed");
+        assert_eq!(
+            ChildError::Timeout(60).code().as_str(),
+            "InternalError.MediaProcessTimeout"
+        );
+        let spawn = ChildError::Spawn(std::io::Error::other("no exe"));
+        let others = [
+            spawn,
+            ChildError::Spec {
+                path: "/s/job.json".into(),
+                reason: "disk full".into(),
+            },
+            ChildError::NoResult("missing".into()),
+        ];
+        for e in others {
+            assert_eq!(e.code().as_str(), "InternalError", "{e:?}");
         }
     }
 }

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use livecut_media::{CoverReport, CoverRequest, CutJob, CutReport, HlsOutput, MediaProbe};
 
+use crate::code::ErrorCode;
+
 /// Everything a child does for one job: the cut, then (optionally) the cover image and the
 /// HLS remux of the cut.
 #[derive(Serialize, Deserialize, Debug)]
@@ -34,10 +36,8 @@ pub enum ChildOutcome {
         cover: Option<CoverReport>,
         hls: Option<HlsOutput>,
     },
-    Failed {
-        code: String,
-        message: String,
-    },
+    /// `code` travels as its wire string, so the JSON is the same as when codes were strings.
+    Failed { code: ErrorCode, message: String },
 }
 
 /// Exit codes the parent understands; anything else (or a signal) is a crash.
@@ -78,17 +78,17 @@ type Produced = (
     Option<HlsOutput>,
 );
 
-fn execute(spec: &Path) -> Result<Produced, (String, String)> {
+fn execute(spec: &Path) -> Result<Produced, (ErrorCode, String)> {
     let text = std::fs::read(spec).map_err(|e| {
         (
-            "InternalError".to_string(),
+            ErrorCode::InternalError,
             format!("Cannot read the job spec {}: {e}", spec.display()),
         )
     })?;
     let spec: MediaJobSpec = serde_json::from_slice(&text)
-        .map_err(|e| ("InternalError".to_string(), format!("Bad job spec: {e}")))?;
+        .map_err(|e| (ErrorCode::InternalError, format!("Bad job spec: {e}")))?;
     let job = &spec.cut;
-    let fail = |e: livecut_media::MediaError| (e.code().to_string(), e.to_string());
+    let fail = |e: livecut_media::MediaError| (ErrorCode::from(&e), e.to_string());
     livecut_media::init().map_err(fail)?;
     let mut last = -1i32;
     let report = livecut_media::cut(job, &mut |p| {
@@ -125,13 +125,42 @@ fn execute(spec: &Path) -> Result<Produced, (String, String)> {
 
 /// If the server dies (even by SIGKILL) its children must not keep running and writing: the job
 /// will be redone by whichever worker takes the expired lease.
+#[allow(unsafe_code)] // the one libc call of the service; nothing else here may use unsafe
 fn die_with_parent() {
-    // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag on this process.
+    // SAFETY: prctl(PR_SET_PDEATHSIG, sig) takes integers only (no pointers) and just sets the
+    // parent-death signal of this process; it cannot touch memory.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
     }
     // The parent may have died before the prctl took effect.
     if std::os::unix::process::parent_id() == 1 {
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The code inside the outcome is its wire string, so the JSON is what it was when codes
+    /// were plain strings.
+    #[test]
+    fn failed_outcome_json_carries_the_wire_code() {
+        let outcome = ChildOutcome::Failed {
+            code: ErrorCode::ResourceNotFound,
+            message: "clip 0: segment a.ts cannot be read".into(),
+        };
+        let json = serde_json::to_string(&outcome).unwrap();
+        assert_eq!(
+            json,
+            r#"{"Failed":{"code":"InvalidParameter.ResourceNotFound","message":"clip 0: segment a.ts cannot be read"}}"#
+        );
+        match serde_json::from_str::<ChildOutcome>(&json).unwrap() {
+            ChildOutcome::Failed { code, message } => {
+                assert_eq!(code, ErrorCode::ResourceNotFound);
+                assert_eq!(message, "clip 0: segment a.ts cannot be read");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -6,15 +6,16 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::clock::{format_api_time, now_ms};
+use crate::code::ErrorCode;
 
 pub struct Completion {
     pub notify_address: String,
-    pub success: bool,
     pub job_id: String,
     pub project_id: String,
     pub media_id: String,
     pub media_url: String,
-    pub error_code: String,
+    /// None: the job succeeded.
+    pub error_code: Option<ErrorCode>,
     pub error_message: String,
     pub user_data: String,
 }
@@ -32,12 +33,12 @@ pub fn event_body(c: &Completion) -> serde_json::Value {
         "UserId": 0,
         "EventTime": format_api_time(now_ms()),
         "MessageBody": {
-            "Status": if c.success { "Success" } else { "Fail" },
+            "Status": if c.error_code.is_none() { "Success" } else { "Fail" },
             "MediaURL": c.media_url,
             "MediaId": c.media_id,
             "ProjectId": c.project_id,
             "JobId": c.job_id,
-            "ErrorCode": c.error_code,
+            "ErrorCode": c.error_code.map_or("", ErrorCode::as_str),
             "ErrorMessage": c.error_message,
             "UserData": c.user_data,
         }
@@ -100,12 +101,11 @@ mod tests {
     fn completion(address: String) -> Completion {
         Completion {
             notify_address: address,
-            success: false,
             job_id: "j".into(),
             project_id: "p".into(),
             media_id: "m".into(),
             media_url: "oss://b/k.mp4".into(),
-            error_code: "InvalidParameter.ResourceNotFound".into(),
+            error_code: Some(ErrorCode::ResourceNotFound),
             error_message: "Clip 0 …".into(),
             user_data: r#"{"NotifyAddress":"x"}"#.into(),
         }

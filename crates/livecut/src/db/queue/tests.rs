@@ -2,6 +2,13 @@ use std::collections::HashSet;
 
 use super::*;
 use crate::db::jobs::{self, NewJob};
+use crate::db::media::{self, MediaRow};
+
+const READY: media::Ready<'static> = media::Ready {
+    probe_json: "{\"duration\":1}",
+    file_size: 1234,
+    cover_url: "oss://b/k.jpg",
+};
 
 async fn enqueue(db: &Db, id: &str, now_ms: i64, max_attempts: i64) {
     let mut tx = db.pool.begin().await.unwrap();
@@ -38,10 +45,14 @@ async fn claim_order_and_fencing(db: &Db) {
         !heartbeat(db, "a", "w2", 1000, 200).await.unwrap(),
         "not the owner"
     );
-    let done = Outcome::Success { report: "{}" };
+    let done = Outcome::Success {
+        report: "{}",
+        media: READY,
+    };
     assert!(!finish(db, "a", "w2", done, 300).await.unwrap(), "fenced");
     let done = Outcome::Success {
         report: "{\"ok\":1}",
+        media: READY,
     };
     assert!(finish(db, "a", "w1", done, 300).await.unwrap());
     let a = jobs::get(db, "a").await.unwrap().unwrap();
@@ -66,9 +77,18 @@ async fn expired_leases_requeue_then_fail(db: &Db) {
     let again = claim(db, "dead2", 100, 200).await.unwrap().unwrap();
     assert_eq!(again.attempts, 2);
     assert!(
-        !finish(db, "j", "dead1", Outcome::Success { report: "" }, 250)
-            .await
-            .unwrap(),
+        !finish(
+            db,
+            "j",
+            "dead1",
+            Outcome::Success {
+                report: "",
+                media: READY
+            },
+            250
+        )
+        .await
+        .unwrap(),
         "the first, presumed dead, worker cannot finish a job it lost"
     );
     assert_eq!(recover_expired(db, 301).await.unwrap(), (0, 1));
@@ -76,6 +96,106 @@ async fn expired_leases_requeue_then_fail(db: &Db) {
     assert_eq!(j.status, status::FAILED);
     assert_eq!(j.code, "InternalError");
     assert!(j.message.contains("2 times"), "{}", j.message);
+}
+
+/// A job as `job::submit` stores it: the job and its `Preparing` media asset.
+async fn submit(db: &Db, id: &str, now_ms: i64) -> String {
+    let media_id = format!("m-{id}");
+    enqueue(db, id, now_ms, 3).await;
+    let mut tx = db.pool.begin().await.unwrap();
+    media::insert(
+        &mut tx,
+        &MediaRow {
+            media_id: media_id.clone(),
+            job_id: id.to_string(),
+            input_url: "oss://b/k.mp4".into(),
+            bucket: "b".into(),
+            object_key: "k.mp4".into(),
+            status: media::status::PREPARING.into(),
+            title: String::new(),
+            cover_url: String::new(),
+            user_data: String::new(),
+            probe: String::new(),
+            file_size: 0,
+            created_at: now_ms,
+            modified_at: now_ms,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    media_id
+}
+
+/// Finishing writes the job and its media asset together, and only for the lease holder: a
+/// worker whose lease expired and went to another worker changes neither.
+async fn finish_is_one_fenced_step(db: &Db) {
+    let media_id = submit(db, "f", 0).await;
+    claim(db, "lost", 100, 0).await.unwrap().unwrap();
+    assert_eq!(recover_expired(db, 101).await.unwrap(), (1, 0));
+    claim(db, "holder", 1000, 200).await.unwrap().unwrap();
+
+    let late = Outcome::Success {
+        report: "{\"late\":1}",
+        media: READY,
+    };
+    assert!(!finish(db, "f", "lost", late, 300).await.unwrap());
+    let failed = Outcome::Failed {
+        code: ErrorCode::InternalError,
+        message: "late failure",
+        report: "",
+    };
+    assert!(!finish(db, "f", "lost", failed, 300).await.unwrap());
+    let j = jobs::get(db, "f").await.unwrap().unwrap();
+    assert_eq!(j.status, status::PROCESSING);
+    assert_eq!(j.lease_owner.as_deref(), Some("holder"));
+    assert_eq!((j.code.as_str(), j.report.as_str()), ("", ""));
+    let m = media::get(db, &media_id).await.unwrap().unwrap();
+    assert_eq!(m.status, media::status::PREPARING);
+    assert_eq!(
+        (m.probe.as_str(), m.file_size, m.cover_url.as_str()),
+        ("", 0, "")
+    );
+    assert_eq!(m.modified_at, 0);
+
+    let done = Outcome::Success {
+        report: "{\"ok\":1}",
+        media: READY,
+    };
+    assert!(finish(db, "f", "holder", done, 400).await.unwrap());
+    let j = jobs::get(db, "f").await.unwrap().unwrap();
+    assert_eq!(j.status, status::SUCCESS);
+    assert_eq!(j.report, "{\"ok\":1}");
+    assert_eq!(j.lease_owner, None);
+    let m = media::get(db, &media_id).await.unwrap().unwrap();
+    assert_eq!(m.status, media::status::NORMAL);
+    assert_eq!(m.probe, READY.probe_json);
+    assert_eq!(m.file_size, READY.file_size);
+    assert_eq!(m.cover_url, READY.cover_url);
+    assert_eq!(m.modified_at, 400);
+
+    // A failure ends the asset too, with the job's code kept as its wire string.
+    let media_id = submit(db, "g", 500).await;
+    claim(db, "holder", 1000, 500).await.unwrap().unwrap();
+    let failed = Outcome::Failed {
+        code: ErrorCode::MediaProcessCrashed,
+        message: "crashed",
+        report: "",
+    };
+    assert!(finish(db, "g", "holder", failed, 600).await.unwrap());
+    let j = jobs::get(db, "g").await.unwrap().unwrap();
+    assert_eq!(j.status, status::FAILED);
+    assert_eq!(j.code, "InternalError.MediaProcessCrashed");
+    assert_eq!(j.message, "crashed");
+    let m = media::get(db, &media_id).await.unwrap().unwrap();
+    assert_eq!(m.status, media::status::PRODUCE_FAILED);
+    assert_eq!(m.modified_at, 600);
+    // The other job's asset was not touched by this job's end.
+    let other = media::get(db, "m-f").await.unwrap().unwrap();
+    assert_eq!(
+        (other.status.as_str(), other.modified_at),
+        (media::status::NORMAL, 400)
+    );
 }
 
 async fn each_job_claimed_exactly_once(db: &Db) {
@@ -112,6 +232,19 @@ async fn sqlite_claim_order_and_fencing() {
 async fn sqlite_expired_leases() {
     let dir = tempfile::tempdir().unwrap();
     expired_leases_requeue_then_fail(&crate::db::testing::sqlite(&dir).await).await;
+}
+
+#[tokio::test]
+async fn sqlite_finish_is_one_fenced_step() {
+    let dir = tempfile::tempdir().unwrap();
+    finish_is_one_fenced_step(&crate::db::testing::sqlite(&dir).await).await;
+}
+
+#[tokio::test]
+async fn postgres_finish_is_one_fenced_step() {
+    if let Some(db) = crate::db::testing::postgres().await {
+        finish_is_one_fenced_step(&db).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -35,7 +35,7 @@ fn err(p: &BTreeMap<String, String>) -> ValidationError {
 
 fn assert_invalid(overrides: &[(&str, &str)], param: &str, needle: &str) {
     let e = err(&base_with(overrides));
-    assert_eq!(e.code, "InvalidParameter", "{e:?}");
+    assert_eq!(e.code.as_str(), "InvalidParameter", "{e:?}");
     assert_eq!(e.parameter, param, "{e:?}");
     assert!(
         e.message.contains(param),
@@ -52,7 +52,7 @@ fn assert_invalid(overrides: &[(&str, &str)], param: &str, needle: &str) {
 
 fn assert_missing(overrides: &[(&str, &str)], param: &str) {
     let e = err(&base_with(overrides));
-    assert_eq!(e.code, "MissingParameter", "{e:?}");
+    assert_eq!(e.code.as_str(), "MissingParameter", "{e:?}");
     assert_eq!(e.parameter, param);
     assert!(e.message.contains(param));
 }
@@ -466,7 +466,7 @@ fn output_names_cannot_escape_their_bucket() {
     ] {
         let e = err(&base_with(&[("OutputMediaConfig", bad)]));
         assert_eq!(e.parameter, "OutputMediaConfig.MediaURL", "{bad}");
-        assert_eq!(e.code, "InvalidParameter");
+        assert_eq!(e.code.as_str(), "InvalidParameter");
     }
     let e = err(&base_with(&[
         ("OutputMediaTarget", "vod-media"),

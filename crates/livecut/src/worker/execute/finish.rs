@@ -1,0 +1,102 @@
+//! Step 4: the job's end is recorded, with its media asset, in one transaction fenced by the
+//! lease (`db::queue::finish`); then, if the request names one, the completion callback.
+
+use super::{Failure, Outcome, Produced};
+use crate::clock::now_ms;
+use crate::code::ErrorCode;
+use crate::db::jobs::JobRow;
+use crate::db::media::Ready;
+use crate::db::queue::{self, Outcome as End};
+use crate::job::request::JobRequest;
+use crate::worker::WorkerContext;
+use crate::worker::notify;
+
+/// `request` is None when the stored request could not be decoded (then there is no callback).
+pub(super) async fn finish(
+    ctx: &WorkerContext,
+    owner: &str,
+    job: &JobRow,
+    request: Option<JobRequest>,
+    outcome: Outcome,
+) {
+    let failure = match outcome {
+        // Another worker owns the job now; whatever it does is the job's end.
+        Outcome::LeaseLost => return,
+        Outcome::Finished(produced) => match finish_success(ctx, owner, job, &produced).await {
+            Ok(finished) => {
+                report(job, finished, request, None);
+                return;
+            }
+            // Nothing was written: the output is published but not registered, so the job
+            // fails (as a failed registration always has) rather than pointing at an asset that
+            // does not say Normal.
+            Err(e) => Failure::new(
+                ErrorCode::InternalError,
+                format!("Registering the media asset failed: {e}"),
+            ),
+        },
+        Outcome::Failed(f) => f,
+    };
+    tracing::warn!(job_id = %job.job_id, code = %failure.code, "job failed: {}", failure.message);
+    let end = End::Failed {
+        code: failure.code,
+        message: &failure.message,
+        report: "",
+    };
+    match queue::finish(&ctx.db, &job.job_id, owner, end, now_ms()).await {
+        Ok(finished) => report(job, finished, request, Some(failure)),
+        Err(e) => {
+            tracing::error!(job_id = %job.job_id, error = %e, "recording the job's end failed")
+        }
+    }
+}
+
+async fn finish_success(
+    ctx: &WorkerContext,
+    owner: &str,
+    job: &JobRow,
+    produced: &Produced,
+) -> Result<bool, crate::db::DbError> {
+    let report = serde_json::to_string(&produced.report).unwrap_or_default();
+    let end = End::Success {
+        report: &report,
+        media: Ready {
+            probe_json: &produced.probe_json,
+            file_size: produced.file_size as i64,
+            cover_url: &produced.cover_url,
+        },
+    };
+    queue::finish(&ctx.db, &job.job_id, owner, end, now_ms()).await
+}
+
+/// Logs the end; a job this worker really finished gets its callback.
+fn report(job: &JobRow, finished: bool, request: Option<JobRequest>, failure: Option<Failure>) {
+    if !finished {
+        tracing::warn!(job_id = %job.job_id, "lease lost before the job could be finished");
+        return;
+    }
+    tracing::info!(job_id = %job.job_id, "job finished");
+    if let Some(request) = request {
+        notify_completion(job, request, failure);
+    }
+}
+
+fn notify_completion(job: &JobRow, request: JobRequest, failure: Option<Failure>) {
+    let Some(address) = request.notify_address else {
+        return;
+    };
+    let (code, message) = match failure {
+        Some(f) => (Some(f.code), f.message),
+        None => (None, String::new()),
+    };
+    notify::spawn_delivery(notify::Completion {
+        notify_address: address,
+        job_id: job.job_id.clone(),
+        project_id: job.project_id.clone(),
+        media_id: job.media_id.clone(),
+        media_url: job.media_url.clone(),
+        error_code: code,
+        error_message: message,
+        user_data: request.user_data,
+    });
+}

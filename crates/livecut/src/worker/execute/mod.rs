@@ -1,0 +1,147 @@
+//! Running one claimed job, in the order a reader follows it:
+//!
+//! 1. `plan_step`: plan every clip, waiting at the live edge of a recording still being written;
+//! 2. `cut`: cut (and probe, render the cover, remux HLS) in a `media-job` child;
+//! 3. `publish`: upload the cover and the output, each visible only when whole;
+//! 4. `finish`: end the job and its media asset in one lease-fenced step, then the callback.
+//!
+//! The lease is renewed throughout; every step that can notice its loss stops with
+//! [`Outcome::LeaseLost`], after which this worker writes nothing.
+
+mod cut;
+mod finish;
+mod plan_step;
+mod publish;
+
+use std::path::Path;
+
+use super::WorkerContext;
+use super::lease::LeaseKeeper;
+use crate::code::ErrorCode;
+use crate::db::jobs::JobRow;
+use crate::job::report::{ClipResult, JobReport};
+use crate::job::request::JobRequest;
+
+/// A job failure: the IMS Code and a Message that says what failed and where.
+#[derive(Debug, Clone)]
+struct Failure {
+    code: ErrorCode,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What producing the output left for `finish` to record.
+struct Produced {
+    report: JobReport,
+    /// JSON of the output's `MediaProbe`.
+    probe_json: String,
+    /// Bytes published (the MP4, or the HLS playlist and its segments).
+    file_size: u64,
+    /// Empty when the job has no cover.
+    cover_url: String,
+}
+
+/// How an attempt at a job ended, for this worker.
+enum Outcome {
+    /// The output is published; the job succeeds and its asset becomes `Normal`.
+    Finished(Produced),
+    /// The job fails with this code and message; its asset becomes `ProduceFailed`.
+    Failed(Failure),
+    /// Another worker owns the job now; this one must leave it alone.
+    LeaseLost,
+}
+
+/// Why a step did not hand on to the next; `?` in the steps turns it into the `Outcome`.
+enum Stop {
+    Failed(Failure),
+    LeaseLost,
+}
+
+impl From<Failure> for Stop {
+    fn from(f: Failure) -> Stop {
+        Stop::Failed(f)
+    }
+}
+
+impl From<Result<Produced, Stop>> for Outcome {
+    fn from(r: Result<Produced, Stop>) -> Outcome {
+        match r {
+            Ok(p) => Outcome::Finished(p),
+            Err(Stop::Failed(f)) => Outcome::Failed(f),
+            Err(Stop::LeaseLost) => Outcome::LeaseLost,
+        }
+    }
+}
+
+pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
+    let work_dir = ctx
+        .scratch_dir
+        .join(format!("{}-{}", job.job_id, job.attempts));
+    let mut lease = LeaseKeeper::start(
+        ctx.db.clone(),
+        job.job_id.clone(),
+        owner.to_string(),
+        ctx.settings.lease(),
+        ctx.settings.heartbeat(),
+    );
+    // Decoded once: the cut and the completion callback both need it.
+    let request = serde_json::from_str::<JobRequest>(&job.request).map_err(|e| {
+        Failure::new(
+            ErrorCode::InternalError,
+            format!("The stored job request cannot be decoded: {e}"),
+        )
+    });
+    let outcome: Outcome = match &request {
+        Ok(request) => produce(ctx, &mut lease, request, &work_dir).await.into(),
+        Err(f) => Outcome::Failed(f.clone()),
+    };
+    drop(lease);
+    // Scratch holds only this attempt's files; the published output lives in its bucket.
+    let _ = tokio::fs::remove_dir_all(&work_dir).await;
+    finish::finish(ctx, owner, &job, request.ok(), outcome).await;
+}
+
+/// Steps 1–3: from the request to a published output.
+async fn produce(
+    ctx: &WorkerContext,
+    lease: &mut LeaseKeeper,
+    request: &JobRequest,
+    work_dir: &Path,
+) -> Result<Produced, Stop> {
+    let plans = plan_step::plan_clips(ctx, lease, request).await?;
+    let (inputs, missing): (Vec<_>, Vec<_>) =
+        plans.into_iter().map(|p| (p.input, p.missing)).unzip();
+    let cut = cut::cut(ctx, lease, request, inputs, work_dir).await?;
+    // The child may have finished just as the lease went; publishing would overwrite the
+    // output of the worker that owns the job now.
+    if lease.is_lost() {
+        return Err(Stop::LeaseLost);
+    }
+    let published = publish::publish(ctx, request, &cut).await?;
+    Ok(Produced {
+        report: JobReport {
+            clips: cut
+                .report
+                .clips
+                .iter()
+                .zip(missing)
+                .map(|(c, missing)| ClipResult {
+                    cut: c.clone(),
+                    missing,
+                })
+                .collect(),
+            duration_us: cut.report.duration_us,
+        },
+        probe_json: serde_json::to_string(&cut.probe).unwrap_or_default(),
+        file_size: published.file_size,
+        cover_url: published.cover_url,
+    })
+}

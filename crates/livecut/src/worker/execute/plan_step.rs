@@ -1,0 +1,55 @@
+//! Step 1: which segments (and gaps) each clip covers, waiting for the recorder when a clip
+//! reaches past the live edge of a recording still being written.
+
+use super::{Failure, Stop};
+use crate::clock::now_ms;
+use crate::job::request::{ClipSpec, JobRequest};
+use crate::recordings::{ClipPlan, PlanError, Reach, plan_clip};
+use crate::worker::WorkerContext;
+use crate::worker::lease::LeaseKeeper;
+
+/// How often the playlists of a live recording are re-read while waiting for its recorder.
+const LIVE_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The plans of all clips, in order.
+pub(super) async fn plan_clips(
+    ctx: &WorkerContext,
+    lease: &LeaseKeeper,
+    request: &JobRequest,
+) -> Result<Vec<ClipPlan>, Stop> {
+    let reach = Reach::for_mode(request.mode.cut_mode());
+    let mut plans = Vec::with_capacity(request.clips.len());
+    for (i, clip) in request.clips.iter().enumerate() {
+        plans.push(plan_live(ctx, lease, i, clip, reach).await?);
+    }
+    Ok(plans)
+}
+
+/// Plans a clip; when it reaches past the edge of a recording that is still being written, waits
+/// for the recorder (re-reading the playlists) until the edge passes the clip's end or the
+/// live-wait time after the clip's end runs out.
+async fn plan_live(
+    ctx: &WorkerContext,
+    lease: &LeaseKeeper,
+    index: usize,
+    clip: &ClipSpec,
+    reach: Reach,
+) -> Result<ClipPlan, Stop> {
+    let give_up_ms = clip.end_us / 1000 + ctx.settings.live_wait_seconds as i64 * 1000;
+    loop {
+        match plan_clip(&ctx.db, &ctx.recordings_dir, index, clip, reach).await {
+            Ok(plan) if !plan.waits_for_live_edge() || now_ms() >= give_up_ms => return Ok(plan),
+            Ok(_) => {}
+            Err(PlanError::NoContent { growing: true, .. }) if now_ms() < give_up_ms => {}
+            Err(e) => return Err(Failure::new(e.code(), e.to_string()).into()),
+        }
+        tracing::debug!(
+            clip = index,
+            "waiting for the recorder to reach the clip's end"
+        );
+        tokio::time::sleep(LIVE_POLL).await;
+        if lease.is_lost() {
+            return Err(Stop::LeaseLost);
+        }
+    }
+}
