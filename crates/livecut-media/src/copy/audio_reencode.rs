@@ -28,10 +28,10 @@
 use ffmpeg_next::codec::decoder;
 use ffmpeg_next::{Packet, Rational, frame};
 
-use crate::select::audio_frames::AudioConfig;
-use crate::select::source::{ClipReader, SourcePacket};
 use crate::av::decode;
 use crate::codec::AudioCodec;
+use crate::select::audio_frames::AudioConfig;
+use crate::select::source::{ClipReader, SourcePacket};
 use crate::transcode::audio_encoder::{AudioEncoder, PacketSink};
 use crate::transcode::audio_lane::{AudioDecoding, Lane, finish_audio, place_audio};
 use crate::transcode::span::ticks_to_samples;

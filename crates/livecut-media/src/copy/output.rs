@@ -12,12 +12,12 @@ use ffmpeg_next::{Packet, Rational, codec, ffi};
 use super::audio::AudioPlacer;
 use super::audio_reencode::Stretch;
 use super::dts::DtsRestamper;
-use crate::select::audio_frames::{AudioConfig, CopiedFrame};
-use crate::select::source::SourcePacket;
 use crate::MediaError;
 use crate::av::mp4::{Mp4File, SetupError};
 use crate::av::{params, ts_time_base};
 use crate::bitstream::mpeg_audio;
+use crate::select::audio_frames::{AudioConfig, CopiedFrame};
+use crate::select::source::SourcePacket;
 
 /// What the video track is made of.
 pub struct VideoTrack<'a> {

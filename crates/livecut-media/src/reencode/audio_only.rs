@@ -32,15 +32,15 @@
 //! (all re-encoded); its first and last instants are those of the clip's
 //! first and last output sample.
 
-use crate::transcode::audio_encoder::AudioEncoder;
-use crate::transcode::audio_lane::{AudioDecoding, Lane, drain_resampler, place_audio};
 use super::mux::{Mp4Sink, TrackSpec};
-use crate::transcode::span::ticks_to_samples;
+use crate::select;
 use crate::select::index::{self, ClipIndex, Selection};
 use crate::select::report::WriteProgress;
 use crate::select::source::{ClipReader, Track};
-use crate::select;
 use crate::timeline::{RunAnchor, TICKS_PER_SECOND};
+use crate::transcode::audio_encoder::AudioEncoder;
+use crate::transcode::audio_lane::{AudioDecoding, Lane, drain_resampler, place_audio};
+use crate::transcode::span::ticks_to_samples;
 use crate::{ClipInput, ClipReport, CutJob, CutReport, MediaError};
 
 /// Audio packets decoded at most to learn the first clip's format.

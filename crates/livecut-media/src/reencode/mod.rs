@@ -75,15 +75,15 @@ pub(crate) use self::video::check_bitrate;
 
 use self::clip::{ClipWork, Pipeline};
 use self::mux::{Mp4Sink, TrackSpec};
-use crate::transcode::audio_encoder::AudioEncoder;
-use crate::transcode::scale::OutputPicture;
 use self::video::{OutputCodec, VideoEncoder, VideoSettings};
+use crate::geometry::{self, Size, SourceShape};
 use crate::select::index::AudioFormat;
 use crate::select::plan::Splicing;
 use crate::select::report::{WriteProgress, clip_report};
 use crate::select::{self, FALLBACK_FRAME_DURATION};
-use crate::geometry::{self, Size, SourceShape};
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
+use crate::transcode::audio_encoder::AudioEncoder;
+use crate::transcode::scale::OutputPicture;
 use crate::{CutJob, CutReport, MediaError};
 
 /// The output size of a job whose first clip has the shape `first`:

@@ -33,7 +33,6 @@ pub(crate) trait PacketSink {
     fn write_audio(&mut self, packet: Packet, tb: Rational) -> Result<(), MediaError>;
 }
 
-
 fn encoder_error(detail: String) -> MediaError {
     MediaError::Encoder { clip: None, detail }
 }
