@@ -104,8 +104,7 @@ pub fn decoded_format(clip: &ClipInput, parsed: bool) -> Option<(u32, usize)> {
             continue;
         }
         if d.receive_frame(&mut frame).is_ok() && frame.rate() > 0 && frame.samples() > 0 {
-            // SAFETY: reading a plain field of a decoded frame.
-            let channels = unsafe { (*frame.as_ptr()).ch_layout.nb_channels };
+            let channels = crate::av::frame::channels(&frame);
             if channels > 0 {
                 return Some((frame.rate(), channels as usize));
             }

@@ -130,8 +130,7 @@ fn output_format(clip: &ClipInput, index: &ClipIndex) -> Result<(u32, usize), Me
         tried += 1;
         let uri = &clip.segments[p.segment].uri;
         decoding.feed(&p, clip.index, uri, &mut |frame| {
-            // SAFETY: reading a plain field of a decoded frame.
-            let channels = unsafe { (*frame.as_ptr()).ch_layout.nb_channels };
+            let channels = crate::av::frame::channels(frame);
             if found.is_none() && frame.rate() > 0 && channels > 0 {
                 found = Some((frame.rate(), channels as usize));
             }
