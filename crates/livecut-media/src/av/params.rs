@@ -271,6 +271,34 @@ mod tests {
     }
 
     #[test]
+    fn writes_through_a_stream_reach_the_output() {
+        crate::av::init().expect("libav");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("out.mp4");
+        let mut output = ffmpeg_next::format::output_as(&path, "mp4").expect("output");
+        let mut par = bare(media::Type::Video, Id::H264);
+        set_tag(&mut par, 0x3163_7661);
+        let index = add_stream(&mut output, &par, Rational::new(1, 90_000)).expect("added");
+        let stored = |output: &ffmpeg_next::format::context::Output| {
+            fields(&output.stream(index).expect("stream").parameters())
+        };
+        // The copy's tag is cleared for the muxer to choose.
+        assert_eq!(stored(&output).tag, 0);
+        let mut st = output.stream_mut(index).expect("stream");
+        let mut stream_par = st.parameters();
+        set_tag(&mut stream_par, 0x3163_7668);
+        set_video_delay(&mut stream_par, 1);
+        set_extradata(&mut stream_par, &[1, 2, 3]).expect("set");
+        st.set_rate(Rational::new(30, 1));
+        let f = stored(&output);
+        assert_eq!((f.tag, f.video_delay), (0x3163_7668, 1));
+        assert_eq!(
+            extradata(&output.stream(index).expect("stream").parameters()),
+            [1, 2, 3]
+        );
+    }
+
+    #[test]
     fn codecs_have_names() {
         let (name, long) = codec_names(Id::H264).expect("h264");
         assert_eq!(name, "h264");
