@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use ffmpeg_next::{Dictionary, Rational, codec, encoder, format, media};
 
 use crate::MediaError;
+use crate::av::params;
 
 /// What `remux_to_hls` wrote, all inside one folder.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -47,11 +48,9 @@ pub fn remux_to_hls(
             .add_stream(encoder::find(codec::Id::None))
             .map_err(|e| failed(format!("cannot add a stream: {e}")))?;
         out.set_parameters(stream.parameters());
-        // SAFETY: plain field of the stream's own, valid codec parameters. MP4 tags (avc1,
-        // mp4a) mean nothing to MPEG-TS and would make the muxer refuse the stream.
-        unsafe {
-            (*out.parameters().as_mut_ptr()).codec_tag = 0;
-        }
+        // MP4 tags (avc1, mp4a) mean nothing to MPEG-TS and would make the muxer refuse the
+        // stream.
+        params::set_tag(&mut out.parameters(), 0);
         mapping[index] = Some((out.index(), stream.time_base()));
     }
     let segment_pattern = dir.join(format!("{segment_prefix}%05d.ts"));

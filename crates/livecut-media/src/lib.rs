@@ -1,3 +1,4 @@
+#![deny(unsafe_code)]
 //! livecut's media engine: every libav (FFmpeg) call of the project lives in
 //! this crate, and every `unsafe` line of it in `av`. It probes files, cuts
 //! time ranges out of HLS recordings (MPEG-TS segments with H.264 or HEVC

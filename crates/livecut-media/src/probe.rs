@@ -2,11 +2,12 @@
 
 use std::path::Path;
 
-use ffmpeg_next::{Rational, ffi, media};
+use ffmpeg_next::format::stream::Stream;
+use ffmpeg_next::{Rational, media};
 use serde::{Deserialize, Serialize};
 
 use crate::MediaError;
-use crate::av::{input, params::c_str};
+use crate::av::{self, input, params};
 
 /// Container-level facts.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -83,10 +84,7 @@ fn value(r: Rational) -> Option<f64> {
 }
 
 fn reduce(num: i64, den: i64) -> Rational {
-    let (mut n, mut d) = (0i32, 0i32);
-    // SAFETY: plain arithmetic helper writing to two locals.
-    unsafe { ffi::av_reduce(&mut n, &mut d, num, den, i64::from(i32::MAX)) };
-    Rational::new(n, d)
+    av::reduce(num, den, i64::from(i32::MAX))
 }
 
 /// ffprobe's rendering of a fourcc.
@@ -104,116 +102,88 @@ pub(crate) fn tag_string(tag: u32) -> String {
 }
 
 fn seconds(ts: i64, tb: Rational) -> Option<f64> {
-    (ts != ffi::AV_NOPTS_VALUE && tb.denominator() != 0).then(|| ts as f64 * f64::from(tb))
+    (ts != av::NOPTS && tb.denominator() != 0).then(|| ts as f64 * f64::from(tb))
 }
 
-fn describe_layout(layout: &ffi::AVChannelLayout) -> Option<String> {
-    let mut buf = [0 as std::ffi::c_char; 128];
-    // SAFETY: the layout is valid; the buffer size is passed.
-    let ret = unsafe { ffi::av_channel_layout_describe(layout, buf.as_mut_ptr(), buf.len()) };
-    // SAFETY: on success the buffer holds a NUL-terminated string.
-    (ret > 0).then(|| unsafe { c_str(buf.as_ptr()) })
-}
-
-/// # Safety
-/// `st` must be a valid stream of an open input.
-unsafe fn stream_probe(index: usize, st: *const ffi::AVStream) -> StreamProbe {
-    unsafe {
-        let par = &*(*st).codecpar;
-        let kind = match media::Type::from(par.codec_type) {
-            media::Type::Video => StreamKind::Video,
-            media::Type::Audio => StreamKind::Audio,
-            _ => StreamKind::Other,
-        };
-        let desc = ffi::avcodec_descriptor_get(par.codec_id);
-        let (codec_name, codec_long_name) = if desc.is_null() {
-            (String::from("unknown"), String::new())
-        } else {
-            (c_str((*desc).name), c_str((*desc).long_name))
-        };
-        let time_base = Rational::from((*st).time_base);
-        let r_rate = Rational::from((*st).r_frame_rate);
-        let avg_rate = Rational::from((*st).avg_frame_rate);
-        let lang_key = c"language";
-        let lang = ffi::av_dict_get((*st).metadata, lang_key.as_ptr(), std::ptr::null(), 0);
-        let language = (!lang.is_null()).then(|| c_str((*lang).value));
-        let is_video = kind == StreamKind::Video;
-        let is_audio = kind == StreamKind::Audio;
-        let sar = Rational::from(par.sample_aspect_ratio);
-        let (sar_s, dar_s) = if is_video && sar.numerator() != 0 {
-            let dar = reduce(
-                i64::from(par.width) * i64::from(sar.numerator()),
-                i64::from(par.height) * i64::from(sar.denominator()),
-            );
-            (Some(ratio(sar, ':')), Some(ratio(dar, ':')))
-        } else {
-            (None, None)
-        };
-        let codec_time_base = if is_audio && par.sample_rate > 0 {
-            format!("1/{}", par.sample_rate)
-        } else if is_video && avg_rate.numerator() != 0 {
-            ratio(
-                reduce(
-                    i64::from(avg_rate.denominator()),
-                    i64::from(avg_rate.numerator()),
-                ),
-                '/',
-            )
-        } else {
-            ratio(time_base, '/')
-        };
-        let pix_fmt = if is_video && par.format >= 0 {
-            let name = ffi::av_get_pix_fmt_name(std::mem::transmute::<i32, ffi::AVPixelFormat>(
-                par.format,
-            ));
-            Some(c_str(name))
+fn stream_probe(index: usize, st: &Stream<'_>) -> StreamProbe {
+    let parameters = st.parameters();
+    let par = params::fields(&parameters);
+    let kind = match par.medium {
+        media::Type::Video => StreamKind::Video,
+        media::Type::Audio => StreamKind::Audio,
+        _ => StreamKind::Other,
+    };
+    let (codec_name, codec_long_name) =
+        params::codec_names(par.id).unwrap_or_else(|| (String::from("unknown"), String::new()));
+    let time_base = st.time_base();
+    let r_rate = st.rate();
+    let avg_rate = st.avg_frame_rate();
+    let language = input::stream_tag(st, c"language");
+    let is_video = kind == StreamKind::Video;
+    let is_audio = kind == StreamKind::Audio;
+    let sar = par.sample_aspect_ratio;
+    let (sar_s, dar_s) = if is_video && sar.numerator() != 0 {
+        let dar = reduce(
+            i64::from(par.width) * i64::from(sar.numerator()),
+            i64::from(par.height) * i64::from(sar.denominator()),
+        );
+        (Some(ratio(sar, ':')), Some(ratio(dar, ':')))
+    } else {
+        (None, None)
+    };
+    let codec_time_base = if is_audio && par.sample_rate > 0 {
+        format!("1/{}", par.sample_rate)
+    } else if is_video && avg_rate.numerator() != 0 {
+        ratio(
+            reduce(
+                i64::from(avg_rate.denominator()),
+                i64::from(avg_rate.numerator()),
+            ),
+            '/',
+        )
+    } else {
+        ratio(time_base, '/')
+    };
+    // An unknown format value has no name (""), as libav would say.
+    let pix_fmt =
+        (is_video && par.format >= 0).then(|| av::pixel::name(par.format).unwrap_or_default());
+    let sample_fmt =
+        (is_audio && par.format >= 0).then(|| av::sample::name(par.format).unwrap_or_default());
+    let profile = params::profile_name(&parameters);
+    StreamProbe {
+        index,
+        kind,
+        codec_name,
+        codec_long_name,
+        profile,
+        codec_tag_string: tag_string(par.tag),
+        codec_tag: format!("0x{:08x}", par.tag),
+        time_base: ratio(time_base, '/'),
+        codec_time_base,
+        start_time_s: seconds(st.start_time(), time_base),
+        duration_s: seconds(st.duration(), time_base),
+        bit_rate: (par.bit_rate > 0).then_some(par.bit_rate),
+        nb_frames: u64::try_from(st.frames()).ok().filter(|&n| n > 0),
+        width: is_video.then_some(par.width as u32),
+        height: is_video.then_some(par.height as u32),
+        pix_fmt,
+        level: is_video.then_some(par.level),
+        has_b_frames: is_video.then_some(par.video_delay),
+        sar: sar_s,
+        dar: dar_s,
+        r_frame_rate: is_video.then(|| ratio(r_rate, '/')),
+        r_frame_rate_value: if is_video { value(r_rate) } else { None },
+        avg_frame_rate: is_video.then(|| ratio(avg_rate, '/')),
+        avg_frame_rate_value: if is_video { value(avg_rate) } else { None },
+        sample_fmt,
+        sample_rate: is_audio.then_some(par.sample_rate as u32),
+        channels: is_audio.then_some(par.channels as u32),
+        channel_layout: if is_audio {
+            params::channel_layout_description(&parameters)
         } else {
             None
-        };
-        let sample_fmt = if is_audio && par.format >= 0 {
-            let name = ffi::av_get_sample_fmt_name(
-                std::mem::transmute::<i32, ffi::AVSampleFormat>(par.format),
-            );
-            Some(c_str(name))
-        } else {
-            None
-        };
-        let profile = c_str(ffi::avcodec_profile_name(par.codec_id, par.profile));
-        StreamProbe {
-            index,
-            kind,
-            codec_name,
-            codec_long_name,
-            profile,
-            codec_tag_string: tag_string(par.codec_tag),
-            codec_tag: format!("0x{:08x}", par.codec_tag),
-            time_base: ratio(time_base, '/'),
-            codec_time_base,
-            start_time_s: seconds((*st).start_time, time_base),
-            duration_s: seconds((*st).duration, time_base),
-            bit_rate: (par.bit_rate > 0).then_some(par.bit_rate),
-            nb_frames: u64::try_from((*st).nb_frames).ok().filter(|&n| n > 0),
-            width: is_video.then_some(par.width as u32),
-            height: is_video.then_some(par.height as u32),
-            pix_fmt,
-            level: is_video.then_some(par.level),
-            has_b_frames: is_video.then_some(par.video_delay),
-            sar: sar_s,
-            dar: dar_s,
-            r_frame_rate: is_video.then(|| ratio(r_rate, '/')),
-            r_frame_rate_value: if is_video { value(r_rate) } else { None },
-            avg_frame_rate: is_video.then(|| ratio(avg_rate, '/')),
-            avg_frame_rate_value: if is_video { value(avg_rate) } else { None },
-            sample_fmt,
-            sample_rate: is_audio.then_some(par.sample_rate as u32),
-            channels: is_audio.then_some(par.ch_layout.nb_channels as u32),
-            channel_layout: if is_audio {
-                describe_layout(&par.ch_layout)
-            } else {
-                None
-            },
-            language,
-        }
+        },
+        language,
     }
 }
 
@@ -232,25 +202,22 @@ pub fn probe(path: &Path) -> Result<MediaProbe, MediaError> {
     }
     let input = input::open(path, None, true)
         .map_err(|e| fail(false, format!("not a readable media file: {e}")))?;
-    // SAFETY: the context and its streams stay valid while `input` lives.
-    unsafe {
-        let ctx = &*input.as_ptr();
-        let iformat = &*ctx.iformat;
-        let count = ctx.nb_streams as usize;
-        let streams = (0..count)
-            .map(|i| stream_probe(i, *ctx.streams.add(i)))
-            .collect();
-        let av_tb = Rational::new(1, ffi::AV_TIME_BASE);
-        Ok(MediaProbe {
-            format_name: c_str(iformat.name),
-            format_long_name: c_str(iformat.long_name),
-            duration_s: seconds(ctx.duration, av_tb).unwrap_or(0.0),
-            start_time_s: seconds(ctx.start_time, av_tb).unwrap_or(0.0),
-            bit_rate: ctx.bit_rate,
-            size_bytes: meta.len(),
-            streams,
-        })
-    }
+    let streams = input
+        .streams()
+        .enumerate()
+        .map(|(i, st)| stream_probe(i, &st))
+        .collect();
+    let container = input::container(&input);
+    let av_tb = av::av_time_base();
+    Ok(MediaProbe {
+        format_name: container.format_name,
+        format_long_name: container.format_long_name,
+        duration_s: seconds(container.duration, av_tb).unwrap_or(0.0),
+        start_time_s: seconds(container.start_time, av_tb).unwrap_or(0.0),
+        bit_rate: container.bit_rate,
+        size_bytes: meta.len(),
+        streams,
+    })
 }
 
 #[cfg(test)]

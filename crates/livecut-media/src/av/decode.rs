@@ -4,7 +4,7 @@
 //! opening them, and wording what goes wrong while they decode.
 
 use ffmpeg_next::codec::{self, Id, decoder};
-use ffmpeg_next::{Error, ffi, frame};
+use ffmpeg_next::{Error, frame, media};
 
 use super::video_encoder::is_again;
 use super::{params, ts_time_base};
@@ -12,14 +12,7 @@ use crate::codec::{AudioCodec, VideoCodec};
 
 /// Replaces the extradata of `par`, our own parameter set.
 pub fn set_extradata(par: &mut codec::Parameters, data: &[u8]) -> Result<(), Error> {
-    // SAFETY: `par` is owned by the caller and not shared with a codec.
-    if unsafe { params::set_extradata(par.as_mut_ptr(), data) } {
-        Ok(())
-    } else {
-        Err(Error::Other {
-            errno: libc::ENOMEM,
-        })
-    }
+    params::set_extradata(par, data)
 }
 
 /// A decoder for the codec `par` names (H.264 or HEVC; H.264 if none),
@@ -48,21 +41,14 @@ pub fn video(par: codec::Parameters) -> Result<decoder::Video, Error> {
 /// Parameters naming only `id` and its medium: enough for a decoder of a
 /// stream that describes itself in band (Annex B video with its parameter
 /// sets in extradata or in the packets, ADTS or MP3 frame headers).
-pub fn bare_parameters(medium: ffi::AVMediaType, id: Id) -> codec::Parameters {
-    let mut par = codec::Parameters::new();
-    // SAFETY: a fresh parameter set is filled in field by field.
-    unsafe {
-        let raw = par.as_mut_ptr();
-        (*raw).codec_type = medium;
-        (*raw).codec_id = id.into();
-    }
-    par
+pub fn bare_parameters(medium: media::Type, id: Id) -> codec::Parameters {
+    params::bare(medium, id)
 }
 
 /// A `video` decoder for `codec` whose parameter sets are `header` (Annex
 /// B; empty when every keyframe carries them in band).
 pub fn video_for(codec: VideoCodec, header: &[u8]) -> Result<decoder::Video, Error> {
-    let mut par = bare_parameters(ffi::AVMediaType::AVMEDIA_TYPE_VIDEO, codec.id());
+    let mut par = bare_parameters(media::Type::Video, codec.id());
     if !header.is_empty() {
         set_extradata(&mut par, header)?;
     }
@@ -74,10 +60,7 @@ pub fn video_for(codec: VideoCodec, header: &[u8]) -> Result<decoder::Video, Err
 pub fn audio(codec: AudioCodec) -> Result<decoder::Audio, Error> {
     let found = decoder::find(codec.id()).ok_or(Error::DecoderNotFound)?;
     let mut ctx = codec::context::Context::new_with_codec(found);
-    ctx.set_parameters(bare_parameters(
-        ffi::AVMediaType::AVMEDIA_TYPE_AUDIO,
-        codec.id(),
-    ))?;
+    ctx.set_parameters(bare_parameters(media::Type::Audio, codec.id()))?;
     let mut decoder = ctx.decoder().audio()?;
     decoder.set_packet_time_base(ts_time_base());
     Ok(decoder)
@@ -125,7 +108,7 @@ mod tests {
     use super::*;
 
     fn h264_parameters() -> codec::Parameters {
-        bare_parameters(ffi::AVMediaType::AVMEDIA_TYPE_VIDEO, Id::H264)
+        bare_parameters(media::Type::Video, Id::H264)
     }
 
     #[test]
@@ -167,11 +150,7 @@ mod tests {
         let mut par = h264_parameters();
         set_extradata(&mut par, &[0, 0, 0, 1, 0x67]).expect("set");
         set_extradata(&mut par, &[0, 0, 1]).expect("set again");
-        // SAFETY: reading two plain fields of our own parameters.
-        let stored = unsafe {
-            let raw = par.as_ptr();
-            std::slice::from_raw_parts((*raw).extradata, (*raw).extradata_size as usize).to_vec()
-        };
+        let stored = params::extradata(&par);
         assert_eq!(stored, [0, 0, 1]);
     }
 

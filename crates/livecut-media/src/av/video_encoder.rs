@@ -83,8 +83,7 @@ pub fn open(settings: &VideoEncoderSettings) -> Result<encoder::Video, Error> {
         ..Default::default()
     });
     if let (Some(level), VideoCodec::H264) = (settings.level, settings.codec) {
-        // SAFETY: plain field write on a context that is not opened yet.
-        unsafe { (*ctx.as_mut_ptr()).level = level };
+        super::codec_context::set_level(&mut ctx, level);
     }
     let mut options = Dictionary::new();
     options.set("preset", &settings.preset);

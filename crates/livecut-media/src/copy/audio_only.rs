@@ -12,11 +12,11 @@
 //! ones of jobs with video. Every clip must be audio-only, in the first
 //! clip's audio format.
 
-use crate::select::index::{self, ClipIndex, audio_frame_selected};
 use super::output::Mp4Writer;
+use crate::select::audio_frames;
+use crate::select::index::{self, ClipIndex, audio_frame_selected};
 use crate::select::report::{WriteProgress, clip_report};
 use crate::select::source::{ClipReader, Track};
-use crate::select::audio_frames;
 use crate::select::{no_audio_in_range, plan, scan_all, selection};
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
 use crate::{ClipInput, CutJob, CutReport, MediaError};
@@ -130,8 +130,9 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
                     uri: uri.clone(),
                     detail: format!("the audio packet at pts {} is not whole frames", packet.pts),
                 })?;
-            for (frame, (start, duration)) in
-                frames.iter().zip(audio_frames::frame_times(packet.pts, &frames))
+            for (frame, (start, duration)) in frames
+                .iter()
+                .zip(audio_frames::frame_times(packet.pts, &frames))
             {
                 if frame.config != config || frame.blocks != 1 {
                     return Err(MediaError::Unsupported {

@@ -28,10 +28,10 @@
 use ffmpeg_next::codec::decoder;
 use ffmpeg_next::{Packet, Rational, frame};
 
-use crate::select::audio_frames::AudioConfig;
-use crate::select::source::{ClipReader, SourcePacket};
 use crate::av::decode;
 use crate::codec::AudioCodec;
+use crate::select::audio_frames::AudioConfig;
+use crate::select::source::{ClipReader, SourcePacket};
 use crate::transcode::audio_encoder::{AudioEncoder, PacketSink};
 use crate::transcode::audio_lane::{AudioDecoding, Lane, finish_audio, place_audio};
 use crate::transcode::span::ticks_to_samples;
@@ -104,8 +104,7 @@ pub fn decoded_format(clip: &ClipInput, parsed: bool) -> Option<(u32, usize)> {
             continue;
         }
         if d.receive_frame(&mut frame).is_ok() && frame.rate() > 0 && frame.samples() > 0 {
-            // SAFETY: reading a plain field of a decoded frame.
-            let channels = unsafe { (*frame.as_ptr()).ch_layout.nb_channels };
+            let channels = crate::av::frame::channels(&frame);
             if channels > 0 {
                 return Some((frame.rate(), channels as usize));
             }

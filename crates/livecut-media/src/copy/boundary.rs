@@ -12,14 +12,13 @@
 
 use ffmpeg_next::codec::{self, decoder, encoder};
 use ffmpeg_next::format::Pixel;
-use ffmpeg_next::util::color;
-use ffmpeg_next::{Error, Packet, Rational, ffi, frame, picture};
+use ffmpeg_next::{Error, Packet, Rational, frame, picture};
 
 use super::output::Mp4Writer;
 use crate::MediaError;
-use crate::av::params::context_extradata;
 use crate::av::video_encoder::{self, Rate, VideoEncoderSettings, is_again};
 use crate::av::{self, ts_time_base};
+use crate::av::{codec_context, params};
 use crate::bitstream::access_unit::to_sample;
 use crate::bitstream::h264::nal_units;
 use crate::bitstream::parameter_sets::ParameterSets;
@@ -92,22 +91,19 @@ impl BoundaryEncoder {
         let unsupported = |what: String| MediaError::Unsupported { clip: None, what };
         let codec = sets.codec;
         let (profile, level) = profile_of(sets).map_err(unsupported)?;
-        // SAFETY: reading plain fields of valid codec parameters.
-        let (width, height, format, sar, range, primaries, trc, space) = unsafe {
-            let p = &*source.as_ptr();
-            (
-                p.width,
-                p.height,
-                p.format,
-                Rational::from(p.sample_aspect_ratio),
-                p.color_range,
-                p.color_primaries,
-                p.color_trc,
-                p.color_space,
-            )
-        };
-        // SAFETY: the value came from libav as an AVPixelFormat.
-        let pixel = Pixel::from(unsafe { std::mem::transmute::<i32, ffi::AVPixelFormat>(format) });
+        let p = params::fields(source);
+        let (width, height, format, sar, range, primaries, trc, space) = (
+            p.width,
+            p.height,
+            p.format,
+            p.sample_aspect_ratio,
+            p.color_range,
+            p.color_primaries,
+            p.color_trc,
+            p.color_space,
+        );
+        // `None` (an unknown raw value) is refused below like `Pixel::None`.
+        let pixel = av::pixel::from_raw(format).unwrap_or(Pixel::None);
         if !matches!(pixel, Pixel::YUV420P | Pixel::YUVJ420P | Pixel::YUV420P10LE) {
             return Err(unsupported(format!("re-encoding pixel format {pixel:?}")));
         }
@@ -142,10 +138,10 @@ impl BoundaryEncoder {
             } else {
                 Rational::new(1, 1)
             },
-            color_range: color::Range::from(range),
-            color_primaries: color::Primaries::from(primaries),
-            color_trc: color::TransferCharacteristic::from(trc),
-            color_space: color::Space::from(space),
+            color_range: range,
+            color_primaries: primaries,
+            color_trc: trc,
+            color_space: space,
             preset: PRESET.into(),
             rate: Rate::Crf(CRF),
             profile: Some(profile.into()),
@@ -160,13 +156,11 @@ impl BoundaryEncoder {
             clip: None,
             detail: format!("opening the {} encoder: {e}", codec.name()),
         })?;
-        // SAFETY: the encoder is open; extradata and has_b_frames are set.
-        let (header, reorder) = unsafe {
-            (
-                context_extradata(encoder.as_ptr()),
-                (*encoder.as_ptr()).has_b_frames,
-            )
-        };
+        // The encoder is open; extradata and has_b_frames are set.
+        let (header, reorder) = (
+            codec_context::extradata(&encoder),
+            codec_context::reorder_delay(&encoder),
+        );
         let mut parameter_sets = ParameterSets::new(codec);
         for nal in nal_units(&header) {
             parameter_sets.add(nal).map_err(|c| MediaError::Encoder {
@@ -205,8 +199,8 @@ impl BoundaryEncoder {
             clip: Some(clip),
             detail: format!("opening the {} encoder: {e}", self.settings.codec.name()),
         })?;
-        // SAFETY: the encoder is open.
-        let header = unsafe { context_extradata(encoder.as_ptr()) };
+        // The encoder is open.
+        let header = codec_context::extradata(&encoder);
         if header != self.header {
             return Err(MediaError::Encoder {
                 clip: Some(clip),

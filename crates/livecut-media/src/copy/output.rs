@@ -7,17 +7,17 @@
 
 use std::path::Path;
 
-use ffmpeg_next::{Packet, Rational, codec, ffi};
+use ffmpeg_next::{Packet, Rational, codec, media};
 
 use super::audio::AudioPlacer;
 use super::audio_reencode::Stretch;
 use super::dts::DtsRestamper;
-use crate::select::audio_frames::{AudioConfig, CopiedFrame};
-use crate::select::source::SourcePacket;
 use crate::MediaError;
 use crate::av::mp4::{Mp4File, SetupError};
 use crate::av::{params, ts_time_base};
 use crate::bitstream::mpeg_audio;
+use crate::select::audio_frames::{AudioConfig, CopiedFrame};
+use crate::select::source::SourcePacket;
 
 /// What the video track is made of.
 pub struct VideoTrack<'a> {
@@ -67,26 +67,18 @@ fn add_audio_stream(
 ) -> Result<(usize, Rational), SetupError> {
     let sample_rate = config.sample_rate();
     let mut par = codec::Parameters::new();
-    // SAFETY: a fresh parameter set is filled in field by field.
-    unsafe {
-        let raw = par.as_mut_ptr();
-        (*raw).codec_type = ffi::AVMediaType::AVMEDIA_TYPE_AUDIO;
-        (*raw).sample_rate = sample_rate as i32;
-        (*raw).frame_size = config.samples_per_frame() as i32;
-        params::set_default_layout(raw, config.channels() as i32);
-        match config {
-            AudioConfig::Aac(aac) => {
-                (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_AAC;
-                (*raw).profile = i32::from(aac.object_type) - 1;
-                if !params::set_extradata(raw, &aac.audio_specific_config()) {
-                    let out_of_memory = ffmpeg_next::Error::Other {
-                        errno: libc::ENOMEM,
-                    };
-                    return Err(("setting the AudioSpecificConfig", out_of_memory));
-                }
-            }
-            AudioConfig::Mp3(_) => (*raw).codec_id = ffi::AVCodecID::AV_CODEC_ID_MP3,
+    par.set_medium(media::Type::Audio);
+    params::set_sample_rate(&mut par, sample_rate as i32);
+    params::set_frame_size(&mut par, config.samples_per_frame() as i32);
+    params::set_default_layout(&mut par, config.channels() as i32);
+    match config {
+        AudioConfig::Aac(aac) => {
+            par.set_id(codec::Id::AAC);
+            params::set_profile(&mut par, i32::from(aac.object_type) - 1);
+            params::set_extradata(&mut par, &aac.audio_specific_config())
+                .map_err(|out_of_memory| ("setting the AudioSpecificConfig", out_of_memory))?;
         }
+        AudioConfig::Mp3(_) => par.set_id(codec::Id::MP3),
     }
     let tb = Rational::new(1, sample_rate as i32);
     let index = params::add_stream(output, &par, tb).map_err(|e| ("adding the audio stream", e))?;
@@ -194,25 +186,22 @@ impl Mp4Writer {
         video: &VideoTrack<'_>,
         audio: Option<&AudioConfig>,
     ) -> Result<Self, MediaError> {
-        let out_of_memory = ffmpeg_next::Error::Other {
-            errno: libc::ENOMEM,
-        };
         let (file, audio_stream) = Mp4File::create(path, |output| {
-            params::add_stream(output, video.source, ts_time_base())
+            let index = params::add_stream(output, video.source, ts_time_base())
                 .map_err(|e| ("adding the video stream", e))?;
-            // SAFETY: stream 0 was just added; its parameters are ours to
-            // edit until the header is written.
-            unsafe {
-                let st = *(*output.as_mut_ptr()).streams;
-                let par = (*st).codecpar;
-                if !params::set_extradata(par, &video.config) {
-                    return Err(("setting the decoder configuration", out_of_memory));
-                }
-                (*par).codec_tag = u32::from_le_bytes(video.tag);
-                (*par).video_delay = video.reorder_depth as i32;
-                (*st).avg_frame_rate = video.frame_rate.into();
-                (*st).r_frame_rate = video.frame_rate.into();
-            }
+            // Stream 0 was just added; its parameters are ours to edit until
+            // the header is written.
+            let mut st = output.stream_mut(index).ok_or((
+                "adding the video stream",
+                ffmpeg_next::Error::StreamNotFound,
+            ))?;
+            let mut par = st.parameters();
+            params::set_extradata(&mut par, &video.config)
+                .map_err(|out_of_memory| ("setting the decoder configuration", out_of_memory))?;
+            params::set_tag(&mut par, u32::from_le_bytes(video.tag));
+            params::set_video_delay(&mut par, video.reorder_depth as i32);
+            st.set_avg_frame_rate(video.frame_rate);
+            st.set_rate(video.frame_rate);
             audio
                 .map(|config| add_audio_stream(output, config))
                 .transpose()

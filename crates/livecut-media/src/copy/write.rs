@@ -7,14 +7,14 @@
 use ffmpeg_next::codec;
 
 use super::audio;
-use crate::select::audio_frames;
-use crate::select::index::{self, ClipIndex};
-use super::output::Mp4Writer;
-use crate::select::plan::{ClipPlan, PartPlan, RunCut};
 use super::boundary::{BoundaryEncoder, PartSpec, ReencodePart};
-use crate::select::source::{ClipReader, SourcePacket, Track};
+use super::output::Mp4Writer;
 use crate::bitstream::access_unit::{self, to_sample};
 use crate::codec::{AudioCodec, VideoCodec};
+use crate::select::audio_frames;
+use crate::select::index::{self, ClipIndex};
+use crate::select::plan::{ClipPlan, PartPlan, RunCut};
+use crate::select::source::{ClipReader, SourcePacket, Track};
 use crate::{ClipInput, MediaError};
 
 pub struct ClipJob<'a> {

@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use ffmpeg_next::codec::{self, encoder};
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::color;
-use ffmpeg_next::{Dictionary, Error, Packet, Rational, ffi, frame};
+use ffmpeg_next::{Dictionary, Error, Packet, Rational, frame};
 
 use crate::MediaError;
+use crate::av;
+use crate::av::codec_context::QP2LAMBDA;
 use crate::av::video_encoder::is_again;
 
 /// Fixed quantiser scale: 2 is the finest the encoder's default limits
@@ -36,7 +38,7 @@ fn open(width: u32, height: u32, sample_aspect: Rational) -> Result<encoder::Vid
     // The JFIF header carries this, so a non-square source stays right.
     ctx.set_aspect_ratio(sample_aspect);
     ctx.set_flags(codec::Flags::QSCALE);
-    ctx.set_global_quality(QSCALE * ffi::FF_QP2LAMBDA);
+    ctx.set_global_quality(QSCALE * QP2LAMBDA);
     ctx.open_with(Dictionary::new())
 }
 
@@ -45,9 +47,8 @@ pub fn encode(picture: &mut frame::Video, sample_aspect: Rational) -> Result<Vec
     let mut encoder = open(picture.width(), picture.height(), sample_aspect)
         .map_err(|e| encoder_error(format!("opening the mjpeg encoder: {e}")))?;
     picture.set_pts(Some(0));
-    // SAFETY: plain field write on a frame we own; with QSCALE the encoder
-    // takes the quantiser from the frame's quality.
-    unsafe { (*picture.as_mut_ptr()).quality = QSCALE * ffi::FF_QP2LAMBDA };
+    // With QSCALE the encoder takes the quantiser from the frame's quality.
+    av::frame::set_quality(picture, QSCALE * QP2LAMBDA);
     encoder
         .send_frame(picture)
         .map_err(|e| encoder_error(format!("mjpeg rejected the picture: {e}")))?;

@@ -7,14 +7,12 @@
 //! deprecated `yuvj*` formats would log a warning on every cover, and
 //! changing the range after an unscaled (same-size) setup is not honoured.
 
-use std::ffi::CStr;
-use std::ptr;
-
 use ffmpeg_next::format::Pixel;
+use ffmpeg_next::frame;
 use ffmpeg_next::util::color;
-use ffmpeg_next::{ffi, frame};
 
 use crate::MediaError;
+use crate::av::scale::{self, Matrix, ScaleError, SetupError, Side};
 use crate::geometry::{Placement, Size};
 
 /// Black in full-range YUV.
@@ -33,15 +31,15 @@ fn split_jpeg_format(format: Pixel) -> (Pixel, bool) {
     }
 }
 
-/// swscale's matrix id for a colour space; unspecified is BT.601, as in
+/// swscale's matrix for a colour space; unspecified is BT.601, as in
 /// the ffmpeg tools.
-fn sws_matrix(space: color::Space) -> i32 {
+fn sws_matrix(space: color::Space) -> Matrix {
     match space {
-        color::Space::BT709 => ffi::SWS_CS_ITU709,
-        color::Space::FCC => ffi::SWS_CS_FCC,
-        color::Space::SMPTE240M => ffi::SWS_CS_SMPTE240M,
-        color::Space::BT2020NCL | color::Space::BT2020CL => ffi::SWS_CS_BT2020,
-        _ => ffi::SWS_CS_DEFAULT,
+        color::Space::BT709 => Matrix::Itu709,
+        color::Space::FCC => Matrix::Fcc,
+        color::Space::SMPTE240M => Matrix::Smpte240m,
+        color::Space::BT2020NCL | color::Space::BT2020CL => Matrix::Bt2020,
+        _ => Matrix::Default,
     }
 }
 
@@ -49,15 +47,8 @@ fn scale_error(detail: String) -> MediaError {
     MediaError::Internal(format!("cover scaling: {detail}"))
 }
 
-/// An initialised swscale context, freed on drop.
-struct Scaler(*mut ffi::SwsContext);
-
-impl Drop for Scaler {
-    fn drop(&mut self) {
-        // SAFETY: the context came from sws_alloc_context and is freed once.
-        unsafe { ffi::sws_freeContext(self.0) };
-    }
-}
+/// An initialised swscale context.
+struct Scaler(scale::Scaler);
 
 impl Scaler {
     /// From `source`'s size, format, range and matrix to full-range
@@ -65,79 +56,41 @@ impl Scaler {
     fn new(source: &frame::Video, width: u32, height: u32) -> Result<Self, MediaError> {
         let (format, jpeg) = split_jpeg_format(source.format());
         let full_range = jpeg || source.color_range() == color::Range::JPEG;
-        let src_format: ffi::AVPixelFormat = format.into();
-        let dst_format: ffi::AVPixelFormat = Pixel::YUV420P.into();
-        let flags = ffi::SWS_BICUBIC | ffi::SWS_ACCURATE_RND;
-        let options: [(&CStr, i64); 9] = [
-            (c"srcw", i64::from(source.width())),
-            (c"srch", i64::from(source.height())),
-            (c"src_format", src_format as i64),
-            (c"src_range", i64::from(full_range)),
-            (c"dstw", i64::from(width)),
-            (c"dsth", i64::from(height)),
-            (c"dst_format", dst_format as i64),
-            (c"dst_range", 1),
-            (c"sws_flags", i64::from(flags)),
-        ];
-        // SAFETY: the context is owned by `scaler` from here on; option
-        // names are NUL-terminated literals.
-        unsafe {
-            let ctx = ffi::sws_alloc_context();
-            if ctx.is_null() {
-                return Err(scale_error("out of memory".into()));
-            }
-            let scaler = Scaler(ctx);
-            for (name, value) in options {
-                if ffi::av_opt_set_int(ctx.cast(), name.as_ptr(), value, 0) < 0 {
-                    return Err(scale_error(format!("option {name:?} refused")));
-                }
-            }
-            if ffi::sws_init_context(ctx, ptr::null_mut(), ptr::null_mut()) < 0 {
-                return Err(scale_error(format!(
+        let src = Side {
+            width: source.width(),
+            height: source.height(),
+            format,
+        };
+        let dst = Side {
+            width,
+            height,
+            format: Pixel::YUV420P,
+        };
+        let mut scaler =
+            scale::Scaler::configured(src, full_range, dst, true, true).map_err(|e| match e {
+                SetupError::OutOfMemory => scale_error("out of memory".into()),
+                SetupError::OptionRefused(name) => scale_error(format!("option {name:?} refused")),
+                SetupError::Init => scale_error(format!(
                     "cannot convert {format:?} {}x{} to {width}x{height}",
                     source.width(),
                     source.height()
-                )));
-            }
-            let ret = ffi::sws_setColorspaceDetails(
-                ctx,
-                ffi::sws_getCoefficients(sws_matrix(source.color_space())),
-                i32::from(full_range),
-                ffi::sws_getCoefficients(ffi::SWS_CS_ITU601),
-                1,
-                0,
-                1 << 16,
-                1 << 16,
-            );
-            if ret < 0 {
-                // Only RGB-like sources refuse this, and H.264 is YUV; the
-                // picture is still right up to the matrix.
-                tracing::warn!("cover: swscale ignores the source colour matrix");
-            }
-            Ok(scaler)
+                )),
+            })?;
+        let matrix = sws_matrix(source.color_space());
+        if !scaler.set_colorspace(matrix, full_range, Matrix::Itu601, true) {
+            // Only RGB-like sources refuse this, and H.264 is YUV; the
+            // picture is still right up to the matrix.
+            tracing::warn!("cover: swscale ignores the source colour matrix");
         }
+        Ok(Scaler(scaler))
     }
 
     fn run(&mut self, source: &frame::Video, target: &mut frame::Video) -> Result<(), MediaError> {
-        // SAFETY: both frames hold allocated pictures of the sizes and
-        // formats the context was initialised with.
-        let rows = unsafe {
-            let src = source.as_ptr();
-            let dst = target.as_mut_ptr();
-            ffi::sws_scale(
-                self.0,
-                (*src).data.as_ptr() as *const *const u8,
-                (*src).linesize.as_ptr(),
-                0,
-                (*src).height,
-                (*dst).data.as_ptr(),
-                (*dst).linesize.as_ptr(),
-            )
-        };
-        if rows <= 0 {
-            return Err(scale_error(format!("sws_scale returned {rows}")));
-        }
-        Ok(())
+        self.0.scale(source, target).map_err(|e| match e {
+            ScaleError::Failed(rows) => scale_error(format!("sws_scale returned {rows}")),
+            ScaleError::Mismatch(why) => scale_error(why.into()),
+            ScaleError::NotWritable(e) => scale_error(format!("making the picture writable: {e}")),
+        })
     }
 }
 

@@ -32,15 +32,15 @@
 //! (all re-encoded); its first and last instants are those of the clip's
 //! first and last output sample.
 
-use crate::transcode::audio_encoder::AudioEncoder;
-use crate::transcode::audio_lane::{AudioDecoding, Lane, drain_resampler, place_audio};
 use super::mux::{Mp4Sink, TrackSpec};
-use crate::transcode::span::ticks_to_samples;
+use crate::select;
 use crate::select::index::{self, ClipIndex, Selection};
 use crate::select::report::WriteProgress;
 use crate::select::source::{ClipReader, Track};
-use crate::select;
 use crate::timeline::{RunAnchor, TICKS_PER_SECOND};
+use crate::transcode::audio_encoder::AudioEncoder;
+use crate::transcode::audio_lane::{AudioDecoding, Lane, drain_resampler, place_audio};
+use crate::transcode::span::ticks_to_samples;
 use crate::{ClipInput, ClipReport, CutJob, CutReport, MediaError};
 
 /// Audio packets decoded at most to learn the first clip's format.
@@ -130,8 +130,7 @@ fn output_format(clip: &ClipInput, index: &ClipIndex) -> Result<(u32, usize), Me
         tried += 1;
         let uri = &clip.segments[p.segment].uri;
         decoding.feed(&p, clip.index, uri, &mut |frame| {
-            // SAFETY: reading a plain field of a decoded frame.
-            let channels = unsafe { (*frame.as_ptr()).ch_layout.nb_channels };
+            let channels = crate::av::frame::channels(frame);
             if found.is_none() && frame.rate() > 0 && channels > 0 {
                 found = Some((frame.rate(), channels as usize));
             }

@@ -17,6 +17,7 @@ use ffmpeg_next::frame;
 
 use super::mux::Mp4Sink;
 use super::video::VideoEncoder;
+use crate::av::decode;
 use crate::bitstream::access_unit;
 use crate::select::index::{self, ClipIndex};
 use crate::select::plan::{ClipPlan, PartPlan, RunMapping};
@@ -25,7 +26,6 @@ use crate::transcode::audio_encoder::AudioEncoder;
 use crate::transcode::audio_lane::{AudioDecoding, Lane, finish_audio, place_audio};
 use crate::transcode::scale::{OutputPicture, Scaler};
 use crate::transcode::span::ticks_to_samples;
-use crate::av::decode;
 use crate::{ClipInput, MediaError};
 
 /// What lives for the whole job: encoders, the file, the current scaler.

@@ -68,22 +68,21 @@ mod mux;
 mod video;
 
 use ffmpeg_next::Rational;
-use ffmpeg_next::util::color;
 
 pub(crate) use self::audio_only::cut as cut_audio_only;
 pub(crate) use self::video::check_bitrate;
 
 use self::clip::{ClipWork, Pipeline};
 use self::mux::{Mp4Sink, TrackSpec};
-use crate::transcode::audio_encoder::AudioEncoder;
-use crate::transcode::scale::OutputPicture;
 use self::video::{OutputCodec, VideoEncoder, VideoSettings};
+use crate::geometry::{self, Size, SourceShape};
 use crate::select::index::AudioFormat;
 use crate::select::plan::Splicing;
 use crate::select::report::{WriteProgress, clip_report};
 use crate::select::{self, FALLBACK_FRAME_DURATION};
-use crate::geometry::{self, Size, SourceShape};
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
+use crate::transcode::audio_encoder::AudioEncoder;
+use crate::transcode::scale::OutputPicture;
 use crate::{CutJob, CutReport, MediaError};
 
 /// The output size of a job whose first clip has the shape `first`:
@@ -121,39 +120,26 @@ fn output_size(
 /// Bits per sample of a pixel format (a raw `AVPixelFormat`); 8 when
 /// unknown.
 fn bit_depth(format: i32) -> u32 {
-    if format < 0 {
-        return 8;
-    }
-    // SAFETY: the value came from libav as an AVPixelFormat; the
-    // descriptor table is static.
-    unsafe {
-        let format = std::mem::transmute::<i32, ffmpeg_next::ffi::AVPixelFormat>(format);
-        let desc = ffmpeg_next::ffi::av_pix_fmt_desc_get(format);
-        if desc.is_null() {
-            8
-        } else {
-            (*desc).comp[0].depth.max(1) as u32
-        }
-    }
+    crate::av::pixel::bit_depth(format).unwrap_or(8)
 }
 
 /// What the output picture is made from: the first clip's source.
 fn output_picture(job: &CutJob) -> Result<(OutputCodec, OutputPicture), MediaError> {
     let source = select::source_video(&job.clips[0])?;
-    // SAFETY: reading plain fields of valid codec parameters.
-    let (width, height, format, sar, range, primaries, transfer, space) = unsafe {
-        let p = &*source.as_ptr();
+    let p = crate::av::params::fields(&source);
+    let (width, height, format, sar, range, primaries, transfer, space) = (
+        p.width,
+        p.height,
+        p.format,
         (
-            p.width,
-            p.height,
-            p.format,
-            (p.sample_aspect_ratio.num, p.sample_aspect_ratio.den),
-            p.color_range,
-            p.color_primaries,
-            p.color_trc,
-            p.color_space,
-        )
-    };
+            p.sample_aspect_ratio.numerator(),
+            p.sample_aspect_ratio.denominator(),
+        ),
+        p.color_range,
+        p.color_primaries,
+        p.color_trc,
+        p.color_space,
+    );
     if width <= 0 || height <= 0 {
         return Err(MediaError::BadSegment {
             clip: job.clips[0].index,
@@ -173,10 +159,10 @@ fn output_picture(job: &CutJob) -> Result<(OutputCodec, OutputPicture), MediaErr
         OutputPicture {
             size,
             pixel: codec.pixel(),
-            range: color::Range::from(range),
-            primaries: color::Primaries::from(primaries),
-            transfer: color::TransferCharacteristic::from(transfer),
-            space: color::Space::from(space),
+            range,
+            primaries,
+            transfer,
+            space,
         },
     ))
 }

@@ -50,15 +50,16 @@ impl Mp4Sink {
             let video_index = params::add_stream(output, video.parameters, video.time_base)
                 .map_err(|e| ("adding the video stream", e))?;
             let tag = sample_entry(video.parameters.id());
-            // SAFETY: the stream was just added and the header is not
-            // written; its fields are ours to set.
-            unsafe {
-                let st = *(*output.as_mut_ptr()).streams.add(video_index);
-                (*st).avg_frame_rate = frame_rate.into();
-                (*st).r_frame_rate = frame_rate.into();
-                if let Some(tag) = tag {
-                    (*(*st).codecpar).codec_tag = u32::from_le_bytes(*tag);
-                }
+            // The stream was just added and the header is not written; its
+            // fields are ours to set.
+            let mut st = output.stream_mut(video_index).ok_or((
+                "adding the video stream",
+                ffmpeg_next::Error::StreamNotFound,
+            ))?;
+            st.set_avg_frame_rate(frame_rate);
+            st.set_rate(frame_rate);
+            if let Some(tag) = tag {
+                params::set_tag(&mut st.parameters(), u32::from_le_bytes(*tag));
             }
             let audio_index = audio
                 .map(|a| params::add_stream(output, a.parameters, a.time_base))

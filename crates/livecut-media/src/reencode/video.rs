@@ -23,12 +23,12 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::{Error, Packet, Rational, frame};
 
 use super::mux::Mp4Sink;
-use crate::transcode::scale::OutputPicture;
 use crate::MediaError;
 use crate::av::ts_time_base;
 use crate::av::video_encoder::{self, Rate, VideoEncoderSettings, is_again};
 use crate::codec::VideoCodec;
 use crate::timeline::TICKS_PER_SECOND;
+use crate::transcode::scale::OutputPicture;
 
 /// Quality target without a requested bit rate (x264's own default).
 const CRF: f32 = 23.0;

@@ -613,8 +613,7 @@ impl AudioProbe {
         }
         let mut frame = frame::Audio::empty();
         if decoder.receive_frame(&mut frame).is_ok() && frame.rate() > 0 && frame.samples() > 0 {
-            // SAFETY: reading a plain field of a decoded frame.
-            let channels = unsafe { (*frame.as_ptr()).ch_layout.nb_channels };
+            let channels = crate::av::frame::channels(&frame);
             if channels > 0 {
                 self.format = Some(AudioFormat {
                     codec,

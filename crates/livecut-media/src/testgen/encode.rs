@@ -3,12 +3,13 @@
 use ffmpeg_next::codec::{self, encoder};
 use ffmpeg_next::format::{Pixel, Sample, sample};
 use ffmpeg_next::util::color;
-use ffmpeg_next::{Error, Packet, Rational, ffi, frame};
+use ffmpeg_next::{Error, Packet, Rational, frame};
 
 use super::segmenter::Segmenter;
 use super::{GeneratedSegment, RateControl, RecordingSpec, RecordingSummary, picture};
 use crate::MediaError;
 use crate::av::video_encoder::{self, Rate, VideoEncoderSettings, is_again};
+use crate::av::{self, codec_context};
 use crate::codec::{AudioCodec, VideoCodec};
 
 fn gen_error(what: &str, e: Error) -> MediaError {
@@ -101,17 +102,7 @@ fn open_audio(
     ctx.set_format(Sample::F32(sample::Type::Planar));
     ctx.set_bit_rate(bit_rate as usize);
     ctx.set_time_base(Rational::new(1, sample_rate as i32));
-    // SAFETY: field writes on an encoder context that is not opened yet.
-    unsafe {
-        let raw = ctx.as_mut_ptr();
-        ffi::av_channel_layout_uninit(&mut (*raw).ch_layout);
-        ffi::av_channel_layout_default(&mut (*raw).ch_layout, i32::from(channels));
-        #[allow(deprecated)]
-        {
-            (*raw).channels = i32::from(channels);
-            (*raw).channel_layout = (*raw).ch_layout.u.mask;
-        }
-    }
+    codec_context::set_default_layout(&mut ctx, i32::from(channels));
     ctx.open()
         .map_err(|e| gen_error(&format!("opening {name}"), e))
 }
@@ -123,24 +114,8 @@ fn audio_frame(
     first_sample: u64,
     samples: usize,
 ) -> Result<frame::Audio, MediaError> {
-    let mut frame = frame::Audio::empty();
-    // SAFETY: a fresh frame is described, then given buffers by libav.
-    unsafe {
-        let raw = frame.as_mut_ptr();
-        (*raw).format = ffi::AVSampleFormat::AV_SAMPLE_FMT_FLTP as i32;
-        (*raw).nb_samples = samples as i32;
-        (*raw).sample_rate = markers.sample_rate as i32;
-        ffi::av_channel_layout_default(&mut (*raw).ch_layout, i32::from(channels));
-        #[allow(deprecated)]
-        {
-            (*raw).channels = i32::from(channels);
-            (*raw).channel_layout = (*raw).ch_layout.u.mask;
-        }
-        let ret = ffi::av_frame_get_buffer(raw, 0);
-        if ret < 0 {
-            return Err(gen_error("allocating an audio frame", Error::from(ret)));
-        }
-    }
+    let mut frame = av::frame::planar_float(usize::from(channels), samples, markers.sample_rate)
+        .map_err(|e| gen_error("allocating an audio frame", e))?;
     let values: Vec<f32> = (0..samples as u64)
         .map(|i| markers.sample(first_sample + i))
         .collect();

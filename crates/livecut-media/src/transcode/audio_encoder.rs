@@ -14,11 +14,12 @@
 
 use ffmpeg_next::codec::{self, encoder};
 use ffmpeg_next::format::{Sample, sample};
-use ffmpeg_next::{Error, Packet, Rational, ffi, frame};
+use ffmpeg_next::{Error, Packet, Rational, frame};
 
 use super::resample::Planar;
 use crate::MediaError;
 use crate::av::video_encoder::is_again;
+use crate::av::{self, codec_context};
 
 /// Samples kept back in the FIFO for `align_to` to trim.
 const RESERVE: usize = 256;
@@ -32,7 +33,6 @@ pub(crate) trait PacketSink {
     /// Takes an encoded packet whose timestamps are in `tb`.
     fn write_audio(&mut self, packet: Packet, tb: Rational) -> Result<(), MediaError>;
 }
-
 
 fn encoder_error(detail: String) -> MediaError {
     MediaError::Encoder { clip: None, detail }
@@ -49,28 +49,9 @@ pub fn planar_frame(
     if from + count > source.len() || channels == 0 {
         return Err(Error::InvalidData);
     }
-    let mut frame = frame::Audio::empty();
-    // SAFETY: a fresh frame is described, given buffers by libav (checked),
-    // then each plane receives `count` samples, which its buffer holds.
-    unsafe {
-        let raw = frame.as_mut_ptr();
-        (*raw).format = ffi::AVSampleFormat::AV_SAMPLE_FMT_FLTP as i32;
-        (*raw).nb_samples = count as i32;
-        (*raw).sample_rate = rate as i32;
-        ffi::av_channel_layout_default(&mut (*raw).ch_layout, channels as i32);
-        #[allow(deprecated)]
-        {
-            (*raw).channels = channels as i32;
-            (*raw).channel_layout = (*raw).ch_layout.u.mask;
-        }
-        let ret = ffi::av_frame_get_buffer(raw, 0);
-        if ret < 0 {
-            return Err(Error::from(ret));
-        }
-        for (ch, plane) in source.planes.iter().enumerate() {
-            let dst = *(*raw).extended_data.add(ch) as *mut f32;
-            std::ptr::copy_nonoverlapping(plane[from..].as_ptr(), dst, count);
-        }
+    let mut frame = av::frame::planar_float(channels, count, rate)?;
+    for (ch, plane) in source.planes.iter().enumerate() {
+        frame.plane_mut::<f32>(ch)[..count].copy_from_slice(&plane[from..from + count]);
     }
     Ok(frame)
 }
@@ -101,17 +82,7 @@ impl AudioEncoder {
         ctx.set_bit_rate(BIT_RATE_PER_CHANNEL * channels);
         ctx.set_time_base(Rational::new(1, rate as i32));
         ctx.set_flags(codec::Flags::GLOBAL_HEADER);
-        // SAFETY: field writes on an encoder context that is not opened yet.
-        unsafe {
-            let raw = ctx.as_mut_ptr();
-            ffi::av_channel_layout_uninit(&mut (*raw).ch_layout);
-            ffi::av_channel_layout_default(&mut (*raw).ch_layout, channels as i32);
-            #[allow(deprecated)]
-            {
-                (*raw).channels = channels as i32;
-                (*raw).channel_layout = (*raw).ch_layout.u.mask;
-            }
-        }
+        codec_context::set_default_layout(&mut ctx, channels as i32);
         let encoder = ctx.open().map_err(|e| fail("opening", e))?;
         let frame_size = (encoder.frame_size() as usize).max(1);
         Ok(AudioEncoder {

@@ -12,10 +12,10 @@ use ffmpeg_next::{Error, frame};
 use super::audio_encoder::{AudioEncoder, PacketSink};
 use super::resample::{Planar, Resampler};
 use super::span::{SpanCursor, Step, ticks_to_samples};
+use crate::MediaError;
 use crate::av::decode;
 use crate::av::video_encoder::is_again;
 use crate::codec::AudioCodec;
-use crate::MediaError;
 use crate::select::source::SourcePacket;
 
 /// Decoded audio this close (4 ms) to where the previous chunk ended

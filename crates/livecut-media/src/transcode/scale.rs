@@ -6,13 +6,14 @@
 //! into the canvas at the picture's offset, so padding costs no extra copy;
 //! the bars are painted once, when the canvas is made.
 
-use std::ptr;
-
-use ffmpeg_next::ffi::AVPixelFormat;
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::color;
-use ffmpeg_next::{Rational, ffi, frame};
+use ffmpeg_next::{Rational, frame};
 
+use crate::av::{
+    self,
+    scale::{self, Matrix, ScaleError, Side},
+};
 use crate::geometry::{Placement, Size, SourceShape, fit};
 
 /// The output picture's size and colour description (the first clip's).
@@ -53,33 +54,30 @@ struct SourceKey {
 }
 
 fn key_of(frame: &frame::Video) -> SourceKey {
-    // SAFETY: reading plain fields of a decoded frame.
-    let raw = unsafe { &*frame.as_ptr() };
     let yuvj = matches!(
         frame.format(),
         Pixel::YUVJ420P | Pixel::YUVJ422P | Pixel::YUVJ444P | Pixel::YUVJ440P | Pixel::YUVJ411P
     );
+    let sar = frame.aspect_ratio();
     SourceKey {
-        width: raw.width,
-        height: raw.height,
-        format: raw.format,
-        full_range: yuvj || raw.color_range == ffi::AVColorRange::AVCOL_RANGE_JPEG,
-        sample_aspect: (raw.sample_aspect_ratio.num, raw.sample_aspect_ratio.den),
+        width: frame.width() as i32,
+        height: frame.height() as i32,
+        format: av::frame::raw_format(frame),
+        full_range: yuvj || frame.color_range() == color::Range::JPEG,
+        sample_aspect: (sar.numerator(), sar.denominator()),
     }
 }
 
 pub struct Scaler {
-    sws: *mut ffi::SwsContext,
+    sws: scale::Scaler,
     key: SourceKey,
     place: Placement,
-    sample_bytes: usize,
     canvas: frame::Video,
 }
 
 /// A black YUV 4:2:0 frame of the output size and sample depth, with its
 /// colour description.
 fn canvas(out: &OutputPicture) -> Result<frame::Video, String> {
-    let mut frame = frame::Video::empty();
     let ten_bit = out.sample_bytes() == 2;
     // Black and neutral chroma, at 8 or 10 bits.
     let (luma, chroma): (u16, u16) = match (ten_bit, out.full_range()) {
@@ -88,44 +86,29 @@ fn canvas(out: &OutputPicture) -> Result<frame::Video, String> {
         (true, false) => (64, 512),
         (true, true) => (0, 512),
     };
-    // SAFETY: a fresh frame is described, given buffers (checked), and
-    // each plane's `linesize * rows` bytes, all inside its buffer, set.
-    unsafe {
-        let raw = frame.as_mut_ptr();
-        (*raw).format = AVPixelFormat::from(out.pixel) as i32;
-        (*raw).width = out.size.width as i32;
-        (*raw).height = out.size.height as i32;
-        let ret = ffi::av_frame_get_buffer(raw, 0);
-        if ret < 0 {
-            return Err(format!(
-                "allocating a {}x{} picture: {}",
-                out.size.width,
-                out.size.height,
-                ffmpeg_next::Error::from(ret)
-            ));
-        }
-        let rows = [out.size.height, out.size.height / 2, out.size.height / 2];
-        for (plane, rows) in rows.iter().enumerate() {
-            let value = if plane == 0 { luma } else { chroma };
-            let bytes = (*raw).linesize[plane] as usize * *rows as usize;
-            let data = (*raw).data[plane];
-            if ten_bit {
-                let pair = value.to_le_bytes();
-                for at in (0..bytes).step_by(2) {
-                    *data.add(at) = pair[0];
-                    *data.add(at + 1) = pair[1];
-                }
-            } else {
-                ptr::write_bytes(data, value as u8, bytes);
+    let mut frame = av::frame::video(out.pixel, out.size.width, out.size.height).map_err(|e| {
+        format!(
+            "allocating a {}x{} picture: {e}",
+            out.size.width, out.size.height
+        )
+    })?;
+    for plane in 0..3 {
+        let value = if plane == 0 { luma } else { chroma };
+        let data = frame.data_mut(plane);
+        if ten_bit {
+            let pair = value.to_le_bytes();
+            for sample in data.chunks_exact_mut(2) {
+                sample.copy_from_slice(&pair);
             }
+        } else {
+            data.fill(value as u8);
         }
     }
     frame.set_color_range(out.range);
     frame.set_color_primaries(out.primaries);
     frame.set_color_transfer_characteristic(out.transfer);
     frame.set_color_space(out.space);
-    // SAFETY: plain field write.
-    unsafe { (*frame.as_mut_ptr()).sample_aspect_ratio = Rational::new(1, 1).into() };
+    av::frame::set_sample_aspect_ratio(&mut frame, Rational::new(1, 1));
     Ok(frame)
 }
 
@@ -133,12 +116,13 @@ impl Scaler {
     /// A scaler for frames like `first` into `out`.
     pub fn new(first: &frame::Video, out: &OutputPicture) -> Result<Self, String> {
         let key = key_of(first);
-        if key.width <= 0 || key.height <= 0 || key.format < 0 {
+        let format = av::pixel::from_raw(key.format);
+        let Some(format) = format.filter(|_| key.width > 0 && key.height > 0) else {
             return Err(format!(
                 "a decoded picture of {}x{} in pixel format {}",
                 key.width, key.height, key.format
             ));
-        }
+        };
         let place = fit(
             SourceShape {
                 width: key.width as u32,
@@ -147,63 +131,42 @@ impl Scaler {
             },
             out.size,
         );
-        // SAFETY: the format value came from libav as an AVPixelFormat;
-        // the coefficient tables are static inside libswscale.
-        let sws = unsafe {
-            let sws = ffi::sws_getContext(
+        let source = Side {
+            width: key.width as u32,
+            height: key.height as u32,
+            format,
+        };
+        let scaled = Side {
+            width: place.width,
+            height: place.height,
+            format: out.pixel,
+        };
+        let mut sws = scale::Scaler::bicubic(source, scaled).ok_or_else(|| {
+            format!(
+                "libswscale cannot convert {:?} {}x{} to {:?} {}x{}",
+                first.format(),
                 key.width,
                 key.height,
-                std::mem::transmute::<i32, ffi::AVPixelFormat>(key.format),
-                place.width as i32,
-                place.height as i32,
-                AVPixelFormat::from(out.pixel),
-                ffi::SWS_BICUBIC,
-                ptr::null_mut(),
-                ptr::null_mut(),
-                ptr::null(),
-            );
-            if sws.is_null() {
-                return Err(format!(
-                    "libswscale cannot convert {:?} {}x{} to {:?} {}x{}",
-                    first.format(),
-                    key.width,
-                    key.height,
-                    out.pixel,
-                    place.width,
-                    place.height
-                ));
-            }
-            // Only the range needs converting: libswscale does not change
-            // YUV matrices between YUV formats, so the tables are nominal.
-            let table = ffi::sws_getCoefficients(ffi::SWS_CS_DEFAULT);
-            if ffi::sws_setColorspaceDetails(
-                sws,
-                table,
-                i32::from(key.full_range),
-                table,
-                i32::from(out.full_range()),
-                0,
-                1 << 16,
-                1 << 16,
-            ) < 0
-            {
-                tracing::debug!("libswscale keeps the source's colour range");
-            }
-            sws
-        };
-        let canvas = match canvas(out) {
-            Ok(c) => c,
-            Err(e) => {
-                // SAFETY: the context was created above and is not used again.
-                unsafe { ffi::sws_freeContext(sws) };
-                return Err(e);
-            }
-        };
+                out.pixel,
+                place.width,
+                place.height
+            )
+        })?;
+        // Only the range needs converting: libswscale does not change
+        // YUV matrices between YUV formats, so the tables are nominal.
+        if !sws.set_colorspace(
+            Matrix::Default,
+            key.full_range,
+            Matrix::Default,
+            out.full_range(),
+        ) {
+            tracing::debug!("libswscale keeps the source's colour range");
+        }
+        let canvas = canvas(out)?;
         Ok(Scaler {
             sws,
             key,
             place,
-            sample_bytes: out.sample_bytes(),
             canvas,
         })
     }
@@ -219,51 +182,18 @@ impl Scaler {
         if !self.accepts(frame) {
             return Err("the picture format changed under the scaler".into());
         }
-        let (x, y) = (self.place.x as usize, self.place.y as usize);
-        let bytes = self.sample_bytes;
-        // SAFETY: the canvas is made writable (copied if the encoder still
-        // holds it) before its planes are addressed; the offsets lie inside
-        // the planes because the placement fits the canvas and is even;
-        // the source planes are the decoded frame's own.
-        unsafe {
-            let canvas = self.canvas.as_mut_ptr();
-            let ret = ffi::av_frame_make_writable(canvas);
-            if ret < 0 {
-                return Err(format!(
-                    "making the output picture writable: {}",
-                    ffmpeg_next::Error::from(ret)
-                ));
-            }
-            let stride = (*canvas).linesize;
-            let dst: [*mut u8; 4] = [
-                (*canvas).data[0].add(y * stride[0] as usize + x * bytes),
-                (*canvas).data[1].add(y / 2 * stride[1] as usize + x / 2 * bytes),
-                (*canvas).data[2].add(y / 2 * stride[2] as usize + x / 2 * bytes),
-                ptr::null_mut(),
-            ];
-            let dst_stride = [stride[0], stride[1], stride[2], 0];
-            let src = frame.as_ptr();
-            let rows = ffi::sws_scale(
-                self.sws,
-                (*src).data.as_ptr() as *const *const u8,
-                (*src).linesize.as_ptr(),
-                0,
-                (*src).height,
-                dst.as_ptr(),
-                dst_stride.as_ptr(),
-            );
-            if rows <= 0 {
-                return Err(format!("libswscale failed ({rows})"));
-            }
-        }
+        // The canvas is made writable (copied if the encoder still holds
+        // it) before the picture goes into its place.
+        self.sws
+            .scale_at(frame, &mut self.canvas, self.place.x, self.place.y)
+            .map_err(|e| match e {
+                ScaleError::NotWritable(e) => {
+                    format!("making the output picture writable: {e}")
+                }
+                ScaleError::Failed(rows) => format!("libswscale failed ({rows})"),
+                ScaleError::Mismatch(why) => why.into(),
+            })?;
         Ok(&mut self.canvas)
-    }
-}
-
-impl Drop for Scaler {
-    fn drop(&mut self) {
-        // SAFETY: created by sws_getContext, freed once.
-        unsafe { ffi::sws_freeContext(self.sws) };
     }
 }
 
