@@ -38,7 +38,7 @@ fn validate(job: &CutJob) -> Result<(), MediaError> {
                 clip: clip.index,
                 start_utc_us: clip.start_utc_us,
                 end_utc_us: clip.end_utc_us,
-                detail: "no recorded segment overlaps the range".into(),
+                cause: "no recorded segment overlaps the range".into(),
             });
         }
     }
@@ -86,7 +86,7 @@ mod tests {
                 video_bitrate_kbps: None,
             };
             let err = check_options(&job).expect_err("refused");
-            assert_eq!(err.code(), "InvalidParameter", "{err}");
+            assert!(matches!(err, MediaError::InvalidJob(_)), "{err}");
         }
     }
 }

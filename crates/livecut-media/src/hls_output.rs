@@ -8,6 +8,7 @@ use ffmpeg_next::{Dictionary, Rational, codec, encoder, format, media};
 
 use crate::MediaError;
 use crate::av::params;
+use crate::error::Cause;
 
 /// What `remux_to_hls` wrote, all inside one folder.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -29,15 +30,15 @@ pub fn remux_to_hls(
 ) -> Result<HlsOutput, MediaError> {
     crate::av::init()?;
     let playlist = dir.join(playlist_name);
-    let failed = |detail: String| MediaError::Output {
+    let failed = |cause: Cause| MediaError::Output {
         path: playlist.clone(),
-        detail,
+        cause,
     };
-    std::fs::create_dir_all(dir).map_err(|e| failed(format!("cannot create the folder: {e}")))?;
-    let mut input =
-        format::input(&mp4).map_err(|e| failed(format!("cannot reopen {}: {e}", mp4.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| failed(Cause::io("cannot create the folder", e)))?;
+    let mut input = format::input(&mp4)
+        .map_err(|e| failed(Cause::libav(format!("cannot reopen {}", mp4.display()), e)))?;
     let mut output = format::output_as(&playlist, "hls")
-        .map_err(|e| failed(format!("cannot start the HLS muxer: {e}")))?;
+        .map_err(|e| failed(Cause::libav("cannot start the HLS muxer", e)))?;
     let mut mapping: Vec<Option<(usize, Rational)>> = vec![None; input.nb_streams() as usize];
     for (index, stream) in input.streams().enumerate() {
         let medium = stream.parameters().medium();
@@ -46,7 +47,7 @@ pub fn remux_to_hls(
         }
         let mut out = output
             .add_stream(encoder::find(codec::Id::None))
-            .map_err(|e| failed(format!("cannot add a stream: {e}")))?;
+            .map_err(|e| failed(Cause::libav("cannot add a stream", e)))?;
         out.set_parameters(stream.parameters());
         // MP4 tags (avc1, mp4a) mean nothing to MPEG-TS and would make the muxer refuse the
         // stream.
@@ -61,7 +62,7 @@ pub fn remux_to_hls(
     options.set("hls_segment_filename", &segment_pattern.to_string_lossy());
     output
         .write_header_with(options)
-        .map_err(|e| failed(format!("cannot write the HLS header: {e}")))?;
+        .map_err(|e| failed(Cause::libav("cannot write the HLS header", e)))?;
     for (stream, mut packet) in input.packets() {
         let Some((out_index, in_base)) = mapping[stream.index()] else {
             continue;
@@ -75,13 +76,13 @@ pub fn remux_to_hls(
         packet.set_stream(out_index);
         packet
             .write_interleaved(&mut output)
-            .map_err(|e| failed(format!("cannot write a segment: {e}")))?;
+            .map_err(|e| failed(Cause::libav("cannot write a segment", e)))?;
     }
     output
         .write_trailer()
-        .map_err(|e| failed(format!("cannot finish the playlist: {e}")))?;
+        .map_err(|e| failed(Cause::libav("cannot finish the playlist", e)))?;
     let text = std::fs::read_to_string(&playlist)
-        .map_err(|e| failed(format!("cannot read back the playlist: {e}")))?;
+        .map_err(|e| failed(Cause::io("cannot read back the playlist", e)))?;
     let segments = text
         .lines()
         .map(str::trim)

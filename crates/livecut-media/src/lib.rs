@@ -102,7 +102,7 @@ pub use av::init;
 pub use codec::{AudioCodec, VideoCodec};
 pub use cover::{CoverReport, CoverRequest, cover};
 pub use cut::cut;
-pub use error::MediaError;
+pub use error::{Cause, MediaError};
 pub use hls_output::{HlsOutput, remux_to_hls};
 pub use job::{ClipInput, ClipReport, CutJob, CutMode, CutReport, SegmentInput};
 pub use probe::{MediaProbe, StreamKind, StreamProbe, probe};

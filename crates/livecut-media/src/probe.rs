@@ -193,7 +193,7 @@ pub fn probe(path: &Path) -> Result<MediaProbe, MediaError> {
     let fail = |missing: bool, detail: String| MediaError::Probe {
         path: path.to_path_buf(),
         missing,
-        detail,
+        cause: detail.into(),
     };
     let meta = std::fs::metadata(path)
         .map_err(|e| fail(e.kind() == std::io::ErrorKind::NotFound, e.to_string()))?;
@@ -234,12 +234,18 @@ mod tests {
     #[test]
     fn missing_and_bogus_files_are_typed_errors() {
         let missing = probe(Path::new("/nonexistent/livecut/x.mp4")).expect_err("missing");
-        assert_eq!(missing.code(), "InvalidParameter.ResourceNotFound");
+        assert!(
+            matches!(missing, MediaError::Probe { missing: true, .. }),
+            "{missing}"
+        );
         let dir = tempfile::tempdir().expect("tempdir");
         let junk = dir.path().join("junk.mp4");
         std::fs::write(&junk, b"definitely not a media file").expect("write");
         let bad = probe(&junk).expect_err("junk");
-        assert_eq!(bad.code(), "InvalidParameter.ResourceContentBad");
+        assert!(
+            matches!(bad, MediaError::Probe { missing: false, .. }),
+            "{bad}"
+        );
         assert!(bad.to_string().contains("junk.mp4"), "{bad}");
     }
 }

@@ -35,7 +35,10 @@ fn missing_paths(doc: &str, root: &Path) -> Vec<String> {
                 .map(str::to_string);
             continue;
         }
-        let tokens: Vec<&str> = backticked(line).into_iter().filter(|t| is_path(t)).collect();
+        let tokens: Vec<&str> = backticked(line)
+            .into_iter()
+            .filter(|t| is_path(t))
+            .collect();
         let row_dir = tokens.first().and_then(|first| {
             let b = base.as_deref().unwrap_or("");
             let p = root.join(b).join(first);
@@ -85,5 +88,8 @@ fn the_check_sees_paths_and_reports_missing_ones() {
     assert!(!is_path("avc1") && !is_path("a.mp4") && !is_path("Clips[2].EndTime"));
     let root = repo_root();
     let doc = "### `crates/livecut/src`\n| `api/mod.rs`, `nowhere.rs` | x |\n| `job/validate.rs` (+ `validate/tests.rs`) | y |\n";
-    assert_eq!(missing_paths(doc, &root), vec!["line 2: `nowhere.rs`".to_string()]);
+    assert_eq!(
+        missing_paths(doc, &root),
+        vec!["line 2: `nowhere.rs`".to_string()]
+    );
 }

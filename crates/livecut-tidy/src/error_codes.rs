@@ -29,7 +29,8 @@ const FAMILIES: &[&str] = &[
 fn is_code(literal: &str) -> bool {
     let mut parts = literal.split('.');
     let first = parts.next().unwrap_or("");
-    FAMILIES.contains(&first) && parts.all(|p| !p.is_empty() && p.chars().all(char::is_alphanumeric))
+    FAMILIES.contains(&first)
+        && parts.all(|p| !p.is_empty() && p.chars().all(char::is_alphanumeric))
 }
 
 /// The contents of the plain string literals of `text`.
@@ -71,12 +72,19 @@ fn alibaba_codes_are_spelled_only_in_the_code_module() {
         std::path::Path::new(&crate::source::repo_root().join(CODE_MODULE)).exists(),
         "{CODE_MODULE} is missing"
     );
-    assert!(found.is_empty(), "Alibaba codes outside {CODE_MODULE}:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "Alibaba codes outside {CODE_MODULE}:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
 fn codes_are_recognised() {
     assert!(is_code("InvalidParameter.ResourceNotFound") && is_code("NotFound"));
     assert!(!is_code("NotFound yet") && !is_code("InvalidParameter.") && !is_code("Normal"));
-    assert_eq!(string_literals(r#"a("x", "Forbidden.RAM")"#), ["x", "Forbidden.RAM"]);
+    assert_eq!(
+        string_literals(r#"a("x", "Forbidden.RAM")"#),
+        ["x", "Forbidden.RAM"]
+    );
 }

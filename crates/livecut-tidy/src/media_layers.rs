@@ -23,7 +23,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("transcode", &["transcode"]),
     (
         "modes",
-        &["copy", "cover", "hls_output", "probe", "reencode", "testgen"],
+        &[
+            "copy",
+            "cover",
+            "hls_output",
+            "probe",
+            "reencode",
+            "testgen",
+        ],
     ),
     ("dispatch", &["cut"]),
 ];
@@ -181,7 +188,11 @@ fn imports_run_only_downwards() {
             }
         }
     }
-    assert!(wrong.is_empty(), "imports against the layers:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "imports against the layers:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]

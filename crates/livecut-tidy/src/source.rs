@@ -155,7 +155,10 @@ mod tests {
         assert!(!stripped.contains("block"), "{stripped}");
         assert!(stripped.contains("let b = '\"';"), "{stripped}");
         assert!(stripped.contains("r#\"x \" // y\"#"), "{stripped}");
-        assert!(stripped.contains("'\\''") && !stripped.contains('z'), "{stripped}");
+        assert!(
+            stripped.contains("'\\''") && !stripped.contains('z'),
+            "{stripped}"
+        );
         assert_eq!(stripped.matches('\n').count(), 2);
     }
 

@@ -49,7 +49,11 @@ fn unsafe_code_stays_where_it_is_allowed() {
             wrong.push(format!("{}: {n} times `unsafe`", file.path));
         }
     }
-    assert!(wrong.is_empty(), "unsafe outside its places:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "unsafe outside its places:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -74,7 +78,10 @@ fn every_crate_root_denies_or_forbids_unsafe_code() {
             missing.push(file.path);
         }
     }
-    assert!(missing.is_empty(), "crate roots without an unsafe_code lint: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "crate roots without an unsafe_code lint: {missing:?}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use ffmpeg_next::{Error, frame, media};
 use super::video_encoder::is_again;
 use super::{params, ts_time_base};
 use crate::codec::{AudioCodec, VideoCodec};
+use crate::error::Cause;
 
 /// Replaces the extradata of `par`, our own parameter set.
 pub fn set_extradata(par: &mut codec::Parameters, data: &[u8]) -> Result<(), Error> {
@@ -82,24 +83,25 @@ pub fn audio_name(codec: AudioCodec) -> &'static str {
     }
 }
 
-/// Why the video decoder refused a packet, in the words of a
-/// `CorruptFrame` detail.
-pub fn send_failure(e: Error) -> String {
+/// Why the video decoder refused a packet, as the cause of a
+/// `CorruptFrame`.
+pub fn send_failure(e: Error) -> Cause {
     match e {
+        // libav's text for this one says nothing more than the message.
         Error::InvalidData => "the video decoder rejected the packet".into(),
-        e => format!("decoding failed: {e}"),
+        e => Cause::libav("decoding failed", e),
     }
 }
 
 /// Takes the next decoded picture into `frame`: `Ok(true)` if there was
 /// one, `Ok(false)` once the decoder wants more input or is drained, `Err`
-/// with a `CorruptFrame` detail otherwise.
-pub fn receive(decoder: &mut decoder::Video, frame: &mut frame::Video) -> Result<bool, String> {
+/// with the cause of a `CorruptFrame` otherwise.
+pub fn receive(decoder: &mut decoder::Video, frame: &mut frame::Video) -> Result<bool, Cause> {
     match decoder.receive_frame(frame) {
         Ok(()) => Ok(true),
         Err(Error::Eof) => Ok(false),
         Err(e) if is_again(&e) => Ok(false),
-        Err(e) => Err(format!("decoding failed: {e}")),
+        Err(e) => Err(Cause::libav("decoding failed", e)),
     }
 }
 
@@ -127,10 +129,14 @@ mod tests {
     #[test]
     fn refusals_are_worded_for_corrupt_frames() {
         assert_eq!(
-            send_failure(Error::InvalidData),
+            send_failure(Error::InvalidData).to_string(),
             "the video decoder rejected the packet"
         );
-        assert!(send_failure(Error::Bug).starts_with("decoding failed: "));
+        assert!(
+            send_failure(Error::Bug)
+                .to_string()
+                .starts_with("decoding failed: ")
+        );
     }
 
     #[test]
@@ -140,9 +146,9 @@ mod tests {
         let mut frame = frame::Video::empty();
         // Before any input the decoder asks for more; after the flush it
         // is drained. Both end a drain loop without an error.
-        assert_eq!(receive(&mut decoder, &mut frame), Ok(false));
+        assert!(matches!(receive(&mut decoder, &mut frame), Ok(false)));
         decoder.send_eof().expect("flushed");
-        assert_eq!(receive(&mut decoder, &mut frame), Ok(false));
+        assert!(matches!(receive(&mut decoder, &mut frame), Ok(false)));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use ffmpeg_next::format::context::Output;
 use ffmpeg_next::{Dictionary, Packet, Rational, format};
 
 use crate::MediaError;
+use crate::error::Cause;
 
 /// A libav failure while adding the tracks, with what was being done.
 pub type SetupError = (&'static str, ffmpeg_next::Error);
@@ -34,7 +35,7 @@ impl Mp4File {
         };
         let fail = |(what, e): SetupError| MediaError::Output {
             path: path.to_path_buf(),
-            detail: format!("{what}: {e}"),
+            cause: Cause::libav(what, e),
         };
         let mut output = format::output_as(&part, "mp4").map_err(|e| fail(("creating", e)))?;
         let tracks = add_tracks(&mut output).map_err(fail)?;
@@ -63,7 +64,7 @@ impl Mp4File {
     pub fn error(&self, detail: String) -> MediaError {
         MediaError::Output {
             path: self.path.clone(),
-            detail,
+            cause: detail.into(),
         }
     }
 
@@ -88,7 +89,7 @@ impl Mp4File {
             .write_interleaved(output)
             .map_err(|e| MediaError::Output {
                 path: self.path.clone(),
-                detail: format!("writing a packet: {e}"),
+                cause: Cause::libav("writing a packet", e),
             })
     }
 

@@ -13,6 +13,7 @@
 //! clip's audio format.
 
 use super::output::Mp4Writer;
+use crate::error::Cause;
 use crate::select::audio_frames;
 use crate::select::index::{self, ClipIndex, audio_frame_selected};
 use crate::select::report::{WriteProgress, clip_report};
@@ -128,7 +129,10 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
                 audio_frames::split_frames(codec, data).ok_or_else(|| MediaError::BadSegment {
                     clip: clip.index,
                     uri: uri.clone(),
-                    detail: format!("the audio packet at pts {} is not whole frames", packet.pts),
+                    cause: Cause::Found(format!(
+                        "the audio packet at pts {} is not whole frames",
+                        packet.pts
+                    )),
                 })?;
             for (frame, (start, duration)) in frames
                 .iter()

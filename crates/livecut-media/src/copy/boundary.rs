@@ -23,6 +23,7 @@ use crate::bitstream::access_unit::to_sample;
 use crate::bitstream::h264::nal_units;
 use crate::bitstream::parameter_sets::ParameterSets;
 use crate::codec::VideoCodec;
+use crate::error::Cause;
 use crate::geometry::Size;
 use crate::transcode::scale::{OutputPicture, Scaler};
 
@@ -154,7 +155,7 @@ impl BoundaryEncoder {
         };
         let encoder = video_encoder::open(&settings).map_err(|e| MediaError::Encoder {
             clip: None,
-            detail: format!("opening the {} encoder: {e}", codec.name()),
+            cause: Cause::libav(format!("opening the {} encoder", codec.name()), e),
         })?;
         // The encoder is open; extradata and has_b_frames are set.
         let (header, reorder) = (
@@ -165,16 +166,16 @@ impl BoundaryEncoder {
         for nal in nal_units(&header) {
             parameter_sets.add(nal).map_err(|c| MediaError::Encoder {
                 clip: None,
-                detail: format!(
+                cause: Cause::Found(format!(
                     "the encoder wrote two different {} with id {}",
                     c.kind, c.id
-                ),
+                )),
             })?;
         }
         if !parameter_sets.complete() {
             return Err(MediaError::Encoder {
                 clip: None,
-                detail: "the encoder wrote no complete parameter sets".into(),
+                cause: "the encoder wrote no complete parameter sets".into(),
             });
         }
         if codec == VideoCodec::H264
@@ -183,7 +184,7 @@ impl BoundaryEncoder {
         {
             return Err(MediaError::Encoder {
                 clip: None,
-                detail: format!("libx264 did not use parameter-set id {sps_id}"),
+                cause: Cause::Found(format!("libx264 did not use parameter-set id {sps_id}")),
             });
         }
         Ok(BoundaryEncoder {
@@ -197,15 +198,17 @@ impl BoundaryEncoder {
     fn open(&self, clip: usize) -> Result<encoder::Video, MediaError> {
         let encoder = video_encoder::open(&self.settings).map_err(|e| MediaError::Encoder {
             clip: Some(clip),
-            detail: format!("opening the {} encoder: {e}", self.settings.codec.name()),
+            cause: Cause::libav(
+                format!("opening the {} encoder", self.settings.codec.name()),
+                e,
+            ),
         })?;
         // The encoder is open.
         let header = codec_context::extradata(&encoder);
         if header != self.header {
             return Err(MediaError::Encoder {
                 clip: Some(clip),
-                detail: "the encoder produced different parameter sets for the same settings"
-                    .into(),
+                cause: "the encoder produced different parameter sets for the same settings".into(),
             });
         }
         Ok(encoder)
@@ -290,12 +293,12 @@ impl ReencodePart {
         })
     }
 
-    fn corrupt(&self, pts: i64, detail: String) -> MediaError {
+    fn corrupt(&self, pts: i64, cause: Cause) -> MediaError {
         MediaError::CorruptFrame {
             clip: self.spec.clip,
             uri: self.spec.uri.clone(),
             pts,
-            detail,
+            cause,
         }
     }
 
@@ -348,7 +351,7 @@ impl ReencodePart {
                     clip: self.spec.clip,
                     uri: self.spec.uri.clone(),
                     pts,
-                    detail,
+                    cause: detail.into(),
                 })?
         };
         input.set_pts(Some(self.spec.base + pts));
@@ -359,7 +362,7 @@ impl ReencodePart {
             .send_frame(input)
             .map_err(|e| MediaError::Encoder {
                 clip: Some(self.spec.clip),
-                detail: format!("the encoder rejected a frame: {e}"),
+                cause: Cause::libav("the encoder rejected a frame", e),
             })?;
         self.encoded += 1;
         self.drain_encoder(out)
@@ -382,7 +385,7 @@ impl ReencodePart {
                 Err(e) => {
                     return Err(MediaError::Encoder {
                         clip: Some(self.spec.clip),
-                        detail: format!("the encoder failed: {e}"),
+                        cause: Cause::libav("the encoder failed", e),
                     });
                 }
             }
@@ -394,11 +397,11 @@ impl ReencodePart {
     pub fn finish(mut self, out: &mut Mp4Writer) -> Result<u32, MediaError> {
         self.decoder
             .send_eof()
-            .map_err(|e| self.corrupt(-1, format!("flushing the decoder: {e}")))?;
+            .map_err(|e| self.corrupt(-1, Cause::libav("flushing the decoder", e)))?;
         self.drain_decoder(out)?;
         self.encoder.send_eof().map_err(|e| MediaError::Encoder {
             clip: Some(self.spec.clip),
-            detail: format!("flushing the encoder: {e}"),
+            cause: Cause::libav("flushing the encoder", e),
         })?;
         self.drain_encoder(out)?;
         if self.encoded != self.spec.expected_frames {
@@ -407,7 +410,8 @@ impl ReencodePart {
                 format!(
                     "only {} of the {} frames of this GOP in the range could be decoded",
                     self.encoded, self.spec.expected_frames
-                ),
+                )
+                .into(),
             ));
         }
         Ok(self.encoded)

@@ -54,6 +54,7 @@ use self::output::{Mp4Writer, VideoTrack};
 use self::write::{ClipJob, write_clip};
 use crate::bitstream::parameter_sets::{ParameterSets, Picture};
 use crate::codec::VideoCodec;
+use crate::error::Cause;
 use crate::select::audio_frames::AudioConfig;
 use crate::select::index::{self, ClipIndex, Gop};
 use crate::select::plan::{self, ClipPlan, Splicing};
@@ -102,10 +103,10 @@ fn shared_facts(job: &CutJob, indexes: &[ClipIndex]) -> Result<Shared, MediaErro
         return Err(MediaError::BadSegment {
             clip: job.clips[0].index,
             uri: job.clips[0].segments[0].uri.clone(),
-            detail: format!(
+            cause: Cause::Found(format!(
                 "no complete {} parameter sets found in the listed segments",
                 codec.name()
-            ),
+            )),
         });
     }
     let picture = first.picture();

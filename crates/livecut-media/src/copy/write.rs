@@ -11,6 +11,7 @@ use super::boundary::{BoundaryEncoder, PartSpec, ReencodePart};
 use super::output::Mp4Writer;
 use crate::bitstream::access_unit::{self, to_sample};
 use crate::codec::{AudioCodec, VideoCodec};
+use crate::error::Cause;
 use crate::select::audio_frames;
 use crate::select::index::{self, ClipIndex};
 use crate::select::plan::{ClipPlan, PartPlan, RunCut};
@@ -256,11 +257,11 @@ fn write_audio(
         return Err(MediaError::BadSegment {
             clip: clip.index,
             uri: uri.clone(),
-            detail: format!(
+            cause: Cause::Found(format!(
                 "{} packet at pts {} is not {what}",
                 codec_name(codec),
                 p.pts
-            ),
+            )),
         });
     };
     for (frame, (start, duration)) in frames.iter().zip(audio_frames::frame_times(p.pts, &frames)) {

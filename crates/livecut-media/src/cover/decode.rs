@@ -7,6 +7,7 @@ use super::locate::Located;
 use crate::av;
 use crate::av::video_encoder::is_again;
 use crate::bitstream::h264::ParameterSets;
+use crate::error::Cause;
 use crate::timeline::PTS_WRAP;
 use crate::{MediaError, SegmentInput};
 
@@ -23,7 +24,7 @@ struct CoverDecoder<'a> {
 impl CoverDecoder<'_> {
     /// A decode error, named by the segment and the PTS as stored in the
     /// file (33-bit), which is what someone inspecting the segment sees.
-    fn corrupt(&self, segment: usize, pts: i64, detail: String) -> MediaError {
+    fn corrupt(&self, segment: usize, pts: i64, cause: Cause) -> MediaError {
         MediaError::CorruptFrame {
             clip: self.clip,
             uri: self
@@ -31,7 +32,7 @@ impl CoverDecoder<'_> {
                 .get(segment)
                 .map_or_else(String::new, |s| s.uri.clone()),
             pts: pts.rem_euclid(PTS_WRAP),
-            detail,
+            cause,
         }
     }
 
@@ -101,7 +102,7 @@ pub fn decode(
         d.feed(*segment, packet)?;
     }
     if let Err(e) = d.decoder.send_eof() {
-        return Err(d.corrupt(d.target_segment, d.target_pts, format!("flushing: {e}")));
+        return Err(d.corrupt(d.target_segment, d.target_pts, Cause::libav("flushing", e)));
     }
     d.drain()?;
     match d.found.take() {
@@ -112,7 +113,8 @@ pub fn decode(
             format!(
                 "the cover frame did not come out of the decoder ({} packets decoded from the IDR)",
                 located.packets.len()
-            ),
+            )
+            .into(),
         )),
     }
 }

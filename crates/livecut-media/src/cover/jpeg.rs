@@ -13,14 +13,15 @@ use crate::MediaError;
 use crate::av;
 use crate::av::codec_context::QP2LAMBDA;
 use crate::av::video_encoder::is_again;
+use crate::error::Cause;
 
 /// Fixed quantiser scale: 2 is the finest the encoder's default limits
 /// allow; the pattern's cell edges and any text stay crisp, at roughly
 /// 3 bits per pixel.
 const QSCALE: i32 = 2;
 
-fn encoder_error(detail: String) -> MediaError {
-    MediaError::Encoder { clip: None, detail }
+fn encoder_error(cause: Cause) -> MediaError {
+    MediaError::Encoder { clip: None, cause }
 }
 
 fn open(width: u32, height: u32, sample_aspect: Rational) -> Result<encoder::Video, Error> {
@@ -45,16 +46,16 @@ fn open(width: u32, height: u32, sample_aspect: Rational) -> Result<encoder::Vid
 /// Encodes one full-range 4:2:0 picture (see `picture::render`).
 pub fn encode(picture: &mut frame::Video, sample_aspect: Rational) -> Result<Vec<u8>, MediaError> {
     let mut encoder = open(picture.width(), picture.height(), sample_aspect)
-        .map_err(|e| encoder_error(format!("opening the mjpeg encoder: {e}")))?;
+        .map_err(|e| encoder_error(Cause::libav("opening the mjpeg encoder", e)))?;
     picture.set_pts(Some(0));
     // With QSCALE the encoder takes the quantiser from the frame's quality.
     av::frame::set_quality(picture, QSCALE * QP2LAMBDA);
     encoder
         .send_frame(picture)
-        .map_err(|e| encoder_error(format!("mjpeg rejected the picture: {e}")))?;
+        .map_err(|e| encoder_error(Cause::libav("mjpeg rejected the picture", e)))?;
     encoder
         .send_eof()
-        .map_err(|e| encoder_error(format!("flushing mjpeg: {e}")))?;
+        .map_err(|e| encoder_error(Cause::libav("flushing mjpeg", e)))?;
     let mut jpeg = Vec::new();
     loop {
         let mut packet = Packet::empty();
@@ -62,7 +63,7 @@ pub fn encode(picture: &mut frame::Video, sample_aspect: Rational) -> Result<Vec
             Ok(()) => jpeg.extend_from_slice(packet.data().unwrap_or(&[])),
             Err(Error::Eof) => break,
             Err(e) if is_again(&e) => break,
-            Err(e) => return Err(encoder_error(format!("mjpeg failed: {e}"))),
+            Err(e) => return Err(encoder_error(Cause::libav("mjpeg failed", e))),
         }
     }
     if !jpeg.starts_with(&[0xFF, 0xD8]) {
@@ -91,7 +92,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), MediaError> {
         let _ = std::fs::remove_file(&part);
         MediaError::Output {
             path: path.to_path_buf(),
-            detail: e.to_string(),
+            cause: e.into(),
         }
     })
 }
@@ -132,7 +133,6 @@ mod tests {
         let nowhere = dir.path().join("missing-dir").join("cover.jpg");
         let err = write_atomically(&nowhere, b"x").expect_err("no directory");
         assert!(matches!(err, MediaError::Output { .. }), "{err}");
-        assert_eq!(err.code(), "InternalError");
         assert!(err.to_string().contains("missing-dir"), "{err}");
     }
 }

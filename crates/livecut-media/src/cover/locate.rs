@@ -16,6 +16,7 @@ use ffmpeg_next::{Packet, codec};
 
 use super::segment::{self, SegmentVideo};
 use crate::bitstream::h264::ParameterSets;
+use crate::error::Cause;
 use crate::timeline::{PTS_WRAP, RunAnchor, TICKS_PER_SECOND, run_starts};
 use crate::{MediaError, SegmentInput};
 
@@ -172,7 +173,7 @@ impl<'a> Walker<'a> {
                 return Err(MediaError::BadSegment {
                     clip: self.clip,
                     uri: self.segments[seg].uri.clone(),
-                    detail: "no keyframe precedes the cover frame in this run of segments, \
+                    cause: "no keyframe precedes the cover frame in this run of segments, \
                              so it cannot be decoded"
                         .into(),
                 });
@@ -198,7 +199,9 @@ fn not_found(clip: usize, segments: &[SegmentInput], at: i64) -> MediaError {
         clip,
         start_utc_us: at,
         end_utc_us: at.saturating_add(1),
-        detail: format!("no video frame is presented at or before the cover time {at} us{first}"),
+        cause: Cause::Found(format!(
+            "no video frame is presented at or before the cover time {at} us{first}"
+        )),
     }
 }
 

@@ -231,7 +231,7 @@ mod tests {
             height: None,
         };
         let err = cover(&req).expect_err("width 0");
-        assert_eq!(err.code(), "InvalidParameter", "{err}");
+        assert!(matches!(err, MediaError::InvalidJob(_)), "{err}");
         assert!(err.to_string().contains("clip 3"), "{err}");
     }
 }

@@ -10,6 +10,7 @@ use crate::bitstream::access_unit;
 use crate::bitstream::parameter_sets::ParameterSets;
 use crate::bitstream::{h264, hevc};
 use crate::codec::VideoCodec;
+use crate::error::Cause;
 use crate::timeline::Unwrapper;
 use crate::{MediaError, SegmentInput};
 
@@ -71,21 +72,21 @@ fn is_reference(codec: VideoCodec, data: &[u8]) -> bool {
 
 /// Reads the video packets of `seg` (of clip `clip`, for messages).
 pub fn read(clip: usize, seg: &SegmentInput) -> Result<SegmentVideo, MediaError> {
-    let bad = |detail: String| MediaError::BadSegment {
+    let bad = |cause: Cause| MediaError::BadSegment {
         clip,
         uri: seg.uri.clone(),
-        detail,
+        cause,
     };
     if let Err(e) = std::fs::metadata(&seg.path) {
         return Err(MediaError::SegmentMissing {
             clip,
             uri: seg.uri.clone(),
             path: seg.path.clone(),
-            detail: e.to_string(),
+            source: e,
         });
     }
     let mut demuxer = input::open_segment(&seg.path)
-        .map_err(|e| bad(format!("cannot be opened as MPEG-TS: {e}")))?;
+        .map_err(|e| bad(Cause::libav("cannot be opened as MPEG-TS", e)))?;
     let mut video: Option<(usize, ffmpeg_next::Rational, codec::Parameters, VideoCodec)> = None;
     let mut packets = Vec::new();
     let mut parameter_sets: Option<ParameterSets> = None;
@@ -95,7 +96,7 @@ pub fn read(clip: usize, seg: &SegmentInput) -> Result<SegmentVideo, MediaError>
         let mut packet = match input::next_packet(&mut demuxer, &mut skipped) {
             Ok(Some(p)) => p,
             Ok(None) => break,
-            Err(e) => return Err(bad(format!("demuxing failed: {e}"))),
+            Err(e) => return Err(bad(Cause::libav("demuxing failed", e))),
         };
         // Streams can appear while reading (no stream probing), so the
         // video stream is chosen at its first packet.

@@ -145,7 +145,7 @@ fn output_format(clip: &ClipInput, index: &ClipIndex) -> Result<(u32, usize), Me
         _ => Err(MediaError::BadSegment {
             clip: clip.index,
             uri: clip.segments[0].uri.clone(),
-            detail: "its audio cannot be decoded".into(),
+            cause: "its audio cannot be decoded".into(),
         }),
     }
 }
@@ -310,7 +310,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
                 clip: clip.index,
                 start_utc_us: clip.start_utc_us,
                 end_utc_us: clip.end_utc_us,
-                detail: "no audio of the range could be decoded".into(),
+                cause: "no audio of the range could be decoded".into(),
             });
         };
         let frames = index.audio_frames;

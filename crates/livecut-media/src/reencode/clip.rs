@@ -19,6 +19,7 @@ use super::mux::Mp4Sink;
 use super::video::VideoEncoder;
 use crate::av::decode;
 use crate::bitstream::access_unit;
+use crate::error::Cause;
 use crate::select::index::{self, ClipIndex};
 use crate::select::plan::{ClipPlan, PartPlan, RunMapping};
 use crate::select::source::{ClipReader, SourcePacket, Track};
@@ -128,12 +129,12 @@ impl<'a> Run<'a> {
         })
     }
 
-    fn corrupt(&self, pts: i64, detail: String) -> MediaError {
+    fn corrupt(&self, pts: i64, cause: Cause) -> MediaError {
         MediaError::CorruptFrame {
             clip: self.work.clip.index,
             uri: self.uri.clone(),
             pts,
-            detail,
+            cause,
         }
     }
 
@@ -221,7 +222,7 @@ impl<'a> Run<'a> {
     ) -> Result<(), MediaError> {
         if let Some(v) = self.video.as_mut() {
             let flushed = v.send_eof();
-            flushed.map_err(|e| self.corrupt(-1, format!("flushing the decoder: {e}")))?;
+            flushed.map_err(|e| self.corrupt(-1, Cause::libav("flushing the decoder", e)))?;
             self.drain_video(pipe, progress)?;
         }
         self.video = None;
@@ -291,7 +292,8 @@ impl<'a> Run<'a> {
                 format!(
                     "only {} of the {} selected frames of run {} could be decoded",
                     self.encoded, expected, self.run
-                ),
+                )
+                .into(),
             ));
         }
         Ok(self.encoded)

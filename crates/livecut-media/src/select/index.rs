@@ -24,6 +24,7 @@ use crate::bitstream::access_unit::{self, Keyframe};
 use crate::bitstream::parameter_sets::ParameterSets;
 use crate::bitstream::{h264, hevc};
 use crate::codec::{AudioCodec, VideoCodec};
+use crate::error::Cause;
 use crate::timeline::{RunAnchor, run_starts, segment_anchor_pts};
 use crate::{ClipInput, MediaError};
 
@@ -268,7 +269,7 @@ impl<'a> Scanner<'a> {
                 return Err(MediaError::BadSegment {
                     clip: self.clip.index,
                     uri: self.clip.segments[segment].uri.clone(),
-                    detail: "has no timestamps to anchor its PROGRAM-DATE-TIME to".into(),
+                    cause: "has no timestamps to anchor its PROGRAM-DATE-TIME to".into(),
                 });
             };
             let codec = video.first().map_or(self.index.codec, |v| v.codec);
@@ -411,10 +412,10 @@ impl<'a> Scanner<'a> {
             return Err(MediaError::BadSegment {
                 clip: self.clip.index,
                 uri: uri.clone(),
-                detail: format!(
+                cause: Cause::Found(format!(
                     "one access unit carries two different {}s with id {}",
                     conflict.kind, conflict.id
-                ),
+                )),
             });
         }
         self.track_sets(&info.parameter_sets);
@@ -486,7 +487,7 @@ impl<'a> Scanner<'a> {
             self.copy_problem = Some(MediaError::BadSegment {
                 clip: self.clip.index,
                 uri: uri.clone(),
-                detail: what.replace("{}", &p.pts.to_string()),
+                cause: what.replace("{}", &p.pts.to_string()).into(),
             });
             return;
         };
@@ -529,11 +530,11 @@ pub fn audio_frame_times(
     let frames = audio_frames::split_frames(codec, data).ok_or_else(|| MediaError::BadSegment {
         clip: clip.index,
         uri: clip.segments[p.segment].uri.clone(),
-        detail: format!(
+        cause: Cause::Found(format!(
             "the audio packet at pts {} is not whole {} frames",
             p.pts,
             decode::audio_name(codec)
-        ),
+        )),
     })?;
     Ok(audio_frames::frame_times(p.pts, &frames))
 }

@@ -22,6 +22,7 @@ pub(crate) mod source;
 use ffmpeg_next::{codec, media};
 
 use self::index::{ClipIndex, Selection};
+use crate::error::Cause;
 use crate::{ClipInput, CutJob, CutMode, MediaError};
 
 /// Frame duration assumed when a clip has too few frames to measure one.
@@ -59,13 +60,13 @@ pub(crate) fn scan_all(
 /// Codec parameters of the clip's video, probed from its first segment.
 pub(crate) fn source_video(clip: &ClipInput) -> Result<codec::Parameters, MediaError> {
     let seg = &clip.segments[0];
-    let bad = |detail: String| MediaError::BadSegment {
+    let bad = |cause: Cause| MediaError::BadSegment {
         clip: clip.index,
         uri: seg.uri.clone(),
-        detail,
+        cause,
     };
     let input = crate::av::input::open(&seg.path, Some("mpegts"), true)
-        .map_err(|e| bad(format!("cannot be probed: {e}")))?;
+        .map_err(|e| bad(Cause::libav("cannot be probed", e)))?;
     input
         .streams()
         .find(|s| s.parameters().medium() == media::Type::Video)
@@ -94,10 +95,11 @@ pub(crate) fn no_audio_in_range(clip: &ClipInput, index: &ClipIndex) -> MediaErr
         clip: clip.index,
         start_utc_us: clip.start_utc_us,
         end_utc_us: clip.end_utc_us,
-        detail: match index.available_utc_us {
+        cause: match index.available_utc_us {
             Some((lo, hi)) => format!(
                 "the listed segments hold audio from {lo} to {hi} us UTC, none of it in the range"
-            ),
+            )
+            .into(),
             None => "the listed segments hold no audio frame".into(),
         },
     }

@@ -105,7 +105,7 @@ pub fn plan(
         clip: clip.index,
         start_utc_us: clip.start_utc_us,
         end_utc_us: clip.end_utc_us,
-        detail: detail.to_string(),
+        cause: detail.into(),
     };
     let mut cursor = offset;
     let mut first_utc = None;
@@ -603,7 +603,10 @@ mod tests {
             ..ClipIndex::default()
         };
         let err = plan(&clip(), &idx, 0, F, &|_| true, HEVC_LIKE).expect_err("empty");
-        assert_eq!(err.code(), "InvalidParameter.ResourceNotFound");
+        assert!(
+            matches!(err, MediaError::NoContent { clip: 3, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("clip 3"), "{err}");
     }
 }

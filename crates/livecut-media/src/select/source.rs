@@ -14,6 +14,7 @@ use ffmpeg_next::{Packet, Rational, media};
 
 use crate::av::{input, ts_time_base};
 use crate::codec::{AudioCodec, VideoCodec};
+use crate::error::Cause;
 use crate::timeline::{Unwrapper, run_starts};
 use crate::{ClipInput, MediaError};
 
@@ -114,11 +115,11 @@ impl<'a> ClipReader<'a> {
         self
     }
 
-    fn bad(&self, segment: usize, detail: String) -> MediaError {
+    fn bad(&self, segment: usize, cause: Cause) -> MediaError {
         MediaError::BadSegment {
             clip: self.clip.index,
             uri: self.clip.segments[segment].uri.clone(),
-            detail,
+            cause,
         }
     }
 
@@ -133,7 +134,7 @@ impl<'a> ClipReader<'a> {
                 clip: self.clip.index,
                 uri: seg.uri.clone(),
                 path: seg.path.clone(),
-                detail: e.to_string(),
+                source: e,
             });
         }
         let input = if self.unparsed {
@@ -141,7 +142,7 @@ impl<'a> ClipReader<'a> {
         } else {
             input::open_segment(&seg.path)
         }
-        .map_err(|e| self.bad(index, format!("cannot be opened as MPEG-TS: {e}")))?;
+        .map_err(|e| self.bad(index, Cause::libav("cannot be opened as MPEG-TS", e)))?;
         if self.run_starts[index] {
             self.run = Some(self.run.map_or(0, |r| r + 1));
             self.unwrapper = Unwrapper::default();
@@ -275,7 +276,7 @@ impl<'a> ClipReader<'a> {
                     }
                     continue;
                 }
-                Err(e) => return Err(self.bad(seg.index, format!("demuxing failed: {e}"))),
+                Err(e) => return Err(self.bad(seg.index, Cause::libav("demuxing failed", e))),
             };
             let track = self.classify(&mut seg, packet.stream())?;
             let Some(track) = track else {

@@ -11,11 +11,12 @@ use crate::MediaError;
 use crate::av::video_encoder::{self, Rate, VideoEncoderSettings, is_again};
 use crate::av::{self, codec_context};
 use crate::codec::{AudioCodec, VideoCodec};
+use crate::error::Cause;
 
 fn gen_error(what: &str, e: Error) -> MediaError {
     MediaError::Encoder {
         clip: None,
-        detail: format!("test recording: {what}: {e}"),
+        cause: Cause::libav(format!("test recording: {what}"), e),
     }
 }
 

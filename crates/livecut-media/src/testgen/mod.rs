@@ -356,7 +356,7 @@ pub fn write_recording_with(
     spec.validate()?;
     std::fs::create_dir_all(&spec.dir).map_err(|e| MediaError::Output {
         path: spec.dir.clone(),
-        detail: e.to_string(),
+        cause: e.into(),
     })?;
     encode::run(spec, on_segment)
 }

@@ -18,6 +18,7 @@ use super::playlist::{self, PlaylistEntry};
 use super::{GeneratedSegment, RecordingSpec, RecordingSummary};
 use crate::MediaError;
 use crate::av::{params, ts_time_base};
+use crate::error::Cause;
 
 struct OpenSegment {
     output: Output,
@@ -39,10 +40,10 @@ pub(super) struct Segmenter<'a> {
     on_segment: &'a mut dyn FnMut(&GeneratedSegment),
 }
 
-fn out_error(path: &std::path::Path, what: &str, e: impl std::fmt::Display) -> MediaError {
+fn out_error(path: &std::path::Path, cause: Cause) -> MediaError {
     MediaError::Output {
         path: path.to_path_buf(),
-        detail: format!("{what}: {e}"),
+        cause,
     }
 }
 
@@ -180,7 +181,7 @@ impl<'a> Segmenter<'a> {
         packet.set_position(-1);
         packet
             .write_interleaved(&mut seg.output)
-            .map_err(|e| out_error(&seg.path, "writing a packet", e))
+            .map_err(|e| out_error(&seg.path, Cause::libav("writing a packet", e)))
     }
 
     fn start_segment(&mut self, number: u64, start_pts: i64) -> Result<(), MediaError> {
@@ -190,19 +191,19 @@ impl<'a> Segmenter<'a> {
         }
         let uri = format!("{}{:05}.ts", self.spec.segment_prefix, number);
         let path = self.spec.dir.join(&uri);
-        let mut output =
-            format::output_as(&path, "mpegts").map_err(|e| out_error(&path, "creating", e))?;
+        let mut output = format::output_as(&path, "mpegts")
+            .map_err(|e| out_error(&path, Cause::libav("creating", e)))?;
         if let Some((par, _)) = &self.video {
             params::add_stream(&mut output, par, ts_time_base())
-                .map_err(|e| out_error(&path, "adding the video stream", e))?;
+                .map_err(|e| out_error(&path, Cause::libav("adding the video stream", e)))?;
         }
         if let Some((par, _)) = &self.audio {
             params::add_stream(&mut output, par, ts_time_base())
-                .map_err(|e| out_error(&path, "adding the audio stream", e))?;
+                .map_err(|e| out_error(&path, Cause::libav("adding the audio stream", e)))?;
         }
         output
             .write_header()
-            .map_err(|e| out_error(&path, "writing the header", e))?;
+            .map_err(|e| out_error(&path, Cause::libav("writing the header", e)))?;
         self.current = Some(OpenSegment {
             output,
             number,
@@ -219,7 +220,7 @@ impl<'a> Segmenter<'a> {
         };
         seg.output
             .write_trailer()
-            .map_err(|e| out_error(&seg.path, "finishing", e))?;
+            .map_err(|e| out_error(&seg.path, Cause::libav("finishing", e)))?;
         let spec = self.spec;
         let first = seg.number * u64::from(spec.segment_frames);
         let frames = u64::from(spec.segment_frames).min(spec.total_frames.saturating_sub(first));
@@ -258,7 +259,7 @@ impl<'a> Segmenter<'a> {
         let text = playlist::render(&self.entries, target, spec.media_sequence, last);
         let playlist_path = spec.dir.join(&spec.playlist_name);
         playlist::write_atomically(&playlist_path, &text)
-            .map_err(|e| out_error(&playlist_path, "writing the playlist", e))?;
+            .map_err(|e| out_error(&playlist_path, Cause::io("writing the playlist", e)))?;
         (self.on_segment)(&generated);
         self.segments.push(generated);
         Ok(())

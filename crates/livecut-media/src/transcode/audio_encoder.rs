@@ -20,6 +20,7 @@ use super::resample::Planar;
 use crate::MediaError;
 use crate::av::video_encoder::is_again;
 use crate::av::{self, codec_context};
+use crate::error::Cause;
 
 /// Samples kept back in the FIFO for `align_to` to trim.
 const RESERVE: usize = 256;
@@ -34,8 +35,8 @@ pub(crate) trait PacketSink {
     fn write_audio(&mut self, packet: Packet, tb: Rational) -> Result<(), MediaError>;
 }
 
-fn encoder_error(detail: String) -> MediaError {
-    MediaError::Encoder { clip: None, detail }
+fn encoder_error(cause: Cause) -> MediaError {
+    MediaError::Encoder { clip: None, cause }
 }
 
 /// A planar-float frame holding `count` samples of `source` from `from`.
@@ -70,7 +71,9 @@ pub struct AudioEncoder {
 
 impl AudioEncoder {
     pub fn open(rate: u32, channels: usize) -> Result<Self, MediaError> {
-        let fail = |what: &str, e: Error| encoder_error(format!("{what} the AAC encoder: {e}"));
+        let fail = |what: &str, e: Error| {
+            encoder_error(Cause::libav(format!("{what} the AAC encoder"), e))
+        };
         let codec =
             encoder::find(codec::Id::AAC).ok_or_else(|| fail("finding", Error::EncoderNotFound))?;
         let mut ctx = codec::context::Context::new_with_codec(codec)
@@ -184,7 +187,7 @@ impl AudioEncoder {
 
     fn encode(&mut self, count: usize, sink: &mut dyn PacketSink) -> Result<(), MediaError> {
         let mut frame = planar_frame(&self.fifo, 0, count, self.rate)
-            .map_err(|e| encoder_error(format!("allocating an audio frame: {e}")))?;
+            .map_err(|e| encoder_error(Cause::libav("allocating an audio frame", e)))?;
         frame.set_pts(Some(self.sent));
         for fifo in &mut self.fifo.planes {
             fifo.drain(..count);
@@ -192,7 +195,7 @@ impl AudioEncoder {
         self.sent += count as i64;
         self.encoder
             .send_frame(&frame)
-            .map_err(|e| encoder_error(format!("the AAC encoder rejected a frame: {e}")))?;
+            .map_err(|e| encoder_error(Cause::libav("the AAC encoder rejected a frame", e)))?;
         self.receive(sink)
     }
 
@@ -203,7 +206,7 @@ impl AudioEncoder {
                 Ok(()) => sink.write_audio(packet, self.time_base())?,
                 Err(Error::Eof) => return Ok(()),
                 Err(e) if is_again(&e) => return Ok(()),
-                Err(e) => return Err(encoder_error(format!("the AAC encoder failed: {e}"))),
+                Err(e) => return Err(encoder_error(Cause::libav("the AAC encoder failed", e))),
             }
         }
     }
@@ -216,7 +219,7 @@ impl AudioEncoder {
         }
         self.encoder
             .send_eof()
-            .map_err(|e| encoder_error(format!("flushing the AAC encoder: {e}")))?;
+            .map_err(|e| encoder_error(Cause::libav("flushing the AAC encoder", e)))?;
         self.receive(sink)
     }
 }

@@ -164,7 +164,7 @@ fn media_errors_map_to_the_job_codes() {
                 clip: 2,
                 uri: "seg00007.ts".into(),
                 path: "/x/seg00007.ts".into(),
-                detail: "No such file or directory".into(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
             },
             "InvalidParameter.ResourceNotFound",
         ),
@@ -173,7 +173,7 @@ fn media_errors_map_to_the_job_codes() {
                 clip: 0,
                 start_utc_us: 0,
                 end_utc_us: 1,
-                detail: "no frames".into(),
+                cause: "no frames".into(),
             },
             "InvalidParameter.ResourceNotFound",
         ),
@@ -181,7 +181,7 @@ fn media_errors_map_to_the_job_codes() {
             MediaError::BadSegment {
                 clip: 0,
                 uri: "a.ts".into(),
-                detail: "no video stream".into(),
+                cause: "no video stream".into(),
             },
             "InvalidParameter.ResourceContentBad",
         ),
@@ -190,7 +190,7 @@ fn media_errors_map_to_the_job_codes() {
                 clip: 1,
                 uri: "b.ts".into(),
                 pts: 9000,
-                detail: "decode".into(),
+                cause: "decode".into(),
             },
             "InvalidParameter.ResourceContentBad",
         ),
@@ -204,14 +204,14 @@ fn media_errors_map_to_the_job_codes() {
         (
             MediaError::Encoder {
                 clip: None,
-                detail: "x264".into(),
+                cause: "x264".into(),
             },
             "InternalError",
         ),
         (
             MediaError::Output {
                 path: "/o.mp4".into(),
-                detail: "disk full".into(),
+                cause: "disk full".into(),
             },
             "InternalError",
         ),
@@ -219,7 +219,7 @@ fn media_errors_map_to_the_job_codes() {
             MediaError::Probe {
                 path: "/nope".into(),
                 missing: true,
-                detail: "gone".into(),
+                cause: "gone".into(),
             },
             "InvalidParameter.ResourceNotFound",
         ),
@@ -227,7 +227,7 @@ fn media_errors_map_to_the_job_codes() {
             MediaError::Probe {
                 path: "/bad".into(),
                 missing: false,
-                detail: "not media".into(),
+                cause: "not media".into(),
             },
             "InvalidParameter.ResourceContentBad",
         ),
