@@ -2,9 +2,7 @@
 //! Python SDK raises them against a running server: the Code, the HTTP status, and a Message
 //! that names the parameter.
 
-mod common;
-
-use common::*;
+use crate::fixtures::*;
 use livecut_testkit::sdk::Signature;
 use serde_json::json;
 

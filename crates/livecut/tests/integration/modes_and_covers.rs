@@ -1,41 +1,20 @@
 //! The re-encoding modes (Accurate, Rough) with output sizes, and cover images, through the
 //! official SDK: exact frames, exact sizes, and the JPEG showing exactly the frame on screen.
 
-mod common;
-
 use std::path::Path;
-use std::time::Duration;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_testkit::oracle;
-use livecut_testkit::sdk::Signature;
 use serde_json::{Value, json};
 
 fn submit(sdk: &mut Sdk, clips: Value, produce: Value, output: Value) -> Value {
-    let body = ok_body(sdk.submit(
-        &[
-            ("Clips", &clips.to_string()),
-            ("LiveStreamConfig", &stream_config("cam1")),
-            ("MediaProduceConfig", &produce.to_string()),
-            ("OutputMediaConfig", &output.to_string()),
-        ],
-        Signature::V3,
-    ));
-    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(180));
-    assert_eq!(job["Status"], "Success", "{job}");
-    job
+    sdk.cut(&clips, &produce, &output).1
 }
 
 fn size_of(path: &Path) -> (u64, u64) {
     let v = oracle::ffprobe_json(path).unwrap();
     let s = &v["streams"][0];
     (s["width"].as_u64().unwrap(), s["height"].as_u64().unwrap())
-}
-
-fn frames_of(path: &Path) -> Vec<Option<u32>> {
-    let errors = oracle::decode_errors(path).unwrap();
-    assert!(errors.is_empty(), "{errors:?}");
-    oracle::decode_video_numbers(path).unwrap().numbers()
 }
 
 /// The frame on screen at `t` s: the last one presented at or before it.

@@ -2,11 +2,9 @@
 //! output, and never take the server down: corrupt and missing segments, a media process that
 //! crashes, and one that exceeds the job time limit.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::fixtures::*;
 use livecut_testkit::sdk::{SdkReply, Signature};
 use serde_json::{Value, json};
 

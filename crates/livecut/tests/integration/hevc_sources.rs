@@ -3,35 +3,17 @@
 //! last ones are coded in the segment after the range), and GetMediaInfo describes the real
 //! HEVC file.
 
-mod common;
-
-use std::path::Path;
-use std::time::Duration;
-
-use common::*;
+use crate::fixtures::*;
 use livecut_testkit::oracle;
-use livecut_testkit::sdk::Signature;
 use serde_json::{Value, json};
 
 fn run(sdk: &mut Sdk, clips: Value, mode: &str, url: &str) -> Value {
-    let body = ok_body(sdk.submit(
-        &[
-            ("Clips", &clips.to_string()),
-            ("LiveStreamConfig", &stream_config("cam1")),
-            ("MediaProduceConfig", &json!({ "Mode": mode }).to_string()),
-            ("OutputMediaConfig", &json!({ "MediaURL": url }).to_string()),
-        ],
-        Signature::V3,
-    ));
-    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(180));
-    assert_eq!(job["Status"], "Success", "{job}");
-    body
-}
-
-fn frames_of(path: &Path) -> Vec<Option<u32>> {
-    let errors = oracle::decode_errors(path).unwrap();
-    assert!(errors.is_empty(), "{errors:?}");
-    oracle::decode_video_numbers(path).unwrap().numbers()
+    sdk.cut(
+        &clips,
+        &json!({ "Mode": mode }),
+        &json!({ "MediaURL": url }),
+    )
+    .0
 }
 
 fn video_stream(sdk: &mut Sdk, media_id: &str) -> Value {

@@ -2,13 +2,11 @@
 //! headless Chromium (Debian's package, driven by playwright-core): the <video> element reaches
 //! `ended`, its duration matches the frames within one frame, every frame is decoded, none corrupt.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_testkit::sdk::Signature;
 use serde_json::{Value, json};
 

@@ -2,11 +2,9 @@
 //! two server processes sharing one database: jobs submitted to either are done once and are
 //! visible through both.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_testkit::sdk::Signature;
 use serde_json::json;
 

@@ -1,10 +1,8 @@
 //! Long (10 s) and very short (0.5 s) GOPs: every mode still holds exactly the expected frames.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_testkit::oracle;
 use livecut_testkit::sdk::Signature;
 use serde_json::json;

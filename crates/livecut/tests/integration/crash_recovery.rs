@@ -1,13 +1,11 @@
 //! Acceptance: the server is SIGKILLed while a job is Processing and restarted; the job ends
 //! Success with a correct output, and no partial file was ever visible at the MediaURL.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::fixtures::*;
 use livecut_testkit::oracle;
 use livecut_testkit::sdk::{SdkReply, Signature};
 use serde_json::json;

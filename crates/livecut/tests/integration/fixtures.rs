@@ -1,12 +1,20 @@
 //! End-to-end harness: a real `livecut serve` process on a temp data dir and a free port, keys
 //! made with the CLI, recordings made with `livecut testgen`, and the official SDK as client.
-#![allow(dead_code)] // each test binary uses a different part of the harness
+//!
+//! The tests of the one binary run in parallel threads. Each uses data dirs of its own and
+//! servers on ports of their own; what they share is the machine's cores, so a test that
+//! measures time (`sdk_e2e`'s start latency) takes the machine to itself with [`alone`]
+//! while every other test's servers and recordings hold a [`Shared`] claim on it.
 
+use std::cell::RefCell;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::rc::{Rc, Weak};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
+use livecut_testkit::oracle;
 use livecut_testkit::sdk::{SdkCall, SdkDriver, SdkReply, Signature};
 use serde_json::Value;
 
@@ -17,15 +25,77 @@ pub const APP: &str = "shop";
 pub const REC_START_US: i64 = 1_795_514_400_000_000;
 pub const FPS: u32 = 30;
 
+/// The machine, claimed shared by every running server and recording generator and alone by
+/// a test that measures time.
+static MACHINE: RwLock<()> = RwLock::new(());
+
+thread_local! {
+    /// This test thread's shared claim while any of its servers or recordings holds it: a
+    /// thread takes the lock once (a second read while a writer waits would deadlock).
+    static SHARED: RefCell<Weak<RwLockReadGuard<'static, ()>>> = const { RefCell::new(Weak::new()) };
+    /// Whether this test thread holds the machine alone (its own servers then claim nothing).
+    static ALONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A shared claim on the machine: tests holding one run side by side, none while a test
+/// holds it [`alone`].
+pub struct Shared {
+    _claim: Option<Rc<RwLockReadGuard<'static, ()>>>,
+}
+
+/// Claims the machine shared for the current test thread (a no-op if it holds it alone).
+pub fn shared() -> Shared {
+    if ALONE.get() {
+        return Shared { _claim: None };
+    }
+    SHARED.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if let Some(claim) = cell.upgrade() {
+            return Shared {
+                _claim: Some(claim),
+            };
+        }
+        let claim = Rc::new(MACHINE.read().unwrap_or_else(PoisonError::into_inner));
+        *cell = Rc::downgrade(&claim);
+        Shared {
+            _claim: Some(claim),
+        }
+    })
+}
+
+/// The machine to this test alone until the guard drops: waits for every other test's servers
+/// and recordings to end and holds new ones off.
+pub struct Alone {
+    _guard: RwLockWriteGuard<'static, ()>,
+}
+
+pub fn alone() -> Alone {
+    assert!(
+        SHARED.with(|c| c.borrow().upgrade().is_none()),
+        "take the machine alone before starting servers"
+    );
+    let guard = MACHINE.write().unwrap_or_else(PoisonError::into_inner);
+    ALONE.set(true);
+    Alone { _guard: guard }
+}
+
+impl Drop for Alone {
+    fn drop(&mut self) {
+        ALONE.set(false);
+    }
+}
+
 pub struct Server {
     pub child: Child,
     pub endpoint: String,
-    pub data_dir: PathBuf,
+    /// Held while the server (and its media children) may run.
+    _claim: Shared,
 }
 
 impl Server {
     /// Starts `livecut serve` with extra flags (e.g. a short lease) on `data_dir`.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        let claim = shared();
         let mut child = Command::new(BIN)
             .arg("--data-dir")
             .arg(data_dir)
@@ -56,7 +126,7 @@ impl Server {
         Server {
             child,
             endpoint,
-            data_dir: data_dir.to_path_buf(),
+            _claim: claim,
         }
     }
 
@@ -114,10 +184,23 @@ pub fn make_recording(data_dir: &Path, stream: &str, seconds: u32, extra: &[&str
         .join(APP)
         .join(stream);
     std::fs::create_dir_all(&dir).expect("mkdir recording");
+    let fps = FPS.to_string();
+    testgen(
+        &dir,
+        seconds,
+        "2026-11-24T10:00:00Z",
+        &[&["--fps", &fps], extra].concat(),
+    );
+    dir
+}
+
+/// `livecut testgen` of a 320x180 recording of `seconds` into `dir`, frame 0 at `start`.
+pub fn testgen(dir: &Path, seconds: u32, start: &str, extra: &[&str]) {
+    let _claim = shared();
     let out = Command::new(BIN)
         .arg("testgen")
         .arg("--dir")
-        .arg(&dir)
+        .arg(dir)
         .args([
             "--seconds",
             &seconds.to_string(),
@@ -126,7 +209,7 @@ pub fn make_recording(data_dir: &Path, stream: &str, seconds: u32, extra: &[&str
             "--height",
             "180",
         ])
-        .args(["--fps", &FPS.to_string(), "--start", "2026-11-24T10:00:00Z"])
+        .args(["--start", start])
         .args(extra)
         .output()
         .expect("run testgen");
@@ -135,7 +218,6 @@ pub fn make_recording(data_dir: &Path, stream: &str, seconds: u32, extra: &[&str
         "testgen failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    dir
 }
 
 /// `REC_START + s` as a clip time.
@@ -215,6 +297,44 @@ impl Sdk {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+}
+
+impl Sdk {
+    /// Submits (V3) a job cutting `clips` of stream cam1 with the `produce` and `output`
+    /// configs, and waits up to three minutes for it to succeed; returns the submit reply's
+    /// body and the job.
+    pub fn cut(&mut self, clips: &Value, produce: &Value, output: &Value) -> (Value, Value) {
+        let body = ok_body(self.submit(
+            &[
+                ("Clips", &clips.to_string()),
+                ("LiveStreamConfig", &stream_config("cam1")),
+                ("MediaProduceConfig", &produce.to_string()),
+                ("OutputMediaConfig", &output.to_string()),
+            ],
+            Signature::V3,
+        ));
+        let job = self.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(180));
+        assert_eq!(job["Status"], "Success", "{job}");
+        (body, job)
+    }
+}
+
+/// The frame numbers of an output that must decode without a complaint.
+pub fn frames_of(path: &Path) -> Vec<Option<u32>> {
+    let errors = oracle::decode_errors(path).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    oracle::decode_video_numbers(path).unwrap().numbers()
+}
+
+/// Timestamps are continuous: every frame one frame duration after the one before.
+pub fn assert_one_frame_apart(video: &oracle::DecodedVideo, what: &str) {
+    for w in video.frames.windows(2) {
+        let d = w[1].pts_s - w[0].pts_s;
+        assert!(
+            (d - 1.0 / f64::from(FPS)).abs() < 0.002,
+            "{what}: timestamps jump by {d} s"
+        );
     }
 }
 
@@ -329,7 +449,7 @@ pub fn raw_job(endpoint: &str, key: &Key, job_id: &str) -> Value {
 /// order: the driver, then the server, then the data dir it used.
 pub struct Service {
     pub sdk: Sdk,
-    pub server: Server,
+    pub _server: Server,
     pub dir: tempfile::TempDir,
 }
 
@@ -349,6 +469,10 @@ impl Service {
         let server = Server::start(dir.path(), server_flags);
         let key = create_key(dir.path(), "ice:*");
         let sdk = Sdk::new(&server.endpoint, key);
-        Service { sdk, server, dir }
+        Service {
+            sdk,
+            _server: server,
+            dir,
+        }
     }
 }

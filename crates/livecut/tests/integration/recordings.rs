@@ -1,21 +1,12 @@
 //! The recording index as a live user meets it: a playlist registered with the CLI while the
 //! server runs, and a clip whose end the recorder has not written yet when the job starts.
 
-mod common;
-
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::*;
-use livecut_testkit::oracle;
+use crate::fixtures::*;
 use livecut_testkit::sdk::Signature;
 use serde_json::json;
-
-fn output_numbers(path: &std::path::Path) -> Vec<Option<u32>> {
-    let errors = oracle::decode_errors(path).unwrap();
-    assert!(errors.is_empty(), "{errors:?}");
-    oracle::decode_video_numbers(path).unwrap().numbers()
-}
 
 #[test]
 fn a_playlist_registered_while_serving_is_used() {
@@ -24,22 +15,7 @@ fn a_playlist_registered_while_serving_is_used() {
     // Outside the scanned folder: only registration can make it known.
     let elsewhere = dir.path().join("nas/shop-cam9");
     std::fs::create_dir_all(&elsewhere).unwrap();
-    let out = Command::new(BIN)
-        .args(["testgen", "--dir"])
-        .arg(&elsewhere)
-        .args([
-            "--seconds",
-            "12",
-            "--width",
-            "320",
-            "--height",
-            "180",
-            "--start",
-            "2026-11-24T10:00:00Z",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    testgen(&elsewhere, 12, "2026-11-24T10:00:00Z", &[]);
     let key = create_key(dir.path(), "ice:*");
     let mut sdk = Sdk::new(&server.endpoint, key);
     let submit = |sdk: &mut Sdk| {
@@ -106,7 +82,7 @@ fn a_playlist_registered_while_serving_is_used() {
     let job = sdk.wait_job(&job_id, Duration::from_secs(60));
     assert_eq!(job["Status"], "Success", "{job}");
     assert_frames(
-        &output_numbers(&dir.path().join("buckets/clips/cam9.mp4")),
+        &frames_of(&dir.path().join("buckets/clips/cam9.mp4")),
         &accurate_frames(2.51, 7.2),
         "registered recording",
     );
@@ -124,22 +100,12 @@ fn a_clip_past_the_live_edge_waits_for_the_recorder() {
     let start_us = (now_us / 1_000_000 - 30) * 1_000_000;
     let full = dir.path().join("full");
     std::fs::create_dir_all(&full).unwrap();
-    let out = Command::new(BIN)
-        .args(["testgen", "--dir"])
-        .arg(&full)
-        .args([
-            "--seconds",
-            "30",
-            "--width",
-            "320",
-            "--height",
-            "180",
-            "--start",
-            &livecut::clock::format_precise_time(start_us),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    testgen(
+        &full,
+        30,
+        &livecut::clock::format_precise_time(start_us),
+        &[],
+    );
     let text = std::fs::read_to_string(full.join("index.m3u8")).unwrap();
     let live_dir = dir
         .path()
@@ -200,7 +166,7 @@ fn a_clip_past_the_live_edge_waits_for_the_recorder() {
     let job = sdk.wait_job(&job_id, Duration::from_secs(60));
     assert_eq!(job["Status"], "Success", "{job}");
     assert_frames(
-        &output_numbers(&dir.path().join("buckets/clips/live.mp4")),
+        &frames_of(&dir.path().join("buckets/clips/live.mp4")),
         &accurate_frames(3.51, 25.2),
         "live edge clip",
     );
