@@ -1,29 +1,143 @@
-//! Rough: every frame of the listed segments, re-encoded; the output
-//! options (size, bit rate) and their validation.
+//! Rough and RoughFast: every frame of the listed segments, RoughFast
+//! stream-copied and joined, Rough re-encoded; Rough's output options
+//! (size, bit rate) and their validation.
 
-mod common;
-mod reencode_common;
-
-use common::*;
+use crate::fixtures::*;
 use livecut_media::{CutMode, MediaError};
-use reencode_common::*;
+use livecut_testkit::oracle;
 
-#[test]
-fn one_clip_is_every_frame_of_its_segments() {
+fn one_clip_is_every_frame_of_its_segments(mode: CutMode) {
     let rec = rec_a();
     let c = clip(0, rec, T0 + 3_500_000, T0 + 9_200_000);
     let expected = segment_numbers(&c.segments, rec, 0);
     assert_eq!((expected[0], expected.len()), (60, 240));
-    let (out, report) = run("rough_one", CutMode::Rough, vec![c]);
+    assert_eq!(expected.last(), Some(&299));
+    let (out, report) = run("rough_one", mode, vec![c]);
     check_output(&out, &expected);
-    check_reencoded(&out, 320, 180, 240, true);
-    check_all_reencoded(&report);
     let r = &report.clips[0];
     assert_eq!(r.frames, 240);
     assert_eq!(r.segments, vec![1, 2, 3, 4]);
     assert_eq!(r.first_frame_utc_us, T0 + 2_000_000);
     assert_eq!(r.last_frame_utc_us, T0 + 9_966_667);
     assert_eq!(report.duration_us, 8_000_000);
+    if mode == CutMode::Rough {
+        check_reencoded(&out, 320, 180, 240, true);
+        check_all_reencoded(&report);
+    } else {
+        assert_eq!((r.copied_frames, r.reencoded_frames), (240, 0));
+        let probe = oracle::ffprobe_json(&out).expect("ffprobe");
+        let video = &probe["streams"][0];
+        assert_eq!(video["codec_tag_string"], "avc1");
+        assert_eq!(video["nb_frames"], "240");
+    }
+}
+
+per_mode!(one_clip_is_every_frame_of_its_segments: rough_fast => RoughFast, rough => Rough);
+
+/// One clip whose playlist jumps from A's segment 2 to B's segment 5
+/// behind an EXT-X-DISCONTINUITY (as after an encoder restart).
+fn a_discontinuity_inside_a_clip_continues_the_timeline(mode: CutMode) {
+    let (a, b) = (rec_a(), rec_b());
+    let mut segments = a.inputs_overlapping(T0 + 4_000_000, T0 + 6_000_000);
+    let mut after = b.inputs_overlapping(B_START + 10_000_000, B_START + 12_000_000);
+    after[0].discontinuity = true;
+    segments.extend(after);
+    let c = livecut_media::ClipInput {
+        index: 0,
+        start_utc_us: T0,
+        end_utc_us: B_START + 60_000_000,
+        segments,
+    };
+    let mut expected: Vec<u32> = (120..180).collect();
+    expected.extend(B_FIRST_NUMBER + 300..B_FIRST_NUMBER + 360);
+    let (out, report) = run("rough_discontinuity", mode, vec![c]);
+    check_output(&out, &expected);
+    if mode == CutMode::Rough {
+        check_reencoded(&out, 320, 180, 120, true);
+    }
+    assert_eq!(report.clips[0].frames, 120);
+    assert_eq!(report.clips[0].first_frame_utc_us, T0 + 4_000_000);
+    assert_eq!(report.clips[0].last_frame_utc_us, B_START + 11_966_667);
+}
+
+per_mode!(a_discontinuity_inside_a_clip_continues_the_timeline: rough_fast => RoughFast, rough => Rough);
+
+#[test]
+fn three_clips_from_two_recordings_join_seamlessly() {
+    let (a, b) = (rec_a(), rec_b());
+    let clips = vec![
+        clip(0, a, T0 + 12_000_000, T0 + 13_000_000),
+        clip(1, b, B_START + 1_000_000, B_START + 4_100_000),
+        clip(2, a, T0 + 27_000_000, T0 + 40_000_000),
+    ];
+    let mut expected = segment_numbers(&clips[0].segments, a, 0);
+    expected.extend(segment_numbers(&clips[1].segments, b, B_FIRST_NUMBER));
+    expected.extend(segment_numbers(&clips[2].segments, a, 0));
+    // 6 + 0..3 of B + 13..14: 2 s + 6 s + 4 s.
+    assert_eq!(expected.len(), 60 + 180 + 60 + 60);
+    let (out, report) = run("rough_three", CutMode::RoughFast, clips);
+    check_output(&out, &expected);
+    let offsets: Vec<i64> = report.clips.iter().map(|c| c.output_offset_us).collect();
+    assert_eq!(offsets, vec![0, 2_000_000, 8_000_000]);
+    assert_eq!(report.clips[1].segments, vec![0, 1, 2]);
+    assert_eq!(report.clips[2].segments, vec![13, 14]);
+    assert_eq!(report.duration_us, 12_000_000);
+}
+
+#[test]
+fn probe_reads_the_output_like_ffprobe() {
+    let rec = rec_a();
+    let (out, _) = run(
+        "rough_probe",
+        CutMode::RoughFast,
+        vec![clip(0, rec, T0 + 1_000_000, T0 + 3_000_000)],
+    );
+    let info = livecut_media::probe(&out).expect("probe");
+    let cli = oracle::ffprobe_json(&out).expect("ffprobe");
+    assert_eq!(info.format_name, "mov,mp4,m4a,3gp,3g2,mj2");
+    assert_eq!(
+        Some(info.format_name.as_str()),
+        cli["format"]["format_name"].as_str()
+    );
+    assert!((info.duration_s - 4.0).abs() < 0.01, "{}", info.duration_s);
+    assert_eq!(
+        info.size_bytes,
+        std::fs::metadata(&out).expect("stat").len()
+    );
+    assert!(info.bit_rate > 0);
+    let v = &info.streams[0];
+    assert_eq!(v.kind, livecut_media::StreamKind::Video);
+    assert_eq!(
+        (v.codec_name.as_str(), v.profile.as_str()),
+        ("h264", "High")
+    );
+    assert_eq!(
+        (v.codec_tag_string.as_str(), v.codec_tag.as_str()),
+        ("avc1", "0x31637661")
+    );
+    assert_eq!((v.width, v.height), (Some(320), Some(180)));
+    assert_eq!(v.nb_frames, Some(120));
+    assert_eq!(v.r_frame_rate.as_deref(), Some("30/1"));
+    assert_eq!(v.avg_frame_rate.as_deref(), Some("30/1"));
+    assert_eq!(v.sar.as_deref(), Some("1:1"));
+    assert_eq!(v.dar.as_deref(), Some("16:9"));
+    assert_eq!(v.pix_fmt.as_deref(), Some("yuv420p"));
+    assert_eq!(v.language.as_deref(), Some("und"));
+    assert_eq!(
+        Some(v.time_base.as_str()),
+        cli["streams"][0]["time_base"].as_str()
+    );
+    assert_eq!(
+        v.level,
+        cli["streams"][0]["level"].as_i64().map(|l| l as i32)
+    );
+    let a = &info.streams[1];
+    assert_eq!((a.codec_name.as_str(), a.profile.as_str()), ("aac", "LC"));
+    assert_eq!(a.codec_tag_string, "mp4a");
+    assert_eq!((a.sample_rate, a.channels), (Some(48_000), Some(2)));
+    assert_eq!(a.channel_layout.as_deref(), Some("stereo"));
+    assert_eq!(a.sample_fmt.as_deref(), Some("fltp"));
+    assert_eq!(a.codec_time_base, "1/48000");
 }
 
 #[test]
@@ -54,28 +168,6 @@ fn three_clips_from_recordings_of_other_sizes_and_formats() {
     let offsets: Vec<i64> = report.clips.iter().map(|c| c.output_offset_us).collect();
     assert_eq!(offsets, vec![0, 3_000_000, 5_000_000]);
     assert_eq!(report.duration_us, 10_000_000);
-}
-
-#[test]
-fn a_discontinuity_inside_a_clip_continues_the_timeline() {
-    let (a, b) = (rec_a(), rec_b());
-    let mut segments = a.inputs_overlapping(T0 + 4_000_000, T0 + 6_000_000);
-    let mut after = b.inputs_overlapping(B_START + 10_000_000, B_START + 12_000_000);
-    after[0].discontinuity = true;
-    segments.extend(after);
-    let c = livecut_media::ClipInput {
-        index: 0,
-        start_utc_us: T0,
-        end_utc_us: B_START + 60_000_000,
-        segments,
-    };
-    let mut expected: Vec<u32> = (120..180).collect();
-    expected.extend(B_FIRST_NUMBER + 300..B_FIRST_NUMBER + 360);
-    let (out, report) = run("rough_discontinuity", CutMode::Rough, vec![c]);
-    check_output(&out, &expected);
-    check_reencoded(&out, 320, 180, 120, true);
-    assert_eq!(report.clips[0].frames, 120);
-    assert_eq!(report.clips[0].last_frame_utc_us, B_START + 11_966_667);
 }
 
 #[test]
@@ -135,14 +227,8 @@ fn both_sides_pillarbox_a_wide_box() {
     );
     run_job(&job);
     check_reencoded(&job.output, 320, 120, expected.len() as u64, true);
-    let numbers = numbers_inside(&job.output, (52, 0, 214, 120));
-    let wanted: Vec<Option<u32>> = expected.iter().copied().map(Some).collect();
-    assert_eq!(numbers, wanted);
-    for bar in [(0, 0, 48, 120), (272, 0, 48, 120)] {
-        for (i, luma) in mean_luma(&job.output, bar).iter().enumerate() {
-            assert!(*luma < 2.0, "frame {i} bar {bar:?}: mean luma {luma}");
-        }
-    }
+    let bars = [(0, 0, 48, 120), (272, 0, 48, 120)];
+    check_boxed(&job.output, &expected, (52, 0, 214, 120), &bars);
 }
 
 #[test]

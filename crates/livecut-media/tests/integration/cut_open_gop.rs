@@ -5,13 +5,11 @@
 //! bit-identical to the source (a leading picture decoded against the
 //! wrong references would differ without any decoder error).
 
-mod common;
-
 use std::sync::OnceLock;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_media::testgen::RecordingSummary;
-use livecut_media::{ClipInput, CutMode, SegmentInput, VideoCodec};
+use livecut_media::{ClipInput, CutMode, VideoCodec};
 use livecut_testkit::oracle;
 
 /// 20 s, GOPs of 30 frames (1 s), 2 s segments, 2 B-frames, open GOPs.
@@ -40,15 +38,7 @@ fn at(n: i64) -> i64 {
 /// A clip for the accurate modes: the overlapping segments and the one
 /// after them, which codes the leading pictures shown at the range's end.
 fn accurate_clip(index: usize, rec: &RecordingSummary, start: i64, end: i64) -> ClipInput {
-    let mut c = clip(index, rec, start, end);
-    let last = c.segments.last().map(|s| s.sequence).expect("segments");
-    if let Some(next) = rec.segments.iter().find(|s| s.sequence == last + 1) {
-        c.segments.push(SegmentInput {
-            lookahead: true,
-            ..next.to_input()
-        });
-    }
-    c
+    with_lookahead(rec, clip(index, rec, start, end))
 }
 
 /// What RoughFast gives for `clip`: every frame coded in its segments,

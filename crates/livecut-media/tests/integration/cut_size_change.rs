@@ -3,13 +3,10 @@
 //! output holds every recorded frame of the range, in order, at one size —
 //! the first frame's — with the stretch at the other size re-encoded to it.
 
-mod common;
-mod reencode_common;
-
 use std::path::Path;
 use std::sync::OnceLock;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_media::testgen::{RecordingSummary, SizeChange};
 use livecut_media::{CutMode, VideoCodec};
 use livecut_testkit::oracle;
@@ -110,7 +107,7 @@ fn a_range_starting_after_the_change_keeps_the_new_size_and_copies() {
     let whole = oracle::decode_video_numbers(&out)
         .expect("decode")
         .numbers();
-    let inside = reencode_common::numbers_inside(&out, (60, 0, 360, 270));
+    let inside = numbers_inside(&out, (60, 0, 360, 270));
     let got: Vec<Option<u32>> = whole[..split]
         .iter()
         .chain(&inside[split..])

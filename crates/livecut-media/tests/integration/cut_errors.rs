@@ -1,9 +1,7 @@
 //! Bad inputs fail with the right code and a message naming the clip and
 //! segment, before any output file appears.
 
-mod common;
-
-use common::*;
+use crate::fixtures::*;
 use livecut_media::{ClipInput, CutJob, CutMode, MediaError};
 
 fn fail(name: &str, mode: CutMode, clips: Vec<ClipInput>) -> MediaError {
@@ -19,10 +17,7 @@ fn fail(name: &str, mode: CutMode, clips: Vec<ClipInput>) -> MediaError {
     };
     let err = livecut_media::cut(&job, &mut |_| {}).expect_err("the cut must fail");
     eprintln!("{name}: {} {err}", err.code());
-    assert!(!out.exists(), "no output after a failure");
-    let mut part = out.into_os_string();
-    part.push(".part");
-    assert!(!std::path::Path::new(&part).exists(), "no partial output");
+    assert_nothing_written(&out, name);
     err
 }
 
@@ -49,17 +44,7 @@ fn a_missing_segment_is_resource_not_found() {
 fn a_corrupt_segment_is_resource_content_bad() {
     let rec = rec_a();
     let mut c = clip(0, rec, T0 + 3_000_000, T0 + 7_000_000);
-    let junk = output("junk").with_extension("ts");
-    let mut state = 0x1234_5678_u32;
-    let bytes: Vec<u8> = (0..200_000)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state as u8
-        })
-        .collect();
-    std::fs::write(&junk, bytes).expect("write junk");
+    let junk = junk_segment("junk", 0x1234_5678, 200_000);
     c.segments[2].path = junk;
     c.segments[2].uri = "junk.ts".into();
     for mode in [CutMode::RoughFast, CutMode::AccurateFast] {

@@ -3,13 +3,11 @@
 //! (open GOPs of both codecs included), and only the re-encode modes join
 //! runs of different codecs inside one clip.
 
-mod common;
-
 use std::sync::OnceLock;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_media::testgen::RecordingSummary;
-use livecut_media::{ClipInput, CutMode, CutReport, SegmentInput, VideoCodec};
+use livecut_media::{ClipInput, CutMode, CutReport, VideoCodec};
 
 /// HEVC recording H: A's settings, open GOPs, other clock and numbers.
 const H_START: i64 = T0 + 39_600_000_000;
@@ -18,7 +16,7 @@ const H_FIRST_NUMBER: u32 = 400_000;
 fn rec_h() -> &'static RecordingSummary {
     static REC: OnceLock<RecordingSummary> = OnceLock::new();
     REC.get_or_init(|| {
-        make_recording("h", |s| {
+        make_recording("shared_h", |s| {
             s.video_codec = VideoCodec::Hevc;
             s.open_gop = true;
             s.start_utc_us = H_START;
@@ -35,25 +33,12 @@ const O_FIRST_NUMBER: u32 = 450_000;
 fn rec_o() -> &'static RecordingSummary {
     static REC: OnceLock<RecordingSummary> = OnceLock::new();
     REC.get_or_init(|| {
-        make_recording("o", |s| {
+        make_recording("shared_o", |s| {
             s.open_gop = true;
             s.start_utc_us = O_START;
             s.first_frame_number = O_FIRST_NUMBER;
         })
     })
-}
-
-/// `clip` plus the segment after it, as the planner lists it for the
-/// accurate modes.
-fn with_lookahead(rec: &RecordingSummary, mut c: ClipInput) -> ClipInput {
-    let last = c.segments.last().map(|s| s.sequence).expect("segments");
-    if let Some(next) = rec.segments.iter().find(|s| s.sequence == last + 1) {
-        c.segments.push(SegmentInput {
-            lookahead: true,
-            ..next.to_input()
-        });
-    }
-    c
 }
 
 /// What a report says about the frames chosen, per clip.

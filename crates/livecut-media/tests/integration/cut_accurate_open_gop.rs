@@ -5,17 +5,13 @@
 //! picture is, also when the range starts right on it (decoding then
 //! starts one GOP earlier).
 
-mod common;
-mod reencode_common;
-
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_media::testgen::RecordingSummary;
 use livecut_media::{ClipInput, CutMode, VideoCodec};
-use reencode_common::*;
 
 /// Recording O: A's settings (320x180@30, GOP 30, 2 s segments, 2
 /// B-frames, AAC), libx265 with open GOPs, frames numbered from 400000.

@@ -3,25 +3,18 @@
 //! frames, and the sample entry must be the one the parameter sets allow
 //! (`avc1`/`hvc1` with every set in the record, else `avc3`/`hev1`).
 
-mod common;
-
 use std::path::Path;
 use std::sync::OnceLock;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_media::testgen::{RateControl, RecordingSummary};
 use livecut_media::{CutMode, VideoCodec};
 use livecut_testkit::oracle;
 
 fn codec_tag(path: &Path) -> String {
     let json = oracle::ffprobe_json(path).expect("ffprobe");
-    json["streams"]
-        .as_array()
-        .and_then(|s| {
-            s.iter()
-                .find(|s| s["codec_type"] == "video")
-                .and_then(|v| v["codec_tag_string"].as_str())
-        })
+    stream(&json, "video")["codec_tag_string"]
+        .as_str()
         .unwrap_or_default()
         .to_string()
 }

@@ -3,16 +3,12 @@
 //! padded in 10 bits), an 8-bit first clip an 8-bit one; MP3 audio is
 //! decoded, resampled where needed and re-encoded to AAC, in sync.
 
-mod common;
-mod reencode_common;
-
 use std::sync::OnceLock;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_media::testgen::{AudioSpec, RecordingSummary};
 use livecut_media::{AudioCodec, CutMode, VideoCodec};
 use livecut_testkit::oracle;
-use reencode_common::*;
 
 /// Recording T: A's settings in HEVC Main 10, frames from 500000.
 const T_START: i64 = T0 + 18_000_000_000;
@@ -51,13 +47,6 @@ fn rec_n() -> &'static RecordingSummary {
             s.start_pts = 8_000_000_000;
         })
     })
-}
-
-fn audio_of(probe: &serde_json::Value) -> &serde_json::Value {
-    probe["streams"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["codec_type"] == "audio"))
-        .expect("an audio stream")
 }
 
 #[test]
@@ -115,13 +104,8 @@ fn an_8_bit_clip_after_a_main10_one_is_converted_scaled_and_padded_in_10_bits() 
     );
     let errors = oracle::decode_errors(&job.output).expect("ffmpeg runs");
     assert!(errors.is_empty(), "{errors:?}");
-    let wanted: Vec<Option<u32>> = expected.iter().copied().map(Some).collect();
-    assert_eq!(numbers_inside(&job.output, (0, 52, 240, 136)), wanted);
-    for bar in [(0, 0, 240, 48), (0, 192, 240, 48)] {
-        for (i, luma) in mean_luma(&job.output, bar).iter().enumerate() {
-            assert!(*luma < 2.0, "frame {i} bar {bar:?}: mean luma {luma}");
-        }
-    }
+    let bars = [(0, 0, 240, 48), (0, 192, 240, 48)];
+    check_boxed(&job.output, &expected, (0, 52, 240, 136), &bars);
 }
 
 #[test]
@@ -161,7 +145,7 @@ fn mp3_audio_is_reencoded_to_aac_in_sync() {
     // Markers on their frames (within the oracle's tolerance) at 48 kHz.
     check_output(&out, &expected);
     let probe = check_reencoded_as(&out, H264_OUT, 320, 180, expected.len() as u64, true);
-    let a = audio_of(&probe);
+    let a = stream(&probe, "audio");
     assert_eq!(
         (a["sample_rate"].as_str(), a["channels"].as_u64()),
         (Some("48000"), Some(2))
@@ -188,7 +172,7 @@ fn mp3_at_another_rate_joins_aac_clips_in_rough() {
     let (out, report) = run("mp3_rough_join", CutMode::Rough, clips);
     check_output(&out, &expected);
     let probe = check_reencoded_as(&out, H264_OUT, 320, 180, expected.len() as u64, true);
-    let audio = audio_of(&probe);
+    let audio = stream(&probe, "audio");
     assert_eq!(audio["sample_rate"], "48000");
     check_all_reencoded(&report);
 
@@ -203,7 +187,7 @@ fn mp3_at_another_rate_joins_aac_clips_in_rough() {
     );
     let (out, _) = run("mp3_mono_first", CutMode::Accurate, vec![clip_n]);
     let probe = check_reencoded_as(&out, HEVC_OUT, 320, 180, expected.len() as u64, true);
-    let audio = audio_of(&probe);
+    let audio = stream(&probe, "audio");
     assert_eq!(
         (audio["sample_rate"].as_str(), audio["channels"].as_u64()),
         (Some("44100"), Some(1))

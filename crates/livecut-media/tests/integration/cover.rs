@@ -2,11 +2,9 @@
 //! instant (read back from the picture by the ffmpeg CLI), at the
 //! requested size, and bad inputs fail with the right code.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_media::testgen::RecordingSummary;
 use livecut_media::{CoverReport, CoverRequest, MediaError, SegmentInput, cover};
 use livecut_testkit::oracle;
@@ -135,7 +133,7 @@ fn rounded_playlist_times_send_the_search_to_the_neighbour() {
     // 29.97 fps with 40-frame segments: PROGRAM-DATE-TIMEs are rounded to
     // the millisecond, segment 1's up (1334.667 -> 1335 ms) and segment
     // 2's down (2669.333 -> 2669 ms).
-    let rec = make_recording("ntsc", |s| {
+    let rec = make_recording("cover_ntsc", |s| {
         s.fps_num = 30_000;
         s.fps_den = 1001;
         s.gop_frames = 40;
@@ -176,7 +174,7 @@ fn rounded_playlist_times_send_the_search_to_the_neighbour() {
 
 #[test]
 fn covers_across_the_pts_wrap() {
-    let rec = make_recording("wrap", |s| {
+    let rec = make_recording("cover_wrap", |s| {
         s.start_pts = PTS_WRAP - 5 * 90_000;
         s.total_frames = 360;
     });
@@ -293,10 +291,7 @@ fn fail(name: &str, req: &CoverRequest) -> MediaError {
     let _ = std::fs::remove_file(&req.output);
     let err = cover(req).expect_err("the cover must fail");
     eprintln!("{name}: {} {err}", err.code());
-    assert!(!req.output.exists(), "{name}: no JPEG after a failure");
-    let mut part = req.output.clone().into_os_string();
-    part.push(".part");
-    assert!(!PathBuf::from(part).exists(), "{name}: no partial JPEG");
+    assert_nothing_written(&req.output, name);
     err
 }
 
@@ -316,21 +311,6 @@ fn an_instant_before_the_first_frame_is_resource_not_found() {
     assert_eq!(err.code(), "InvalidParameter.ResourceNotFound", "{err}");
 }
 
-fn junk_segment(name: &str) -> PathBuf {
-    let path = output(name).with_extension("ts");
-    let mut state = 0x9e37_79b9_u32;
-    let bytes: Vec<u8> = (0..100_000)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state as u8
-        })
-        .collect();
-    std::fs::write(&path, bytes).expect("write junk");
-    path
-}
-
 #[test]
 fn a_corrupt_segment_is_resource_content_bad_naming_it() {
     let rec = rec_a();
@@ -340,7 +320,7 @@ fn a_corrupt_segment_is_resource_content_bad_naming_it() {
         .iter()
         .position(|s| s.utc_start_us == T0 + 4_000_000)
         .expect("the segment at 4 s");
-    segments[target].path = junk_segment("cover_junk");
+    segments[target].path = junk_segment("cover_junk", 0x9e37_79b9, 100_000);
     segments[target].uri = "junk00002.ts".into();
     let err = fail("corrupt", &request("corrupt", segments, at));
     assert_eq!(err.code(), "InvalidParameter.ResourceContentBad", "{err}");
@@ -358,7 +338,7 @@ fn only_the_segments_needed_are_read() {
     let rec = rec_a();
     let mut segments = rec.inputs_overlapping(T0, T0 + 12_000_000);
     let last = segments.len() - 1;
-    segments[last].path = junk_segment("cover_junk_late");
+    segments[last].path = junk_segment("cover_junk_late", 0x9e37_79b9, 100_000);
     let at = T0 + 1_500_000;
     check("unread_junk", A, &request("unread_junk", segments, at));
 }

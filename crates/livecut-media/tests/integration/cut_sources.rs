@@ -1,9 +1,7 @@
 //! Source variations: PTS wrap-around, non-zero parameter-set ids, NTSC
 //! frame rate with sub-millisecond segment starts, no audio, no B-frames.
 
-mod common;
-
-use common::*;
+use crate::fixtures::*;
 use std::sync::OnceLock;
 
 use livecut_media::CutMode;

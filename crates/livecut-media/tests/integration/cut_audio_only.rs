@@ -1,21 +1,21 @@
-//! Audio-only recordings in the re-encode modes: Accurate decodes each
-//! range's audio and cuts it to the sample, Rough takes the whole listed
-//! segments, both encoded as AAC into an MP4 with one audio track, clips
-//! joined back to back on one sample clock. Checked through the ffmpeg
-//! CLI: one AAC stream, no decoder complaint, the output's length (the
-//! ranges', or the segments'), the first clip's rate and channels, and
-//! every audio marker at the instant the report's sample clock gives it.
-
-mod common;
+//! Audio-only recordings in every mode, into an MP4 with one audio track,
+//! clips joined back to back. The copy modes copy the frames (AAC or MP3):
+//! AccurateFast those whose middle lies in each range, RoughFast every frame
+//! of the listed segments. The re-encode modes encode AAC on one sample
+//! clock: Accurate decodes each range's audio and cuts it to the sample,
+//! Rough takes the whole listed segments. Checked through the ffmpeg CLI:
+//! one audio stream, no decoder complaint, the frame count, duration and
+//! format the report and the first clip give, and every audio marker at its
+//! time.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_media::testgen::{AudioSpec, RecordingSummary};
 use livecut_media::{AudioCodec, ClipInput, CutJob, CutMode, CutReport};
 use livecut_testkit::oracle;
 use serde_json::Value;
+use std::sync::OnceLock;
 
 const AAC_START: i64 = T0 + 46_800_000_000;
 const MP3_START: i64 = T0 + 50_400_000_000;
@@ -93,7 +93,7 @@ fn stream_f64(stream: &Value, key: &str) -> f64 {
 /// join may start mid-tone or fade in), markers are required from 300 ms
 /// into a clip on.
 #[allow(clippy::too_many_arguments)]
-fn check(
+fn check_reencoded_audio(
     out: &Path,
     report: &CutReport,
     clips: &[ClipInput],
@@ -206,7 +206,7 @@ fn accurate_cuts_one_range_to_the_sample() {
         let clips = vec![clip_of(0, source, RANGES[0].0, RANGES[0].1)];
         let (out, report) = run_checked(&format!("acc_one_{source:?}"), CutMode::Accurate, &clips);
         let length = range_seconds(&clips);
-        check(
+        check_reencoded_audio(
             &out,
             &report,
             &clips,
@@ -229,7 +229,7 @@ fn accurate_joins_three_ranges() {
             .map(|(k, &(from, to))| clip_of(k, source, from, to))
             .collect();
         let (out, report) = run_checked(&format!("acc_join_{source:?}"), CutMode::Accurate, &clips);
-        check(
+        check_reencoded_audio(
             &out,
             &report,
             &clips,
@@ -255,7 +255,7 @@ fn accurate_joins_other_formats_at_the_first_clips() {
         .map(|(k, (&(from, to), source))| clip_of(k, source, from, to))
         .collect();
     let (out, report) = run_checked("acc_mixed", CutMode::Accurate, &clips);
-    check(
+    check_reencoded_audio(
         &out,
         &report,
         &clips,
@@ -292,7 +292,7 @@ fn rough_takes_the_whole_segments() {
             // source frame at each segment's edges.
             let slack = clips.iter().map(|c| c.segments.len()).sum::<usize>() as f64 * 0.025;
             let sources = vec![source; clips.len()];
-            check(
+            check_reencoded_audio(
                 &out,
                 &report,
                 &clips,
@@ -317,22 +317,157 @@ fn rough_takes_the_whole_segments() {
     }
 }
 
-#[test]
-fn a_clip_with_video_after_an_audio_only_one_is_refused() {
-    for mode in [CutMode::Accurate, CutMode::Rough] {
-        let clips = vec![
-            clip_of(0, Source::Aac, 1_000_000, 2_000_000),
-            clip(1, rec_a(), T0 + 1_000_000, T0 + 2_000_000),
-        ];
-        let job = job(&format!("refused_{mode:?}"), mode, clips);
-        let _ = std::fs::remove_file(&job.output);
-        let err = livecut_media::cut(&job, &mut |_| {}).expect_err("refused");
-        let message = err.to_string();
-        assert!(message.contains("clip 1"), "{message}");
-        assert!(message.contains("audio-only"), "{message}");
-        assert!(!job.output.exists());
+/// The audio-only recording of a copied `codec`.
+fn of(codec: AudioCodec) -> Source {
+    match codec {
+        AudioCodec::Aac => Source::Aac,
+        AudioCodec::Mp3 => Source::Mp3,
     }
 }
+
+fn frame_us(codec: AudioCodec) -> f64 {
+    let samples = match codec {
+        AudioCodec::Aac => 1024.0,
+        AudioCodec::Mp3 => 1152.0,
+    };
+    samples * 1e6 / f64::from(SAMPLE_RATE)
+}
+
+/// Checks the output of an audio-only job over `clips` of a recording
+/// starting at `start` (markers every second from it): the track, the
+/// report's frames and offsets, and every marker more than 300 ms into a
+/// clip at its place (onsets in a clip's first 150 ms are left out: the
+/// first frame after a join fades in, see `cut::audio`).
+fn check_audio_only(out: &Path, report: &CutReport, codec: AudioCodec, clips: &[ClipInput]) {
+    let errors = oracle::decode_errors(out).expect("ffmpeg runs");
+    assert!(errors.is_empty(), "decoder errors: {errors:?}");
+    let probe = oracle::ffprobe_json(out).expect("ffprobe");
+    let streams = probe["streams"].as_array().expect("streams");
+    assert_eq!(streams.len(), 1, "audio only");
+    let name = match codec {
+        AudioCodec::Aac => "aac",
+        AudioCodec::Mp3 => "mp3",
+    };
+    assert_eq!(streams[0]["codec_name"], name);
+    let frame = frame_us(codec);
+    // Clips follow each other back to back, each as long as its frames.
+    let mut offset = 0.0f64;
+    for c in &report.clips {
+        assert!(
+            (c.output_offset_us as f64 - offset).abs() <= 1.0,
+            "clip {} at {} us, want {offset}",
+            c.index,
+            c.output_offset_us
+        );
+        offset += c.frames as f64 * frame;
+    }
+    assert!((report.duration_us as f64 - offset).abs() <= 1.0);
+    let onsets = oracle::audio_marker_onsets(out).expect("audio decodes");
+    let start = rec_start(of(codec));
+    let mut expected = Vec::new();
+    let mut windows = Vec::new();
+    for r in &report.clips {
+        let clip_start = r.output_offset_us as f64 / 1e6;
+        let clip_end = clip_start + r.frames as f64 * frame / 1e6;
+        windows.push((clip_start + 0.15, clip_end - 0.01));
+        let first_marker = (r.first_frame_utc_us - start + 999_999) / 1_000_000;
+        let mut m = start + first_marker * 1_000_000;
+        while (m as f64) < r.last_frame_utc_us as f64 + frame {
+            let at = clip_start + (m - r.first_frame_utc_us) as f64 / 1e6;
+            if at >= clip_start + 0.3 && at < clip_end - 0.01 {
+                expected.push(at);
+            }
+            m += 1_000_000;
+        }
+    }
+    let tolerance = frame / 1e6 + 1e-6;
+    assert_onsets_are_markers(onsets, &windows, &expected, tolerance, clips.len());
+}
+
+fn accurate_clips(codec: AudioCodec) -> Vec<ClipInput> {
+    let (rec, start) = (recording(of(codec)), rec_start(of(codec)));
+    [
+        (2_500_000, 5_700_000),
+        (10_350_000, 12_800_000),
+        (20_600_000, 21_900_000),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(k, &(from, to))| clip(k, rec, start + from, start + to))
+    .collect()
+}
+
+#[test]
+fn accuratefast_copies_the_frames_of_each_range() {
+    for codec in [AudioCodec::Aac, AudioCodec::Mp3] {
+        let clips = accurate_clips(codec);
+        let (out, report) = run(
+            &format!("audio_only_acc_{codec:?}"),
+            CutMode::AccurateFast,
+            clips.clone(),
+        );
+        check_audio_only(&out, &report, codec, &clips);
+        for (c, r) in clips.iter().zip(&report.clips) {
+            // The frames whose middle is in the range: the range's length
+            // within a frame.
+            let length = (c.end_utc_us - c.start_utc_us) as f64;
+            let copied = r.frames as f64 * frame_us(codec);
+            assert!(
+                (copied - length).abs() <= frame_us(codec),
+                "{codec:?} clip {}: {copied} us for {length}",
+                c.index
+            );
+            assert!(r.first_frame_utc_us + (frame_us(codec) / 2.0) as i64 >= c.start_utc_us);
+            assert_eq!((r.reencoded_frames, r.copied_frames), (0, r.frames));
+        }
+    }
+}
+
+#[test]
+fn roughfast_copies_every_frame_of_the_segments() {
+    for codec in [AudioCodec::Aac, AudioCodec::Mp3] {
+        let (rec, start) = (recording(of(codec)), rec_start(of(codec)));
+        let clips = vec![
+            clip(0, rec, start + 4_500_000, start + 5_000_000),
+            clip(1, rec, start + 15_000_000, start + 18_000_000),
+        ];
+        let (out, report) = run(
+            &format!("audio_only_rough_{codec:?}"),
+            CutMode::RoughFast,
+            clips.clone(),
+        );
+        check_audio_only(&out, &report, codec, &clips);
+        assert_eq!(report.clips[0].segments, vec![2]);
+        assert_eq!(report.clips[1].segments, vec![7, 8]);
+        for (c, r) in clips.iter().zip(&report.clips) {
+            // Every frame of the segments: their length within a frame each.
+            let length: i64 = c.segments.iter().map(|s| s.duration_us).sum();
+            let copied = r.frames as f64 * frame_us(codec);
+            assert!(
+                (copied - length as f64).abs() <= frame_us(codec) * c.segments.len() as f64,
+                "{codec:?} clip {}: {copied} us for {length}",
+                c.index
+            );
+        }
+    }
+}
+
+fn a_clip_with_video_after_an_audio_only_one_is_refused(mode: CutMode) {
+    let clips = vec![
+        clip_of(0, Source::Aac, 1_000_000, 2_000_000),
+        clip(1, rec_a(), T0 + 1_000_000, T0 + 2_000_000),
+    ];
+    let job = job(&format!("refused_{mode:?}"), mode, clips);
+    let _ = std::fs::remove_file(&job.output);
+    let err = livecut_media::cut(&job, &mut |_| {}).expect_err("refused");
+    let message = err.to_string();
+    assert!(message.contains("clip 1"), "{message}");
+    assert!(message.contains("audio-only"), "{message}");
+    assert!(!job.output.exists());
+}
+
+per_mode!(a_clip_with_video_after_an_audio_only_one_is_refused:
+    accurate_fast => AccurateFast, accurate => Accurate, rough => Rough);
 
 #[test]
 fn output_size_options_are_ignored() {
@@ -344,7 +479,7 @@ fn output_size_options_are_ignored() {
         ..job("sized", CutMode::Accurate, clips.clone())
     };
     let report = run_job(&job);
-    check(
+    check_reencoded_audio(
         &job.output,
         &report,
         &clips,
@@ -374,7 +509,7 @@ fn ranges_reaching_past_the_recording_end_where_its_audio_does() {
     assert_eq!(report.clips[0].first_frame_utc_us, recorded_start);
     let head = (AAC_START + 1_500_000 - recorded_start) as f64 / 1e6;
     let tail = (recorded_end - (AAC_START + 28_500_000)) as f64 / 1e6;
-    check(
+    check_reencoded_audio(
         &out,
         &report,
         &clips,

@@ -14,35 +14,27 @@
 //! starts at a join (see `join_sync.rs`): a tone that leaked across a join,
 //! or audio shifted by more than an AAC frame, fails the sync check.
 
-mod common;
-
 use std::sync::OnceLock;
 
-use common::*;
-use livecut_media::testgen::{AudioSpec, RecordingSummary};
+use crate::fixtures::*;
+use livecut_media::testgen::AudioSpec;
 use livecut_media::{AudioCodec, ClipInput, CutMode, CutReport};
 use livecut_testkit::oracle;
 
 /// 12 s recordings: six 2 s segments.
 const FRAMES: u64 = 360;
 
-struct Source {
-    rec: RecordingSummary,
-    start_utc_us: i64,
-    first_number: u32,
-}
-
 /// S: AAC 48 kHz stereo (the output's track).
 fn rec_s() -> &'static Source {
     static REC: OnceLock<Source> = OnceLock::new();
-    REC.get_or_init(|| source("s", T0 + 36_000_000_000, 100_009, 5_000_000, |_| {}))
+    REC.get_or_init(|| source("join_s", T0 + 36_000_000_000, 100_009, 5_000_000, |_| {}))
 }
 
 /// L: AAC 44.1 kHz mono, GOPs of 20 frames (its clips start mid-GOP).
 fn rec_l() -> &'static Source {
     static REC: OnceLock<Source> = OnceLock::new();
     REC.get_or_init(|| {
-        source("l", T0 + 39_600_000_000, 200_029, 900_000_000, |s| {
+        source("join_l", T0 + 39_600_000_000, 200_029, 900_000_000, |s| {
             s.gop_frames = 20;
             s.audio = Some(AudioSpec {
                 sample_rate: 44_100,
@@ -57,7 +49,7 @@ fn rec_l() -> &'static Source {
 fn rec_m() -> &'static Source {
     static REC: OnceLock<Source> = OnceLock::new();
     REC.get_or_init(|| {
-        source("m", T0 + 43_200_000_000, 300_019, 3_000_000_000, |s| {
+        source("join_m", T0 + 43_200_000_000, 300_019, 3_000_000_000, |s| {
             s.audio_codec = AudioCodec::Mp3;
         })
     })
@@ -84,11 +76,6 @@ fn source(
     }
 }
 
-/// Presentation instant of frame `index` of a source, floored to us.
-fn frame_utc_us(src: &Source, index: u64) -> i64 {
-    src.start_utc_us + (index as i64 * 1_000_000) / i64::from(FPS)
-}
-
 /// The clips: S, L, M, S (joins copied -> re-encoded, re-encoded ->
 /// re-encoded of another source format, re-encoded -> copied), as (source,
 /// first frame index, frame count). Every first index is a multiple of 30
@@ -110,8 +97,8 @@ fn clips() -> Vec<(ClipInput, &'static Source)> {
         .into_iter()
         .enumerate()
         .map(|(i, (src, first, len))| {
-            let start = frame_utc_us(src, first) - 7_000;
-            let end = frame_utc_us(src, first + len - 1) + 7_000;
+            let start = src.frame_utc_us(first) - 7_000;
+            let end = src.frame_utc_us(first + len - 1) + 7_000;
             (clip(i, &src.rec, start, end), src)
         })
         .collect()
@@ -120,10 +107,7 @@ fn clips() -> Vec<(ClipInput, &'static Source)> {
 /// The output's audio must be the copied AAC 48 kHz stereo.
 fn check_aac_track(out: &std::path::Path) {
     let probe = oracle::ffprobe_json(out).expect("ffprobe");
-    let audio = probe["streams"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["codec_type"] == "audio"))
-        .expect("an audio stream");
+    let audio = stream(&probe, "audio");
     assert_eq!(audio["codec_name"], "aac", "{audio}");
     assert_eq!(audio["profile"], "LC", "{audio}");
     assert_eq!(audio["sample_rate"], "48000", "{audio}");
@@ -212,8 +196,8 @@ fn roughfast_reencodes_other_audio_formats_in_sync() {
 fn an_mp3_track_still_refuses_other_audio_saying_why() {
     let (m, l) = (rec_m(), rec_l());
     let clips = vec![
-        clip(0, &m.rec, frame_utc_us(m, 30), frame_utc_us(m, 60)),
-        clip(1, &l.rec, frame_utc_us(l, 30), frame_utc_us(l, 60)),
+        clip(0, &m.rec, m.frame_utc_us(30), m.frame_utc_us(60)),
+        clip(1, &l.rec, l.frame_utc_us(30), l.frame_utc_us(60)),
     ];
     let job = job("audio_join_refused", CutMode::AccurateFast, clips);
     let err = livecut_media::cut(&job, &mut |_| {}).expect_err("refused");

@@ -17,34 +17,14 @@
 //! so no segment starts on a marker either (the rough modes join whole
 //! segments).
 
-mod common;
-
 use std::sync::OnceLock;
 
-use common::*;
-use livecut_media::testgen::{RateControl, RecordingSummary};
+use crate::fixtures::*;
+use livecut_media::testgen::RateControl;
 use livecut_media::{ClipInput, CutMode, VideoCodec};
 use livecut_testkit::oracle;
 
 const FRAMES: u64 = 600;
-
-struct Source {
-    rec: RecordingSummary,
-    start: i64,
-    first_number: u32,
-}
-
-impl Source {
-    /// A clip of frames `from..to` (indices).
-    fn clip(&self, index: usize, from: u64, to: u64) -> ClipInput {
-        let at = |i: u64| self.start + (i as i64 * 1_000_000).div_euclid(i64::from(FPS));
-        clip(index, &self.rec, at(from), at(to))
-    }
-
-    fn numbers(&self, from: u64, to: u64) -> Vec<u32> {
-        (from..to).map(|i| self.first_number + i as u32).collect()
-    }
-}
 
 /// Stream A or B of `codec`, with or without audio.
 fn source(codec: VideoCodec, b: bool, audio: bool) -> &'static Source {
@@ -76,7 +56,7 @@ fn source(codec: VideoCodec, b: bool, audio: bool) -> &'static Source {
         });
         Source {
             rec,
-            start: if b { B_START } else { T0 },
+            start_utc_us: if b { B_START } else { T0 },
             first_number: if b { B_FIRST_NUMBER } else { 10 },
         }
     })

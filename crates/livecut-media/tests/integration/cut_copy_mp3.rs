@@ -4,16 +4,12 @@
 //! complaint, audio markers in sync. A clip whose audio format differs from
 //! the first clip's is refused, naming the clip.
 
-mod common;
-mod reencode_common;
-
 use std::sync::OnceLock;
 
-use common::*;
+use crate::fixtures::*;
 use livecut_media::testgen::{AudioSpec, RecordingSummary};
 use livecut_media::{AudioCodec, CutMode, VideoCodec};
 use livecut_testkit::oracle;
-use reencode_common::{M_FIRST_NUMBER, M_START, rec_m};
 
 /// Recording P: HEVC with MP3 stereo 48 kHz audio, other clock.
 const P_START: i64 = T0 + 28_800_000_000;
@@ -56,10 +52,7 @@ fn rec_q() -> &'static RecordingSummary {
 /// The output's audio stream must be the copied MP3 of `channels`.
 fn check_mp3_track(out: &std::path::Path, channels: u64) {
     let probe = oracle::ffprobe_json(out).expect("ffprobe");
-    let audio = probe["streams"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["codec_type"] == "audio"))
-        .expect("an audio stream");
+    let audio = stream(&probe, "audio");
     assert_eq!(audio["codec_name"], "mp3", "{audio}");
     assert_eq!(audio["sample_rate"], "48000");
     assert_eq!(audio["channels"], channels);
