@@ -1,0 +1,478 @@
+//! End-to-end harness: a real `livecut serve` process on a temp data dir and a free port, keys
+//! made with the CLI, recordings made with `livecut testgen`, and the official SDK as client.
+//!
+//! The tests of the one binary run in parallel threads. Each uses data dirs of its own and
+//! servers on ports of their own; what they share is the machine's cores, so a test that
+//! measures time (`sdk_e2e`'s start latency) takes the machine to itself with [`alone`]
+//! while every other test's servers and recordings hold a [`Shared`] claim on it.
+
+use std::cell::RefCell;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::rc::{Rc, Weak};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use livecut_testkit::oracle;
+use livecut_testkit::sdk::{SdkCall, SdkDriver, SdkReply, Signature};
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_livecut");
+pub const DOMAIN: &str = "live.example.com";
+pub const APP: &str = "shop";
+/// UTC of frame 0 of every test recording: 2026-11-24T10:00:00Z.
+pub const REC_START_US: i64 = 1_795_514_400_000_000;
+pub const FPS: u32 = 30;
+
+/// The machine, claimed shared by every running server and recording generator and alone by
+/// a test that measures time.
+static MACHINE: RwLock<()> = RwLock::new(());
+
+thread_local! {
+    /// This test thread's shared claim while any of its servers or recordings holds it: a
+    /// thread takes the lock once (a second read while a writer waits would deadlock).
+    static SHARED: RefCell<Weak<RwLockReadGuard<'static, ()>>> = const { RefCell::new(Weak::new()) };
+    /// Whether this test thread holds the machine alone (its own servers then claim nothing).
+    static ALONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A shared claim on the machine: tests holding one run side by side, none while a test
+/// holds it [`alone`].
+pub struct Shared {
+    _claim: Option<Rc<RwLockReadGuard<'static, ()>>>,
+}
+
+/// Claims the machine shared for the current test thread (a no-op if it holds it alone).
+pub fn shared() -> Shared {
+    if ALONE.get() {
+        return Shared { _claim: None };
+    }
+    SHARED.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if let Some(claim) = cell.upgrade() {
+            return Shared {
+                _claim: Some(claim),
+            };
+        }
+        let claim = Rc::new(MACHINE.read().unwrap_or_else(PoisonError::into_inner));
+        *cell = Rc::downgrade(&claim);
+        Shared {
+            _claim: Some(claim),
+        }
+    })
+}
+
+/// The machine to this test alone until the guard drops: waits for every other test's servers
+/// and recordings to end and holds new ones off.
+pub struct Alone {
+    _guard: RwLockWriteGuard<'static, ()>,
+}
+
+pub fn alone() -> Alone {
+    assert!(
+        SHARED.with(|c| c.borrow().upgrade().is_none()),
+        "take the machine alone before starting servers"
+    );
+    let guard = MACHINE.write().unwrap_or_else(PoisonError::into_inner);
+    ALONE.set(true);
+    Alone { _guard: guard }
+}
+
+impl Drop for Alone {
+    fn drop(&mut self) {
+        ALONE.set(false);
+    }
+}
+
+pub struct Server {
+    pub child: Child,
+    pub endpoint: String,
+    /// Held while the server (and its media children) may run.
+    _claim: Shared,
+}
+
+impl Server {
+    /// Starts `livecut serve` with extra flags (e.g. a short lease) on `data_dir`.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        let claim = shared();
+        let mut child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .args(extra)
+            .env("LIVECUT_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start livecut serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines
+            .next()
+            .expect("serve printed nothing")
+            .expect("read serve output");
+        // "livecut listening on http://127.0.0.1:PORT  (…)"
+        let endpoint = first
+            .split("http://")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .to_string();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            endpoint,
+            _claim: claim,
+        }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub struct Key {
+    pub id: String,
+    pub secret: String,
+}
+
+/// `livecut keys create --json`, exactly as an operator runs it.
+pub fn create_key(data_dir: &Path, actions: &str) -> Key {
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["keys", "create", "--actions", actions, "--json"])
+        .output()
+        .expect("run keys create");
+    assert!(
+        out.status.success(),
+        "keys create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "--json prints exactly one line: {text}"
+    );
+    let v: Value = serde_json::from_str(text.trim()).expect("json line");
+    Key {
+        id: v["AccessKeyId"].as_str().expect("AccessKeyId").to_string(),
+        secret: v["AccessKeySecret"]
+            .as_str()
+            .expect("AccessKeySecret")
+            .to_string(),
+    }
+}
+
+/// Writes a test recording for `stream` where the index scans for it.
+pub fn make_recording(data_dir: &Path, stream: &str, seconds: u32, extra: &[&str]) -> PathBuf {
+    let dir = data_dir
+        .join("recordings")
+        .join(DOMAIN)
+        .join(APP)
+        .join(stream);
+    std::fs::create_dir_all(&dir).expect("mkdir recording");
+    let fps = FPS.to_string();
+    testgen(
+        &dir,
+        seconds,
+        "2026-11-24T10:00:00Z",
+        &[&["--fps", &fps], extra].concat(),
+    );
+    dir
+}
+
+/// `livecut testgen` of a 320x180 recording of `seconds` into `dir`, frame 0 at `start`.
+pub fn testgen(dir: &Path, seconds: u32, start: &str, extra: &[&str]) {
+    let _claim = shared();
+    let out = Command::new(BIN)
+        .arg("testgen")
+        .arg("--dir")
+        .arg(dir)
+        .args([
+            "--seconds",
+            &seconds.to_string(),
+            "--width",
+            "320",
+            "--height",
+            "180",
+        ])
+        .args(["--start", start])
+        .args(extra)
+        .output()
+        .expect("run testgen");
+    assert!(
+        out.status.success(),
+        "testgen failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `REC_START + s` as a clip time.
+pub fn at(seconds: f64) -> String {
+    livecut::clock::format_precise_time(REC_START_US + offset_us(seconds))
+}
+
+/// Pid of the `livecut media-job` child working in `data_dir`, if one runs.
+pub fn media_child_of(data_dir: &Path) -> Option<u32> {
+    let needle = data_dir.to_string_lossy().to_string();
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let cmd = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            (cmd.contains("media-job") && cmd.contains(&needle)).then_some(pid)
+        })
+}
+
+pub struct Sdk {
+    pub driver: SdkDriver,
+    pub endpoint: String,
+    pub key: Key,
+}
+
+impl Sdk {
+    pub fn new(endpoint: &str, key: Key) -> Sdk {
+        Sdk {
+            driver: SdkDriver::start().expect("start the SDK driver (run `make setup`)"),
+            endpoint: endpoint.to_string(),
+            key,
+        }
+    }
+
+    pub fn call_as(&self, op: &str) -> SdkCall {
+        SdkCall::new(op, &self.endpoint, &self.key.id, &self.key.secret)
+    }
+
+    pub fn send(&mut self, call: &SdkCall) -> SdkReply {
+        self.driver.call(call).expect("SDK driver call")
+    }
+
+    pub fn submit(&mut self, params: &[(&str, &str)], sig: Signature) -> SdkReply {
+        let mut call = self.call_as("submit_live_editing_job").signature(sig);
+        for (k, v) in params {
+            call = call.param(*k, *v);
+        }
+        self.send(&call)
+    }
+
+    pub fn get_job(&mut self, job_id: &str) -> SdkReply {
+        let call = self.call_as("get_live_editing_job").param("JobId", job_id);
+        self.send(&call)
+    }
+
+    /// Polls GetLiveEditingJob until the job ends; returns the LiveEditingJob object.
+    pub fn wait_job(&mut self, job_id: &str, limit: Duration) -> Value {
+        let start = Instant::now();
+        loop {
+            match self.get_job(job_id) {
+                SdkReply::Ok { body, .. } => {
+                    let job = body["LiveEditingJob"].clone();
+                    let status = job["Status"].as_str().unwrap_or_default().to_string();
+                    if status == "Success" || status == "Failed" {
+                        return job;
+                    }
+                }
+                SdkReply::Err { code, message, .. } => {
+                    panic!("GetLiveEditingJob: {code}: {message}")
+                }
+            }
+            assert!(
+                start.elapsed() < limit,
+                "job {job_id} did not end within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Sdk {
+    /// Submits (V3) a job cutting `clips` of stream cam1 with the `produce` and `output`
+    /// configs, and waits up to three minutes for it to succeed; returns the submit reply's
+    /// body and the job.
+    pub fn cut(&mut self, clips: &Value, produce: &Value, output: &Value) -> (Value, Value) {
+        let body = ok_body(self.submit(
+            &[
+                ("Clips", &clips.to_string()),
+                ("LiveStreamConfig", &stream_config("cam1")),
+                ("MediaProduceConfig", &produce.to_string()),
+                ("OutputMediaConfig", &output.to_string()),
+            ],
+            Signature::V3,
+        ));
+        let job = self.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(180));
+        assert_eq!(job["Status"], "Success", "{job}");
+        (body, job)
+    }
+}
+
+/// The frame numbers of an output that must decode without a complaint.
+pub fn frames_of(path: &Path) -> Vec<Option<u32>> {
+    let errors = oracle::decode_errors(path).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    oracle::decode_video_numbers(path).unwrap().numbers()
+}
+
+/// Timestamps are continuous: every frame one frame duration after the one before.
+pub fn assert_one_frame_apart(video: &oracle::DecodedVideo, what: &str) {
+    for w in video.frames.windows(2) {
+        let d = w[1].pts_s - w[0].pts_s;
+        assert!(
+            (d - 1.0 / f64::from(FPS)).abs() < 0.002,
+            "{what}: timestamps jump by {d} s"
+        );
+    }
+}
+
+pub fn ok_body(reply: SdkReply) -> Value {
+    match reply {
+        SdkReply::Ok { body, .. } => body,
+        SdkReply::Err { code, message, .. } => panic!("expected success, got {code}: {message}"),
+    }
+}
+
+pub fn err_code(reply: &SdkReply) -> (String, u16, String) {
+    match reply {
+        SdkReply::Ok { body, .. } => panic!("expected an error, got {body}"),
+        SdkReply::Err {
+            code,
+            status,
+            message,
+            ..
+        } => (code.clone(), *status, message.clone()),
+    }
+}
+
+pub fn stream_config(stream: &str) -> String {
+    serde_json::json!({"DomainName": DOMAIN, "AppName": APP, "StreamName": stream}).to_string()
+}
+
+/// (created_at, started_at) of a job in ms, read straight from the embedded database.
+pub fn job_times(data_dir: &Path, job_id: &str) -> (i64, Option<i64>) {
+    let url = format!("sqlite://{}?mode=ro", data_dir.join("livecut.db").display());
+    let job_id = job_id.to_string();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async move {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+            let row: (i64, Option<i64>) =
+                sqlx::query_as("SELECT created_at, started_at FROM jobs WHERE job_id = $1")
+                    .bind(job_id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            row
+        })
+}
+
+/// Microseconds after frame 0 for `seconds`, rounded exactly as `at` rounds it.
+fn offset_us(seconds: f64) -> i64 {
+    (seconds * 1e6).round() as i64
+}
+
+/// The frame numbers AccurateFast must output for [a, b): frame n is presented at n/FPS s, so
+/// the first frame at or after a through the last frame before b (integer arithmetic, no float
+/// rounding at frame boundaries).
+pub fn accurate_frames(a: f64, b: f64) -> Vec<u32> {
+    let fps = i64::from(FPS);
+    let ceil_frame = |us: i64| (us * fps + 999_999).div_euclid(1_000_000);
+    let first = ceil_frame(offset_us(a));
+    let last = ceil_frame(offset_us(b)) - 1;
+    (first as u32..=last as u32).collect()
+}
+
+/// Asserts two frame-number sequences are equal, reporting the first difference briefly.
+pub fn assert_frames(got: &[Option<u32>], want: &[u32], what: &str) {
+    let want: Vec<Option<u32>> = want.iter().map(|n| Some(*n)).collect();
+    if got == want.as_slice() {
+        return;
+    }
+    let i = got
+        .iter()
+        .zip(&want)
+        .position(|(g, w)| g != w)
+        .unwrap_or(got.len().min(want.len()));
+    let lo = i.saturating_sub(3);
+    panic!(
+        "{what}: {} frames, expected {}; first difference at output frame {i}: got {:?}, want {:?}",
+        got.len(),
+        want.len(),
+        &got[lo..(i + 3).min(got.len())],
+        &want[lo..(i + 3).min(want.len())],
+    );
+}
+
+/// Frames per segment of `make_recording` recordings (2 s at 30 fps).
+pub const SEGMENT_FRAMES: u32 = 60;
+
+/// The frame numbers RoughFast/Rough output for [a, b): every frame of every segment overlapping it.
+pub fn rough_frames(a: f64, b: f64) -> Vec<u32> {
+    let seg_us = i64::from(SEGMENT_FRAMES) * 1_000_000 / i64::from(FPS);
+    let first_seg = offset_us(a).div_euclid(seg_us);
+    let last_seg = (offset_us(b) - 1).div_euclid(seg_us);
+    (first_seg as u32 * SEGMENT_FRAMES..(last_seg as u32 + 1) * SEGMENT_FRAMES).collect()
+}
+
+/// GetLiveEditingJob through the project's own V3-signed client, keeping every field.
+pub fn raw_job(endpoint: &str, key: &Key, job_id: &str) -> Value {
+    let client = livecut::client::ApiClient {
+        endpoint: endpoint.to_string(),
+        access_key_id: key.id.clone(),
+        access_key_secret: key.secret.clone(),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let body = rt
+        .block_on(client.call(
+            "GetLiveEditingJob",
+            &[("JobId".to_string(), job_id.to_string())],
+        ))
+        .expect("GetLiveEditingJob");
+    body["LiveEditingJob"].clone()
+}
+
+/// A running service with recordings and an SDK client holding an `ice:*` key. Fields drop in
+/// order: the driver, then the server, then the data dir it used.
+pub struct Service {
+    pub sdk: Sdk,
+    pub _server: Server,
+    pub dir: tempfile::TempDir,
+}
+
+impl Service {
+    /// `seconds`-long recordings of each of `streams` (with `recording_flags` for `testgen`),
+    /// then `livecut serve` with `server_flags`.
+    pub fn start(
+        streams: &[&str],
+        seconds: u32,
+        recording_flags: &[&str],
+        server_flags: &[&str],
+    ) -> Service {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for s in streams {
+            make_recording(dir.path(), s, seconds, recording_flags);
+        }
+        let server = Server::start(dir.path(), server_flags);
+        let key = create_key(dir.path(), "ice:*");
+        let sdk = Sdk::new(&server.endpoint, key);
+        Service {
+            sdk,
+            _server: server,
+            dir,
+        }
+    }
+}

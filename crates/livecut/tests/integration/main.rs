@@ -1,0 +1,18 @@
+//! The service's end-to-end tests, in one binary (shaped like ripgrep's `tests/`): one module
+//! per area, one `fixtures` module with the harness they share. Each test starts real
+//! `livecut serve` processes on temp data dirs and drives them only through the official Python
+//! SDK, then checks the outputs with the ffmpeg CLI oracle.
+
+mod fixtures;
+
+mod browser_playback;
+mod crash_recovery;
+mod failures;
+mod gaps;
+mod gop_lengths;
+mod hevc_sources;
+mod modes_and_covers;
+mod postgres_service;
+mod recordings;
+mod sdk_e2e;
+mod sdk_errors;

@@ -1,0 +1,173 @@
+//! The recording index as a live user meets it: a playlist registered with the CLI while the
+//! server runs, and a clip whose end the recorder has not written yet when the job starts.
+
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::fixtures::*;
+use livecut_testkit::sdk::Signature;
+use serde_json::json;
+
+#[test]
+fn a_playlist_registered_while_serving_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    // Outside the scanned folder: only registration can make it known.
+    let elsewhere = dir.path().join("nas/shop-cam9");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    testgen(&elsewhere, 12, "2026-11-24T10:00:00Z", &[]);
+    let key = create_key(dir.path(), "ice:*");
+    let mut sdk = Sdk::new(&server.endpoint, key);
+    let submit = |sdk: &mut Sdk| {
+        sdk.submit(
+            &[
+                (
+                    "Clips",
+                    &json!([{"StartTime": at(2.51), "EndTime": at(7.2)}]).to_string(),
+                ),
+                ("LiveStreamConfig", &stream_config("cam9")),
+                (
+                    "OutputMediaConfig",
+                    r#"{"MediaURL":"oss://clips/cam9.mp4"}"#,
+                ),
+            ],
+            Signature::V3,
+        )
+    };
+    // Before registration: the job fails, naming the clip and the stream.
+    let job_id = ok_body(submit(&mut sdk))["JobId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let job = sdk.wait_job(&job_id, Duration::from_secs(60));
+    assert_eq!(job["Status"], "Failed");
+    assert_eq!(job["Code"], "InvalidParameter.ResourceNotFound");
+    let message = job["Message"].as_str().unwrap();
+    assert!(
+        message.contains("Clip 0") && message.contains("live.example.com/shop/cam9"),
+        "{message}"
+    );
+    assert!(
+        !dir.path().join("buckets/clips/cam9.mp4").exists(),
+        "a failed job leaves no output"
+    );
+
+    let add = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "recordings",
+            "add",
+            "--domain",
+            DOMAIN,
+            "--app",
+            APP,
+            "--stream",
+            "cam9",
+        ])
+        .arg(elsewhere.join("index.m3u8"))
+        .output()
+        .unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    assert!(String::from_utf8_lossy(&add.stdout).contains("registered"));
+
+    let job_id = ok_body(submit(&mut sdk))["JobId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let job = sdk.wait_job(&job_id, Duration::from_secs(60));
+    assert_eq!(job["Status"], "Success", "{job}");
+    assert_frames(
+        &frames_of(&dir.path().join("buckets/clips/cam9.mp4")),
+        &accurate_frames(2.51, 7.2),
+        "registered recording",
+    );
+}
+
+#[test]
+fn a_clip_past_the_live_edge_waits_for_the_recorder() {
+    let dir = tempfile::tempdir().unwrap();
+    // A recording whose last frame is "now", written in full to a side folder; the stream's
+    // playlist in the scanned folder first shows only its first 10 s, like a live recorder.
+    let now_us = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    let start_us = (now_us / 1_000_000 - 30) * 1_000_000;
+    let full = dir.path().join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    testgen(
+        &full,
+        30,
+        &livecut::clock::format_precise_time(start_us),
+        &[],
+    );
+    let text = std::fs::read_to_string(full.join("index.m3u8")).unwrap();
+    let live_dir = dir
+        .path()
+        .join("recordings")
+        .join(DOMAIN)
+        .join(APP)
+        .join("live1");
+    std::fs::create_dir_all(&live_dir).unwrap();
+    let absolute = |t: &str| -> String {
+        t.lines()
+            .map(|l| {
+                if l.ends_with(".ts") {
+                    full.join(l).display().to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
+    let segments_only: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("#EXT-X-ENDLIST"))
+        .collect();
+    // Header + first 5 segments (3 lines each: PDT, EXTINF, URI).
+    let header_len = segments_only
+        .iter()
+        .position(|l| l.starts_with("#EXT-X-PROGRAM-DATE-TIME"))
+        .unwrap();
+    let partial = segments_only[..header_len + 5 * 3].join("\n");
+    std::fs::write(live_dir.join("index.m3u8"), absolute(&partial)).unwrap();
+
+    let server = Server::start(dir.path(), &[]);
+    let key = create_key(dir.path(), "ice:*");
+    let mut sdk = Sdk::new(&server.endpoint, key);
+    let body = ok_body(sdk.submit(
+        &[
+            ("Clips", &json!([{"StartTime": livecut::clock::format_precise_time(start_us + 3_510_000), "EndTime": livecut::clock::format_precise_time(start_us + 25_200_000)}]).to_string()),
+            ("LiveStreamConfig", &stream_config("live1")),
+            ("OutputMediaConfig", r#"{"MediaURL":"oss://clips/live.mp4"}"#),
+        ],
+        Signature::V3,
+    ));
+    let job_id = body["JobId"].as_str().unwrap().to_string();
+    std::thread::sleep(Duration::from_millis(1500));
+    let job = ok_body(sdk.get_job(&job_id));
+    assert_eq!(
+        job["LiveEditingJob"]["Status"], "Processing",
+        "waiting for the recorder: {job}"
+    );
+    // The recorder catches up (still live: no ENDLIST).
+    std::fs::write(
+        live_dir.join("index.m3u8"),
+        absolute(&segments_only.join("\n")),
+    )
+    .unwrap();
+    let job = sdk.wait_job(&job_id, Duration::from_secs(60));
+    assert_eq!(job["Status"], "Success", "{job}");
+    assert_frames(
+        &frames_of(&dir.path().join("buckets/clips/live.mp4")),
+        &accurate_frames(3.51, 25.2),
+        "live edge clip",
+    );
+}
