@@ -24,11 +24,14 @@ fn backticked(line: &str) -> Vec<&str> {
 /// the repository root, the folder of the section (a heading that names a
 /// folder, like "### `crates/livecut/src`"), or the folder of the first
 /// path of the same table row (`job/validate.rs` (+ `validate/tests.rs`)).
+/// A line "Paths in this section are in `dir`." sets the section's folder too.
 fn missing_paths(doc: &str, root: &Path) -> Vec<String> {
     let mut missing = Vec::new();
     let mut base: Option<String> = None;
     for (n, line) in doc.lines().enumerate() {
-        if line.starts_with('#') {
+        // A heading naming a folder, or a line "Paths in this section are in `dir`.",
+        // sets the folder that the section's paths are relative to.
+        if line.starts_with('#') || line.starts_with("Paths in this section are in") {
             base = backticked(line)
                 .into_iter()
                 .find(|t| root.join(t).is_dir())
