@@ -290,7 +290,7 @@ fn a_box_of_another_shape_is_padded_black_around_the_picture() {
 fn fail(name: &str, req: &CoverRequest) -> MediaError {
     let _ = std::fs::remove_file(&req.output);
     let err = cover(req).expect_err("the cover must fail");
-    eprintln!("{name}: {} {err}", err.code());
+    eprintln!("{name}: {:?} {err}", fault(&err));
     assert_nothing_written(&req.output, name);
     err
 }
@@ -300,7 +300,7 @@ fn an_instant_before_the_first_frame_is_resource_not_found() {
     let rec = rec_a();
     let at = T0 - 1;
     let err = fail("before", &request("before", around(rec, at), at));
-    assert_eq!(err.code(), "InvalidParameter.ResourceNotFound", "{err}");
+    assert_eq!(fault(&err), Fault::NotRecorded, "{err}");
     let text = err.to_string();
     assert!(
         text.contains("clip 2") && text.contains(&at.to_string()),
@@ -308,7 +308,7 @@ fn an_instant_before_the_first_frame_is_resource_not_found() {
     );
 
     let err = fail("no_segments", &request("no_segments", Vec::new(), T0));
-    assert_eq!(err.code(), "InvalidParameter.ResourceNotFound", "{err}");
+    assert_eq!(fault(&err), Fault::NotRecorded, "{err}");
 }
 
 #[test]
@@ -323,7 +323,7 @@ fn a_corrupt_segment_is_resource_content_bad_naming_it() {
     segments[target].path = junk_segment("cover_junk", 0x9e37_79b9, 100_000);
     segments[target].uri = "junk00002.ts".into();
     let err = fail("corrupt", &request("corrupt", segments, at));
-    assert_eq!(err.code(), "InvalidParameter.ResourceContentBad", "{err}");
+    assert_eq!(fault(&err), Fault::Damaged, "{err}");
     let text = err.to_string();
     assert!(
         text.contains("clip 2") && text.contains("junk00002.ts"),
@@ -353,7 +353,7 @@ fn a_missing_segment_is_resource_not_found_naming_it() {
         s.uri = "gone.ts".into();
     }
     let err = fail("missing", &request("missing", segments, at));
-    assert_eq!(err.code(), "InvalidParameter.ResourceNotFound", "{err}");
+    assert_eq!(fault(&err), Fault::NotRecorded, "{err}");
     assert!(err.to_string().contains("gone.ts"), "{err}");
 }
 
@@ -371,7 +371,7 @@ fn impossible_sizes_are_invalid_parameters() {
             ..request(name, around(rec, at), at)
         };
         let err = fail(name, &req);
-        assert_eq!(err.code(), "InvalidParameter", "{name}: {err}");
+        assert_eq!(fault(&err), Fault::BadJob, "{name}: {err}");
     }
 }
 

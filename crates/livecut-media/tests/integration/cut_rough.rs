@@ -289,7 +289,7 @@ fn output_options_are_checked_before_anything_is_written() {
         let _ = std::fs::remove_file(&job.output);
         let err = livecut_media::cut(&job, &mut |_| {}).expect_err(name);
         assert!(matches!(err, MediaError::InvalidJob(_)), "{name}: {err}");
-        assert_eq!(err.code(), "InvalidParameter", "{name}");
+        assert_eq!(fault(&err), Fault::BadJob, "{name}");
         assert!(!job.output.exists(), "{name}: no output");
     }
 }
