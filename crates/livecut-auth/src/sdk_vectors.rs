@@ -175,7 +175,7 @@ fn captured_v3_with_sts_token() {
         "ac4baf9d4ba5adf67078034cf17de431",
         &auth,
     );
-    for (k, v) in headers.iter_mut() {
+    for (k, v) in &mut headers {
         if *k == "x-acs-credentials-provider" {
             *v = "static_sts";
         }

@@ -149,7 +149,7 @@ impl State {
             "EXT-X-DISCONTINUITY" => self.pending.discontinuity = true,
             "EXT-X-GAP" => self.pending.gap = true,
             "EXT-X-BYTERANGE" => {
-                self.pending.byte_range = Some(tag_value(line, name, values::byte_range(value))?)
+                self.pending.byte_range = Some(tag_value(line, name, values::byte_range(value))?);
             }
             "EXT-X-KEY" => match values::attribute(value, "METHOD") {
                 Some("NONE") => {}

@@ -41,9 +41,8 @@ fn segments(playlist: &Path) -> Result<Vec<SegmentInput>, Box<dyn std::error::Er
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (playlist, at, out) = match args.as_slice() {
-        [playlist, at, out, ..] => (playlist, at, out),
-        _ => return Err("usage: cover_frame PLAYLIST AT_S OUT [WxH] [REPEAT]".into()),
+    let [playlist, at, out, ..] = args.as_slice() else {
+        return Err("usage: cover_frame PLAYLIST AT_S OUT [WxH] [REPEAT]".into());
     };
     let (width, height) = match args.get(3).map(String::as_str) {
         None | Some("source") => (None, None),

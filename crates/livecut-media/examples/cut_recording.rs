@@ -16,7 +16,7 @@ use livecut_media::{ClipInput, CutJob, CutMode, SegmentInput};
 /// `2026-11-24T10:00:02.000Z` -> microseconds since the epoch.
 fn parse_pdt(text: &str) -> Option<i64> {
     let (date, time) = text.trim_end_matches('Z').split_once('T')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>());
+    let mut d = date.split('-').map(str::parse::<i64>);
     let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
     let mut t = time.split(':');
     let (hh, mm) = (

@@ -140,7 +140,7 @@ pub async fn run(store: &StoreSettings, args: &DemoArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         let job = got["LiveEditingJob"].clone();
         match job["Status"].as_str() {
-            Some("Success") | Some("Failed") => break job,
+            Some("Success" | "Failed") => break job,
             _ => tokio::time::sleep(Duration::from_millis(250)).await,
         }
     };

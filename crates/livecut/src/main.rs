@@ -68,7 +68,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             .map_err(|e| e.to_string()),
         Command::Demo(args) => livecut::demo::run(&cli.store, &args)
             .await
-            .map_err(|e| e.to_string()),
+            .map_err(|e| e.clone()),
         Command::Testgen(args) => livecut::demo::testgen(&args),
         Command::Cut(args) => tokio::task::spawn_blocking(move || livecut::cut_local::run(&args))
             .await

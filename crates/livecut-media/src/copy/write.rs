@@ -179,7 +179,7 @@ pub fn write_clip(
                         pp.ends_at_copy && pp.last_gop <= g
                     })?;
                 }
-                for active in st.active.iter_mut() {
+                for active in &mut st.active {
                     if (active.plan.first_gop..=active.plan.last_gop).contains(&g) {
                         active.part.feed(&p.packet, out)?;
                     }

@@ -168,10 +168,10 @@ impl<'a> Run<'a> {
             return Ok(());
         }
         if self.video.is_none() {
-            let header = index
-                .generations
-                .get(info.generation)
-                .map_or_else(Vec::new, |sets| sets.annexb());
+            let header = index.generations.get(info.generation).map_or_else(
+                Vec::new,
+                super::super::bitstream::parameter_sets::ParameterSets::annexb,
+            );
             let decoder = decode::video_for(codec, &header).map_err(|e| {
                 MediaError::Internal(format!(
                     "opening the {} decoder: {e}",

@@ -145,7 +145,11 @@ fn rounded_playlist_times_send_the_search_to_the_neighbour() {
         fps: (30_000, 1001),
         first_number: 0,
     };
-    let all: Vec<SegmentInput> = rec.segments.iter().map(|s| s.to_input()).collect();
+    let all: Vec<SegmentInput> = rec
+        .segments
+        .iter()
+        .map(livecut_media::testgen::GeneratedSegment::to_input)
+        .collect();
     assert_eq!(all[1].utc_start_us, T0 + 1_335_000);
     assert_eq!(all[2].utc_start_us, T0 + 2_669_000);
     // Segment 0 by its PDT, but frame 40 of segment 1 is already shown.

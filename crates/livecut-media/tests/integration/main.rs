@@ -8,6 +8,9 @@
 //! outputs into a folder of its own (`fixtures::output`), and every
 //! generated recording has a name of its own (`fixtures::make_recording`).
 
+// A test's harness may unwrap: the panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 /// One `#[test]` per mode, named after the mode, each calling the check
 /// `$check(mode)`: `per_mode!(check: accurate_fast => AccurateFast, ...)`
 /// makes `check::accurate_fast`, ..., so that a failure names its mode.

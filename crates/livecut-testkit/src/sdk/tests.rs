@@ -224,9 +224,8 @@ fn malformed_command_is_a_test_bug_not_an_api_reply() {
 #[test]
 fn missing_interpreter_points_at_make_setup() {
     let missing = Path::new("/nonexistent/livecut/.venv/bin/python");
-    let err = match SdkDriver::start_with(missing) {
-        Ok(_) => panic!("a missing interpreter must not start"),
-        Err(e) => e,
+    let Err(err) = SdkDriver::start_with(missing) else {
+        panic!("a missing interpreter must not start");
     };
     assert!(matches!(err, SdkError::PythonMissing(_)), "{err}");
     assert!(err.to_string().contains("make setup"), "{err}");
@@ -243,9 +242,8 @@ fn interpreter_without_the_sdk_reports_the_import_error() {
     let mut perms = std::fs::metadata(&python).expect("stat").permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
     std::fs::set_permissions(&python, perms).expect("chmod");
-    let err = match SdkDriver::start_with(&python) {
-        Ok(_) => panic!("a python without the SDK must not start"),
-        Err(e) => e,
+    let Err(err) = SdkDriver::start_with(&python) else {
+        panic!("a python without the SDK must not start");
     };
     let text = err.to_string();
     assert!(matches!(err, SdkError::DriverExited { .. }), "{text}");

@@ -50,7 +50,13 @@ fn job_json(row: &JobRow, request: &JobRequest) -> Value {
         });
     }
     if let Ok(report) = serde_json::from_str::<JobReport>(&row.report) {
-        job["ClipResults"] = Value::Array(report.clips.iter().map(|c| c.to_wire()).collect());
+        job["ClipResults"] = Value::Array(
+            report
+                .clips
+                .iter()
+                .map(super::super::job::report::ClipResult::to_wire)
+                .collect(),
+        );
         job["Duration"] = json!(report.duration_us as f64 / 1e6);
     }
     job

@@ -68,7 +68,10 @@ mod tests {
         AccessKey {
             access_key_id: "LTAIkey".into(),
             secret: "s".into(),
-            actions: actions.iter().map(|a| a.to_string()).collect(),
+            actions: actions
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             disabled: false,
         }
     }

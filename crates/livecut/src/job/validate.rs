@@ -107,7 +107,7 @@ pub fn validate(
     let clips = clips(&clips_raw, live_stream.as_ref(), limits)?;
     let (mode, produce_width, produce_height) = media_produce_config(params)?;
     let target = match params.get("OutputMediaTarget").map(|s| s.trim()) {
-        None | Some("") | Some("oss-object") => OutputTarget::OssObject,
+        None | Some("" | "oss-object") => OutputTarget::OssObject,
         Some("vod-media") => OutputTarget::VodMedia,
         Some(other) => {
             return Err(invalid(

@@ -88,7 +88,7 @@ pub async fn run_media_child(
         }
     };
     match status.code() {
-        Some(EXIT_DONE) | Some(EXIT_FAILED) => {
+        Some(EXIT_DONE | EXIT_FAILED) => {
             let bytes = tokio::fs::read(&result)
                 .await
                 .map_err(|e| ChildError::NoResult(e.to_string()))?;

@@ -59,9 +59,8 @@ pub fn run(spec: &Path, result: &Path) -> i32 {
         ChildOutcome::Done { .. } => EXIT_DONE,
         ChildOutcome::Failed { .. } => EXIT_FAILED,
     };
-    let json = match serde_json::to_vec(&outcome) {
-        Ok(j) => j,
-        Err(_) => return 1,
+    let Ok(json) = serde_json::to_vec(&outcome) else {
+        return 1;
     };
     // Written under a temporary name and renamed, so the parent never reads half a result.
     let tmp = result.with_extension("tmp");

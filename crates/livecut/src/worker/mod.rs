@@ -60,7 +60,7 @@ async fn run_worker(ctx: WorkerContext, wake: Arc<Notify>, owner: String) {
                     requeued,
                     failed,
                     "took back jobs whose worker stopped renewing its lease"
-                )
+                );
             }
             Err(e) => tracing::error!(error = %e, "lease recovery failed"),
         }

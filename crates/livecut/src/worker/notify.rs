@@ -69,7 +69,7 @@ async fn deliver(c: &Completion) {
                 return;
             }
             Ok(resp) => {
-                tracing::warn!(job_id = %c.job_id, attempt, status = resp.status, "callback refused")
+                tracing::warn!(job_id = %c.job_id, attempt, status = resp.status, "callback refused");
             }
             Err(e) => tracing::warn!(job_id = %c.job_id, attempt, error = %e, "callback failed"),
         }

@@ -46,7 +46,7 @@ pub(super) async fn finish(
     match queue::finish(&ctx.db, &job.job_id, owner, end, now_ms()).await {
         Ok(finished) => report(job, finished, request, Some(failure)),
         Err(e) => {
-            tracing::error!(job_id = %job.job_id, error = %e, "recording the job's end failed")
+            tracing::error!(job_id = %job.job_id, error = %e, "recording the job's end failed");
         }
     }
 }
