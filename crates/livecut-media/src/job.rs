@@ -36,7 +36,7 @@ pub struct SegmentInput {
     pub discontinuity: bool,
     /// Listed only for what it may code of the range (an open GOP's leading
     /// pictures, shown before the segment starts): where it cannot be read,
-    /// the clip's input ends instead of the job failing (`cut::source`).
+    /// the clip's input ends instead of the job failing (`select::source`).
     #[serde(default)]
     pub lookahead: bool,
 }

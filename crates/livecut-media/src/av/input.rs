@@ -73,7 +73,7 @@ pub fn open_segment(path: &Path) -> Result<Input, Error> {
 /// muxer wrote, without libav's frame parsers and timestamp filling. That
 /// halves demuxing time, and is exact when every PES holds one access unit
 /// with its own timestamps, as HLS recorders write them; the caller checks
-/// that (see `cut::index`) and falls back to `open_segment` otherwise.
+/// that (see `select::index`) and falls back to `open_segment` otherwise.
 pub fn open_segment_unparsed(path: &Path) -> Result<Input, Error> {
     open_with_flags(
         path,

@@ -3,7 +3,7 @@
 //!
 //! A different NAL under an id already taken is a conflict: one sample
 //! entry cannot carry both, so the output must carry its sets in-band
-//! (see `cut`'s parameter-set routes).
+//! (see `copy`'s parameter-set routes).
 
 use std::collections::BTreeMap;
 

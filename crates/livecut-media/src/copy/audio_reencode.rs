@@ -1,8 +1,8 @@
 //! Re-encoded audio in a copied track: a clip whose audio format (codec,
 //! sample rate, channel count, AAC object type) differs from the output's
 //! copied track (the first clip with audio decides it) is decoded,
-//! converted to the track's rate and channels (`reencode::resample`) and
-//! encoded again with FFmpeg's AAC encoder (`reencode::audio`) as AAC-LC of
+//! converted to the track's rate and channels (`transcode::resample`) and
+//! encoded again with FFmpeg's AAC encoder (`transcode::audio_encoder`) as AAC-LC of
 //! the track's rate and channels, so its frames share the track's one
 //! AudioSpecificConfig. Only an AAC-LC track can take them: an MP3 track,
 //! an AAC track of another object type, or HE-AAC (whose ADTS headers

@@ -6,7 +6,7 @@
 //! parameter sets. libx264 gives its SPS/PPS an id the source does not use
 //! (`sps-id`), which lets the single `avcC` carry the source's sets and the
 //! encoder's side by side; libx265 has no such option, so HEVC outputs
-//! usually carry their sets in-band (`hev1`, see `cut`). The settings copy
+//! usually carry their sets in-band (`hev1`, see `copy`). The settings copy
 //! the source's size, pixel format (8 or 10 bit), sample aspect ratio,
 //! colour description, profile and level.
 

@@ -3,11 +3,11 @@
 //! encodes it into an MP4 with a single AAC track.
 //!
 //! Pass 1 is the copy modes' scanner for audio-only clips
-//! (`cut::index::scan_audio_only`): runs and anchors by the timeline rule
+//! (`select::index::scan_audio_only`): runs and anchors by the timeline rule
 //! (an audio-only segment's PDT is its earliest audio packet's instant),
 //! and which audio frames the clip selects. A run takes part when it has a
 //! selected frame, so the re-encode and the copy modes keep the same runs
-//! and segments. Pass 2 reads the clip again with `cut::source::ClipReader`
+//! and segments. Pass 2 reads the clip again with `select::source::ClipReader`
 //! and decodes each taking part run onto its *span*:
 //!
 //! * `Accurate`: `[StartTime, EndTime)` on the run's line (UTC through the
@@ -21,9 +21,9 @@
 //! runs join back to back on one sample clock; the output lasts as long as
 //! the spans together.
 //!
-//! The output AAC (`reencode::audio`) has the rate and channel count the
+//! The output AAC (`transcode::audio_encoder`) has the rate and channel count the
 //! first clip's audio decodes to; every clip's audio (AAC or MP3, any
-//! format) is resampled to it (`reencode::resample`) and placed by the
+//! format) is resampled to it (`transcode::resample`) and placed by the
 //! lanes of the video path (`clip::Lane`). Every clip must be audio-only:
 //! the reader refuses a later clip with video, naming it. The output size
 //! and bit rate options have no video to apply to and are ignored.

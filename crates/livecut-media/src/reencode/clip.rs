@@ -1,7 +1,7 @@
 //! One clip through the pipeline. Its segments are read once (by the copy
 //! modes' `ClipReader`, through libav's parsers); per run (a stretch
 //! without discontinuity) the run's one part of the shared plan
-//! (`cut::plan` with nothing copyable) is decoded: from the keyframe of its
+//! (`select::plan` with nothing copyable) is decoded: from the keyframe of its
 //! `first_gop` (one GOP before the first selected frame when that frame is
 //! a leading picture of an open GOP) to its `last_gop`, and the frames in
 //! `keep_min..=keep_max` scaled and encoded at their planned output time.
@@ -161,7 +161,7 @@ impl<'a> Run<'a> {
         };
         let data = p.packet.data().unwrap_or(&[]);
         // The leading pictures of a run's first open keyframe that the
-        // index does not count as frames are not fed (see `cut::index`).
+        // index does not count as frames are not fed (see `select::index`).
         let leading = p.pts < info.key_pts;
         let codec = index.run_codec(self.run);
         if leading && info.leading_undecodable && index::leading_undecodable(codec, data) {

@@ -33,10 +33,10 @@
 //!
 //! # How
 //!
-//! The re-encode modes read, index and plan with the copy modes' pieces,
-//! so both kinds of modes select exactly the same frames:
+//! The re-encode modes read, index and plan through the `select` layer, as
+//! the copy modes do, so both kinds of modes select exactly the same frames:
 //!
-//! * pass 1 is `cut::index::scan_for_decoding` (the copy modes' scanner,
+//! * pass 1 is `select::index::scan_for_decoding` (the copy modes' scanner,
 //!   always through libav's parsers, also decoding the first audio frames
 //!   for the audio format): GOPs at every keyframe (IDR, HEVC CRA/BLA,
 //!   H.264 recovery-point I), which frames the range selects, which leading
@@ -45,12 +45,12 @@
 //!   timeline rule. Unlike the copy modes, a run behind a discontinuity may
 //!   bring another video codec, and audio of any AAC or MP3 format, changing
 //!   or not, is taken.
-//! * `cut::plan::plan` with nothing copyable places each run on the output
+//! * `select::plan::plan` with nothing copyable places each run on the output
 //!   timeline and gives it one decoded part: from the keyframe of the first
 //!   selected frame's GOP (one GOP earlier when that frame is a leading
 //!   picture of an open GOP) to the last selected frame's GOP, keeping the
 //!   frames between the part's `keep_min` and `keep_max`.
-//! * pass 2 (`clip`) reads the clip again with `cut::source::ClipReader`
+//! * pass 2 (`clip`) reads the clip again with `select::source::ClipReader`
 //!   and streams every part through one video and one audio encoder, so
 //!   clips of different codecs, sizes, frame layouts, bit depths and audio
 //!   formats join into one continuous stream. Audio is cut to the sample at

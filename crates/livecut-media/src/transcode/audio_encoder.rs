@@ -9,7 +9,7 @@
 //! rounding) can be cut back before they are encoded.
 //!
 //! The copy modes use the same encoder for the stretches of a copied AAC
-//! track that hold a clip of another audio format (`cut::audio_reencode`);
+//! track that hold a clip of another audio format (`copy::audio_reencode`);
 //! the encoder hands its packets to a `PacketSink`.
 
 use ffmpeg_next::codec::{self, encoder};
@@ -29,7 +29,7 @@ const BIT_RATE_PER_CHANNEL: usize = 64_000;
 
 /// Where the encoder's packets go: the re-encode modes' file (`Mp4Sink`),
 /// or the copy modes' collector of a re-encoded stretch of a copied AAC
-/// track (`cut::audio_reencode`).
+/// track (`copy::audio_reencode`).
 pub(crate) trait PacketSink {
     /// Takes an encoded packet whose timestamps are in `tb`.
     fn write_audio(&mut self, packet: Packet, tb: Rational) -> Result<(), MediaError>;
