@@ -169,6 +169,18 @@ fn every_module_has_a_layer() {
     );
 }
 
+/// Paths that climb out of a module with `super::super::` would hide an
+/// edge from this check: across top-level modules, code names `crate::`.
+#[test]
+fn no_path_climbs_two_levels() {
+    let found: Vec<String> = rust_files(SRC)
+        .into_iter()
+        .filter(|f| f.text.contains("super::super::"))
+        .map(|f| f.path)
+        .collect();
+    assert!(found.is_empty(), "use crate:: paths instead of super::super:: in {found:?}");
+}
+
 #[test]
 fn imports_run_only_downwards() {
     let graph = graph();

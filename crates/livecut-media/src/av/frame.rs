@@ -128,7 +128,7 @@ mod tests {
         assert!(has_data(&frame) && !has_data(&frame::Video::empty()));
         assert!(frame.stride(0) >= 128);
         assert_eq!(
-            super::super::pixel::from_raw(raw_format(&frame)),
+            crate::av::pixel::from_raw(raw_format(&frame)),
             Some(Pixel::YUV420P10LE)
         );
     }
@@ -151,7 +151,7 @@ mod tests {
         frame.plane_mut::<f32>(1)[1023] = 0.5;
         assert_eq!(frame.plane::<f32>(1)[1023], 0.5);
         assert_eq!(
-            super::super::sample::format_of(raw_format(&frame)),
+            crate::av::sample::format_of(raw_format(&frame)),
             Some(ffi::AVSampleFormat::AV_SAMPLE_FMT_FLTP)
         );
     }

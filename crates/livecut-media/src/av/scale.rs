@@ -304,7 +304,7 @@ mod tests {
     }
 
     fn flat(width: u32, height: u32, luma: u8) -> frame::Video {
-        let mut f = super::super::frame::video(Pixel::YUV420P, width, height).expect("frame");
+        let mut f = crate::av::frame::video(Pixel::YUV420P, width, height).expect("frame");
         f.data_mut(0).fill(luma);
         f.data_mut(1).fill(128);
         f.data_mut(2).fill(128);
@@ -350,7 +350,7 @@ mod tests {
                 "({x}, {y})"
             );
         }
-        let mut ten = super::super::frame::video(Pixel::YUV420P10LE, 32, 32).expect("frame");
+        let mut ten = crate::av::frame::video(Pixel::YUV420P10LE, 32, 32).expect("frame");
         assert!(s.scale(&src, &mut ten).is_err());
         assert!(s.scale(&src, &mut frame::Video::empty()).is_err());
         assert!(s.scale(&frame::Video::empty(), &mut dst).is_err());

@@ -170,7 +170,7 @@ impl<'a> Run<'a> {
         if self.video.is_none() {
             let header = index.generations.get(info.generation).map_or_else(
                 Vec::new,
-                super::super::bitstream::parameter_sets::ParameterSets::annexb,
+                crate::bitstream::parameter_sets::ParameterSets::annexb,
             );
             let decoder = decode::video_for(codec, &header).map_err(|e| {
                 MediaError::Internal(format!(
