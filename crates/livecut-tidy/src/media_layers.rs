@@ -178,7 +178,10 @@ fn no_path_climbs_two_levels() {
         .filter(|f| f.text.contains("super::super::"))
         .map(|f| f.path)
         .collect();
-    assert!(found.is_empty(), "use crate:: paths instead of super::super:: in {found:?}");
+    assert!(
+        found.is_empty(),
+        "use crate:: paths instead of super::super:: in {found:?}"
+    );
 }
 
 #[test]
