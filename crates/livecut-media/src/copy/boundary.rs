@@ -111,8 +111,6 @@ impl BoundaryEncoder {
         if width <= 0 || height <= 0 {
             return Err(unsupported("a source without a known picture size".into()));
         }
-        let ticks = crate::timeline::TICKS_PER_SECOND as i32;
-        let duration = i32::try_from(frame_duration.max(1)).unwrap_or(3000);
         let params = match codec {
             VideoCodec::H264 => {
                 format!("sps-id={sps_id}:keyint=infinite:scenecut=0:open-gop=0:repeat-headers=0")
@@ -133,7 +131,7 @@ impl BoundaryEncoder {
             height: height as u32,
             pixel,
             time_base: ts_time_base(),
-            frame_rate: Rational::new(ticks, duration).reduce(),
+            frame_rate: crate::select::frame_rate(frame_duration),
             sample_aspect_ratio: if sar.numerator() > 0 {
                 sar
             } else {

@@ -45,7 +45,7 @@ mod dts;
 mod output;
 mod write;
 
-use ffmpeg_next::{Rational, codec};
+use ffmpeg_next::codec;
 
 pub(crate) use self::audio_only::cut as cut_audio_only;
 
@@ -59,8 +59,8 @@ use crate::select::audio_frames::AudioConfig;
 use crate::select::index::{self, ClipIndex, Gop};
 use crate::select::plan::{self, ClipPlan, Splicing};
 use crate::select::report::{WriteProgress, clip_report};
-use crate::select::{FALLBACK_FRAME_DURATION, scan_all, source_video};
-use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
+use crate::select::{self, FALLBACK_FRAME_DURATION, scan_all, source_video};
+use crate::timeline::ticks_to_us;
 use crate::{CutJob, CutReport, MediaError};
 
 /// What all clips must agree on to share one video and one audio track.
@@ -330,11 +330,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
     };
     let route = route(&shared, boundary.as_ref())?;
     let reorder_depth = source_reorder.max(boundary.as_ref().map_or(0, |b| b.reorder_depth));
-    let frame_rate = Rational::new(
-        TICKS_PER_SECOND as i32,
-        i32::try_from(shared.frame_duration).unwrap_or(3000),
-    )
-    .reduce();
+    let frame_rate = select::frame_rate(shared.frame_duration);
     let mut out = Mp4Writer::create(
         &job.output,
         &VideoTrack {

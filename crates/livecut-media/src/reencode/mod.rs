@@ -67,8 +67,6 @@ mod clip;
 mod mux;
 mod video;
 
-use ffmpeg_next::Rational;
-
 pub(crate) use self::audio_only::cut as cut_audio_only;
 pub(crate) use self::video::check_bitrate;
 
@@ -80,7 +78,7 @@ use crate::select::index::AudioFormat;
 use crate::select::plan::Splicing;
 use crate::select::report::{WriteProgress, clip_report};
 use crate::select::{self, FALLBACK_FRAME_DURATION};
-use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
+use crate::timeline::ticks_to_us;
 use crate::transcode::audio_encoder::AudioEncoder;
 use crate::transcode::scale::OutputPicture;
 use crate::{CutJob, CutReport, MediaError};
@@ -173,11 +171,7 @@ fn open_pipeline(
     audio: Option<AudioFormat>,
 ) -> Result<Pipeline, MediaError> {
     let (codec, picture) = output_picture(job)?;
-    let frame_rate = Rational::new(
-        TICKS_PER_SECOND as i32,
-        i32::try_from(frame_duration).unwrap_or(3000),
-    )
-    .reduce();
+    let frame_rate = select::frame_rate(frame_duration);
     let video = VideoEncoder::open(&VideoSettings {
         codec,
         picture,

@@ -28,6 +28,13 @@ use crate::{ClipInput, CutJob, CutMode, MediaError};
 /// Frame duration assumed when a clip has too few frames to measure one.
 pub(crate) const FALLBACK_FRAME_DURATION: i64 = 3000;
 
+/// The nominal frame rate of a track whose frames last `frame_duration`
+/// (90 kHz ticks), as the MP4 track and the encoders take it.
+pub(crate) fn frame_rate(frame_duration: i64) -> ffmpeg_next::Rational {
+    let duration = i32::try_from(frame_duration.max(1)).unwrap_or(FALLBACK_FRAME_DURATION as i32);
+    ffmpeg_next::Rational::new(crate::timeline::TICKS_PER_SECOND as i32, duration).reduce()
+}
+
 /// Which frames of `clip` a mode selects: the range (accurate modes) or
 /// every frame of the listed segments (rough modes).
 pub(crate) fn selection(mode: CutMode, clip: &ClipInput) -> Selection {
@@ -102,5 +109,23 @@ pub(crate) fn no_audio_in_range(clip: &ClipInput, index: &ClipIndex) -> MediaErr
             .into(),
             None => "the listed segments hold no audio frame".into(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_rates_come_from_frame_durations() {
+        let rate = |d| {
+            let r = frame_rate(d);
+            (r.numerator(), r.denominator())
+        };
+        assert_eq!(rate(3000), (30, 1));
+        assert_eq!(rate(3003), (30000, 1001));
+        assert_eq!(rate(3600), (25, 1));
+        // No measured duration can be zero or negative; it never divides by zero.
+        assert_eq!(rate(0), (90_000, 1));
     }
 }
