@@ -13,17 +13,17 @@ pub const QP2LAMBDA: i32 = ffi::FF_QP2LAMBDA;
 /// Sets the default channel layout for `channels` (and the deprecated
 /// channel fields) on an encoder that is not opened yet.
 pub fn set_default_layout(ctx: &mut Context, channels: i32) {
-    // SAFETY: field writes on a valid context; the old layout is released
-    // before the new one is set.
+    // SAFETY: the context is valid and not opened yet, so its layout is one
+    // libav initialised and its fields may be written.
     unsafe {
         let raw = ctx.as_mut_ptr();
-        ffi::av_channel_layout_uninit(&mut (*raw).ch_layout);
-        ffi::av_channel_layout_default(&mut (*raw).ch_layout, channels);
         #[allow(deprecated)]
-        {
-            (*raw).channels = channels;
-            (*raw).channel_layout = (*raw).ch_layout.u.mask;
-        }
+        super::params::write_default_layout(
+            &mut (*raw).ch_layout,
+            &mut (*raw).channels,
+            &mut (*raw).channel_layout,
+            channels,
+        );
     }
 }
 

@@ -156,18 +156,41 @@ pub fn extradata(par: &codec::Parameters) -> Vec<u8> {
 /// Sets the default channel layout for `channels` (and the deprecated
 /// channel fields that older readers look at).
 pub fn set_default_layout(par: &mut codec::Parameters, channels: i32) {
-    // SAFETY: `par` is valid and writable; the old layout is released
-    // before the new one is set.
+    // SAFETY: `par` is valid and writable, so its layout is one libav
+    // initialised and its fields may be written.
     unsafe {
         let par = par.as_mut_ptr();
-        ffi::av_channel_layout_uninit(&mut (*par).ch_layout);
-        ffi::av_channel_layout_default(&mut (*par).ch_layout, channels);
         #[allow(deprecated)]
-        {
-            (*par).channels = channels;
-            (*par).channel_layout = (*par).ch_layout.u.mask;
-        }
+        write_default_layout(
+            &mut (*par).ch_layout,
+            &mut (*par).channels,
+            &mut (*par).channel_layout,
+            channels,
+        );
     }
+}
+
+/// Replaces `layout` with the default layout for `channels` (releasing the
+/// old one first) and sets the deprecated `channels` / `channel_layout`
+/// twins to match, in whichever struct holds the three
+/// (`AVCodecParameters`, `AVCodecContext`).
+///
+/// # Safety
+/// The three are fields of one valid struct the caller may write, and
+/// `layout` was initialised by libav (so uninit may free what it owns).
+pub(super) unsafe fn write_default_layout(
+    layout: &mut ffi::AVChannelLayout,
+    old_channels: &mut i32,
+    old_mask: &mut u64,
+    channels: i32,
+) {
+    // SAFETY: `layout` is a libav-initialised layout (the caller's promise).
+    unsafe {
+        ffi::av_channel_layout_uninit(layout);
+        ffi::av_channel_layout_default(layout, channels);
+        *old_mask = layout.u.mask;
+    }
+    *old_channels = channels;
 }
 
 /// Sets the codec tag (the fourcc a container writes; 0 lets the muxer
