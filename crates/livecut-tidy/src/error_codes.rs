@@ -3,7 +3,7 @@
 //! errors of every other part to them; elsewhere a code is a type, never a
 //! string.
 
-use crate::source::{is_test_file, non_test_text, rust_files};
+use crate::source::{is_test_file, non_test_text, rust_files, string_literals};
 
 /// The service's one code module.
 const CODE_MODULE: &str = "crates/livecut/src/code.rs";
@@ -33,24 +33,6 @@ fn is_code(literal: &str) -> bool {
         && parts.all(|p| !p.is_empty() && p.chars().all(char::is_alphanumeric))
 }
 
-/// The contents of the plain string literals of `text`.
-fn string_literals(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('"') {
-        let after = &rest[i + 1..];
-        let mut end = 0;
-        let bytes = after.as_bytes();
-        while end < bytes.len() && bytes[end] != b'"' {
-            end += if bytes[end] == b'\\' { 2 } else { 1 };
-        }
-        let end = end.min(after.len());
-        out.push(&after[..end]);
-        rest = after.get(end + 1..).unwrap_or("");
-    }
-    out
-}
-
 #[test]
 fn alibaba_codes_are_spelled_only_in_the_code_module() {
     let mut found = Vec::new();
@@ -63,7 +45,7 @@ fn alibaba_codes_are_spelled_only_in_the_code_module() {
             continue;
         }
         for literal in string_literals(non_test_text(&file.text)) {
-            if is_code(literal) {
+            if is_code(&literal) {
                 found.push(format!("{}: \"{literal}\"", file.path));
             }
         }

@@ -67,78 +67,112 @@ pub fn non_test_text(text: &str) -> &str {
     }
 }
 
-/// `text` with `//` and `/* */` comments removed (line breaks kept), so
-/// words in comments and doc comments do not count as code. String, raw
-/// string and char literals are kept as they are.
-pub fn strip_comments(text: &str) -> String {
+/// What a stretch of source text is, for the checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Code,
+    /// A string literal, quotes (and a raw string's `r#`) included.
+    Str,
+    /// A char literal.
+    Char,
+    Comment,
+}
+
+/// `text` cut into stretches of code, comments and literals, in order.
+/// Just enough of Rust's lexer for these checks: `//` and `/* */`
+/// comments, plain and raw strings with escapes, char literals (told
+/// from lifetimes by their closing quote).
+fn lex(text: &str) -> Vec<(Kind, String)> {
     let chars: Vec<char> = text.chars().collect();
     let at = |k: usize| chars.get(k).copied();
-    let mut out = String::with_capacity(text.len());
+    let mut out: Vec<(Kind, String)> = Vec::new();
+    let mut push = |kind: Kind, piece: &[char]| match out.last_mut() {
+        Some((k, s)) if *k == kind && kind == Kind::Code => s.extend(piece),
+        _ => out.push((kind, piece.iter().collect())),
+    };
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        if c == '/' && at(i + 1) == Some('/') {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
+        let (kind, end) = if c == '/' && at(i + 1) == Some('/') {
+            let mut end = i;
+            while end < chars.len() && chars[end] != '\n' {
+                end += 1;
             }
+            (Kind::Comment, end)
         } else if c == '/' && at(i + 1) == Some('*') {
-            i += 2;
-            while i < chars.len() && !(chars[i] == '*' && at(i + 1) == Some('/')) {
-                if chars[i] == '\n' {
-                    out.push('\n');
-                }
-                i += 1;
+            let mut end = i + 2;
+            while end < chars.len() && !(chars[end] == '*' && at(end + 1) == Some('/')) {
+                end += 1;
             }
-            i += 2;
+            (Kind::Comment, (end + 2).min(chars.len()))
         } else if c == 'r' && matches!(at(i + 1), Some('"' | '#')) {
-            // A raw string: r"…", r#"…"#, …
+            // A raw string r"…", r#"…"#, …, or a raw identifier r#name.
             let mut hashes = 0;
             let mut k = i + 1;
             while at(k) == Some('#') {
                 hashes += 1;
                 k += 1;
             }
-            if at(k) != Some('"') {
-                out.push(c);
-                i += 1;
-                continue;
-            }
-            let mut end = k + 1;
-            while end < chars.len() {
-                if chars[end] == '"' && (1..=hashes).all(|h| at(end + h) == Some('#')) {
-                    end += 1 + hashes;
-                    break;
+            if at(k) == Some('"') {
+                let mut end = k + 1;
+                while end < chars.len()
+                    && !(chars[end] == '"' && (1..=hashes).all(|h| at(end + h) == Some('#')))
+                {
+                    end += 1;
                 }
-                end += 1;
+                (Kind::Str, (end + 1 + hashes).min(chars.len()))
+            } else {
+                (Kind::Code, i + 1)
             }
-            out.extend(&chars[i..end.min(chars.len())]);
-            i = end;
         } else if c == '"' {
             let mut end = i + 1;
             while end < chars.len() && chars[end] != '"' {
                 end += if chars[end] == '\\' { 2 } else { 1 };
             }
-            end = (end + 1).min(chars.len());
-            out.extend(&chars[i..end]);
-            i = end;
+            (Kind::Str, (end + 1).min(chars.len()))
         } else if c == '\'' && at(i + 1) == Some('\\') {
             // An escaped char literal such as '\'' or '\\'.
             let mut end = i + 3;
             while end < chars.len() && chars[end] != '\'' {
                 end += 1;
             }
-            end = (end + 1).min(chars.len());
-            out.extend(&chars[i..end]);
-            i = end;
+            (Kind::Char, (end + 1).min(chars.len()))
         } else if c == '\'' && at(i + 2) == Some('\'') {
-            out.extend(&chars[i..i + 3]);
-            i += 3;
+            (Kind::Char, i + 3)
         } else {
-            out.push(c);
-            i += 1;
-        }
+            (Kind::Code, i + 1)
+        };
+        let end = end.min(chars.len());
+        push(kind, &chars[i..end]);
+        i = end;
     }
     out
+}
+
+/// `text` with `//` and `/* */` comments removed (line breaks kept), so
+/// words in comments and doc comments do not count as code. String, raw
+/// string and char literals are kept as they are.
+pub fn strip_comments(text: &str) -> String {
+    lex(text)
+        .into_iter()
+        .map(|(kind, piece)| match kind {
+            Kind::Comment => piece.chars().filter(|&c| c == '\n').collect(),
+            _ => piece,
+        })
+        .collect()
+}
+
+/// The contents of the plain string literals of `text` (raw strings are
+/// left out: they hold JSON and SQL, never an error code).
+pub fn string_literals(text: &str) -> Vec<String> {
+    lex(text)
+        .into_iter()
+        .filter(|(kind, _)| *kind == Kind::Str)
+        .filter_map(|(_, piece)| {
+            let inner = piece.strip_prefix('"')?;
+            Some(inner.strip_suffix('"').unwrap_or(inner).to_string())
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -160,6 +194,13 @@ mod tests {
             "{stripped}"
         );
         assert_eq!(stripped.matches('\n').count(), 2);
+    }
+
+    #[test]
+    fn string_literals_are_their_contents() {
+        let text = r##"a("x", "Forbidden.RAM"); let b = r#"{"k": "v"}"#; // "no""##;
+        assert_eq!(string_literals(text), ["x", "Forbidden.RAM"]);
+        assert_eq!(string_literals(r#"f("a \" b")"#), [r#"a \" b"#]);
     }
 
     #[test]
