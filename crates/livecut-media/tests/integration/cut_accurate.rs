@@ -208,40 +208,48 @@ fn three_clips_from_recordings_of_other_sizes_and_formats() {
     assert_eq!(report.clips[1].frames, n2 as u64);
 }
 
-#[test]
-fn a_width_alone_keeps_the_aspect_ratio() {
-    // A quarter of the width: 80 x 45 -> 80 x 46 (even).
+/// An Accurate cut of A's `[start, end)` with one side requested: exactly
+/// the range's frames, at `want` (the other side follows the aspect ratio).
+fn one_side_keeps_the_aspect_ratio(
+    name: &str,
+    (start, end): (i64, i64),
+    size: (Option<u32>, Option<u32>),
+    want: (u64, u64),
+) {
     let rec = rec_a();
-    let (start, end) = (T0 + 10_100_000, T0 + 11_600_000);
     let expected = range_numbers(start, end, T0, 0, rec.frames);
     let job = job_with(
-        "accurate_width",
+        name,
         CutMode::Accurate,
         vec![clip(0, rec, start, end)],
-        (Some(80), None),
+        size,
         None,
     );
     run_job(&job);
     check_output(&job.output, &expected);
-    check_reencoded(&job.output, 80, 46, expected.len() as u64, true);
+    check_reencoded(&job.output, want.0, want.1, expected.len() as u64, true);
+}
+
+#[test]
+fn a_width_alone_keeps_the_aspect_ratio() {
+    // A quarter of the width: 80 x 45 -> 80 x 46 (even).
+    one_side_keeps_the_aspect_ratio(
+        "accurate_width",
+        (T0 + 10_100_000, T0 + 11_600_000),
+        (Some(80), None),
+        (80, 46),
+    );
 }
 
 #[test]
 fn a_height_alone_keeps_the_aspect_ratio() {
-    let rec = rec_a();
-    let (start, end) = (T0 + 12_345_000, T0 + 13_500_000);
-    let expected = range_numbers(start, end, T0, 0, rec.frames);
-    let job = job_with(
-        "accurate_height",
-        CutMode::Accurate,
-        vec![clip(0, rec, start, end)],
-        (None, Some(120)),
-        None,
-    );
-    run_job(&job);
-    check_output(&job.output, &expected);
     // 120 * 16 / 9 = 213.3 -> 214.
-    check_reencoded(&job.output, 214, 120, expected.len() as u64, true);
+    one_side_keeps_the_aspect_ratio(
+        "accurate_height",
+        (T0 + 12_345_000, T0 + 13_500_000),
+        (None, Some(120)),
+        (214, 120),
+    );
 }
 
 #[test]

@@ -149,16 +149,8 @@ fn accuratefast_reencodes_other_audio_formats_in_sync() {
     let clips = clips();
     let mut expected = Vec::new();
     for ((c, src), (_, first, len)) in clips.iter().zip(layout()) {
-        let numbers = range_numbers(
-            c.start_utc_us,
-            c.end_utc_us,
-            src.start_utc_us,
-            src.first_number,
-            src.rec.frames,
-        );
-        let want: Vec<u32> = (first..first + len)
-            .map(|f| src.first_number + f as u32)
-            .collect();
+        let numbers = src.range_numbers(c);
+        let want = src.numbers(first, first + len);
         assert_eq!(numbers, want, "the test's own arithmetic");
         assert_eq!(numbers[0] % 30, 19);
         expected.extend(numbers);
