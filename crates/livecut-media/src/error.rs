@@ -14,12 +14,13 @@ pub enum MediaError {
     #[error("invalid job: {0}")]
     InvalidJob(String),
 
-    /// A segment file listed for a clip does not exist or cannot be opened.
-    #[error("clip {clip}: segment {uri} cannot be read from {path}: {source}")]
+    /// A segment listed for a clip does not exist or cannot be fetched. The message names the
+    /// segment as the recording does (its URI or object), never the local file it was read
+    /// from.
+    #[error("clip {clip}: segment {uri} cannot be read: {source}")]
     SegmentMissing {
         clip: usize,
         uri: String,
-        path: PathBuf,
         #[source]
         source: std::io::Error,
     },
@@ -168,7 +169,6 @@ mod tests {
         let missing = MediaError::SegmentMissing {
             clip: 2,
             uri: "seg00007.ts".into(),
-            path: "/x/seg00007.ts".into(),
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         };
         let text = missing.to_string();

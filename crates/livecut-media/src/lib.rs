@@ -74,10 +74,11 @@
 
 // Layers, lowest first; a module uses only modules of its own or a lower
 // layer (docs/ARCHITECTURE.md has the map):
-// 1. facts and formats without libav: codec, error, geometry, job, timeline, bitstream
+// 1. facts and formats without libav: codec, error, fetch, geometry, job, timeline, bitstream
 mod bitstream;
 mod codec;
 mod error;
+mod fetch;
 mod geometry;
 mod job;
 mod timeline;
@@ -103,6 +104,7 @@ pub use codec::{AudioCodec, VideoCodec};
 pub use cover::{CoverReport, CoverRequest, cover};
 pub use cut::cut;
 pub use error::{Cause, MediaError};
+pub use fetch::{SegmentGate, install_segment_gate};
 pub use hls_output::{HlsOutput, remux_to_hls};
 pub use job::{ClipInput, ClipReport, CutJob, CutMode, CutReport, SegmentInput};
 pub use probe::{MediaProbe, StreamKind, StreamProbe, probe};

@@ -77,11 +77,10 @@ pub fn read(clip: usize, seg: &SegmentInput) -> Result<SegmentVideo, MediaError>
         uri: seg.uri.clone(),
         cause,
     };
-    if let Err(e) = std::fs::metadata(&seg.path) {
+    if let Err(e) = crate::fetch::ready(seg) {
         return Err(MediaError::SegmentMissing {
             clip,
             uri: seg.uri.clone(),
-            path: seg.path.clone(),
             source: e,
         });
     }

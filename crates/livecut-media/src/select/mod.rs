@@ -72,6 +72,13 @@ pub(crate) fn source_video(clip: &ClipInput) -> Result<codec::Parameters, MediaE
         uri: seg.uri.clone(),
         cause,
     };
+    if let Err(source) = crate::fetch::ready(seg) {
+        return Err(MediaError::SegmentMissing {
+            clip: clip.index,
+            uri: seg.uri.clone(),
+            source,
+        });
+    }
     let input = crate::av::input::open(&seg.path, Some("mpegts"), true)
         .map_err(|e| bad(Cause::libav("cannot be probed", e)))?;
     input
@@ -88,6 +95,9 @@ pub(crate) fn first_clip_is_audio_only(job: &CutJob) -> bool {
     let Some(seg) = job.clips.first().and_then(|c| c.segments.first()) else {
         return false;
     };
+    if crate::fetch::ready(seg).is_err() {
+        return false;
+    }
     let Ok(input) = crate::av::input::open(&seg.path, Some("mpegts"), true) else {
         return false;
     };

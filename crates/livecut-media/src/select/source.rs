@@ -129,11 +129,10 @@ impl<'a> ClipReader<'a> {
         let Some(seg) = self.clip.segments.get(index) else {
             return Ok(false);
         };
-        if let Err(e) = std::fs::metadata(&seg.path) {
+        if let Err(e) = crate::fetch::ready(seg) {
             return Err(MediaError::SegmentMissing {
                 clip: self.clip.index,
                 uri: seg.uri.clone(),
-                path: seg.path.clone(),
                 source: e,
             });
         }
