@@ -16,7 +16,15 @@ const SRC: &str = "crates/livecut-media/src";
 const LAYERS: &[(&str, &[&str])] = &[
     (
         "foundation",
-        &["bitstream", "codec", "error", "fetch", "geometry", "job", "timeline"],
+        &[
+            "bitstream",
+            "codec",
+            "error",
+            "fetch",
+            "geometry",
+            "job",
+            "timeline",
+        ],
     ),
     ("av", &["av"]),
     ("select", &["select"]),

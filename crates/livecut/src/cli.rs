@@ -31,6 +31,9 @@ pub enum Command {
     /// Manage the recordings the index knows.
     #[command(subcommand)]
     Recordings(RecordingsCommand),
+    /// Inspect the configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Generate a test-pattern recording and make a first clip through the real API of a running server.
     Demo(DemoArgs),
     /// Write an HLS test recording whose frames carry their frame numbers.
@@ -72,6 +75,12 @@ pub enum KeysCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Print what each bucket resolves to and test that its storage accepts our credentials.
+    Check,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum RecordingsCommand {
     /// Register an HLS playlist (m3u8 with PROGRAM-DATE-TIME) as a recording of a stream.
     Add {
@@ -81,8 +90,9 @@ pub enum RecordingsCommand {
         app: String,
         #[arg(long)]
         stream: String,
-        /// Path of the media playlist.
-        playlist: PathBuf,
+        /// The media playlist: a local path, s3://B/…, oss://B/… or https://B.<endpoint>/… of a
+        /// configured bucket, or a URL of an allowed HTTP origin.
+        playlist: String,
     },
 }
 

@@ -87,6 +87,9 @@ error_codes! {
     MediaProcessCrashed => "InternalError.MediaProcessCrashed",
     /// A job's media child process ran past the job time limit and was stopped.
     MediaProcessTimeout => "InternalError.MediaProcessTimeout",
+    /// Object storage did not answer (or kept failing) within the retry budget, while reading a
+    /// recording or writing an output.
+    StorageUnavailable => "InternalError.StorageUnavailable",
 }
 
 impl ErrorCode {
@@ -97,7 +100,7 @@ impl ErrorCode {
         match self {
             AccessKeyNotFound | InvalidActionNotFound | NotFound => StatusCode::NOT_FOUND,
             ForbiddenRam => StatusCode::FORBIDDEN,
-            InternalError | MediaProcessCrashed | MediaProcessTimeout => {
+            InternalError | MediaProcessCrashed | MediaProcessTimeout | StorageUnavailable => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             MissingParameter
@@ -162,6 +165,9 @@ impl ErrorCode {
             MediaProcessTimeout => {
                 "Submit shorter clips, or ask the operator to raise the job time limit."
             }
+            StorageUnavailable => {
+                "Retry the job once the object storage named in Message answers again; the operator can check it with `livecut config check`."
+            }
         }
     }
 }
@@ -215,6 +221,13 @@ impl From<&livecut_media::MediaError> for ErrorCode {
         use livecut_media::MediaError;
         match e {
             MediaError::InvalidJob(_) => ErrorCode::InvalidParameter,
+            // A segment the storage could not deliver (it failed to answer, rather than said
+            // the object does not exist) is the storage's fault, not the recording's.
+            MediaError::SegmentMissing { source, .. }
+                if source.kind() != std::io::ErrorKind::NotFound =>
+            {
+                ErrorCode::StorageUnavailable
+            }
             MediaError::SegmentMissing { .. }
             | MediaError::NoContent { .. }
             | MediaError::Probe { missing: true, .. } => ErrorCode::ResourceNotFound,

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use livecut::cli::{Cli, Command, KeysCommand, RecordingsCommand};
+use livecut::cli::{Cli, Command, ConfigCommand, KeysCommand, RecordingsCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -66,6 +66,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }) => livecut::recordings::register::add(&cli.store, &domain, &app, &stream, &playlist)
             .await
             .map_err(|e| e.to_string()),
+        Command::Config(ConfigCommand::Check) => livecut::config_check::run(&cli.store).await,
         Command::Demo(args) => livecut::demo::run(&cli.store, &args)
             .await
             .map_err(|e| e.clone()),

@@ -18,6 +18,10 @@ use crate::worker::{WorkerContext, spawn_pool};
 pub enum ServeError {
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -45,13 +49,17 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
             source,
         })?;
     }
+    let config = store.load_config()?;
+    let buckets = Buckets::from_config(store.buckets_dir(), &config)?;
     let db = Db::open(&store.database_url()).await?;
     let wake = Arc::new(Notify::new());
     if args.worker.workers > 0 {
         spawn_pool(
             WorkerContext {
                 db: db.clone(),
-                buckets: Buckets::local(store.buckets_dir()),
+                buckets: buckets.clone(),
+                streams: config.streams.clone().into(),
+                config_path: store.config.clone(),
                 recordings_dir: store.recordings_dir(),
                 scratch_dir: store.scratch_dir(),
                 settings: args.worker.clone(),
@@ -63,6 +71,7 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
     spawn_nonce_purge(db.clone());
     let app = router(AppState {
         db,
+        buckets,
         limits: args.limits.clone(),
         max_attempts: args.worker.max_attempts,
         wake,

@@ -22,6 +22,11 @@ pub struct StoreSettings {
     /// Database URL (sqlite://… or postgres://…). Default: SQLite in the data directory.
     #[arg(long, env = "LIVECUT_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+
+    /// Configuration file (TOML): the bucket map and what else does not fit flags
+    /// (see `livecut config check`).
+    #[arg(long, env = "LIVECUT_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
 }
 
 impl StoreSettings {
@@ -45,6 +50,16 @@ impl StoreSettings {
 
     pub fn scratch_dir(&self) -> PathBuf {
         self.data_dir.join("scratch")
+    }
+
+    /// The configuration file's contents (empty without one).
+    pub fn load_config(&self) -> Result<crate::config::Config, crate::config::ConfigError> {
+        crate::config::Config::load(self.config.as_deref())
+    }
+
+    /// The bucket map of this configuration.
+    pub fn buckets(&self) -> Result<crate::storage::Buckets, crate::storage::StorageError> {
+        crate::storage::Buckets::from_config(self.buckets_dir(), &self.load_config()?)
     }
 }
 

@@ -5,6 +5,7 @@ mod authenticate;
 pub mod error;
 mod get_live_editing_job;
 mod get_media_info;
+mod output_storage;
 pub mod rpc;
 mod submit_live_editing_job;
 
@@ -31,6 +32,8 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// The bucket map: Submit checks that every output's bucket has a backend that accepts us.
+    pub buckets: crate::storage::Buckets,
     pub limits: Limits,
     pub max_attempts: i64,
     /// Woken on every submit so an idle worker in this process starts at once.

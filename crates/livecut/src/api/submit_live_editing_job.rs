@@ -12,6 +12,7 @@ use crate::job::validate::validate;
 
 pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiError> {
     let request = validate(&req.params, &state.limits)?;
+    super::output_storage::check(state, &request).await?;
     let done = submit(&state.db, &request, state.max_attempts)
         .await
         .map_err(|e| match e {

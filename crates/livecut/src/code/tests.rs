@@ -34,6 +34,10 @@ const WIRE: &[(ErrorCode, &str)] = &[
         ErrorCode::MediaProcessTimeout,
         "InternalError.MediaProcessTimeout",
     ),
+    (
+        ErrorCode::StorageUnavailable,
+        "InternalError.StorageUnavailable",
+    ),
 ];
 
 #[test]
@@ -86,6 +90,7 @@ fn http_status_of_each_api_code() {
         (ErrorCode::NotSupported, 400),
         (ErrorCode::MediaProcessCrashed, 500),
         (ErrorCode::MediaProcessTimeout, 500),
+        (ErrorCode::StorageUnavailable, 500),
     ];
     assert_eq!(expected.len(), ErrorCode::ALL.len());
     for (code, status) in expected {
@@ -163,7 +168,6 @@ fn media_errors_map_to_the_job_codes() {
             MediaError::SegmentMissing {
                 clip: 2,
                 uri: "seg00007.ts".into(),
-                path: "/x/seg00007.ts".into(),
                 source: std::io::Error::from(std::io::ErrorKind::NotFound),
             },
             "InvalidParameter.ResourceNotFound",

@@ -1,6 +1,7 @@
 //! The database: one `sqlx::AnyPool` and one SQL code path for SQLite (embedded default) and
 //! PostgreSQL (scale-out). Each table has its own module; only `queue` knows a dialect difference.
 
+pub mod job_objects;
 pub mod jobs;
 pub mod keys;
 pub mod media;

@@ -1,4 +1,6 @@
-//! Planning one clip: the overlapping segments of its stream, as local files, plus the gaps.
+//! Planning one clip: the overlapping segments of its stream and the gaps. A segment is a local
+//! file the engine reads in place (a path, or an object of a folder bucket), or a remote object
+//! the media child downloads while it cuts (`ClipPlan::remote`).
 
 use std::path::{Path, PathBuf};
 
@@ -6,12 +8,17 @@ use livecut_hls::{MediaPlaylist, Timeline, parse_media_playlist};
 use livecut_media::{ClipInput, SegmentInput};
 
 use crate::code::ErrorCode;
+use crate::config::StreamSource;
 use crate::db::{Db, DbError, recordings};
 use crate::job::request::{ClipSpec, StreamKey};
+use crate::storage::{Buckets, Source, StorageError};
 
 #[derive(Debug, Clone)]
 pub struct ClipPlan {
     pub input: ClipInput,
+    /// For each segment of `input`, where to download it from when it is not a local file
+    /// (its `path` is then filled in by the cut step, inside the attempt's scratch folder).
+    pub remote: Vec<Option<Source>>,
     /// Sub-ranges of the clip with no recording (UTC microseconds).
     pub missing: Vec<(i64, i64)>,
     /// Some playlist of the stream has no EXT-X-ENDLIST yet: the recorder may still add segments.
@@ -30,7 +37,7 @@ impl ClipPlan {
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error(
-        "Clip {index} ({stream}): no recording is known for this stream (no playlist registered and none under {dir})."
+        "Clip {index} ({stream}): no recording is known for this stream (no playlist registered or configured, and none under {dir})."
     )]
     NoRecording {
         index: usize,
@@ -52,20 +59,25 @@ pub enum PlanError {
         playlist: String,
         reason: String,
     },
-    #[error(
-        "Clip {index}: segment {uri} of {playlist} is not a local file; remote segments are not supported yet."
-    )]
-    RemoteSegment {
+    #[error("Clip {index}: the storage of playlist {playlist} did not answer: {reason}")]
+    Storage {
+        index: usize,
+        playlist: String,
+        reason: String,
+    },
+    #[error("Clip {index}: segment {uri} of {playlist} cannot be read: {reason}")]
+    Segment {
         index: usize,
         playlist: String,
         uri: String,
+        reason: String,
     },
     #[error(transparent)]
     Db(#[from] DbError),
 }
 
 impl PlanError {
-    /// The code a job fails with: the recording is missing, unreadable or remote, or the
+    /// The code a job fails with: the recording is missing, unreadable or unreachable, or the
     /// database failed us.
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -73,7 +85,8 @@ impl PlanError {
                 ErrorCode::ResourceNotFound
             }
             PlanError::Playlist { .. } => ErrorCode::ResourceContentBad,
-            PlanError::RemoteSegment { .. } => ErrorCode::NotSupported,
+            PlanError::Storage { .. } => ErrorCode::StorageUnavailable,
+            PlanError::Segment { .. } => ErrorCode::NotSupported,
             PlanError::Db(_) => ErrorCode::InternalError,
         }
     }
@@ -91,43 +104,100 @@ pub fn stream_dir(recordings_dir: &Path, s: &StreamKey) -> PathBuf {
         .join(&s.stream_name)
 }
 
-/// All playlists of a stream: registered ones first (in registration order), then scanned ones.
-pub async fn playlists_of(
-    db: &Db,
-    recordings_dir: &Path,
-    stream: &StreamKey,
-) -> Result<Vec<PathBuf>, DbError> {
-    let mut out: Vec<PathBuf> = recordings::playlists(
-        db,
-        &stream.domain_name,
-        &stream.app_name,
-        &stream.stream_name,
-    )
-    .await?
-    .into_iter()
-    .map(PathBuf::from)
-    .collect();
-    // Stream names come from validated JSON strings; a name with path separators simply finds
-    // no folder rather than reaching outside the recordings directory.
-    let unsafe_name = [&stream.domain_name, &stream.app_name, &stream.stream_name]
+/// Where a process finds recordings: registrations in the database, the local recordings
+/// folder, and the configured `[[streams]]` folders in object storage.
+#[derive(Clone, Copy)]
+pub struct Catalog<'a> {
+    pub db: &'a Db,
+    pub buckets: &'a Buckets,
+    pub recordings_dir: &'a Path,
+    pub streams: &'a [StreamSource],
+}
+
+/// Stream names come from validated JSON strings; one with path separators finds no folder
+/// rather than reaching outside the recordings directory or a bucket prefix.
+fn unsafe_name(stream: &StreamKey) -> bool {
+    [&stream.domain_name, &stream.app_name, &stream.stream_name]
         .iter()
-        .any(|p| p.contains('/') || p.contains('\\') || p.as_str() == ".." || p.as_str() == ".");
-    if !unsafe_name {
-        let dir = stream_dir(recordings_dir, stream);
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            let mut scanned: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "m3u8"))
-                .collect();
-            scanned.sort();
-            for p in scanned {
+        .any(|p| {
+            p.contains('/')
+                || p.contains('\\')
+                || p.as_str() == ".."
+                || p.as_str() == "."
+                || p.is_empty()
+        })
+}
+
+impl Catalog<'_> {
+    /// All playlists of a stream: registered ones first (in registration order), then those in
+    /// the local folder, then those under the configured folders.
+    pub async fn playlists_of(
+        &self,
+        index: usize,
+        stream: &StreamKey,
+    ) -> Result<Vec<Source>, PlanError> {
+        let mut out: Vec<Source> = Vec::new();
+        for raw in recordings::playlists(
+            self.db,
+            &stream.domain_name,
+            &stream.app_name,
+            &stream.stream_name,
+        )
+        .await?
+        {
+            // A registration whose bucket is no longer configured is skipped with a warning
+            // rather than failing every clip of the stream.
+            match self.buckets.source(&raw) {
+                Ok(s) => out.push(s),
+                Err(e) => {
+                    tracing::warn!(playlist = %raw, error = %e, "registered playlist is not readable here");
+                }
+            }
+        }
+        if unsafe_name(stream) {
+            return Ok(out);
+        }
+        let mut folders = vec![Source::File(stream_dir(self.recordings_dir, stream))];
+        for s in self.streams {
+            if s.matches(&stream.domain_name, &stream.app_name, &stream.stream_name) {
+                let folder = s.folder(&stream.domain_name, &stream.app_name, &stream.stream_name);
+                match self.buckets.source(&folder) {
+                    Ok(f) => folders.push(f),
+                    Err(e) => {
+                        tracing::warn!(folder = %folder, error = %e, "configured stream folder is not readable");
+                    }
+                }
+            }
+        }
+        for folder in folders {
+            let found = self
+                .buckets
+                .list_playlists(&folder)
+                .await
+                .map_err(|e| storage_error(index, &folder, e))?;
+            for p in found {
                 if !out.contains(&p) {
                     out.push(p);
                 }
             }
         }
+        Ok(out)
     }
-    Ok(out)
+}
+
+fn storage_error(index: usize, source: &Source, e: StorageError) -> PlanError {
+    match e {
+        StorageError::Store { .. } => PlanError::Storage {
+            index,
+            playlist: source.shown(),
+            reason: e.to_string(),
+        },
+        other => PlanError::Playlist {
+            index,
+            playlist: source.shown(),
+            reason: other.to_string(),
+        },
+    }
 }
 
 /// Which segments a clip needs besides those playing in its range.
@@ -155,52 +225,101 @@ impl Reach {
 }
 
 pub async fn plan_clip(
-    db: &Db,
-    recordings_dir: &Path,
+    catalog: Catalog<'_>,
     index: usize,
     clip: &ClipSpec,
     reach: Reach,
 ) -> Result<ClipPlan, PlanError> {
     let label = stream_label(&clip.stream);
-    let paths = playlists_of(db, recordings_dir, &clip.stream).await?;
-    if paths.is_empty() {
+    let sources = catalog.playlists_of(index, &clip.stream).await?;
+    if sources.is_empty() {
         return Err(PlanError::NoRecording {
             index,
             stream: label,
-            dir: stream_dir(recordings_dir, &clip.stream)
+            dir: stream_dir(catalog.recordings_dir, &clip.stream)
                 .display()
                 .to_string(),
         });
     }
-    let range = (clip.start_us, clip.end_us);
-    tokio::task::spawn_blocking(move || plan_range(index, &label, range, &paths, reach))
-        .await
-        .map_err(|e| PlanError::Db(DbError::Corrupt(format!("planner task failed: {e}"))))?
+    let mut playlists = Vec::with_capacity(sources.len());
+    for source in &sources {
+        let text = match source {
+            Source::File(p) => {
+                tokio::fs::read_to_string(p)
+                    .await
+                    .map_err(|e| PlanError::Playlist {
+                        index,
+                        playlist: source.shown(),
+                        reason: e.to_string(),
+                    })?
+            }
+            _ => catalog
+                .buckets
+                .read_text(source)
+                .await
+                .map_err(|e| storage_error(index, source, e))?,
+        };
+        playlists.push((source.clone(), text));
+    }
+    plan_texts(
+        index,
+        &label,
+        (clip.start_us, clip.end_us),
+        &playlists,
+        reach,
+        catalog.buckets,
+    )
 }
 
-/// Plans `[start, end)` (UTC µs) over the given playlists of one stream.
+/// Plans `[start, end)` (UTC µs) over local playlist files of one stream (`livecut cut`).
 pub fn plan_range(
     index: usize,
     label: &str,
-    (start_us, end_us): (i64, i64),
+    range: (i64, i64),
     paths: &[PathBuf],
     reach: Reach,
 ) -> Result<ClipPlan, PlanError> {
-    let mut playlists: Vec<MediaPlaylist> = Vec::with_capacity(paths.len());
+    let mut playlists = Vec::with_capacity(paths.len());
     for p in paths {
-        let bad = |reason: String| PlanError::Playlist {
+        let text = std::fs::read_to_string(p).map_err(|e| PlanError::Playlist {
             index,
             playlist: p.display().to_string(),
-            reason,
-        };
-        let text = std::fs::read_to_string(p).map_err(|e| bad(e.to_string()))?;
-        playlists.push(parse_media_playlist(&text).map_err(|e| bad(e.to_string()))?);
+            reason: e.to_string(),
+        })?;
+        playlists.push((Source::File(p.clone()), text));
+    }
+    plan_texts(
+        index,
+        label,
+        range,
+        &playlists,
+        reach,
+        &Buckets::local(PathBuf::new()),
+    )
+}
+
+/// Plans `[start, end)` (UTC µs) over the given playlists (where each came from, and its text).
+pub fn plan_texts(
+    index: usize,
+    label: &str,
+    (start_us, end_us): (i64, i64),
+    texts: &[(Source, String)],
+    reach: Reach,
+    buckets: &Buckets,
+) -> Result<ClipPlan, PlanError> {
+    let mut playlists: Vec<MediaPlaylist> = Vec::with_capacity(texts.len());
+    for (source, text) in texts {
+        playlists.push(parse_media_playlist(text).map_err(|e| PlanError::Playlist {
+            index,
+            playlist: source.shown(),
+            reason: e.to_string(),
+        })?);
     }
     let timeline = Timeline::build(&playlists).map_err(|e| PlanError::Playlist {
         index,
-        playlist: paths
+        playlist: texts
             .iter()
-            .map(|p| p.display().to_string())
+            .map(|(s, _)| s.shown())
             .collect::<Vec<_>>()
             .join(", "),
         reason: e.to_string(),
@@ -225,25 +344,34 @@ pub fn plan_range(
         });
     }
     let mut segments = Vec::with_capacity(overlapping.len());
+    let mut remote = Vec::with_capacity(overlapping.len());
     for (k, seg) in overlapping.into_iter().enumerate() {
-        let playlist = &paths[seg.playlist_index];
-        let path = resolve_segment(playlist, &seg.uri).ok_or_else(|| PlanError::RemoteSegment {
-            index,
-            playlist: playlist.display().to_string(),
-            uri: seg.uri.clone(),
-        })?;
+        let playlist = &texts[seg.playlist_index].0;
+        let source = playlist
+            .join(&seg.uri, &|u| buckets.source(u))
+            .map_err(|e| PlanError::Segment {
+                index,
+                playlist: playlist.shown(),
+                uri: seg.uri.clone(),
+                reason: e.to_string(),
+            })?;
+        let (path, uri, from) = match buckets.local_file(&source) {
+            Some(path) => (path, seg.uri.clone(), None),
+            None => (PathBuf::new(), source.shown(), Some(source)),
+        };
         // A segment that another recording of the stream already partly covers starts on the
         // timeline `media_offset_us` into its file; the media engine anchors the file itself, so
         // it gets the file's own start. (Frames in the overlap may then appear twice.)
         segments.push(SegmentInput {
             path,
-            uri: seg.uri.clone(),
+            uri,
             sequence: seg.sequence,
             utc_start_us: seg.start_us - seg.media_offset_us,
             duration_us: seg.end_us - seg.start_us + seg.media_offset_us,
             discontinuity: seg.discontinuity,
             lookahead: k >= in_range,
         });
+        remote.push(from);
     }
     Ok(ClipPlan {
         input: ClipInput {
@@ -252,27 +380,11 @@ pub fn plan_range(
             end_utc_us: end_us,
             segments,
         },
+        remote,
         missing: timeline.gaps(start_us, end_us),
         growing,
         recorded_until_us: timeline.span().map_or(i64::MIN, |(_, end)| end),
     })
-}
-
-/// A segment URI relative to its playlist, or an absolute local path / file:// URL.
-fn resolve_segment(playlist: &Path, uri: &str) -> Option<PathBuf> {
-    if let Some(rest) = uri.strip_prefix("file://") {
-        return Some(PathBuf::from(rest));
-    }
-    if uri.contains("://") {
-        return None;
-    }
-    let uri = uri.split(['?', '#']).next().unwrap_or(uri);
-    let p = Path::new(uri);
-    if p.is_absolute() {
-        Some(p.to_path_buf())
-    } else {
-        Some(playlist.parent().unwrap_or(Path::new(".")).join(p))
-    }
 }
 
 #[cfg(test)]
@@ -309,35 +421,26 @@ mod tests {
                 "InvalidParameter.ResourceContentBad",
             ),
             (
-                PlanError::RemoteSegment {
+                PlanError::Segment {
                     index: 0,
                     playlist: "index.m3u8".into(),
                     uri: "https://cdn/x.ts".into(),
+                    reason: "not allowed".into(),
                 },
                 "InvalidParameter.NotSupported",
+            ),
+            (
+                PlanError::Storage {
+                    index: 0,
+                    playlist: "oss://b/index.m3u8".into(),
+                    reason: "timed out".into(),
+                },
+                "InternalError.StorageUnavailable",
             ),
             (PlanError::Db(DbError::Corrupt("x".into())), "InternalError"),
         ];
         for (e, wire) in cases {
             assert_eq!(e.code().as_str(), wire, "{e:?}");
         }
-    }
-
-    #[test]
-    fn segment_uris_resolve_against_their_playlist() {
-        let pl = Path::new("/rec/d/a/s/index.m3u8");
-        assert_eq!(
-            resolve_segment(pl, "seg001.ts"),
-            Some(PathBuf::from("/rec/d/a/s/seg001.ts"))
-        );
-        assert_eq!(
-            resolve_segment(pl, "sub/seg.ts?token=1"),
-            Some(PathBuf::from("/rec/d/a/s/sub/seg.ts"))
-        );
-        assert_eq!(
-            resolve_segment(pl, "/abs/seg.ts"),
-            Some(PathBuf::from("/abs/seg.ts"))
-        );
-        assert_eq!(resolve_segment(pl, "https://cdn/x.ts"), None);
     }
 }

@@ -2,13 +2,15 @@
 //! probes the output, renders the cover, writes the outcome as JSON. Runs in its own process so that libav faults
 //! stay here.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use livecut_media::{CoverReport, CoverRequest, CutJob, CutReport, HlsOutput, MediaProbe};
 
 use crate::code::ErrorCode;
+use crate::config::Config;
+use crate::storage::{Buckets, FetchItem, Prefetch};
 
 /// Everything a child does for one job: the cut, then (optionally) the cover image and the
 /// HLS remux of the cut.
@@ -17,7 +19,24 @@ pub struct MediaJobSpec {
     pub cut: CutJob,
     pub cover: Option<CoverRequest>,
     pub hls: Option<HlsRequest>,
+    /// Remote segments to download into the scratch folder while the cut runs.
+    #[serde(default)]
+    pub fetch: Vec<FetchItem>,
+    /// Where the buckets of `fetch` are configured (present when `fetch` is not empty).
+    #[serde(default)]
+    pub storage: Option<ChildStorage>,
 }
+
+/// How the child builds the bucket map its downloads use: the same configuration file as its
+/// parent (credentials come from the environment it inherits, or the files the file names).
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct ChildStorage {
+    pub config: Option<PathBuf>,
+    pub buckets_dir: PathBuf,
+}
+
+/// Remote segments downloaded at once (and so, how far the downloads run ahead of the cut).
+const FETCH_IN_FLIGHT: usize = 4;
 
 /// Remux the cut MP4 into `dir/playlist_name` + `dir/<segment_prefix>NNNNN.ts`.
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -35,6 +54,9 @@ pub enum ChildOutcome {
         probe: MediaProbe,
         cover: Option<CoverReport>,
         hls: Option<HlsOutput>,
+        /// Bytes read from object storage.
+        #[serde(default)]
+        bytes_read: u64,
     },
     /// `code` travels as its wire string, so the JSON is the same as when codes were strings.
     Failed { code: ErrorCode, message: String },
@@ -47,11 +69,12 @@ pub const EXIT_FAILED: i32 = 3;
 pub fn run(spec: &Path, result: &Path) -> i32 {
     die_with_parent();
     let outcome = match execute(spec) {
-        Ok((report, probe, cover, hls)) => ChildOutcome::Done {
+        Ok((report, probe, cover, hls, bytes_read)) => ChildOutcome::Done {
             report,
             probe,
             cover,
             hls,
+            bytes_read,
         },
         Err((code, message)) => ChildOutcome::Failed { code, message },
     };
@@ -75,6 +98,7 @@ type Produced = (
     MediaProbe,
     Option<CoverReport>,
     Option<HlsOutput>,
+    u64,
 );
 
 fn execute(spec: &Path) -> Result<Produced, (ErrorCode, String)> {
@@ -89,6 +113,7 @@ fn execute(spec: &Path) -> Result<Produced, (ErrorCode, String)> {
     let job = &spec.cut;
     let fail = |e: livecut_media::MediaError| (ErrorCode::from(&e), e.to_string());
     livecut_media::init().map_err(fail)?;
+    let prefetch = start_downloads(&spec)?;
     let mut last = -1i32;
     let report = livecut_media::cut(job, &mut |p| {
         let pct = (p * 100.0) as i32;
@@ -119,7 +144,29 @@ fn execute(spec: &Path) -> Result<Produced, (ErrorCode, String)> {
         })
         .transpose()
         .map_err(fail)?;
-    Ok((report, probe, cover, hls))
+    let bytes_read = prefetch.as_ref().map_or(0, Prefetch::bytes_read);
+    Ok((report, probe, cover, hls, bytes_read))
+}
+
+/// Starts downloading the job's remote segments and installs the engine's segment gate, which
+/// waits for each segment before the engine opens it.
+fn start_downloads(spec: &MediaJobSpec) -> Result<Option<Prefetch>, (ErrorCode, String)> {
+    if spec.fetch.is_empty() {
+        return Ok(None);
+    }
+    let internal = |m: String| (ErrorCode::InternalError, m);
+    let storage = spec
+        .storage
+        .as_ref()
+        .ok_or_else(|| internal("The job spec lists downloads but no storage".into()))?;
+    let config = Config::load(storage.config.as_deref()).map_err(|e| internal(e.to_string()))?;
+    let buckets =
+        Buckets::from_config(&storage.buckets_dir, &config).map_err(|e| internal(e.to_string()))?;
+    let prefetch = Prefetch::start(buckets, spec.fetch.clone(), FETCH_IN_FLIGHT)
+        .map_err(|e| internal(format!("Cannot start the segment downloads: {e}")))?;
+    let gate = prefetch.clone();
+    livecut_media::install_segment_gate(Box::new(move |seg| gate.wait(&seg.path)));
+    Ok(Some(prefetch))
 }
 
 /// If the server dies (even by SIGKILL) its children must not keep running and writing: the job

@@ -26,6 +26,11 @@ use crate::storage::Buckets;
 pub struct WorkerContext {
     pub db: Db,
     pub buckets: Buckets,
+    /// The configured `[[streams]]` folders of recordings.
+    pub streams: Arc<[crate::config::StreamSource]>,
+    /// The configuration file, which `media-job` children read again (for the buckets their
+    /// downloads come from; secrets stay in the environment and files it names).
+    pub config_path: Option<PathBuf>,
     pub recordings_dir: PathBuf,
     pub scratch_dir: PathBuf,
     pub settings: WorkerSettings,

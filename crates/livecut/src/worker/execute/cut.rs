@@ -2,6 +2,7 @@
 //! becomes a spec in the attempt's scratch folder; the child cuts, probes, renders the cover and
 //! remuxes to HLS when asked, and answers with its outcome.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use livecut_media::{ClipInput, CoverRequest, CutJob, CutReport, HlsOutput, MediaProbe};
@@ -10,10 +11,11 @@ use super::{Failure, Stop};
 use crate::code::ErrorCode;
 use crate::job::location::{ObjectLocation, parse_url};
 use crate::job::request::JobRequest;
+use crate::storage::{FetchItem, Source};
 use crate::worker::WorkerContext;
 use crate::worker::child::{ChildError, run_media_child};
 use crate::worker::lease::LeaseKeeper;
-use crate::worker::media_job::{ChildOutcome, HlsRequest, MediaJobSpec};
+use crate::worker::media_job::{ChildOutcome, ChildStorage, HlsRequest, MediaJobSpec};
 
 /// What the child made, still in the scratch folder.
 pub(super) struct Cut {
@@ -36,7 +38,8 @@ pub(super) async fn cut(
     ctx: &WorkerContext,
     lease: &mut LeaseKeeper,
     request: &JobRequest,
-    clips: Vec<ClipInput>,
+    mut clips: Vec<ClipInput>,
+    remote: &[Vec<Option<Source>>],
     work_dir: &Path,
 ) -> Result<Cut, Stop> {
     tokio::fs::create_dir_all(work_dir).await.map_err(|e| {
@@ -49,8 +52,18 @@ pub(super) async fn cut(
         )
     })?;
     let output = work_dir.join("output.mp4");
+    let fetch = localize(&mut clips, remote, &work_dir.join("segments"));
+    let fetched: Vec<(String, PathBuf)> = fetch
+        .iter()
+        .map(|f| (metrics_bucket(&f.source), f.path.clone()))
+        .collect();
     let cover = cover_plan(request, &clips, work_dir);
     let spec = MediaJobSpec {
+        storage: (!fetch.is_empty()).then(|| ChildStorage {
+            config: ctx.config_path.clone(),
+            buckets_dir: ctx.buckets.local_root().to_path_buf(),
+        }),
+        fetch,
         cover: cover.as_ref().map(|c| c.request.clone()),
         hls: hls_request(request, work_dir),
         cut: CutJob {
@@ -64,18 +77,66 @@ pub(super) async fn cut(
     };
     match run_media_child(ctx, lease, work_dir, &spec).await {
         Ok(ChildOutcome::Done {
-            report, probe, hls, ..
-        }) => Ok(Cut {
             report,
             probe,
-            output,
             hls,
-            cover,
-        }),
+            bytes_read,
+            ..
+        }) => {
+            // Every download was of a whole object, so its copy's size is what was read.
+            for (bucket, path) in &fetched {
+                if let Ok(meta) = tokio::fs::metadata(path).await {
+                    crate::metrics::storage_bytes_read(bucket, meta.len());
+                }
+            }
+            tracing::info!(bytes_read, segments = fetched.len(), "cut done");
+            Ok(Cut {
+                report,
+                probe,
+                output,
+                hls,
+                cover,
+            })
+        }
         Ok(ChildOutcome::Failed { code, message }) => Err(Failure { code, message }.into()),
         Err(ChildError::LeaseLost) => Err(Stop::LeaseLost),
         Err(e) => Err(Failure::new(e.code(), e.to_string()).into()),
     }
+}
+
+/// The bucket label of a download in the metrics (`http` for an origin).
+fn metrics_bucket(source: &Source) -> String {
+    match source {
+        Source::Object(o) => o.bucket.clone(),
+        Source::Http(_) => "http".to_string(),
+        Source::File(_) => "local".to_string(),
+    }
+}
+
+/// Gives every remote segment a file in `dir` and lists what the child downloads there, in the
+/// order the engine reads them. A segment that two clips share is downloaded once.
+fn localize(clips: &mut [ClipInput], remote: &[Vec<Option<Source>>], dir: &Path) -> Vec<FetchItem> {
+    let mut fetch: Vec<FetchItem> = Vec::new();
+    let mut seen: HashMap<Source, PathBuf> = HashMap::new();
+    for (clip, sources) in clips.iter_mut().zip(remote) {
+        for (segment, source) in clip.segments.iter_mut().zip(sources) {
+            let Some(source) = source else { continue };
+            let path = seen
+                .entry(source.clone())
+                .or_insert_with(|| {
+                    let ext = source.extension().unwrap_or_else(|| "ts".to_string());
+                    let path = dir.join(format!("{:05}.{ext}", fetch.len()));
+                    fetch.push(FetchItem {
+                        source: source.clone(),
+                        path: path.clone(),
+                    });
+                    path
+                })
+                .clone();
+            segment.path = path;
+        }
+    }
+    fetch
 }
 
 /// Segments of an HLS output last about this long (cut at the next keyframe).

@@ -44,7 +44,12 @@ pub(super) async fn finish(
         report: "",
     };
     match queue::finish(&ctx.db, &job.job_id, owner, end, now_ms()).await {
-        Ok(finished) => report(job, finished, request, Some(failure)),
+        Ok(finished) => {
+            if finished {
+                super::publish::remove_objects(ctx, &job.job_id).await;
+            }
+            report(job, finished, request, Some(failure));
+        }
         Err(e) => {
             tracing::error!(job_id = %job.job_id, error = %e, "recording the job's end failed");
         }

@@ -99,8 +99,11 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
             format!("The stored job request cannot be decoded: {e}"),
         )
     });
+    publish::clean_leftovers(ctx, &job.job_id).await;
     let outcome: Outcome = match &request {
-        Ok(request) => produce(ctx, &mut lease, request, &work_dir).await.into(),
+        Ok(request) => produce(ctx, &mut lease, &job.job_id, request, &work_dir)
+            .await
+            .into(),
         Err(f) => Outcome::Failed(f.clone()),
     };
     drop(lease);
@@ -113,19 +116,26 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
 async fn produce(
     ctx: &WorkerContext,
     lease: &mut LeaseKeeper,
+    job_id: &str,
     request: &JobRequest,
     work_dir: &Path,
 ) -> Result<Produced, Stop> {
     let plans = plan_step::plan_clips(ctx, lease, request).await?;
-    let (inputs, missing): (Vec<_>, Vec<_>) =
-        plans.into_iter().map(|p| (p.input, p.missing)).unzip();
-    let cut = cut::cut(ctx, lease, request, inputs, work_dir).await?;
+    let mut inputs = Vec::with_capacity(plans.len());
+    let mut remote = Vec::with_capacity(plans.len());
+    let mut missing = Vec::with_capacity(plans.len());
+    for p in plans {
+        inputs.push(p.input);
+        remote.push(p.remote);
+        missing.push(p.missing);
+    }
+    let cut = cut::cut(ctx, lease, request, inputs, &remote, work_dir).await?;
     // The child may have finished just as the lease went; publishing would overwrite the
     // output of the worker that owns the job now.
     if lease.is_lost() {
         return Err(Stop::LeaseLost);
     }
-    let published = publish::publish(ctx, request, &cut).await?;
+    let published = publish::publish(ctx, job_id, request, &cut).await?;
     Ok(Produced {
         report: JobReport {
             clips: cut

@@ -4,7 +4,7 @@
 use super::{Failure, Stop};
 use crate::clock::now_ms;
 use crate::job::request::{ClipSpec, JobRequest};
-use crate::recordings::{ClipPlan, PlanError, Reach, plan_clip};
+use crate::recordings::{Catalog, ClipPlan, PlanError, Reach, plan_clip};
 use crate::worker::WorkerContext;
 use crate::worker::lease::LeaseKeeper;
 
@@ -37,7 +37,13 @@ async fn plan_live(
 ) -> Result<ClipPlan, Stop> {
     let give_up_ms = clip.end_us / 1000 + ctx.settings.live_wait_seconds as i64 * 1000;
     loop {
-        match plan_clip(&ctx.db, &ctx.recordings_dir, index, clip, reach).await {
+        let catalog = Catalog {
+            db: &ctx.db,
+            buckets: &ctx.buckets,
+            recordings_dir: &ctx.recordings_dir,
+            streams: &ctx.streams,
+        };
+        match plan_clip(catalog, index, clip, reach).await {
             Ok(plan) if !plan.waits_for_live_edge() || now_ms() >= give_up_ms => return Ok(plan),
             Ok(_) => {}
             Err(PlanError::NoContent { growing: true, .. }) if now_ms() < give_up_ms => {}

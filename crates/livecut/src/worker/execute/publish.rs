@@ -1,14 +1,20 @@
 //! Step 3: the cover and the output go to their buckets. Each object becomes visible only when
-//! whole (`Buckets::publish_file`); an HLS playlist only after every segment it names.
+//! whole (`Buckets::publish_file`); an HLS playlist only after every segment it names. Every
+//! object is recorded as the job's (`db::job_objects`) before its upload starts, so a killed
+//! attempt's unfinished uploads are aborted by the next attempt (`clean_leftovers`) and a job
+//! that fails leaves no objects behind (`remove_objects`).
 
 use livecut_media::HlsOutput;
 
 use super::Failure;
 use super::cut::Cut;
+use crate::clock::now_ms;
 use crate::code::ErrorCode;
+use crate::db::Db;
+use crate::db::job_objects::{self, JobObject};
 use crate::job::location::ObjectLocation;
 use crate::job::request::JobRequest;
-use crate::storage::StorageError;
+use crate::storage::{StorageError, UploadJournal, UploadRecord};
 use crate::worker::WorkerContext;
 
 pub(super) struct Published {
@@ -18,23 +24,58 @@ pub(super) struct Published {
     pub cover_url: String,
 }
 
+/// The job's rows in `job_objects` as the journal of its uploads.
+struct JobJournal<'a> {
+    db: &'a Db,
+    job_id: &'a str,
+}
+
+fn object(u: &UploadRecord) -> JobObject {
+    JobObject {
+        bucket: u.bucket.clone(),
+        key: u.key.clone(),
+        upload_id: u.upload_id.clone(),
+    }
+}
+
+impl UploadJournal for JobJournal<'_> {
+    async fn started(&self, upload: &UploadRecord) -> Result<(), String> {
+        job_objects::started(self.db, self.job_id, &object(upload), now_ms())
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn ended(&self, upload: &UploadRecord, completed: bool) -> Result<(), String> {
+        job_objects::ended(self.db, self.job_id, &object(upload), completed)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
 pub(super) async fn publish(
     ctx: &WorkerContext,
+    job_id: &str,
     request: &JobRequest,
     cut: &Cut,
 ) -> Result<Published, Failure> {
     let failed = |e: StorageError| {
         Failure::new(
-            ErrorCode::InternalError,
+            ErrorCode::StorageUnavailable,
             format!("Publishing the output failed: {e}"),
         )
     };
+    let journal = JobJournal {
+        db: &ctx.db,
+        job_id,
+    };
     let cover_url = match &cut.cover {
         Some(c) => {
-            ctx.buckets
-                .publish_file(&c.location, &c.request.output)
+            let n = ctx
+                .buckets
+                .publish_file(&c.location, &c.request.output, &journal)
                 .await
                 .map_err(failed)?;
+            crate::metrics::storage_bytes_written(&c.location.bucket, n);
             c.url.clone()
         }
         None => String::new(),
@@ -42,11 +83,14 @@ pub(super) async fn publish(
     let file_size = match &cut.hls {
         None => ctx
             .buckets
-            .publish_file(&request.output, &cut.output)
+            .publish_file(&request.output, &cut.output, &journal)
             .await
             .map_err(failed)?,
-        Some(h) => publish_hls(ctx, &request.output, h).await.map_err(failed)?,
+        Some(h) => publish_hls(ctx, &journal, &request.output, h)
+            .await
+            .map_err(failed)?,
     };
+    crate::metrics::storage_bytes_written(&request.output.bucket, file_size);
     Ok(Published {
         file_size,
         cover_url,
@@ -57,6 +101,7 @@ pub(super) async fn publish(
 /// playlist can read every segment it names. Returns the bytes published.
 async fn publish_hls(
     ctx: &WorkerContext,
+    journal: &JobJournal<'_>,
     playlist: &ObjectLocation,
     hls: &HlsOutput,
 ) -> Result<u64, StorageError> {
@@ -71,8 +116,69 @@ async fn publish_hls(
             bucket: playlist.bucket.clone(),
             key: folder.map_or(name.clone(), |d| format!("{d}/{name}")),
         };
-        total += ctx.buckets.publish_file(&location, segment).await?;
+        total += ctx
+            .buckets
+            .publish_file(&location, segment, journal)
+            .await?;
     }
-    total += ctx.buckets.publish_file(playlist, &hls.playlist).await?;
+    total += ctx
+        .buckets
+        .publish_file(playlist, &hls.playlist, journal)
+        .await?;
     Ok(total)
+}
+
+/// Before an attempt starts: aborts the uploads an earlier attempt of the job left in flight
+/// (it was killed before it could). Objects it completed stay: this attempt writes the same keys.
+pub(super) async fn clean_leftovers(ctx: &WorkerContext, job_id: &str) {
+    let Ok(objects) = job_objects::of_job(&ctx.db, job_id).await else {
+        return;
+    };
+    for o in objects.into_iter().filter(|o| !o.upload_id.is_empty()) {
+        let record = UploadRecord {
+            bucket: o.bucket.clone(),
+            key: o.key.clone(),
+            upload_id: o.upload_id.clone(),
+        };
+        match ctx.buckets.abort_upload(&record).await {
+            Ok(()) => {
+                tracing::info!(job_id, object = %format!("oss://{}/{}", o.bucket, o.key), "aborted an upload an earlier attempt left");
+                let _ = job_objects::forget(&ctx.db, job_id, &o).await;
+            }
+            Err(e) => {
+                tracing::warn!(job_id, error = %e, "cannot abort an earlier attempt's upload");
+            }
+        }
+    }
+}
+
+/// After a job failed for good: its objects (whole or in flight) are removed, so nothing is
+/// left in a bucket that no successful job owns.
+pub(super) async fn remove_objects(ctx: &WorkerContext, job_id: &str) {
+    let Ok(objects) = job_objects::of_job(&ctx.db, job_id).await else {
+        return;
+    };
+    for o in objects {
+        let record = UploadRecord {
+            bucket: o.bucket.clone(),
+            key: o.key.clone(),
+            upload_id: o.upload_id.clone(),
+        };
+        let removed = if o.upload_id.is_empty() {
+            ctx.buckets
+                .delete(&ObjectLocation {
+                    bucket: o.bucket.clone(),
+                    key: o.key.clone(),
+                })
+                .await
+        } else {
+            ctx.buckets.abort_upload(&record).await
+        };
+        match removed {
+            Ok(()) => {
+                let _ = job_objects::forget(&ctx.db, job_id, &o).await;
+            }
+            Err(e) => tracing::warn!(job_id, error = %e, "cannot remove an object of a failed job"),
+        }
+    }
 }

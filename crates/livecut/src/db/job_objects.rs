@@ -1,0 +1,130 @@
+//! The objects a job writes (`job_objects`): written before each upload starts with the id of
+//! its multipart upload, cleared to "whole" when it completes. A later attempt aborts the uploads
+//! its predecessor left in flight; a job that fails for good has its objects deleted.
+
+use sqlx::Row;
+
+use super::{Db, DbError};
+
+/// One object of a job, and its upload if one is in flight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobObject {
+    pub bucket: String,
+    pub key: String,
+    /// Empty once the object is whole.
+    pub upload_id: String,
+}
+
+/// Records an upload that is about to send its first byte.
+pub async fn started(db: &Db, job_id: &str, o: &JobObject, now_ms: i64) -> Result<(), DbError> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("DELETE FROM job_objects WHERE job_id = $1 AND bucket = $2 AND object_key = $3")
+        .bind(job_id)
+        .bind(&o.bucket)
+        .bind(&o.key)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO job_objects (job_id, bucket, object_key, upload_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(job_id)
+    .bind(&o.bucket)
+    .bind(&o.key)
+    .bind(&o.upload_id)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The upload completed (the object is whole) or was aborted (nothing of it remains).
+pub async fn ended(db: &Db, job_id: &str, o: &JobObject, completed: bool) -> Result<(), DbError> {
+    let q = if completed {
+        "UPDATE job_objects SET upload_id = '' WHERE job_id = $1 AND bucket = $2 AND object_key = $3"
+    } else {
+        "DELETE FROM job_objects WHERE job_id = $1 AND bucket = $2 AND object_key = $3"
+    };
+    sqlx::query(q)
+        .bind(job_id)
+        .bind(&o.bucket)
+        .bind(&o.key)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Every object of a job, whole or in flight.
+pub async fn of_job(db: &Db, job_id: &str) -> Result<Vec<JobObject>, DbError> {
+    let rows = sqlx::query(
+        "SELECT bucket, object_key, upload_id FROM job_objects WHERE job_id = $1 ORDER BY bucket, object_key",
+    )
+    .bind(job_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(JobObject {
+                bucket: r.try_get("bucket")?,
+                key: r.try_get("object_key")?,
+                upload_id: r.try_get("upload_id")?,
+            })
+        })
+        .collect()
+}
+
+/// Forgets one object of a job (after it was deleted or its upload aborted).
+pub async fn forget(db: &Db, job_id: &str, o: &JobObject) -> Result<(), DbError> {
+    ended(db, job_id, o, false).await
+}
+
+/// The job that owns an object, if any job recorded it.
+pub async fn owner(db: &Db, bucket: &str, key: &str) -> Result<Option<String>, DbError> {
+    let row =
+        sqlx::query("SELECT job_id FROM job_objects WHERE bucket = $1 AND object_key = $2 LIMIT 1")
+            .bind(bucket)
+            .bind(key)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(row.map(|r| r.try_get("job_id")).transpose()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn uploads_are_recorded_completed_and_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("t.db").display()
+        ))
+        .await
+        .unwrap();
+        let o = JobObject {
+            bucket: "b".into(),
+            key: "out/a.mp4".into(),
+            upload_id: "up-1".into(),
+        };
+        started(&db, "job1", &o, 1).await.unwrap();
+        assert_eq!(of_job(&db, "job1").await.unwrap(), vec![o.clone()]);
+        // A retry that starts the same object again replaces the row (a new upload id).
+        let again = JobObject {
+            upload_id: "up-2".into(),
+            ..o.clone()
+        };
+        started(&db, "job1", &again, 2).await.unwrap();
+        assert_eq!(of_job(&db, "job1").await.unwrap(), vec![again.clone()]);
+        ended(&db, "job1", &again, true).await.unwrap();
+        let whole = of_job(&db, "job1").await.unwrap();
+        assert_eq!(whole[0].upload_id, "");
+        assert_eq!(
+            owner(&db, "b", "out/a.mp4").await.unwrap().as_deref(),
+            Some("job1")
+        );
+        forget(&db, "job1", &whole[0]).await.unwrap();
+        assert!(of_job(&db, "job1").await.unwrap().is_empty());
+        assert_eq!(owner(&db, "b", "out/a.mp4").await.unwrap(), None);
+    }
+}
