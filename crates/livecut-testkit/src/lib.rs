@@ -5,4 +5,5 @@
 #![forbid(unsafe_code)]
 
 pub mod oracle;
+pub mod s3;
 pub mod sdk;
