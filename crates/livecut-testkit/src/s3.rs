@@ -195,6 +195,24 @@ impl S3Server {
         self.resume();
     }
 
+    /// Arms a one-shot outage: the first request matching `trigger` takes the server down (that
+    /// request is never answered; its connection is reset with the others), and the server
+    /// comes back `duration` later. Lets a test hit a client in the middle of its reads or its
+    /// upload, however fast they are.
+    pub fn down_on(&self, trigger: Trigger, duration: Duration) {
+        *lock(&self.counters.armed) = Some(Armed {
+            trigger,
+            duration,
+            control: Arc::clone(&self.control),
+        });
+    }
+
+    /// Whether an armed outage has not fired yet.
+    #[must_use]
+    pub fn is_armed(&self) -> bool {
+        lock(&self.counters.armed).is_some()
+    }
+
     /// Whether the server is listening (not stopped).
     #[must_use]
     pub fn is_up(&self) -> bool {
@@ -410,11 +428,45 @@ impl Control {
 
 #[derive(Default)]
 struct Counters {
+    /// A one-shot outage that the first matching request sets off (`S3Server::down_on`).
+    armed: Mutex<Option<Armed>>,
     requests: AtomicU64,
     get_requests: AtomicU64,
     put_requests: AtomicU64,
     bytes_served: AtomicU64,
     per_object: Mutex<HashMap<String, u64>>,
+}
+
+/// Which request sets off an armed outage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// A GET of an object whose `bucket/key` ends with this text.
+    GetEndingWith(String),
+    /// The first request that writes an object: a PUT of an object or a part, or the POST
+    /// that starts or completes a multipart upload.
+    Upload,
+}
+
+struct Armed {
+    trigger: Trigger,
+    duration: Duration,
+    control: Arc<Control>,
+}
+
+impl Trigger {
+    fn matches(&self, method: &hyper::Method, uri: &hyper::Uri) -> bool {
+        let object = uri.path().trim_start_matches('/').contains('/');
+        match self {
+            Trigger::GetEndingWith(end) => {
+                *method == hyper::Method::GET
+                    && object
+                    && percent_decode(uri.path().trim_start_matches('/')).ends_with(end.as_str())
+            }
+            Trigger::Upload => {
+                object && (*method == hyper::Method::PUT || *method == hyper::Method::POST)
+            }
+        }
+    }
 }
 
 /// See `clean_old_tmp_files` in s3s-fs's `fs.rs`.
@@ -559,6 +611,23 @@ async fn counted(
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<CountedBody>, s3s::HttpError> {
     counters.requests.fetch_add(1, Ordering::SeqCst);
+    let fired = {
+        let mut armed = lock(&counters.armed);
+        match armed.as_ref() {
+            Some(a) if a.trigger.matches(request.method(), request.uri()) => armed.take(),
+            _ => None,
+        }
+    };
+    if let Some(armed) = fired {
+        // Down before this request is answered: the server resets its connection with all the
+        // others, and comes back after the outage.
+        armed.control.desired.send_replace(Desired::Down);
+        std::thread::spawn(move || {
+            std::thread::sleep(armed.duration);
+            armed.control.desired.send_replace(Desired::Up);
+        });
+        std::future::pending::<()>().await;
+    }
     let method = request.method().clone();
     let object = object_of(request.uri());
     if method == hyper::Method::PUT && request.uri().path().trim_matches('/').contains('/') {

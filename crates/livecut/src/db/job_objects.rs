@@ -15,42 +15,50 @@ pub struct JobObject {
     pub upload_id: String,
 }
 
-/// Records an upload that is about to send its first byte.
+/// Records an upload that is about to send its first byte (or an object about to be written
+/// with one PUT, `upload_id` empty).
 pub async fn started(db: &Db, job_id: &str, o: &JobObject, now_ms: i64) -> Result<(), DbError> {
-    let mut tx = db.pool.begin().await?;
-    sqlx::query("DELETE FROM job_objects WHERE job_id = $1 AND bucket = $2 AND object_key = $3")
-        .bind(job_id)
-        .bind(&o.bucket)
-        .bind(&o.key)
-        .execute(&mut *tx)
-        .await?;
     sqlx::query(
-        "INSERT INTO job_objects (job_id, bucket, object_key, upload_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO job_objects (job_id, bucket, object_key, upload_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT DO NOTHING",
     )
     .bind(job_id)
     .bind(&o.bucket)
     .bind(&o.key)
     .bind(&o.upload_id)
     .bind(now_ms)
-    .execute(&mut *tx)
+    .execute(&db.pool)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
-/// The upload completed (the object is whole) or was aborted (nothing of it remains).
+/// The upload completed (the object is whole: it stays listed as the job's) or was aborted
+/// (nothing of it remains). Other uploads of the same object stay listed until aborted.
 pub async fn ended(db: &Db, job_id: &str, o: &JobObject, completed: bool) -> Result<(), DbError> {
-    let q = if completed {
-        "UPDATE job_objects SET upload_id = '' WHERE job_id = $1 AND bucket = $2 AND object_key = $3"
-    } else {
-        "DELETE FROM job_objects WHERE job_id = $1 AND bucket = $2 AND object_key = $3"
-    };
-    sqlx::query(q)
+    let mut tx = db.pool.begin().await?;
+    if !o.upload_id.is_empty() {
+        sqlx::query(
+            "DELETE FROM job_objects WHERE job_id = $1 AND bucket = $2 AND object_key = $3 AND upload_id = $4",
+        )
         .bind(job_id)
         .bind(&o.bucket)
         .bind(&o.key)
-        .execute(&db.pool)
+        .bind(&o.upload_id)
+        .execute(&mut *tx)
         .await?;
+    }
+    if completed {
+        sqlx::query(
+            "INSERT INTO job_objects (job_id, bucket, object_key, upload_id, created_at) VALUES ($1, $2, $3, '', 0) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(job_id)
+        .bind(&o.bucket)
+        .bind(&o.key)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -73,9 +81,18 @@ pub async fn of_job(db: &Db, job_id: &str) -> Result<Vec<JobObject>, DbError> {
         .collect()
 }
 
-/// Forgets one object of a job (after it was deleted or its upload aborted).
+/// Forgets one row of a job's objects (after the object was deleted or its upload aborted).
 pub async fn forget(db: &Db, job_id: &str, o: &JobObject) -> Result<(), DbError> {
-    ended(db, job_id, o, false).await
+    sqlx::query(
+        "DELETE FROM job_objects WHERE job_id = $1 AND bucket = $2 AND object_key = $3 AND upload_id = $4",
+    )
+    .bind(job_id)
+    .bind(&o.bucket)
+    .bind(&o.key)
+    .bind(&o.upload_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
 }
 
 /// The job that owns an object, if any job recorded it.
@@ -109,15 +126,21 @@ mod tests {
         };
         started(&db, "job1", &o, 1).await.unwrap();
         assert_eq!(of_job(&db, "job1").await.unwrap(), vec![o.clone()]);
-        // A retry that starts the same object again replaces the row (a new upload id).
+        // A retry that starts the same object again lists its upload beside the first (which
+        // stays listed until someone aborts it).
         let again = JobObject {
             upload_id: "up-2".into(),
             ..o.clone()
         };
         started(&db, "job1", &again, 2).await.unwrap();
-        assert_eq!(of_job(&db, "job1").await.unwrap(), vec![again.clone()]);
+        assert_eq!(
+            of_job(&db, "job1").await.unwrap(),
+            vec![o.clone(), again.clone()]
+        );
         ended(&db, "job1", &again, true).await.unwrap();
+        forget(&db, "job1", &o).await.unwrap();
         let whole = of_job(&db, "job1").await.unwrap();
+        assert_eq!(whole.len(), 1);
         assert_eq!(whole[0].upload_id, "");
         assert_eq!(
             owner(&db, "b", "out/a.mp4").await.unwrap().as_deref(),

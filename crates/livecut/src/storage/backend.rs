@@ -118,6 +118,11 @@ impl Backend {
             .with_retry(retry())
             .with_client_options(client_options(allow_http));
         if let Some(endpoint) = &config.endpoint {
+            let endpoint = if config.virtual_hosted_style {
+                virtual_hosted_endpoint(endpoint, bucket)
+            } else {
+                endpoint.clone()
+            };
             builder = builder.with_endpoint(endpoint);
         }
         let credentials = config.credentials(name)?;
@@ -209,6 +214,20 @@ impl Backend {
     }
 }
 
+/// With virtual-hosted addressing, object_store sends requests to the endpoint as given, so the
+/// endpoint must name the bucket's own host (`https://B.oss-cn-shanghai.aliyuncs.com`). An
+/// operator may write the region's endpoint (`https://oss-cn-shanghai.aliyuncs.com`, as Alibaba
+/// documents it); the bucket is then put in front of its host.
+fn virtual_hosted_endpoint(endpoint: &str, bucket: &str) -> String {
+    let Some((scheme, rest)) = endpoint.split_once("://") else {
+        return endpoint.to_string();
+    };
+    if rest.starts_with(&format!("{bucket}.")) {
+        return endpoint.to_string();
+    }
+    format!("{scheme}://{bucket}.{rest}")
+}
+
 /// An HTTP(S) origin recordings may be read from.
 pub(super) struct Origin {
     /// `https://cdn.example.com` (scheme, host, port; a path prefix if given).
@@ -249,5 +268,22 @@ impl Origin {
         let rel = rel.trim_start_matches('/');
         let decoded = percent_encoding::percent_decode_str(rel).decode_utf8_lossy();
         ObjectPath::parse(decoded.as_ref()).map_err(|_| StorageError::BadKey(url.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_hosted_endpoints_name_the_bucket_host() {
+        assert_eq!(
+            virtual_hosted_endpoint("https://oss-cn-shanghai.aliyuncs.com", "hl"),
+            "https://hl.oss-cn-shanghai.aliyuncs.com"
+        );
+        assert_eq!(
+            virtual_hosted_endpoint("https://hl.oss-cn-shanghai.aliyuncs.com", "hl"),
+            "https://hl.oss-cn-shanghai.aliyuncs.com"
+        );
     }
 }

@@ -86,6 +86,12 @@ impl StorageError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, StorageError::NotFound { .. })
     }
+
+    /// The storage failed to answer (after object_store's own retries): trying again later
+    /// may succeed, unlike a refusal, an absent object or a bad name.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StorageError::Store { .. })
+    }
 }
 
 /// The bucket map of one process.

@@ -17,5 +17,6 @@ mod hevc_sources;
 mod modes_and_covers;
 mod postgres_service;
 mod recordings;
+mod s3_storage;
 mod sdk_e2e;
 mod sdk_errors;

@@ -4,6 +4,9 @@
 //! attempt's unfinished uploads are aborted by the next attempt (`clean_leftovers`) and a job
 //! that fails leaves no objects behind (`remove_objects`).
 
+use std::path::Path;
+use std::time::{Duration, Instant};
+
 use livecut_media::HlsOutput;
 
 use super::Failure;
@@ -23,6 +26,11 @@ pub(super) struct Published {
     /// Empty when the job has no cover.
     pub cover_url: String,
 }
+
+/// An upload the storage failed to take is tried again for this long (each try has
+/// object_store's own retries); a storage down for longer fails the job with
+/// `StorageUnavailable`.
+const PUBLISH_BUDGET: Duration = Duration::from_secs(150);
 
 /// The job's rows in `job_objects` as the journal of its uploads.
 struct JobJournal<'a> {
@@ -70,9 +78,7 @@ pub(super) async fn publish(
     };
     let cover_url = match &cut.cover {
         Some(c) => {
-            let n = ctx
-                .buckets
-                .publish_file(&c.location, &c.request.output, &journal)
+            let n = publish_one(ctx, &journal, &c.location, &c.request.output)
                 .await
                 .map_err(failed)?;
             crate::metrics::storage_bytes_written(&c.location.bucket, n);
@@ -81,9 +87,7 @@ pub(super) async fn publish(
         None => String::new(),
     };
     let file_size = match &cut.hls {
-        None => ctx
-            .buckets
-            .publish_file(&request.output, &cut.output, &journal)
+        None => publish_one(ctx, &journal, &request.output, &cut.output)
             .await
             .map_err(failed)?,
         Some(h) => publish_hls(ctx, &journal, &request.output, h)
@@ -91,6 +95,9 @@ pub(super) async fn publish(
             .map_err(failed)?,
     };
     crate::metrics::storage_bytes_written(&request.output.bucket, file_size);
+    // Uploads a failed try could not abort (the storage was down) are aborted now that it
+    // answers again.
+    clean_leftovers(ctx, job_id).await;
     Ok(Published {
         file_size,
         cover_url,
