@@ -236,17 +236,20 @@ fn every_mode_reads_recordings_from_s3_and_writes_outputs_there() {
 fn submit_refuses_buckets_without_a_backend_or_access() {
     let mut svc = S3Service::start(6, &[]);
     let clips = json!([{"StartTime": at(1.0), "EndTime": at(3.0)}]).to_string();
-    let submit = |sdk: &mut Sdk, output: Value, clips: &str| {
+    let submit_to = |sdk: &mut Sdk, output: Value, clips: &str, target: &str| {
         sdk.submit(
             &[
                 ("Clips", clips),
                 ("LiveStreamConfig", &stream_config("cam1")),
                 ("MediaProduceConfig", r#"{"Mode":"RoughFast"}"#),
                 ("OutputMediaConfig", &output.to_string()),
+                ("OutputMediaTarget", target),
             ],
             livecut_testkit::sdk::Signature::V3,
         )
     };
+    let submit =
+        |sdk: &mut Sdk, output: Value, clips: &str| submit_to(sdk, output, clips, "oss-object");
     let (code, status, message) = err_code(&submit(
         &mut svc.sdk,
         json!({"MediaURL": "oss://nowhere/a.mp4"}),
@@ -278,10 +281,11 @@ fn submit_refuses_buckets_without_a_backend_or_access() {
     assert_eq!(code, "InvalidParameter");
     assert!(message.contains("Clips[0].CoverUrl"), "{message}");
     // A VOD target names its bucket in StorageLocation.
-    let (code, _, message) = err_code(&submit(
+    let (code, _, message) = err_code(&submit_to(
         &mut svc.sdk,
-        json!({"OutputMediaTarget": "vod-media", "StorageLocation": "nowhere.oss-cn-shanghai.aliyuncs.com", "FileName": "v.mp4"}),
+        json!({"StorageLocation": "nowhere.oss-cn-shanghai.aliyuncs.com", "FileName": "v.mp4"}),
         &clips,
+        "vod-media",
     ));
     assert_eq!(code, "InvalidParameter");
     assert!(
@@ -289,10 +293,11 @@ fn submit_refuses_buckets_without_a_backend_or_access() {
         "{message}"
     );
     // A VOD target in a configured bucket is written there and answers its VodMediaId.
-    let body = ok_body(submit(
+    let body = ok_body(submit_to(
         &mut svc.sdk,
-        json!({"OutputMediaTarget": "vod-media", "StorageLocation": "out.oss-cn-shanghai.aliyuncs.com", "FileName": "vod/v.mp4"}),
+        json!({"StorageLocation": "out.oss-cn-shanghai.aliyuncs.com", "FileName": "vod/v.mp4"}),
         &clips,
+        "vod-media",
     ));
     assert_eq!(body["VodMediaId"], body["MediaId"]);
     let job = svc

@@ -123,16 +123,34 @@ async fn publish_hls(
             bucket: playlist.bucket.clone(),
             key: folder.map_or(name.clone(), |d| format!("{d}/{name}")),
         };
-        total += ctx
-            .buckets
-            .publish_file(&location, segment, journal)
-            .await?;
+        total += publish_one(ctx, journal, &location, segment).await?;
     }
-    total += ctx
-        .buckets
-        .publish_file(playlist, &hls.playlist, journal)
-        .await?;
+    total += publish_one(ctx, journal, playlist, &hls.playlist).await?;
     Ok(total)
+}
+
+/// One object, tried again with backoff while the storage fails to answer. Before each new try
+/// the job's uploads still in flight (the failed try's) are aborted.
+async fn publish_one(
+    ctx: &WorkerContext,
+    journal: &JobJournal<'_>,
+    location: &ObjectLocation,
+    local: &Path,
+) -> Result<u64, StorageError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(500);
+    loop {
+        match ctx.buckets.publish_file(location, local, journal).await {
+            Ok(n) => return Ok(n),
+            Err(e) if e.is_transient() && started.elapsed() < PUBLISH_BUDGET => {
+                tracing::warn!(job_id = journal.job_id, object = %location.canonical_url(), error = %e, "upload failed; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(8));
+                clean_leftovers(ctx, journal.job_id).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Before an attempt starts: aborts the uploads an earlier attempt of the job left in flight
