@@ -163,7 +163,6 @@ fn media_errors_map_to_the_job_codes() {
             MediaError::SegmentMissing {
                 clip: 2,
                 uri: "seg00007.ts".into(),
-                path: "/x/seg00007.ts".into(),
                 source: std::io::Error::from(std::io::ErrorKind::NotFound),
             },
             "InvalidParameter.ResourceNotFound",
