@@ -87,6 +87,8 @@ error_codes! {
     MediaProcessCrashed => "InternalError.MediaProcessCrashed",
     /// A job's media child process ran past the job time limit and was stopped.
     MediaProcessTimeout => "InternalError.MediaProcessTimeout",
+    /// The service cannot serve now (its database or storage does not answer); `/healthz` says so.
+    ServiceUnavailable => "ServiceUnavailable",
 }
 
 impl ErrorCode {
@@ -97,6 +99,7 @@ impl ErrorCode {
         match self {
             AccessKeyNotFound | InvalidActionNotFound | NotFound => StatusCode::NOT_FOUND,
             ForbiddenRam => StatusCode::FORBIDDEN,
+            ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             InternalError | MediaProcessCrashed | MediaProcessTimeout => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -161,6 +164,9 @@ impl ErrorCode {
             }
             MediaProcessTimeout => {
                 "Submit shorter clips, or ask the operator to raise the job time limit."
+            }
+            ServiceUnavailable => {
+                "Retry later; the operator should check what `/healthz` and the service's log name (database, storage)."
             }
         }
     }

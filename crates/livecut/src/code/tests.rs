@@ -34,6 +34,7 @@ const WIRE: &[(ErrorCode, &str)] = &[
         ErrorCode::MediaProcessTimeout,
         "InternalError.MediaProcessTimeout",
     ),
+    (ErrorCode::ServiceUnavailable, "ServiceUnavailable"),
 ];
 
 #[test]
@@ -80,6 +81,7 @@ fn http_status_of_each_api_code() {
         (ErrorCode::InvalidActionNotFound, 404),
         (ErrorCode::NotFound, 404),
         (ErrorCode::InternalError, 500),
+        (ErrorCode::ServiceUnavailable, 503),
         // Job-only codes: their family's status.
         (ErrorCode::ResourceNotFound, 400),
         (ErrorCode::ResourceContentBad, 400),
