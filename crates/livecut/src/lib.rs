@@ -18,6 +18,7 @@ pub mod http1;
 pub mod ids;
 pub mod job;
 pub mod keys;
+pub mod metrics;
 pub mod recordings;
 pub mod serve;
 pub mod settings;
