@@ -19,3 +19,4 @@ mod postgres_service;
 mod recordings;
 mod sdk_e2e;
 mod sdk_errors;
+mod workers;
