@@ -1,5 +1,5 @@
-//! The command line: `serve`, `keys`, `recordings`, `demo`, `testgen`, and the internal
-//! `media-job` that workers start as child processes.
+//! The command line: `serve`, `worker`, `workers`, `keys`, `recordings`, `demo`, `testgen`, `cut`,
+//! and the internal `media-job` that workers start as child processes.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,8 +23,16 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the API and a worker pool in one process.
+    /// Run the API and a worker pool in one process (`--workers 0`: the API only).
     Serve(ServeArgs),
+    /// Run a worker pool without the API, on the database of the API processes.
+    Worker(WorkerArgs),
+    /// List the worker processes of the database: state (dead ones too), heartbeat, running jobs.
+    Workers {
+        /// Print one JSON array.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage access keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -59,6 +67,28 @@ pub struct ServeArgs {
     pub limits: Limits,
     #[command(flatten)]
     pub worker: WorkerSettings,
+    #[command(flatten)]
+    pub drain: DrainArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct WorkerArgs {
+    /// Serve `/metrics` and `/healthz` on this address (nothing is served without it).
+    #[arg(long, env = "LIVECUT_WORKER_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    #[command(flatten)]
+    pub worker: WorkerSettings,
+    #[command(flatten)]
+    pub drain: DrainArgs,
+}
+
+/// How a process stops on SIGTERM or SIGINT.
+#[derive(Args, Debug, Clone)]
+pub struct DrainArgs {
+    /// Running jobs get this long to finish after SIGTERM/SIGINT; the ones still running then
+    /// are handed back to the queue (a second signal hands them back at once).
+    #[arg(long, env = "LIVECUT_DRAIN_SECONDS", default_value_t = 60)]
+    pub drain_seconds: u64,
 }
 
 #[derive(Subcommand, Debug)]

@@ -90,6 +90,8 @@ error_codes! {
     /// Object storage did not answer (or kept failing) within the retry budget, while reading a
     /// recording or writing an output.
     StorageUnavailable => "InternalError.StorageUnavailable",
+    /// The service cannot serve now (its database or storage does not answer); `/healthz` says so.
+    ServiceUnavailable => "ServiceUnavailable",
 }
 
 impl ErrorCode {
@@ -100,6 +102,7 @@ impl ErrorCode {
         match self {
             AccessKeyNotFound | InvalidActionNotFound | NotFound => StatusCode::NOT_FOUND,
             ForbiddenRam => StatusCode::FORBIDDEN,
+            ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             InternalError | MediaProcessCrashed | MediaProcessTimeout | StorageUnavailable => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -167,6 +170,9 @@ impl ErrorCode {
             }
             StorageUnavailable => {
                 "Retry the job once the object storage named in Message answers again; the operator can check it with `livecut config check`."
+            }
+            ServiceUnavailable => {
+                "Retry later; the operator should check what `/healthz` and the service's log name (database, storage)."
             }
         }
     }

@@ -37,6 +37,17 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve(args) => livecut::serve::serve(&cli.store, &args)
             .await
             .map_err(|e| e.to_string()),
+        Command::Worker(args) => livecut::serve::worker(&cli.store, &args)
+            .await
+            .map_err(|e| e.to_string()),
+        Command::Workers { json } => {
+            let db = livecut::db::Db::open(&cli.store.database_url())
+                .await
+                .map_err(|e| e.to_string())?;
+            livecut::worker::registry::print(&db, json)
+                .await
+                .map_err(|e| e.to_string())
+        }
         Command::Keys(KeysCommand::Create { actions, json }) => {
             let actions = livecut::keys::parse_actions(&actions).map_err(|e| e.to_string())?;
             let db = livecut::db::Db::open(&cli.store.database_url())

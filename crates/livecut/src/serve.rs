@@ -1,18 +1,26 @@
-//! `livecut serve`: the API and a worker pool in one process, on the embedded default (SQLite
-//! and a local folder) unless a database URL says otherwise.
+//! `livecut serve` (the API and a worker pool in one process, on the embedded default of SQLite
+//! and a local folder unless a database URL says otherwise; `--workers 0` for the API only) and
+//! `livecut worker` (a worker pool without the API). Both stop on SIGTERM or SIGINT by draining
+//! their pool (`worker::drain`) and exit 0.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::{Notify, watch};
 
+use crate::api::healthz::{OpsState, ops_router};
 use crate::api::{AppState, router};
-use crate::cli::ServeArgs;
+use crate::cli::{ServeArgs, WorkerArgs};
 use crate::clock::now_ms;
+use crate::config::StreamSource;
 use crate::db::{Db, nonces};
-use crate::settings::StoreSettings;
+use crate::settings::{StoreSettings, WorkerSettings};
 use crate::storage::Buckets;
-use crate::worker::{WorkerContext, spawn_pool};
+use crate::worker::drain::Drain;
+use crate::worker::{Pool, WorkerContext};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -34,54 +42,38 @@ pub enum ServeError {
     },
     #[error("cannot find this program's own executable for worker children: {0}")]
     Exe(std::io::Error),
+    #[error("cannot watch for SIGTERM and SIGINT: {0}")]
+    Signal(std::io::Error),
+    #[error(
+        "`livecut worker` needs --workers 1 or more (for an API-only node use `serve --workers 0`)"
+    )]
+    NoWorkers,
     #[error("server error: {0}")]
     Server(std::io::Error),
 }
 
 pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeError> {
-    for dir in [
-        store.buckets_dir(),
-        store.recordings_dir(),
-        store.scratch_dir(),
-    ] {
-        std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
-            path: dir.display().to_string(),
-            source,
-        })?;
-    }
-    let config = store.load_config()?;
-    let buckets = Buckets::from_config(store.buckets_dir(), &config)?;
-    let db = Db::open(&store.database_url()).await?;
+    let (db, storage) = open_store(store).await?;
+    let signals = Signals::new()?;
     let wake = Arc::new(Notify::new());
-    if args.worker.workers > 0 {
-        spawn_pool(
-            WorkerContext {
-                db: db.clone(),
-                buckets: buckets.clone(),
-                streams: config.streams.clone().into(),
-                config_path: store.config.clone(),
-                recordings_dir: store.recordings_dir(),
-                scratch_dir: store.scratch_dir(),
-                settings: args.worker.clone(),
-                exe: std::env::current_exe().map_err(ServeError::Exe)?,
-            },
-            wake.clone(),
-        );
-    }
+    let pool = if args.worker.workers > 0 {
+        let ctx = worker_context(store, &db, &storage, &args.worker)?;
+        Some(Pool::start(ctx, wake.clone()).await?)
+    } else {
+        None
+    };
     spawn_nonce_purge(db.clone());
-    let app = router(AppState {
-        db,
-        buckets,
-        limits: args.limits.clone(),
-        max_attempts: args.worker.max_attempts,
-        wake,
-    });
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|source| ServeError::Listen {
-            addr: args.listen.to_string(),
-            source,
-        })?;
+    let app = router(
+        AppState {
+            db: db.clone(),
+            buckets: storage.buckets.clone(),
+            limits: args.limits.clone(),
+            max_attempts: args.worker.max_attempts,
+            wake,
+        },
+        ops_state(&db, &storage),
+    );
+    let listener = bind(args.listen).await?;
     let addr = listener.local_addr().map_err(ServeError::Server)?;
     let data_dir = std::fs::canonicalize(&store.data_dir).unwrap_or(store.data_dir.clone());
     // The first lines a newcomer reads: where to call, where data lives, how to get a key.
@@ -95,6 +87,14 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
         "  recordings: {}/recordings/<domain>/<app>/<stream>/*.m3u8",
         data_dir.display()
     );
+    match &pool {
+        Some(pool) => println!(
+            "workers: {} job(s) at once, registered as {}",
+            args.worker.workers,
+            pool.id()
+        ),
+        None => println!("workers: none (API only); run `livecut worker` on this database"),
+    }
     println!(
         "create an access key: livecut --data-dir {} keys create --actions 'ice:*'",
         data_dir.display()
@@ -103,10 +103,165 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
         "make a first clip:    livecut --data-dir {} demo --endpoint {addr}",
         data_dir.display()
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    run_until_stopped(
+        Some((listener, app)),
+        pool,
+        args.drain.drain_seconds,
+        signals,
+    )
+    .await
+}
+
+pub async fn worker(store: &StoreSettings, args: &WorkerArgs) -> Result<(), ServeError> {
+    if args.worker.workers == 0 {
+        return Err(ServeError::NoWorkers);
+    }
+    let (db, storage) = open_store(store).await?;
+    let signals = Signals::new()?;
+    let ctx = worker_context(store, &db, &storage, &args.worker)?;
+    // A worker-only process is woken by nothing but its poll.
+    let pool = Pool::start(ctx, Arc::new(Notify::new())).await?;
+    let http = match args.listen {
+        Some(addr) => {
+            let listener = bind(addr).await?;
+            let addr = listener.local_addr().map_err(ServeError::Server)?;
+            println!(
+                "livecut worker {} listening on http://{addr}  (/metrics, /healthz)",
+                pool.id()
+            );
+            Some((listener, ops_router(ops_state(&db, &storage))))
+        }
+        None => {
+            println!("livecut worker {} started", pool.id());
+            None
+        }
+    };
+    println!(
+        "workers: {} job(s) at once; SIGTERM drains them within {} s",
+        args.worker.workers, args.drain.drain_seconds
+    );
+    run_until_stopped(http, Some(pool), args.drain.drain_seconds, signals).await
+}
+
+/// The data directory's folders and the migrated database.
+/// The configuration file's storage part, read once per process.
+pub struct Storage {
+    pub buckets: Buckets,
+    pub streams: Arc<[StreamSource]>,
+}
+
+/// Prepares the data directory, reads the configuration (its buckets' credentials included, so
+/// a missing secret stops the process at start) and opens the database.
+async fn open_store(store: &StoreSettings) -> Result<(Db, Storage), ServeError> {
+    for dir in [
+        store.buckets_dir(),
+        store.recordings_dir(),
+        store.scratch_dir(),
+    ] {
+        std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let config = store.load_config()?;
+    let storage = Storage {
+        buckets: Buckets::from_config(store.buckets_dir(), &config)?,
+        streams: config.streams.clone().into(),
+    };
+    Ok((Db::open(&store.database_url()).await?, storage))
+}
+
+/// What a worker pool works with: the one place that says where buckets, recordings and scratch
+/// space are, for `serve` and `worker` alike.
+pub fn worker_context(
+    store: &StoreSettings,
+    db: &Db,
+    storage: &Storage,
+    settings: &WorkerSettings,
+) -> Result<WorkerContext, ServeError> {
+    Ok(WorkerContext {
+        db: db.clone(),
+        buckets: storage.buckets.clone(),
+        streams: storage.streams.clone(),
+        config_path: store.config.clone(),
+        recordings_dir: store.recordings_dir(),
+        scratch_dir: store.scratch_dir(),
+        settings: settings.clone(),
+        exe: std::env::current_exe().map_err(ServeError::Exe)?,
+        drain: Drain::new(),
+    })
+}
+
+/// What `/healthz` and `/metrics` check, for `serve` and `worker` alike.
+fn ops_state(db: &Db, storage: &Storage) -> OpsState {
+    OpsState {
+        db: db.clone(),
+        buckets: storage.buckets.clone(),
+    }
+}
+
+async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
         .await
-        .map_err(ServeError::Server)
+        .map_err(|source| ServeError::Listen {
+            addr: addr.to_string(),
+            source,
+        })
+}
+
+/// Serves `http` (if any) until the first SIGTERM/SIGINT; then stops accepting, lets requests in
+/// flight finish and drains the pool (a second signal cuts the drain short).
+async fn run_until_stopped(
+    http: Option<(TcpListener, Router)>,
+    pool: Option<Pool>,
+    drain_seconds: u64,
+    mut signals: Signals,
+) -> Result<(), ServeError> {
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    let served = async move {
+        let Some((listener, app)) = http else {
+            return Ok(());
+        };
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.wait_for(|stop| *stop).await;
+            })
+            .await
+    };
+    let control = async move {
+        signals.next().await;
+        tracing::info!("stopping: no new requests or jobs");
+        let _ = stop_tx.send(true);
+        if let Some(pool) = pool {
+            pool.drain(Duration::from_secs(drain_seconds), signals.next())
+                .await;
+        }
+    };
+    let (served, ()) = tokio::join!(served, control);
+    served.map_err(ServeError::Server)
+}
+
+/// SIGTERM and SIGINT, watched from the start (before the first line is printed, so a signal
+/// sent as soon as the process says it runs drains it rather than killing it).
+struct Signals {
+    term: Signal,
+    int: Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, ServeError> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).map_err(ServeError::Signal)?,
+            int: signal(SignalKind::interrupt()).map_err(ServeError::Signal)?,
+        })
+    }
+
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }
 
 fn spawn_nonce_purge(db: Db) {
@@ -119,18 +274,4 @@ fn spawn_nonce_purge(db: Db) {
             }
         }
     });
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    else {
-        let _ = ctrl_c.await;
-        return;
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term.recv() => {},
-    }
-    tracing::info!("shutting down; running jobs are taken up again after their lease expires");
 }

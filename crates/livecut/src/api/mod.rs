@@ -1,10 +1,12 @@
 //! The HTTP API: one RPC endpoint (`/`, GET or POST) that speaks the IMS 2020-11-09 wire format.
-//! One file per operation; `rpc` parses, `authenticate` admits, `error` shapes failures.
+//! One file per operation; `rpc` parses, `authenticate` admits, `error` shapes failures;
+//! `healthz` has the operator's routes (`/healthz`, `/metrics`).
 
 mod authenticate;
 pub mod error;
 mod get_live_editing_job;
 mod get_media_info;
+pub mod healthz;
 mod output_storage;
 pub mod rpc;
 mod submit_live_editing_job;
@@ -26,6 +28,9 @@ use crate::settings::Limits;
 use error::ApiError;
 use rpc::{API_VERSION, RpcRequest};
 
+/// The actions this server implements.
+const ACTIONS: [&str; 3] = ["SubmitLiveEditingJob", "GetLiveEditingJob", "GetMediaInfo"];
+
 /// Requests carry only small parameters; anything bigger is not an SDK call.
 const MAX_BODY_BYTES: usize = 1 << 20;
 
@@ -40,10 +45,12 @@ pub struct AppState {
     pub wake: Arc<Notify>,
 }
 
-pub fn router(state: AppState) -> Router {
+/// The RPC route and the operator's routes of `ops`.
+pub fn router(state: AppState, ops: healthz::OpsState) -> Router {
     Router::new()
         .route("/", get(rpc).post(rpc))
-        .route("/healthz", get(|| async { "ok" }))
+        .with_state(state)
+        .merge(healthz::ops_router(ops))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
@@ -60,7 +67,6 @@ pub fn router(state: AppState) -> Router {
             },
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 async fn rpc(
@@ -77,7 +83,17 @@ async fn rpc(
         .unwrap_or("livecut")
         .to_string();
     let req = RpcRequest::new(&method, &uri, &headers, body);
+    let started = std::time::Instant::now();
     let result = dispatch(&state, &req).await;
+    let code = match &result {
+        Ok(_) => crate::metrics::SUCCESS_CODE,
+        Err(e) => e.code.as_str(),
+    };
+    let action = req
+        .action()
+        .filter(|a| ACTIONS.contains(a))
+        .unwrap_or("unknown");
+    crate::metrics::api_request(action, code, started.elapsed().as_secs_f64());
     if let Err(e) = &result {
         tracing::info!(request_id = %request_id, code = %e.code, "request refused: {}", e.message);
     }
@@ -97,7 +113,7 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
         ));
     }
     let handler = match action {
-        "SubmitLiveEditingJob" | "GetLiveEditingJob" | "GetMediaInfo" => action,
+        a if ACTIONS.contains(&a) => a,
         other => {
             return Err(ApiError::new(
                 ErrorCode::InvalidActionNotFound,

@@ -38,6 +38,7 @@ const WIRE: &[(ErrorCode, &str)] = &[
         ErrorCode::StorageUnavailable,
         "InternalError.StorageUnavailable",
     ),
+    (ErrorCode::ServiceUnavailable, "ServiceUnavailable"),
 ];
 
 #[test]
@@ -84,6 +85,7 @@ fn http_status_of_each_api_code() {
         (ErrorCode::InvalidActionNotFound, 404),
         (ErrorCode::NotFound, 404),
         (ErrorCode::InternalError, 500),
+        (ErrorCode::ServiceUnavailable, 503),
         // Job-only codes: their family's status.
         (ErrorCode::ResourceNotFound, 400),
         (ErrorCode::ResourceContentBad, 400),

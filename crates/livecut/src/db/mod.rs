@@ -9,6 +9,7 @@ pub mod nonces;
 pub mod projects;
 pub mod queue;
 pub mod recordings;
+pub mod workers;
 
 use std::time::Duration;
 

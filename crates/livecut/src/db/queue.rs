@@ -119,6 +119,25 @@ pub async fn finish(
     Ok(true)
 }
 
+/// Gives a running job back to the queue when its worker stops before finishing it (a drain
+/// whose time ran out): `Queuing` again at its old place in line, and the attempt does not count,
+/// since the job did nothing wrong. Fenced like every write of a running job: false when `owner`
+/// no longer holds it (it finished, or another worker took it over).
+pub async fn hand_back(db: &Db, job_id: &str, owner: &str, now_ms: i64) -> Result<bool, DbError> {
+    let r = sqlx::query(
+        "UPDATE jobs SET status = $1, lease_owner = NULL, lease_expires_at = NULL, \
+         attempts = attempts - 1, modified_at = $2 WHERE job_id = $3 AND lease_owner = $4 AND status = $5",
+    )
+    .bind(status::QUEUING)
+    .bind(now_ms)
+    .bind(job_id)
+    .bind(owner)
+    .bind(status::PROCESSING)
+    .execute(&db.pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Jobs whose lease expired: queued again, or failed when their attempts are used up (a job that
 /// kills its worker every time must not cycle forever). Returns (requeued, failed).
 pub async fn recover_expired(db: &Db, now_ms: i64) -> Result<(u64, u64), DbError> {

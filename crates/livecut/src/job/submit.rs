@@ -81,6 +81,7 @@ pub async fn submit(
             project_id: &project_id,
             media_id: &media_id,
             media_url: &request.media_url,
+            mode: request.mode.as_str(),
             request: &request_json,
             max_attempts,
             now_ms: now,

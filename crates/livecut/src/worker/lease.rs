@@ -1,5 +1,7 @@
 //! Keeping a claimed job's lease alive for as long as the worker works on it (planning, waiting
-//! for a live recording, cutting, publishing), and telling the worker the moment it is lost.
+//! for a live recording, cutting, publishing), and telling the worker the moment it must stop:
+//! the lease is lost, or the pool's drain time ran out and the job is to be handed back (the
+//! worker then stops exactly as after a loss, and its pool hands the job back, `worker::drain`).
 
 use std::time::Duration;
 
@@ -8,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::now_ms;
 use crate::db::{Db, queue};
+use crate::worker::drain::{Drain, Phase};
 
 pub struct LeaseKeeper {
     lost: watch::Receiver<bool>,
@@ -15,14 +18,28 @@ pub struct LeaseKeeper {
 }
 
 impl LeaseKeeper {
-    pub fn start(db: Db, job_id: String, owner: String, lease: Duration, every: Duration) -> Self {
+    pub fn start(
+        db: Db,
+        job_id: String,
+        owner: String,
+        lease: Duration,
+        every: Duration,
+        drain: Drain,
+    ) -> Self {
         let (tx, lost) = watch::channel(false);
         let lease_ms = lease.as_millis() as i64;
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.tick().await;
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = drain.reached(Phase::HandBack) => {
+                        tracing::warn!(job_id, "drain time is up; stopping the job to hand it back");
+                        let _ = tx.send(true);
+                        return;
+                    }
+                }
                 match queue::heartbeat(&db, &job_id, &owner, lease_ms, now_ms()).await {
                     Ok(true) => {}
                     Ok(false) => {
@@ -42,7 +59,7 @@ impl LeaseKeeper {
         *self.lost.borrow()
     }
 
-    /// Resolves when the lease is lost (never, while it is kept).
+    /// Resolves when the lease is lost or the job is to be handed back (never, while it is kept).
     pub async fn lost(&mut self) {
         while !*self.lost.borrow() {
             if self.lost.changed().await.is_err() {

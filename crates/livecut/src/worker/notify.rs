@@ -49,6 +49,7 @@ async fn deliver(c: &Completion) {
     let Some((host_port, target)) = http_target(&c.notify_address) else {
         // https needs TLS and MNS queues need Alibaba MNS; neither is part of this server yet.
         tracing::warn!(job_id = %c.job_id, address = %c.notify_address, "callback not sent: only http:// NotifyAddress is supported");
+        crate::metrics::callback("unsupported");
         return;
     };
     let body = event_body(c).to_string();
@@ -66,6 +67,7 @@ async fn deliver(c: &Completion) {
         match r {
             Ok(resp) if resp.status == 200 => {
                 tracing::info!(job_id = %c.job_id, attempt, "callback delivered");
+                crate::metrics::callback("delivered");
                 return;
             }
             Ok(resp) => {
@@ -73,8 +75,12 @@ async fn deliver(c: &Completion) {
             }
             Err(e) => tracing::warn!(job_id = %c.job_id, attempt, error = %e, "callback failed"),
         }
-        tokio::time::sleep(Duration::from_secs(u64::from(attempt * attempt))).await;
+        if attempt < ATTEMPTS {
+            tokio::time::sleep(Duration::from_secs(u64::from(attempt * attempt))).await;
+        }
     }
+    tracing::warn!(job_id = %c.job_id, "callback given up after {ATTEMPTS} attempts");
+    crate::metrics::callback("failed");
 }
 
 /// `http://host[:port]/path?q` → ("host:port", "/path?q").

@@ -142,6 +142,147 @@ impl Drop for Server {
     }
 }
 
+/// A `livecut worker` process (workers, no API) with `/metrics` and `/healthz` on `endpoint`.
+pub struct WorkerProcess {
+    pub child: Child,
+    pub endpoint: String,
+    /// Its id in the worker registry.
+    pub id: String,
+    _claim: Shared,
+}
+
+impl WorkerProcess {
+    /// Starts `livecut worker --listen 127.0.0.1:0` with extra flags on `data_dir`.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> WorkerProcess {
+        let claim = shared();
+        let mut child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["worker", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("LIVECUT_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start livecut worker");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines
+            .next()
+            .expect("worker printed nothing")
+            .expect("read worker output");
+        // "livecut worker ID listening on http://127.0.0.1:PORT  (…)"
+        let id = first
+            .strip_prefix("livecut worker ")
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .to_string();
+        let endpoint = first
+            .split("http://")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .to_string();
+        std::thread::spawn(move || for _ in lines {});
+        WorkerProcess {
+            child,
+            endpoint,
+            id,
+            _claim: claim,
+        }
+    }
+
+    /// SIGTERM, as an orchestrator stops a node.
+    pub fn terminate(&self) {
+        signal(&self.child, "TERM");
+    }
+
+    /// Waits for the process to exit, at most `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        wait_exit(&mut self.child, limit)
+    }
+
+    /// SIGKILL.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Waits for a child to exit, at most `limit`.
+pub fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            return status;
+        }
+        assert!(start.elapsed() < limit, "did not exit within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Sends a signal (`TERM`, `INT`, …) to a child with the `kill` command.
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{name} {}", child.id());
+}
+
+/// A plain GET to a server's operator route (`/metrics`, `/healthz`): (status, body).
+pub fn http_get(endpoint: &str, path: &str) -> (u16, String) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let resp = rt
+        .block_on(livecut::http1::request(
+            endpoint,
+            "GET",
+            path,
+            &[],
+            b"",
+            Duration::from_secs(10),
+        ))
+        .unwrap_or_else(|e| panic!("GET {path} of {endpoint}: {e}"));
+    (resp.status, String::from_utf8_lossy(&resp.body).to_string())
+}
+
+/// The value of one series (`name{labels}` exactly as rendered) in a Prometheus scrape.
+pub fn metric(scrape: &str, series: &str) -> Option<f64> {
+    scrape
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// A fresh database in the throwaway cluster of `LIVECUT_TEST_PG_URL` (set by `make test`),
+/// named after `tag` and this test process. None when the variable is unset outside CI.
+pub fn fresh_pg_database(tag: &str) -> Option<String> {
+    let Ok(base) = std::env::var("LIVECUT_TEST_PG_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "LIVECUT_TEST_PG_URL must be set in CI"
+        );
+        return None;
+    };
+    let name = format!("{tag}_{}", std::process::id());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::AnyPool::connect(&base).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+    });
+    let i = base.rfind('/').unwrap();
+    Some(format!("{}/{}", &base[..i], name))
+}
+
 pub struct Key {
     pub id: String,
     pub secret: String,

@@ -20,3 +20,4 @@ mod recordings;
 mod s3_storage;
 mod sdk_e2e;
 mod sdk_errors;
+mod workers;

@@ -8,31 +8,11 @@ use crate::fixtures::*;
 use livecut_testkit::sdk::Signature;
 use serde_json::json;
 
-/// A fresh database in the throwaway cluster of `LIVECUT_TEST_PG_URL` (set by `make test`).
-fn fresh_database() -> Option<String> {
-    let Ok(base) = std::env::var("LIVECUT_TEST_PG_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "LIVECUT_TEST_PG_URL must be set in CI"
-        );
-        return None;
-    };
-    let name = format!("svc_{}", std::process::id());
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        sqlx::any::install_default_drivers();
-        let admin = sqlx::AnyPool::connect(&base).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-    });
-    let i = base.rfind('/').unwrap();
-    Some(format!("{}/{}", &base[..i], name))
-}
-
 #[test]
 fn two_servers_on_one_postgresql_database() {
-    let Some(url) = fresh_database() else { return };
+    let Some(url) = fresh_pg_database("svc") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     make_recording(dir.path(), "cam1", 12, &[]);
     let db = ["--database-url", url.as_str()];

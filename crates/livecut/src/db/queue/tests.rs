@@ -19,6 +19,7 @@ async fn enqueue(db: &Db, id: &str, now_ms: i64, max_attempts: i64) {
             project_id: "p",
             media_id: &format!("m-{id}"),
             media_url: "oss://b/k.mp4",
+            mode: "AccurateFast",
             request: "{}",
             max_attempts,
             now_ms,
@@ -96,6 +97,49 @@ async fn expired_leases_requeue_then_fail(db: &Db) {
     assert_eq!(j.status, status::FAILED);
     assert_eq!(j.code, "InternalError");
     assert!(j.message.contains("2 times"), "{}", j.message);
+}
+
+/// A draining worker hands its job back: queued again at its old place, the attempt not
+/// counted, and from then on the worker is fenced out like one that lost its lease.
+async fn hand_back_requeues_without_an_attempt(db: &Db) {
+    enqueue(db, "h", 10, 1).await;
+    enqueue(db, "later", 20, 1).await;
+    claim(db, "w1", 1000, 100).await.unwrap().unwrap();
+    assert!(
+        !hand_back(db, "h", "w2", 150).await.unwrap(),
+        "only the lease holder hands a job back"
+    );
+    assert!(hand_back(db, "h", "w1", 200).await.unwrap());
+    let h = jobs::get(db, "h").await.unwrap().unwrap();
+    assert_eq!(h.status, status::QUEUING);
+    assert_eq!((h.attempts, h.lease_owner), (0, None));
+    assert!(!heartbeat(db, "h", "w1", 1000, 210).await.unwrap());
+    let done = Outcome::Success {
+        report: "{}",
+        media: READY,
+    };
+    assert!(
+        !finish(db, "h", "w1", done, 220).await.unwrap(),
+        "a handed-back job is not the worker's any more"
+    );
+    assert!(!hand_back(db, "h", "w1", 230).await.unwrap(), "not twice");
+    // With max_attempts 1, a counted attempt would have used the job up.
+    let again = claim(db, "w2", 1000, 300).await.unwrap().unwrap();
+    assert_eq!(again.job_id, "h", "it keeps its place before later jobs");
+    assert_eq!(again.attempts, 1);
+    let done = Outcome::Success {
+        report: "{}",
+        media: READY,
+    };
+    assert!(finish(db, "h", "w2", done, 400).await.unwrap());
+    assert!(
+        !hand_back(db, "h", "w2", 500).await.unwrap(),
+        "a finished job stays finished"
+    );
+    assert_eq!(
+        jobs::get(db, "h").await.unwrap().unwrap().status,
+        status::SUCCESS
+    );
 }
 
 /// A job as `job::submit` stores it: the job and its `Preparing` media asset.
@@ -271,5 +315,18 @@ async fn postgres_expired_leases() {
 async fn postgres_exactly_once() {
     if let Some(db) = crate::db::testing::postgres().await {
         each_job_claimed_exactly_once(&db).await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_hand_back() {
+    let dir = tempfile::tempdir().unwrap();
+    hand_back_requeues_without_an_attempt(&crate::db::testing::sqlite(&dir).await).await;
+}
+
+#[tokio::test]
+async fn postgres_hand_back() {
+    if let Some(db) = crate::db::testing::postgres().await {
+        hand_back_requeues_without_an_attempt(&db).await;
     }
 }

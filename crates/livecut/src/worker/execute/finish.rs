@@ -1,10 +1,13 @@
 //! Step 4: the job's end is recorded, with its media asset, in one transaction fenced by the
-//! lease (`db::queue::finish`); then, if the request names one, the completion callback.
+//! lease (`db::queue::finish`); then, if the request names one, the completion callback, and the
+//! job's metrics.
+
+use std::time::Instant;
 
 use super::{Failure, Outcome, Produced};
 use crate::clock::now_ms;
 use crate::code::ErrorCode;
-use crate::db::jobs::JobRow;
+use crate::db::jobs::{JobRow, status};
 use crate::db::media::Ready;
 use crate::db::queue::{self, Outcome as End};
 use crate::job::request::JobRequest;
@@ -18,13 +21,15 @@ pub(super) async fn finish(
     job: &JobRow,
     request: Option<JobRequest>,
     outcome: Outcome,
+    started: Instant,
 ) {
     let failure = match outcome {
         // Another worker owns the job now; whatever it does is the job's end.
         Outcome::LeaseLost => return,
         Outcome::Finished(produced) => match finish_success(ctx, owner, job, &produced).await {
             Ok(finished) => {
-                report(job, finished, request, None);
+                let media_seconds = Some(produced.media_seconds);
+                report(job, finished, request, None, (started, media_seconds));
                 return;
             }
             // Nothing was written: the output is published but not registered, so the job
@@ -48,7 +53,7 @@ pub(super) async fn finish(
             if finished {
                 super::publish::remove_objects(ctx, &job.job_id).await;
             }
-            report(job, finished, request, Some(failure));
+            report(job, finished, request, Some(failure), (started, None));
         }
         Err(e) => {
             tracing::error!(job_id = %job.job_id, error = %e, "recording the job's end failed");
@@ -74,13 +79,27 @@ async fn finish_success(
     queue::finish(&ctx.db, &job.job_id, owner, end, now_ms()).await
 }
 
-/// Logs the end; a job this worker really finished gets its callback.
-fn report(job: &JobRow, finished: bool, request: Option<JobRequest>, failure: Option<Failure>) {
+/// Logs the end; a job this worker really finished is counted (with the time since `started` and
+/// the media seconds of a success) and gets its callback.
+fn report(
+    job: &JobRow,
+    finished: bool,
+    request: Option<JobRequest>,
+    failure: Option<Failure>,
+    (started, media_seconds): (Instant, Option<f64>),
+) {
     if !finished {
         tracing::warn!(job_id = %job.job_id, "lease lost before the job could be finished");
         return;
     }
     tracing::info!(job_id = %job.job_id, "job finished");
+    let mode = request.as_ref().map_or("unknown", |r| r.mode.as_str());
+    let status = if failure.is_some() {
+        status::FAILED
+    } else {
+        status::SUCCESS
+    };
+    crate::metrics::job_finished(mode, status, started.elapsed().as_secs_f64(), media_seconds);
     if let Some(request) = request {
         notify_completion(job, request, failure);
     }

@@ -47,6 +47,8 @@ struct Produced {
     file_size: u64,
     /// Empty when the job has no cover.
     cover_url: String,
+    /// The output's duration (its probe), for the media-seconds metric.
+    media_seconds: f64,
 }
 
 /// How an attempt at a job ended, for this worker.
@@ -82,6 +84,7 @@ impl From<Result<Produced, Stop>> for Outcome {
 }
 
 pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
+    let started = std::time::Instant::now();
     let work_dir = ctx
         .scratch_dir
         .join(format!("{}-{}", job.job_id, job.attempts));
@@ -91,6 +94,7 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
         owner.to_string(),
         ctx.settings.lease(),
         ctx.settings.heartbeat(),
+        ctx.drain.clone(),
     );
     // Decoded once: the cut and the completion callback both need it.
     let request = serde_json::from_str::<JobRequest>(&job.request).map_err(|e| {
@@ -109,7 +113,7 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
     drop(lease);
     // Scratch holds only this attempt's files; the published output lives in its bucket.
     let _ = tokio::fs::remove_dir_all(&work_dir).await;
-    finish::finish(ctx, owner, &job, request.ok(), outcome).await;
+    finish::finish(ctx, owner, &job, request.ok(), outcome, started).await;
 }
 
 /// Steps 1–3: from the request to a published output.
@@ -153,5 +157,6 @@ async fn produce(
         probe_json: serde_json::to_string(&cut.probe).unwrap_or_default(),
         file_size: published.file_size,
         cover_url: published.cover_url,
+        media_seconds: cut.probe.duration_s,
     })
 }
