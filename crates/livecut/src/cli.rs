@@ -180,9 +180,10 @@ pub struct TestgenArgs {
 
 #[derive(Args, Debug)]
 pub struct CutArgs {
-    /// Media playlist(s) of one stream (m3u8 with PROGRAM-DATE-TIME).
+    /// Media playlist(s) of one stream (m3u8 with PROGRAM-DATE-TIME): paths, or URLs of
+    /// configured buckets (s3://B/…, oss://B/…) or allowed origins.
     #[arg(long, required = true)]
-    pub playlist: Vec<PathBuf>,
+    pub playlist: Vec<String>,
     /// A clip as START,END in UTC ISO 8601 (repeat for several clips, joined in order).
     #[arg(long, required = true)]
     pub clip: Vec<String>,
@@ -198,9 +199,9 @@ pub struct CutArgs {
     /// Video bit rate in kbit/s (Accurate and Rough); default: quality-based.
     #[arg(long)]
     pub bitrate: Option<u32>,
-    /// The MP4 to write.
+    /// The MP4 to write: a path, or s3://B/key.mp4 / oss://B/key.mp4 of a configured bucket.
     #[arg(long)]
-    pub output: PathBuf,
+    pub output: String,
     /// Also write a JPEG of the frame on screen at this UTC instant (inside the first clip).
     #[arg(long, requires = "cover_output")]
     pub cover_time: Option<String>,

@@ -1,5 +1,8 @@
-//! `livecut cut`: the same planner and media engine a worker uses, on local playlists, without a
-//! server or database. For operators who want one clip now, and for benchmarks of the engine.
+//! `livecut cut`: the same planner and media engine a worker uses, without a server or
+//! database. Playlists are local files or objects of the configured buckets (`s3://B/…`), whose
+//! segments are downloaded while the engine cuts, as in a worker's media child; the output is a
+//! local file or an object (`s3://B/key.mp4`, uploaded whole). For operators who want one clip
+//! now, and for benchmarks of the engine and of the storage path.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -9,10 +12,17 @@ use livecut_media::{CoverRequest, CutJob};
 use crate::cli::CutArgs;
 use crate::clock::parse_clip_time;
 use crate::code::ErrorCode;
+use crate::job::location::parse_url;
 use crate::job::request::Mode;
-use crate::recordings::{Reach, plan_range};
+use crate::recordings::{Reach, plan_texts};
+use crate::settings::StoreSettings;
+use crate::storage::{NoJournal, Prefetch, Source, localize};
 
-pub fn run(args: &CutArgs) -> Result<(), String> {
+/// Remote segments downloaded at once, as in a worker's media child.
+const FETCH_IN_FLIGHT: usize = 4;
+
+pub async fn run(store: &StoreSettings, args: &CutArgs) -> Result<(), String> {
+    let buckets = store.buckets().map_err(|e| e.to_string())?;
     let mode = Mode::parse(&args.mode)
         .ok_or_else(|| {
             format!(
@@ -21,8 +31,23 @@ pub fn run(args: &CutArgs) -> Result<(), String> {
             )
         })?
         .cut_mode();
-    let playlists: Vec<PathBuf> = args.playlist.clone();
+    let mut playlists: Vec<(Source, String)> = Vec::with_capacity(args.playlist.len());
+    for raw in &args.playlist {
+        let source = buckets
+            .source(raw)
+            .map_err(|e| format!("--playlist: {e}"))?;
+        let text = match &source {
+            Source::File(p) => std::fs::read_to_string(p)
+                .map_err(|e| format!("--playlist {}: {e}", p.display()))?,
+            _ => buckets
+                .read_text(&source)
+                .await
+                .map_err(|e| format!("--playlist: {e}"))?,
+        };
+        playlists.push((source, text));
+    }
     let mut clips = Vec::with_capacity(args.clip.len());
+    let mut remote = Vec::with_capacity(args.clip.len());
     for (i, spec) in args.clip.iter().enumerate() {
         let (a, b) = spec
             .split_once(',')
@@ -32,13 +57,44 @@ pub fn run(args: &CutArgs) -> Result<(), String> {
         if end <= start {
             return Err(format!("--clip {spec:?}: END must be later than START"));
         }
-        let plan = plan_range(i, "local", (start, end), &playlists, Reach::for_mode(mode))
-            .map_err(|e| e.to_string())?;
+        let plan = plan_texts(
+            i,
+            "local",
+            (start, end),
+            &playlists,
+            Reach::for_mode(mode),
+            &buckets,
+        )
+        .map_err(|e| e.to_string())?;
         clips.push(plan.input);
+        remote.push(plan.remote);
     }
     if clips.is_empty() {
         return Err("give at least one --clip START,END".into());
     }
+    let scratch = tempfile::Builder::new()
+        .prefix("livecut-cut-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+    let fetch = localize(&mut clips, &remote, &scratch.path().join("segments"));
+    let prefetch = if fetch.is_empty() {
+        None
+    } else {
+        let p = Prefetch::start(buckets.clone(), fetch, FETCH_IN_FLIGHT)
+            .map_err(|e| format!("cannot start the segment downloads: {e}"))?;
+        let gate = p.clone();
+        livecut_media::install_segment_gate(Box::new(move |seg| gate.wait(&seg.path)));
+        Some(p)
+    };
+    let output_object = if args.output.contains("://") {
+        Some(parse_url(&args.output).map_err(|e| format!("--output {e}"))?)
+    } else {
+        None
+    };
+    let output = match &output_object {
+        Some(_) => scratch.path().join("output.mp4"),
+        None => PathBuf::from(&args.output),
+    };
     livecut_media::init().map_err(|e| e.to_string())?;
     let cover = match (&args.cover_time, &args.cover_output) {
         (Some(t), Some(out)) => Some(CoverRequest {
@@ -52,22 +108,43 @@ pub fn run(args: &CutArgs) -> Result<(), String> {
         _ => None,
     };
     let began = Instant::now();
-    let report = livecut_media::cut(
-        &CutJob {
-            mode,
-            clips,
-            output: args.output.clone(),
-            output_width: args.width,
-            output_height: args.height,
-            video_bitrate_kbps: args.bitrate,
-        },
-        &mut |_| {},
-    )
-    .map_err(|e| format!("{}: {e}", ErrorCode::from(&e)))?;
+    let job = CutJob {
+        mode,
+        clips,
+        output: output.clone(),
+        output_width: args.width,
+        output_height: args.height,
+        video_bitrate_kbps: args.bitrate,
+    };
+    let report = tokio::task::spawn_blocking(move || livecut_media::cut(&job, &mut |_| {}))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{}: {e}", ErrorCode::from(&e)))?;
     let cut_seconds = began.elapsed().as_secs_f64();
-    if let Some(req) = &cover {
+    if let Some(loc) = &output_object {
         let began = Instant::now();
-        let c = livecut_media::cover(req).map_err(|e| format!("{}: {e}", ErrorCode::from(&e)))?;
+        let n = buckets
+            .publish_file(loc, &output, &NoJournal)
+            .await
+            .map_err(|e| format!("uploading the output: {e}"))?;
+        println!(
+            "{}: uploaded {n} bytes in {:.3} s",
+            loc.canonical_url(),
+            began.elapsed().as_secs_f64()
+        );
+    }
+    if let Some(p) = &prefetch {
+        println!("read {} bytes from storage", p.bytes_read());
+    }
+    if let Some(req) = cover {
+        let began = Instant::now();
+        let c = tokio::task::spawn_blocking({
+            let req = req.clone();
+            move || livecut_media::cover(&req)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{}: {e}", ErrorCode::from(&e)))?;
         println!(
             "{}: {}x{} cover in {:.3} s",
             req.output.display(),
@@ -80,7 +157,7 @@ pub fn run(args: &CutArgs) -> Result<(), String> {
     let reencoded: u64 = report.clips.iter().map(|c| c.reencoded_frames).sum();
     println!(
         "{}: {} clips, {frames} frames ({reencoded} re-encoded), {:.3} s of video in {:.3} s",
-        args.output.display(),
+        args.output,
         report.clips.len(),
         report.duration_us as f64 / 1e6,
         cut_seconds

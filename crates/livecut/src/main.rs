@@ -82,9 +82,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
             .map_err(|e| e.clone()),
         Command::Testgen(args) => livecut::demo::testgen(&args),
-        Command::Cut(args) => tokio::task::spawn_blocking(move || livecut::cut_local::run(&args))
-            .await
-            .map_err(|e| e.to_string())?,
+        Command::Cut(args) => livecut::cut_local::run(&cli.store, &args).await,
         Command::MediaJob { .. } => Ok(()),
     }
 }

@@ -24,6 +24,8 @@ use object_store::{GetOptions, GetRange};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
+use livecut_media::ClipInput;
+
 use super::{Buckets, Source, StorageError};
 
 /// A body that broke off is resumed for up to this long (each request also has object_store's
@@ -139,6 +141,36 @@ impl Prefetch {
     pub fn bytes_read(&self) -> u64 {
         self.shared.bytes.load(Ordering::Relaxed)
     }
+}
+
+/// Gives every remote segment a file in `dir` and lists what the child downloads there, in the
+/// order the engine reads them. A segment that two clips share is downloaded once.
+pub fn localize(
+    clips: &mut [ClipInput],
+    remote: &[Vec<Option<Source>>],
+    dir: &Path,
+) -> Vec<FetchItem> {
+    let mut fetch: Vec<FetchItem> = Vec::new();
+    let mut seen: HashMap<Source, PathBuf> = HashMap::new();
+    for (clip, sources) in clips.iter_mut().zip(remote) {
+        for (segment, source) in clip.segments.iter_mut().zip(sources) {
+            let Some(source) = source else { continue };
+            let path = seen
+                .entry(source.clone())
+                .or_insert_with(|| {
+                    let ext = source.extension().unwrap_or_else(|| "ts".to_string());
+                    let path = dir.join(format!("{:05}.{ext}", fetch.len()));
+                    fetch.push(FetchItem {
+                        source: source.clone(),
+                        path: path.clone(),
+                    });
+                    path
+                })
+                .clone();
+            segment.path = path;
+        }
+    }
+    fetch
 }
 
 /// Copies one object to `item.path` (through `<path>.part`, renamed when whole).

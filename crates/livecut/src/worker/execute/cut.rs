@@ -2,7 +2,6 @@
 //! becomes a spec in the attempt's scratch folder; the child cuts, probes, renders the cover and
 //! remuxes to HLS when asked, and answers with its outcome.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use livecut_media::{ClipInput, CoverRequest, CutJob, CutReport, HlsOutput, MediaProbe};
@@ -11,7 +10,7 @@ use super::{Failure, Stop};
 use crate::code::ErrorCode;
 use crate::job::location::{ObjectLocation, parse_url};
 use crate::job::request::JobRequest;
-use crate::storage::{FetchItem, Source};
+use crate::storage::{Source, localize};
 use crate::worker::WorkerContext;
 use crate::worker::child::{ChildError, run_media_child};
 use crate::worker::lease::LeaseKeeper;
@@ -111,32 +110,6 @@ fn metrics_bucket(source: &Source) -> String {
         Source::Http(_) => "http".to_string(),
         Source::File(_) => "local".to_string(),
     }
-}
-
-/// Gives every remote segment a file in `dir` and lists what the child downloads there, in the
-/// order the engine reads them. A segment that two clips share is downloaded once.
-fn localize(clips: &mut [ClipInput], remote: &[Vec<Option<Source>>], dir: &Path) -> Vec<FetchItem> {
-    let mut fetch: Vec<FetchItem> = Vec::new();
-    let mut seen: HashMap<Source, PathBuf> = HashMap::new();
-    for (clip, sources) in clips.iter_mut().zip(remote) {
-        for (segment, source) in clip.segments.iter_mut().zip(sources) {
-            let Some(source) = source else { continue };
-            let path = seen
-                .entry(source.clone())
-                .or_insert_with(|| {
-                    let ext = source.extension().unwrap_or_else(|| "ts".to_string());
-                    let path = dir.join(format!("{:05}.{ext}", fetch.len()));
-                    fetch.push(FetchItem {
-                        source: source.clone(),
-                        path: path.clone(),
-                    });
-                    path
-                })
-                .clone();
-            segment.path = path;
-        }
-    }
-    fetch
 }
 
 /// Segments of an HLS output last about this long (cut at the next keyframe).
