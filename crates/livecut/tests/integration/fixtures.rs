@@ -617,3 +617,35 @@ impl Service {
         }
     }
 }
+
+/// The access key of the test S3 servers.
+pub const S3_KEY: &str = "livecut-test";
+pub const S3_SECRET: &str = "livecut-test-secret";
+
+/// A livecut configuration file in `dir` for `buckets` of the test S3 server `s3` (each with the
+/// right secret, or a wrong one when `false`), unlisted buckets refused, then `extra` TOML. The
+/// access key is inline, the secret in a file.
+pub fn write_s3_config(
+    dir: &Path,
+    s3: &livecut_testkit::s3::S3Server,
+    buckets: &[(&str, bool)],
+    extra: &str,
+) -> PathBuf {
+    let secret = dir.join("s3-secret");
+    std::fs::write(&secret, S3_SECRET).unwrap();
+    let wrong = dir.join("s3-wrong-secret");
+    std::fs::write(&wrong, "not-the-secret").unwrap();
+    let endpoint = s3.endpoint();
+    let mut text = String::from("[storage]\nunlisted = \"refuse\"\n\n");
+    for (name, right) in buckets {
+        text += &format!(
+            "[buckets.{name}]\nurl = \"s3://{name}\"\nendpoint = \"{endpoint}\"\nregion = \"us-east-1\"\n\
+             access_key_id = \"{S3_KEY}\"\nsecret_access_key_file = \"{}\"\n\n",
+            if *right { &secret } else { &wrong }.display()
+        );
+    }
+    text += extra;
+    let path = dir.join("livecut.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}

@@ -18,6 +18,7 @@ mod modes_and_covers;
 mod postgres_service;
 mod recordings;
 mod s3_storage;
+mod scale_out;
 mod sdk_e2e;
 mod sdk_errors;
 mod workers;

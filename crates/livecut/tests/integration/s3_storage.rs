@@ -13,9 +13,6 @@ use livecut_testkit::oracle;
 use livecut_testkit::s3::{S3Server, Trigger};
 use serde_json::{Value, json};
 
-const S3_KEY: &str = "livecut-test";
-const S3_SECRET: &str = "livecut-test-secret";
-
 /// An S3 server with buckets `rec` (recordings, Alibaba Live's `record/{AppName}/{StreamName}/`
 /// layout) and `out`, a configuration naming them (unlisted buckets refused), a livecut server
 /// on it and an SDK client.
@@ -80,31 +77,15 @@ impl S3Service {
     }
 }
 
-/// The configuration of the tests: the access key inline, the secret in a file only the owner
-/// reads; `locked` is a bucket whose configured secret the storage refuses.
+/// The configuration of the tests; `locked` is a bucket whose configured secret the storage
+/// refuses.
 fn write_config(dir: &Path, s3: &S3Server) -> PathBuf {
-    let secret = dir.join("s3-secret");
-    std::fs::write(&secret, S3_SECRET).unwrap();
-    let wrong = dir.join("s3-wrong-secret");
-    std::fs::write(&wrong, "not-the-secret").unwrap();
-    let endpoint = s3.endpoint();
-    let bucket = |name: &str, secret: &Path| {
-        format!(
-            "[buckets.{name}]\nurl = \"s3://{name}\"\nendpoint = \"{endpoint}\"\nregion = \"us-east-1\"\n\
-             access_key_id = \"{S3_KEY}\"\nsecret_access_key_file = \"{}\"\n\n",
-            secret.display()
-        )
-    };
-    let text = format!(
-        "[storage]\nunlisted = \"refuse\"\n\n{}{}{}\
-         [[streams]]\nplaylists = \"s3://rec/record/{{AppName}}/{{StreamName}}/\"\n",
-        bucket("rec", &secret),
-        bucket("out", &secret),
-        bucket("locked", &wrong),
-    );
-    let path = dir.join("livecut.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    write_s3_config(
+        dir,
+        s3,
+        &[("rec", true), ("out", true), ("locked", false)],
+        "[[streams]]\nplaylists = \"s3://rec/record/{AppName}/{StreamName}/\"\n",
+    )
 }
 
 fn segment_key(n: u32) -> String {
