@@ -450,3 +450,99 @@ fn the_storage_down_for_20_seconds_during_reads_and_upload() {
     assert!(svc.s3.leftovers().is_empty(), "{:?}", svc.s3.leftovers());
     drop(svc.server);
 }
+
+/// A recording on a plain HTTP server (Python's `http.server`, as a recorder's or CDN's web
+/// server stands in) is cut when its origin is allowed, and refused at registration when not.
+#[test]
+fn recordings_over_http_from_allowed_origins() {
+    let dir = tempfile::tempdir().unwrap();
+    let web = dir.path().join("web");
+    let rec = web.join("live").join("cam1");
+    std::fs::create_dir_all(&rec).unwrap();
+    testgen(&rec, 8, "2026-11-24T10:00:00Z", &[]);
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut http = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .arg("--directory")
+        .arg(&web)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let origin = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "http.server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let config = dir.path().join("livecut.toml");
+    std::fs::write(
+        &config,
+        format!("[http]\nallowed_origins = [\"{origin}\"]\n"),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let add = |url: &str, config: &Path| {
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--config")
+            .arg(config)
+            .args([
+                "recordings",
+                "add",
+                "--domain",
+                DOMAIN,
+                "--app",
+                APP,
+                "--stream",
+                "cam1",
+                url,
+            ])
+            .output()
+            .unwrap()
+    };
+    let playlist = format!("{origin}/live/cam1/index.m3u8");
+    let out = add(&playlist, &config);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Another origin (here: the cloud metadata address) is not read at all.
+    let out = add("http://169.254.169.254/latest/index.m3u8", &config);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("allowed_origins"),
+        "{err}"
+    );
+
+    let server = Server::start(&data, &["--config", config.to_str().unwrap()]);
+    let mut sdk = Sdk::new(&server.endpoint, create_key(&data, "ice:*"));
+    let (_, job) = sdk.cut(
+        &json!([{"StartTime": at(1.5), "EndTime": at(5.5)}]),
+        &json!({"Mode": "AccurateFast"}),
+        &json!({"MediaURL": "oss://local/http/clip.mp4"}),
+    );
+    assert_eq!(job["Status"], "Success", "{job}");
+    assert_frames(
+        &frames_of(&data.join("buckets/local/http/clip.mp4")),
+        &accurate_frames(1.5, 5.5),
+        "AccurateFast over HTTP",
+    );
+    drop(server);
+    let _ = http.kill();
+    let _ = http.wait();
+}
