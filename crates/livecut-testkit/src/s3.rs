@@ -445,6 +445,8 @@ pub enum Trigger {
     /// The first request that writes an object: a PUT of an object or a part, or the POST
     /// that starts or completes a multipart upload.
     Upload,
+    /// The first PUT of a part of a multipart upload (the upload has been created).
+    UploadPart,
 }
 
 struct Armed {
@@ -464,6 +466,13 @@ impl Trigger {
             }
             Trigger::Upload => {
                 object && (*method == hyper::Method::PUT || *method == hyper::Method::POST)
+            }
+            Trigger::UploadPart => {
+                *method == hyper::Method::PUT
+                    && object
+                    && uri
+                        .query()
+                        .is_some_and(|q| q.split('&').any(|p| p.starts_with("uploadId=")))
             }
         }
     }

@@ -546,3 +546,71 @@ fn recordings_over_http_from_allowed_origins() {
     let _ = http.kill();
     let _ = http.wait();
 }
+
+/// The server is SIGKILLed while its multipart upload is in flight (the storage holds the part
+/// it was sending, then goes away); started again, the next attempt aborts that upload and
+/// publishes the output whole, leaving no part behind.
+#[test]
+fn a_killed_attempts_upload_is_aborted_by_the_next_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = S3Server::start(&dir.path().join("s3"), S3_KEY, S3_SECRET, &["rec", "out"]);
+    let rec = s3.bucket_dir("rec").join("record").join(APP).join("cam1");
+    std::fs::create_dir_all(&rec).unwrap();
+    // Big enough for a multipart upload (parts of 8 MiB).
+    let out = Command::new(BIN)
+        .args(["testgen", "--dir"])
+        .arg(&rec)
+        .args(["--seconds", "40", "--width", "1280", "--height", "720"])
+        .args(["--preset", "ultrafast", "--start", "2026-11-24T10:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = write_config(dir.path(), &s3);
+    let data = dir.path().join("data");
+    let flags = ["--config", config.to_str().unwrap(), "--lease-seconds", "3"];
+    let mut server = Server::start(&data, &flags);
+    let mut sdk = Sdk::new(&server.endpoint, create_key(&data, "ice:*"));
+    s3.down_on(Trigger::UploadPart, Duration::from_secs(4));
+    let body = ok_body(sdk.submit(
+        &[
+            (
+                "Clips",
+                &json!([{"StartTime": at(0.0), "EndTime": at(40.0)}]).to_string(),
+            ),
+            ("LiveStreamConfig", &stream_config("cam1")),
+            ("MediaProduceConfig", r#"{"Mode":"RoughFast"}"#),
+            ("OutputMediaConfig", r#"{"MediaURL":"oss://out/big.mp4"}"#),
+        ],
+        livecut_testkit::sdk::Signature::V3,
+    ));
+    let started = std::time::Instant::now();
+    while s3.is_armed() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no part upload"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill();
+    assert_eq!(
+        s3.pending_multipart_uploads(),
+        1,
+        "the killed attempt's upload"
+    );
+    while !s3.is_up() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let server = Server::start(&data, &flags);
+    let mut sdk = Sdk::new(&server.endpoint, sdk.key);
+    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(180));
+    assert_eq!(job["Status"], "Success", "{job}");
+    assert_eq!(s3.list_objects("out"), vec!["big.mp4"]);
+    assert!(s3.leftovers().is_empty(), "{:?}", s3.leftovers());
+    let frames = frames_of(&s3.bucket_dir("out").join("big.mp4"));
+    assert_eq!(frames.len(), 1200);
+    drop(server);
+}
