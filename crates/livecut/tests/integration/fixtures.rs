@@ -96,24 +96,8 @@ impl Server {
     /// Starts `livecut serve` with extra flags (e.g. a short lease) on `data_dir`.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
         let claim = shared();
-        let mut child = Command::new(BIN)
-            .arg("--data-dir")
-            .arg(data_dir)
-            .arg("serve")
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .args(extra)
-            .env("LIVECUT_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start livecut serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let first = lines
-            .next()
-            .expect("serve printed nothing")
-            .expect("read serve output");
+        let (child, first) =
+            spawn_announcing(data_dir, &["serve", "--listen", "127.0.0.1:0"], extra);
         // "livecut listening on http://127.0.0.1:PORT  (…)"
         let endpoint = first
             .split("http://")
@@ -121,8 +105,6 @@ impl Server {
             .and_then(|s| s.split_whitespace().next())
             .unwrap_or_else(|| panic!("unexpected first line: {first}"))
             .to_string();
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
         Server {
             child,
             endpoint,
@@ -134,6 +116,30 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Starts `livecut --data-dir D <command…> <extra…>` and returns it with the first line it
+/// prints (where it listens); its stdout is drained from then on so it never blocks on a full
+/// pipe.
+fn spawn_announcing(data_dir: &Path, command: &[&str], extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(command)
+        .args(extra)
+        .env("LIVECUT_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start livecut {command:?}: {e}"));
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines
+        .next()
+        .unwrap_or_else(|| panic!("livecut {command:?} printed nothing"))
+        .expect("read its output");
+    std::thread::spawn(move || for _ in lines {});
+    (child, first)
 }
 
 impl Drop for Server {
@@ -155,22 +161,8 @@ impl WorkerProcess {
     /// Starts `livecut worker --listen 127.0.0.1:0` with extra flags on `data_dir`.
     pub fn start(data_dir: &Path, extra: &[&str]) -> WorkerProcess {
         let claim = shared();
-        let mut child = Command::new(BIN)
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["worker", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .env("LIVECUT_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start livecut worker");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let first = lines
-            .next()
-            .expect("worker printed nothing")
-            .expect("read worker output");
+        let (child, first) =
+            spawn_announcing(data_dir, &["worker", "--listen", "127.0.0.1:0"], extra);
         // "livecut worker ID listening on http://127.0.0.1:PORT  (…)"
         let id = first
             .strip_prefix("livecut worker ")
@@ -183,7 +175,6 @@ impl WorkerProcess {
             .and_then(|s| s.split_whitespace().next())
             .unwrap_or_else(|| panic!("unexpected first line: {first}"))
             .to_string();
-        std::thread::spawn(move || for _ in lines {});
         WorkerProcess {
             child,
             endpoint,

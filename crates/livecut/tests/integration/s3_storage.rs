@@ -75,6 +75,13 @@ impl S3Service {
     fn object(&self, bucket: &str, key: &str) -> PathBuf {
         self.s3.bucket_dir(bucket).join(key)
     }
+
+    /// Runs a job that must succeed with exactly `want` in the object `key` of bucket `out`.
+    fn cut_exactly(&mut self, clips: Value, produce: Value, url: &str, key: &str, want: &[u32]) {
+        let job = self.run(clips, produce, json!({ "MediaURL": url }));
+        assert_eq!(job["Status"], "Success", "{job}");
+        assert_frames(&frames_of(&self.object("out", key)), want, url);
+    }
 }
 
 /// The configuration of the tests; `locked` is a bucket whose configured secret the storage
@@ -136,43 +143,30 @@ fn every_mode_reads_recordings_from_s3_and_writes_outputs_there() {
     assert_eq!(segments_read(&svc.s3), want, "segments read, bytes each");
 
     // RoughFast to a virtual-hosted https URL of the bucket: whole segments.
-    let job = svc.run(
+    svc.cut_exactly(
         json!([{"StartTime": at(2.5), "EndTime": at(5.0)}]),
         json!({"Mode": "RoughFast"}),
-        json!({"MediaURL": "https://out.oss-cn-shanghai.aliyuncs.com/clips/rf.mp4"}),
-    );
-    assert_eq!(job["Status"], "Success", "{job}");
-    assert_frames(
-        &frames_of(&svc.object("out", "clips/rf.mp4")),
+        "https://out.oss-cn-shanghai.aliyuncs.com/clips/rf.mp4",
+        "clips/rf.mp4",
         &rough_frames(2.5, 5.0),
-        "RoughFast from S3",
     );
 
     // The re-encoding modes, one with a size.
-    let job = svc.run(
+    svc.cut_exactly(
         json!([{"StartTime": at(1.51), "EndTime": at(4.2)}]),
         json!({"Mode": "Accurate", "Width": 160, "Height": 90}),
-        json!({"MediaURL": "s3://out/clips/acc.mp4"}),
-    );
-    assert_eq!(job["Status"], "Success", "{job}");
-    let acc = svc.object("out", "clips/acc.mp4");
-    assert_frames(
-        &frames_of(&acc),
+        "s3://out/clips/acc.mp4",
+        "clips/acc.mp4",
         &accurate_frames(1.51, 4.2),
-        "Accurate from S3",
     );
-    let v = oracle::ffprobe_json(&acc).unwrap();
+    let v = oracle::ffprobe_json(&svc.object("out", "clips/acc.mp4")).unwrap();
     assert_eq!(v["streams"][0]["width"], 160);
-    let job = svc.run(
+    svc.cut_exactly(
         json!([{"StartTime": at(6.0), "EndTime": at(7.0)}]),
         json!({"Mode": "Rough"}),
-        json!({"MediaURL": "oss://out/clips/rough.mp4"}),
-    );
-    assert_eq!(job["Status"], "Success", "{job}");
-    assert_frames(
-        &frames_of(&svc.object("out", "clips/rough.mp4")),
+        "oss://out/clips/rough.mp4",
+        "clips/rough.mp4",
         &rough_frames(6.0, 7.0),
-        "Rough from S3",
     );
 
     // HLS output: the playlist and every segment it names are objects of the bucket.
@@ -417,32 +411,24 @@ fn the_storage_down_for_20_seconds_during_reads_and_upload() {
         Trigger::GetEndingWith("seg00001.ts".into()),
         Duration::from_secs(20),
     );
-    let job = svc.run(
+    svc.cut_exactly(
         json!([{"StartTime": at(2.5), "EndTime": at(8.5)}]),
         json!({"Mode": "AccurateFast"}),
-        json!({"MediaURL": "oss://out/outage/reads.mp4"}),
+        "oss://out/outage/reads.mp4",
+        "outage/reads.mp4",
+        &accurate_frames(2.5, 8.5),
     );
     assert!(!svc.s3.is_armed(), "the outage never fired");
-    assert_eq!(job["Status"], "Success", "{job}");
-    assert_frames(
-        &frames_of(&svc.object("out", "outage/reads.mp4")),
-        &accurate_frames(2.5, 8.5),
-        "after an outage during reads",
-    );
 
     svc.s3.down_on(Trigger::Upload, Duration::from_secs(20));
-    let job = svc.run(
+    svc.cut_exactly(
         json!([{"StartTime": at(1.0), "EndTime": at(9.0), "CoverTime": at(2.0)}]),
         json!({"Mode": "RoughFast"}),
-        json!({"MediaURL": "oss://out/outage/upload.mp4"}),
+        "oss://out/outage/upload.mp4",
+        "outage/upload.mp4",
+        &rough_frames(1.0, 9.0),
     );
     assert!(!svc.s3.is_armed(), "the outage never fired");
-    assert_eq!(job["Status"], "Success", "{job}");
-    assert_frames(
-        &frames_of(&svc.object("out", "outage/upload.mp4")),
-        &rough_frames(1.0, 9.0),
-        "after an outage during the upload",
-    );
     assert_eq!(
         svc.s3.list_objects("out"),
         vec!["outage/reads.mp4", "outage/upload.jpg", "outage/upload.mp4"]
