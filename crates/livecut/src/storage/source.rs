@@ -25,7 +25,9 @@ pub enum SourceError {
     UnknownBucket { url: String, bucket: String },
     #[error("{0:?} is on an origin that is not in [http] allowed_origins")]
     OriginNotAllowed(String),
-    #[error("{0:?} has a '..' that leaves its bucket or origin")]
+    #[error(
+        "{0:?} leaves its bucket or origin (a '..' above the top, or a local file named by a remote playlist)"
+    )]
     Escapes(String),
 }
 
@@ -69,7 +71,13 @@ impl Source {
         resolve: &dyn Fn(&str) -> Result<Source, SourceError>,
     ) -> Result<Source, SourceError> {
         if uri.contains("://") || uri.starts_with("file:") {
-            return resolve(uri);
+            let target = resolve(uri)?;
+            // A playlist in a bucket or on a web server must not make this machine read its
+            // own files.
+            if matches!(target, Source::File(_)) && !matches!(self, Source::File(_)) {
+                return Err(SourceError::Escapes(uri.to_string()));
+            }
+            return Ok(target);
         }
         match self {
             Source::File(playlist) => {
@@ -164,6 +172,16 @@ mod tests {
             pl.join("https://evil.example/x.ts", &refuse),
             Err(SourceError::OriginNotAllowed(_))
         ));
+        // A remote playlist cannot name a local file.
+        let files = |u: &str| Ok(Source::File(u.trim_start_matches("file://").into()));
+        assert!(matches!(
+            pl.join("file:///etc/shadow", &files),
+            Err(SourceError::Escapes(_))
+        ));
+        assert_eq!(
+            Source::File("/rec/index.m3u8".into()).join("file:///rec/a.ts", &files),
+            Ok(Source::File("/rec/a.ts".into()))
+        );
 
         let local = Source::File("/rec/d/a/s/index.m3u8".into());
         assert_eq!(
