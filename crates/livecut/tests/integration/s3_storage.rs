@@ -320,6 +320,12 @@ fn recordings_and_config_are_checked_against_the_storage() {
     assert!(!text.contains(S3_SECRET), "a secret was printed: {text}");
     assert!(text.contains("other buckets: refused"), "{text}");
 
+    // /healthz asks the storage too: fine while it answers (the refused bucket aside, every
+    // configured bucket is probed), 503 naming the storage when it is down.
+    let (status, body) = http_get(&svc.server.endpoint, "/healthz");
+    assert_eq!(status, 503, "the locked bucket refuses us: {body}");
+    assert!(body.contains("locked"), "{body}");
+
     // A playlist by URL is registered after reading it from the storage.
     let out = livecut(&[
         "recordings",

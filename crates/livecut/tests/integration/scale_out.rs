@@ -183,6 +183,9 @@ fn five_processes_on_postgres_and_s3_finish_500_jobs_exactly_once() {
             secret: v["AccessKeySecret"].as_str().unwrap().into(),
         }
     };
+    for endpoint in [&api_a.endpoint, &workers[2].endpoint] {
+        assert_eq!(http_get(endpoint, "/healthz"), (200, "ok".to_string()));
+    }
     let started = Instant::now();
     let jobs = submit_all(&[&api_a, &api_b], &key);
     assert_eq!(jobs.len(), JOBS);
@@ -290,5 +293,12 @@ fn five_processes_on_postgres_and_s3_finish_500_jobs_exactly_once() {
         })
         .sum();
     assert_eq!(submitted, JOBS as f64, "submits counted by the APIs");
+
+    // With the storage down, every node says so on /healthz.
+    s3.stop();
+    let (status, body) = http_get(&api_a.endpoint, "/healthz");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("storage"), "{body}");
+    s3.resume();
     drop(workers);
 }
