@@ -11,6 +11,7 @@ of each command (getrusage of the child), medians over --runs repetitions.
   python3 bench/run.py --hevc --generate-only      # only make the HEVC recording
   python3 bench/run.py --storage --runs 3          # recordings and outputs on the S3 test server vs local
   python3 bench/run.py --jobs --sdk-python .venv/bin/python   # 500 short jobs, 1 and 3 workers, PostgreSQL
+  python3 bench/run.py --queue                     # queue claims/s (examples/queue_bench.rs), PostgreSQL and SQLite
 
 The recording is generated once with `livecut testgen` (10 minutes, 1080p30, 2 s GOPs and
 segments, AAC) and kept in --data for later runs. --hevc makes (once, with the ffmpeg CLI under
@@ -27,6 +28,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -153,6 +155,12 @@ def main() -> None:
     ap.add_argument("--jobs", action="store_true",
                     help="instead: many short AccurateFast jobs through the API (official SDK) on a throwaway "
                          "PostgreSQL with the S3 test server, with 1 and 3 worker processes")
+    ap.add_argument("--queue", action="store_true",
+                    help="instead: queue claims per second (the queue_bench example) on PostgreSQL (throwaway and "
+                         "durable) and SQLite")
+    ap.add_argument("--queue-jobs", type=int, default=20000)
+    ap.add_argument("--queue-claimers", default="1,4,16")
+    ap.add_argument("--queue-bench", default=str(REPO / "target/release/examples/queue_bench"))
     ap.add_argument("--job-count", type=int, default=500)
     ap.add_argument("--job-workers", type=lambda v: [int(x) for x in v.split(",")], default=[1, 3],
                     help="worker process counts of --jobs (default 1,3)")
@@ -170,11 +178,11 @@ def main() -> None:
         return
 
     data = Path(a.data).resolve()
-    if a.jobs:
-        out = data / "out-jobs"
+    if a.jobs or a.queue:
+        out = data / ("out-jobs" if a.jobs else "out-queue")
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
-        jobs_bench(a, out)
+        (jobs_bench if a.jobs else queue_bench)(a, out)
         return
     rec = data / "rec1080"
     playlist = rec / "index.m3u8"
@@ -909,6 +917,64 @@ def jobs_bench(a: argparse.Namespace, out: Path) -> None:
             print(f"- {r['workers']} workers: outputs without 60 frames: {r['bad'][:10]}")
         print(f"- {r['workers']} workers: jobs per worker process {r['per_worker']}, max attempts {r['max_attempts']}")
     print("- overhead per job = (worker processes x wall - jobs x standalone cut time) / jobs")
+
+
+def durable_postgres() -> tuple[str, Path, Path]:
+    """A PostgreSQL cluster with the server's durable defaults (fsync, synchronous_commit and
+    full_page_writes on), unlike scripts/pg-throwaway.sh's: (url, data dir, pg bin dir)."""
+    pgbin = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))[-1])
+    base = Path(tempfile.mkdtemp(prefix="livecut-bench-pg."))
+    as_owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    if os.getuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+    subprocess.run([*as_owner, str(pgbin / "initdb"), "-D", str(base / "data"), "-U", "postgres", "--auth=trust",
+                    "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
+    port = free_port()
+    subprocess.run([*as_owner, str(pgbin / "pg_ctl"), "-D", str(base / "data"), "-l", str(base / "pg.log"), "-w",
+                    "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=100", "start"],
+                   check=True, capture_output=True)
+    url = f"postgres://postgres@127.0.0.1:{port}/postgres"
+    return url, base, pgbin
+
+
+def queue_bench(a: argparse.Namespace, out: Path) -> None:
+    """--queue: the queue_bench example (crates/livecut/examples/queue_bench.rs) on a throwaway
+    PostgreSQL (fsync off, as the tests), on a PostgreSQL with durable defaults, and on SQLite."""
+    binary = a.queue_bench
+    if not Path(binary).exists():
+        sys.exit(f"{binary} missing: cargo build --release -p livecut --example queue_bench")
+    state = wait_idle("--queue", a.idle_wait)
+    load_before = os.getloadavg()[0]
+    args = ["--jobs", str(a.queue_jobs), "--claimers", a.queue_claimers]
+    tables = []
+    pg_env = subprocess.run([str(REPO / "scripts/pg-throwaway.sh"), "start"], capture_output=True, text=True, check=True)
+    env = dict(l.split("=", 1) for l in pg_env.stdout.split())
+    try:
+        r = subprocess.run([binary, "--database-url", env["LIVECUT_TEST_PG_URL"], *args], capture_output=True,
+                           text=True, check=True)
+        tables.append(("PostgreSQL 15, scripts/pg-throwaway.sh (fsync=off, synchronous_commit=off)", r.stdout))
+        print(r.stdout, flush=True)
+    finally:
+        subprocess.run([str(REPO / "scripts/pg-throwaway.sh"), "stop", env["LIVECUT_TEST_PG_DIR"]], check=False)
+    url, base, pgbin = durable_postgres()
+    try:
+        r = subprocess.run([binary, "--database-url", url, *args], capture_output=True, text=True, check=True)
+        tables.append(("PostgreSQL 15, durable defaults (fsync=on, synchronous_commit=on)", r.stdout))
+        print(r.stdout, flush=True)
+    finally:
+        as_owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+        subprocess.run([*as_owner, str(pgbin / "pg_ctl"), "-D", str(base / "data"), "-m", "fast", "-w", "stop"],
+                       check=False, capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+    db = out / "queue.db"
+    r = subprocess.run([binary, "--database-url", f"sqlite://{db}?mode=rwc", *args], capture_output=True, text=True,
+                       check=True)
+    tables.append(("SQLite (WAL, synchronous=NORMAL), file on the local disk", r.stdout))
+    print(r.stdout, flush=True)
+    print(f"machine: {os.cpu_count()} cores; {state}; 1-min load average {load_before:.2f} at the start, "
+          f"{os.getloadavg()[0]:.2f} at the end; the database server and the claimers share the 2 cores")
+    for label, text in tables:
+        print(f"\n{label}:\n{text}")
 
 
 if __name__ == "__main__":
