@@ -56,6 +56,11 @@ def measure(cmd: list[str]) -> tuple[float, int, str]:
     return wall, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss), proc.stdout.decode()
 
 
+def cpu_seconds_of_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def try_measure_output(cmd: list[str]) -> tuple[float, int, str] | str:
     """Wall s, peak RSS KiB and the command's stdout, measured in a fresh helper process; a failing
     command gives its error text instead."""
@@ -65,8 +70,8 @@ def try_measure_output(cmd: list[str]) -> tuple[float, int, str] | str:
     if out.returncode != 0:
         return out.stderr.strip()
     first, _, rest = out.stdout.partition("\n")
-    wall, rss = first.split()
-    return float(wall), int(rss), rest
+    wall, rss, cpu = first.split()
+    return float(wall), int(rss), f"cpu {cpu}\n{rest}"
 
 
 def measure_isolated(cmd: list[str]) -> tuple[float, int]:
@@ -173,7 +178,8 @@ def main() -> None:
     a = ap.parse_args()
     if a.measure_one:
         wall, rss, stdout = measure(json.loads(a.measure_one))
-        print(wall, rss)
+        # The third number: CPU seconds (user + system) of the command, i.e. core-seconds.
+        print(wall, rss, cpu_seconds_of_children())
         print(stdout, end="")
         return
 
@@ -594,8 +600,9 @@ class S3Server:
 
 
 def needed_bytes(playlist: Path, a: float, b: float, lookahead: bool) -> tuple[int, int]:
-    """(bytes, segments) of the segments of `playlist` playing in [a, b), plus the one after them
-    when `lookahead` (what the accurate modes read): what a clip must read at the least."""
+    """(bytes of the distinct objects, segments, distinct objects) of the segments of `playlist`
+    playing in [a, b), plus the one after them when `lookahead` (what the accurate modes read):
+    what a clip must read at the least."""
     t, chosen, after = 0.0, [], None
     segs = segments_of(playlist)
     for i, (dur, path) in enumerate(segs):
@@ -605,7 +612,9 @@ def needed_bytes(playlist: Path, a: float, b: float, lookahead: bool) -> tuple[i
         t += dur
     if lookahead and after is not None and after < len(segs):
         chosen.append(segs[after][1])
-    return sum(p.stat().st_size for p in chosen), len(chosen)
+    # A playlist may list one object several times (the 30-minute one does): it is needed once.
+    distinct = set(chosen)
+    return sum(p.stat().st_size for p in distinct), len(chosen), len(distinct)
 
 
 def read_bytes(stdout: str) -> int:
@@ -697,8 +706,8 @@ def storage(a: argparse.Namespace, playlist: Path, out: Path) -> None:
     print(f"machine: {os.cpu_count()} cores; {state}; same run, local and S3 alternating; "
           f"1-min load average {load_before:.2f} at the start, {load_after:.2f} at the end; S3 = livecut-test-s3 "
           f"(s3s-fs, SigV4) on 127.0.0.1")
-    print("| job | median wall s | all runs s | peak RSS MiB | upload s | bytes read | segments needed (bytes) | video frames |")
-    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| job | median wall s | all runs s | CPU s | peak RSS MiB | upload s | bytes read (/ needed) | segments needed: bytes | video frames |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     med: dict[str, tuple[float, float]] = {}
     for name, (cmd, dst, label, mode, where) in jobs.items():
         ss = samples[name]
@@ -706,15 +715,17 @@ def storage(a: argparse.Namespace, playlist: Path, out: Path) -> None:
         rss = statistics.median(x[1] for x in ss)
         med[name] = (wall, rss)
         local, _key, s, e = cases[label]
-        need, nseg = needed_bytes(local, s, e, mode != "RoughFast")
+        need, nseg, ndistinct = needed_bytes(local, s, e, mode != "RoughFast")
         got = {read_bytes(x[2]) for x in ss}
         up = [u for u in (upload_seconds(x[2]) for x in ss) if u is not None]
-        row = [f"{mode} {label}, {where}", f"{wall:.3f}", ", ".join(f"{x[0]:.3f}" for x in ss), f"{rss / 1024:.1f}",
+        cpu = statistics.median(float(x[2].split()[1]) for x in ss)
+        row = [f"{mode} {label}, {where}", f"{wall:.3f}", ", ".join(f"{x[0]:.3f}" for x in ss), f"{cpu:.3f}",
+               f"{rss / 1024:.1f}",
                f"{statistics.median(up):.3f}" if up else "",
                f"{max(got)} ({max(got) / need:.3f}x)" if where == "S3" else "",
-               f"{nseg} ({need})", str(frames(dst))]
+               f"{nseg}{f' ({ndistinct} distinct objects)' if ndistinct != nseg else ''}: {need}", str(frames(dst))]
         if len(got) > 1:
-            row[5] += f" (runs differ: {sorted(got)})"
+            row[6] += f" (runs differ: {sorted(got)})"
         print("| " + " | ".join(row) + " |")
     print()
     for label in cases:
