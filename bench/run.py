@@ -25,6 +25,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -178,6 +179,8 @@ def main() -> None:
     ap.add_argument("--sdk-python", default=str(REPO / ".venv/bin/python"),
                     help="python with the official SDK installed (alibabacloud_ice20201109)")
     a = ap.parse_args()
+    # SIGTERM ends the run through the `finally`s, which stop the servers it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if a.measure_one:
         wall, rss, stdout = measure(json.loads(a.measure_one))
         # The third number: CPU seconds (user + system) of the command, i.e. core-seconds.
@@ -782,6 +785,7 @@ def jobs_bench(a: argparse.Namespace, out: Path) -> None:
     `livecut worker --workers 1` processes. All jobs are submitted before the workers start."""
     data = Path(a.data).resolve()
     small = small_recording(a)
+    state = wait_idle("--jobs", a.idle_wait)
     pg_env = subprocess.run([str(REPO / "scripts/pg-throwaway.sh"), "start"], capture_output=True, text=True, check=True)
     env = dict(l.split("=", 1) for l in pg_env.stdout.split())
     pg_url, pg_dir = env["LIVECUT_TEST_PG_URL"], env["LIVECUT_TEST_PG_DIR"]
@@ -794,7 +798,6 @@ def jobs_bench(a: argparse.Namespace, out: Path) -> None:
         s, e = short_clip(7)
         cut_cmd = [a.livecut, "--config", str(s3.config), "cut", "--playlist", "s3://bench/rec180/index.m3u8",
                    "--clip", f"{iso(s)},{iso(e)}", "--mode", "AccurateFast", "--output", "s3://bench/out/standalone.mp4"]
-        state = wait_idle("--jobs", a.idle_wait)
         load_before = os.getloadavg()[0]
         standalone = [try_measure_output(cut_cmd) for _ in range(max(a.runs, 5))]
         for r in standalone:
