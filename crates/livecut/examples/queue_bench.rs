@@ -106,7 +106,13 @@ async fn enqueue(db: &Db, n: usize) -> Result<f64, BoxError> {
         let request = request_json(i);
         let key = format!("out/job-{i:06}.mp4");
         let url = format!("oss://bench/{key}");
-        projects::create(&mut tx, &project_id, &format!("Live editing job {job_id}"), now).await?;
+        projects::create(
+            &mut tx,
+            &project_id,
+            &format!("Live editing job {job_id}"),
+            now,
+        )
+        .await?;
         media::insert(
             &mut tx,
             &MediaRow {
