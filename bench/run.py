@@ -9,6 +9,9 @@ of each command (getrusage of the child), medians over --runs repetitions.
   python3 bench/run.py --memory --runs 3           # peak RSS, 1-minute vs 30-minute clips
   python3 bench/run.py --hevc --runs 3             # AccurateFast on HEVC vs ffmpeg libx265
   python3 bench/run.py --hevc --generate-only      # only make the HEVC recording
+  python3 bench/run.py --storage --runs 3          # recordings and outputs on the S3 test server vs local
+  python3 bench/run.py --jobs --sdk-python .venv/bin/python   # 500 short jobs, 1 and 3 workers, PostgreSQL
+  python3 bench/run.py --queue                     # queue claims/s (examples/queue_bench.rs), PostgreSQL and SQLite
 
 The recording is generated once with `livecut testgen` (10 minutes, 1080p30, 2 s GOPs and
 segments, AAC) and kept in --data for later runs. --hevc makes (once, with the ffmpeg CLI under
@@ -22,9 +25,11 @@ import json
 import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,38 +44,48 @@ def iso(offset_s: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", t) + f"{frac:.6f}"[1:] + "Z"
 
 
-def measure(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one command run to completion."""
+def measure(cmd: list[str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (KiB) and stdout of one command run to completion."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr.decode()[-2000:]}")
     # ru_maxrss of RUSAGE_CHILDREN is the max over all waited-for children; run each
     # measurement in a fresh helper process so it is this command's own peak.
-    return wall, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return wall, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss), proc.stdout.decode()
 
 
-def measure_isolated(cmd: list[str]) -> tuple[float, int]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--measure-one", json.dumps(cmd)], capture_output=True, text=True
-    )
-    if out.returncode != 0:
-        sys.exit(out.stderr)
-    wall, rss = out.stdout.split()
-    return float(wall), int(rss)
+def cpu_seconds_of_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
-def try_measure_isolated(cmd: list[str]) -> tuple[float, int] | str:
-    """Like measure_isolated, but a failing command gives its error text instead of ending the run."""
+def try_measure_output(cmd: list[str]) -> tuple[float, int, str] | str:
+    """Wall s, peak RSS KiB and the command's stdout, measured in a fresh helper process; a failing
+    command gives its error text instead."""
     out = subprocess.run(
         [sys.executable, __file__, "--measure-one", json.dumps(cmd)], capture_output=True, text=True
     )
     if out.returncode != 0:
         return out.stderr.strip()
-    wall, rss = out.stdout.split()
-    return float(wall), int(rss)
+    first, _, rest = out.stdout.partition("\n")
+    wall, rss, cpu = first.split()
+    return float(wall), int(rss), f"cpu {cpu}\n{rest}"
+
+
+def measure_isolated(cmd: list[str]) -> tuple[float, int]:
+    r = try_measure_output(cmd)
+    if isinstance(r, str):
+        sys.exit(r)
+    return r[0], r[1]
+
+
+def try_measure_isolated(cmd: list[str]) -> tuple[float, int] | str:
+    """Like measure_isolated, but a failing command gives its error text instead of ending the run."""
+    r = try_measure_output(cmd)
+    return r if isinstance(r, str) else (r[0], r[1])
 
 
 def median_of(name: str, cmd: list[str], runs: int) -> tuple[float, float] | str:
@@ -140,13 +155,46 @@ def main() -> None:
                          "veryfast, the preset livecut encodes boundary GOPs with)")
     ap.add_argument("--generate-only", action="store_true",
                     help="with --hevc: only make the HEVC recording")
+    ap.add_argument("--storage", action="store_true",
+                    help="instead: RoughFast and AccurateFast with the recording and output on the local S3 test "
+                         "server vs the local folder (alternating), bytes read, peak RSS of 1- and 30-minute clips")
+    ap.add_argument("--jobs", action="store_true",
+                    help="instead: many short AccurateFast jobs through the API (official SDK) on a throwaway "
+                         "PostgreSQL with the S3 test server, with 1 and 3 worker processes")
+    ap.add_argument("--queue", action="store_true",
+                    help="instead: queue claims per second (the queue_bench example) on PostgreSQL (throwaway and "
+                         "durable) and SQLite")
+    ap.add_argument("--queue-jobs", type=int, default=20000)
+    ap.add_argument("--queue-claimers", default="1,4,16")
+    ap.add_argument("--queue-durable-jobs", type=int, default=5000,
+                    help="jobs per run on the durable PostgreSQL (a commit waits for the disk: ~70 claims/s with 1 claimer)")
+    ap.add_argument("--queue-bench", default=str(REPO / "target/release/examples/queue_bench"))
+    ap.add_argument("--job-count", type=int, default=500)
+    ap.add_argument("--job-workers", type=lambda v: [int(x) for x in v.split(",")], default=[1, 3],
+                    help="worker process counts of --jobs (default 1,3)")
+    ap.add_argument("--job-timeout", type=float, default=1800.0, help="seconds to wait for the jobs of one --jobs run")
+    ap.add_argument("--idle-wait", type=float, default=1200.0,
+                    help="--storage/--jobs: seconds to wait for other test runs and builds to end (polled every 30 s)")
+    ap.add_argument("--s3-server", default=str(REPO / "target/release/livecut-test-s3"))
+    ap.add_argument("--sdk-python", default=str(REPO / ".venv/bin/python"),
+                    help="python with the official SDK installed (alibabacloud_ice20201109)")
     a = ap.parse_args()
+    # SIGTERM ends the run through the `finally`s, which stop the servers it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if a.measure_one:
-        wall, rss = measure(json.loads(a.measure_one))
-        print(wall, rss)
+        wall, rss, stdout = measure(json.loads(a.measure_one))
+        # The third number: CPU seconds (user + system) of the command, i.e. core-seconds.
+        print(wall, rss, cpu_seconds_of_children())
+        print(stdout, end="")
         return
 
     data = Path(a.data).resolve()
+    if a.jobs or a.queue:
+        out = data / ("out-jobs" if a.jobs else "out-queue")
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        (jobs_bench if a.jobs else queue_bench)(a, out)
+        return
     rec = data / "rec1080"
     playlist = rec / "index.m3u8"
     if not playlist.exists():
@@ -171,6 +219,9 @@ def main() -> None:
         return
     if a.hevc:
         hevc(a, hevc_recording(data, playlist, a.hevc_preset), out)
+        return
+    if a.storage:
+        storage(a, playlist, out)
         return
 
     # A 9-minute clip with edges mid-GOP: 30.517 s .. 570.283 s.
@@ -509,6 +560,438 @@ def hevc(a: argparse.Namespace, playlist: Path, out: Path) -> None:
               f"(target: >= 30)")
     if isinstance(rough, tuple) and isinstance(copy, tuple):
         print(f"- HEVC RoughFast / ffmpeg copy: {rough[0] / copy[0]:.2f}x the time")
+
+
+class S3Server:
+    """The test S3 server (`livecut-test-s3`, s3s-fs with SigV4 on 127.0.0.1) as a child process,
+    and a livecut configuration file naming its bucket. The bucket's objects are files under
+    `root/<bucket>/`, so recordings are put there as hard links of bench-data's files (no copy;
+    both sides read the same page cache)."""
+
+    ACCESS_KEY = "benchkey"
+    SECRET_ENV = "LIVECUT_BENCH_S3_SECRET"
+
+    def __init__(self, binary: str, root: Path, bucket: str, config: Path):
+        os.environ[self.SECRET_ENV] = "bench-secret-not-a-real-one"
+        self.root, self.bucket, self.config = root, bucket, config
+        (root / bucket).mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen([binary, "--root", str(root), "--port", "0", "--access-key", self.ACCESS_KEY,
+                                      "--secret-key-env", self.SECRET_ENV, "--bucket", bucket],
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.endpoint = self.proc.stdout.readline().strip()
+        if not self.endpoint.startswith("http"):
+            self.proc.kill()
+            sys.exit(f"livecut-test-s3 did not start (said {self.endpoint!r})")
+        config.write_text(f'[buckets.{bucket}]\nurl = "s3://{bucket}"\nendpoint = "{self.endpoint}"\n'
+                          f'region = "us-east-1"\naccess_key_id = "{self.ACCESS_KEY}"\n'
+                          f'secret_access_key_env = "{self.SECRET_ENV}"\n')
+
+    def put_tree(self, src: Path, prefix: str) -> None:
+        """The files of folder src as objects prefix/<name> (hard links; replaced if present)."""
+        dst = self.root / self.bucket / prefix
+        shutil.rmtree(dst, ignore_errors=True)
+        dst.mkdir(parents=True)
+        for f in src.iterdir():
+            if f.is_file():
+                os.link(f, dst / f.name)
+
+    def path(self, key: str) -> Path:
+        return self.root / self.bucket / key
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def needed_bytes(playlist: Path, a: float, b: float, lookahead: bool) -> tuple[int, int]:
+    """(bytes of the distinct objects, segments, distinct objects) of the segments of `playlist`
+    playing in [a, b), plus the one after them when `lookahead` (what the accurate modes read):
+    what a clip must read at the least."""
+    t, chosen, after = 0.0, [], None
+    segs = segments_of(playlist)
+    for i, (dur, path) in enumerate(segs):
+        if t < b and t + dur > a:
+            chosen.append(path)
+            after = i + 1
+        t += dur
+    if lookahead and after is not None and after < len(segs):
+        chosen.append(segs[after][1])
+    # A playlist may list one object several times (the 30-minute one does): it is needed once.
+    distinct = set(chosen)
+    return sum(p.stat().st_size for p in distinct), len(chosen), len(distinct)
+
+
+def read_bytes(stdout: str) -> int:
+    """The "read N bytes from storage" line of `livecut cut` (0 when it read only local files)."""
+    for l in stdout.splitlines():
+        if l.startswith("read ") and "bytes from storage" in l:
+            return int(l.split()[1])
+    return 0
+
+
+def upload_seconds(stdout: str) -> float | None:
+    for l in stdout.splitlines():
+        if ": uploaded " in l:
+            return float(l.rsplit(" in ", 1)[1].split()[0])
+    return None
+
+
+def wait_idle(label: str, max_wait_s: float = 1200.0) -> str:
+    """Waits (polling every 30 s, at most max_wait_s) until no test run, build or server of
+    someone else loads the machine; returns what was seen, for the write-up."""
+    t0 = time.perf_counter()
+    while True:
+        busy = subprocess.run(["pgrep", "-fa", "cargo test|livecut serve|livecut-media|rustc"],
+                              capture_output=True, text=True).stdout.strip()
+        load = os.getloadavg()[0]
+        if not busy and load < 1.5:
+            state = f"idle (1-min load {load:.2f}, no cargo test/rustc/livecut serve)"
+            break
+        if time.perf_counter() - t0 > max_wait_s:
+            state = (f"NOT idle after waiting {max_wait_s:.0f} s (1-min load {load:.2f}; running: "
+                     f"{'; '.join(l[:80] for l in busy.splitlines()[:4]) or '-'})")
+            break
+        print(f"{label}: machine busy (load {load:.2f}; {len(busy.splitlines())} heavy processes), waiting 30 s",
+              flush=True)
+        time.sleep(30)
+    print(f"{label}: {state}", flush=True)
+    return state
+
+
+def storage(a: argparse.Namespace, playlist: Path, out: Path) -> None:
+    """RoughFast and AccurateFast of the 9-minute clip with the recording and the output on the
+    local S3 test server vs on the local folder, alternating in one run; bytes read vs the
+    segments the clip needs; peak RSS of 1- and 30-minute clips read from S3 (the --memory
+    30-minute playlist)."""
+    data = Path(a.data).resolve()
+    long_local = data / "rec1080x3" / "index.m3u8"
+    repeated_playlist(playlist, 3, long_local)
+    s3 = S3Server(a.s3_server, data / "s3", "bench", out / "storage.toml")
+    try:
+        s3.put_tree(playlist.parent, "rec1080")
+        (s3.path("rec1080x3")).mkdir(parents=True, exist_ok=True)
+        # Same text: its segments are named ../rec1080/segNNNNN.ts, which resolve inside the bucket.
+        shutil.copyfile(long_local, s3.path("rec1080x3/index.m3u8"))
+        shutil.rmtree(s3.path("out"), ignore_errors=True)
+        state = wait_idle("--storage", a.idle_wait)
+        load_before = os.getloadavg()[0]
+        cases = {  # label: (local playlist, s3 playlist key, start, end)
+            "9 min": (playlist, "rec1080/index.m3u8", 30.517, 570.283),
+            "1 min (30-min playlist)": (long_local, "rec1080x3/index.m3u8", 120.517, 180.283),
+            "30 min (30-min playlist)": (long_local, "rec1080x3/index.m3u8", 0.517, 1798.283),
+        }
+        jobs: dict[str, tuple[list[str], Path, str, str, str]] = {}
+        for label, (local, key, s, e) in cases.items():
+            for mode in ["RoughFast", "AccurateFast"]:
+                for where in ["local", "S3"]:
+                    name = f"{mode} {label}, {where}"
+                    fname = f"{mode}-{label.split()[0]}{label.split()[1]}-{where}.mp4"
+                    if where == "local":
+                        dst, pl = out / fname, str(local)
+                        cmd = [a.livecut, "cut", "--playlist", pl, "--clip", f"{iso(s)},{iso(e)}", "--mode", mode,
+                               "--output", str(dst)]
+                    else:
+                        dst, pl = s3.path(f"out/{fname}"), f"s3://bench/{key}"
+                        cmd = [a.livecut, "--config", str(s3.config), "cut", "--playlist", pl, "--clip",
+                               f"{iso(s)},{iso(e)}", "--mode", mode, "--output", f"s3://bench/out/{fname}"]
+                    jobs[name] = (cmd, dst, label, mode, where)
+        samples: dict[str, list[tuple[float, int, str]]] = {n: [] for n in jobs}
+        for run in range(a.runs):
+            for name, (cmd, *_rest) in jobs.items():  # alternating: local, S3, local, S3, …
+                r = try_measure_output(cmd)
+                if isinstance(r, str):
+                    sys.exit(f"{name}: FAILED\n{r[-1500:]}")
+                samples[name].append(r)
+            print(f"run {run + 1}/{a.runs} done", flush=True)
+        load_after = os.getloadavg()[0]
+    finally:
+        s3.stop()
+    print()
+    print(f"machine: {os.cpu_count()} cores; {state}; same run, local and S3 alternating; "
+          f"1-min load average {load_before:.2f} at the start, {load_after:.2f} at the end; S3 = livecut-test-s3 "
+          f"(s3s-fs, SigV4) on 127.0.0.1")
+    print("| job | median wall s | all runs s | CPU s | peak RSS MiB | upload s | bytes read (/ needed) | segments needed: bytes | video frames |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    med: dict[str, tuple[float, float]] = {}
+    for name, (cmd, dst, label, mode, where) in jobs.items():
+        ss = samples[name]
+        wall = statistics.median(x[0] for x in ss)
+        rss = statistics.median(x[1] for x in ss)
+        med[name] = (wall, rss)
+        local, _key, s, e = cases[label]
+        need, nseg, ndistinct = needed_bytes(local, s, e, mode != "RoughFast")
+        got = {read_bytes(x[2]) for x in ss}
+        up = [u for u in (upload_seconds(x[2]) for x in ss) if u is not None]
+        cpu = statistics.median(float(x[2].split()[1]) for x in ss)
+        row = [f"{mode} {label}, {where}", f"{wall:.3f}", ", ".join(f"{x[0]:.3f}" for x in ss), f"{cpu:.3f}",
+               f"{rss / 1024:.1f}",
+               f"{statistics.median(up):.3f}" if up else "",
+               f"{max(got)} ({max(got) / need:.3f}x)" if where == "S3" else "",
+               f"{nseg}{f' ({ndistinct} distinct objects)' if ndistinct != nseg else ''}: {need}", str(frames(dst))]
+        if len(got) > 1:
+            row[6] += f" (runs differ: {sorted(got)})"
+        print("| " + " | ".join(row) + " |")
+    print()
+    for label in cases:
+        for mode in ["RoughFast", "AccurateFast"]:
+            l, r = med[f"{mode} {label}, local"], med[f"{mode} {label}, S3"]
+            print(f"- {mode} {label}: S3 / local {r[0] / l[0]:.2f}x the time ({r[0]:.3f} vs {l[0]:.3f} s; target <= 1.2 "
+                  f"for the 9-min clip), peak RSS {r[1] / 1024:.1f} vs {l[1] / 1024:.1f} MiB")
+    for mode in ["RoughFast", "AccurateFast"]:
+        one, thirty = med[f"{mode} 1 min (30-min playlist), S3"], med[f"{mode} 30 min (30-min playlist), S3"]
+        print(f"- {mode} from S3, peak RSS 30-min vs 1-min clip: {thirty[1] / 1024:.1f} vs {one[1] / 1024:.1f} MiB "
+              f"({thirty[1] / one[1]:.2f}x)")
+
+
+def psql(url: str, sql: str) -> list[list[str]]:
+    out = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-c", sql],
+                         capture_output=True, text=True, check=True)
+    return [l.split("\t") for l in out.stdout.splitlines() if l]
+
+
+def pctl(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def small_recording(a: argparse.Namespace) -> Path:
+    """A 5-minute 320x180 recording (2 s GOPs and segments) for many short jobs."""
+    rec = Path(a.data).resolve() / "rec180"
+    if not (rec / "index.m3u8").exists():
+        rec.mkdir(parents=True, exist_ok=True)
+        subprocess.run([a.livecut, "testgen", "--dir", str(rec), "--seconds", "300", "--width", "320", "--height",
+                        "180", "--fps", "30", "--gop-seconds", "2", "--segment-seconds", "2", "--start", START,
+                        "--preset", "veryfast"], check=True)
+    return rec / "index.m3u8"
+
+
+def short_clip(i: int) -> tuple[float, float]:
+    """Job i's clip: 2 s, from 1.5 s into one GOP to 1.5 s into the next (mid-GOP at both ends)."""
+    s = 2.0 * (i % 145) + 1.5
+    return s, s + 2.0
+
+
+def jobs_bench(a: argparse.Namespace, out: Path) -> None:
+    """--jobs: many short AccurateFast jobs through the API (the official SDK), recording and outputs
+    in the S3 test server, on a throwaway PostgreSQL; one `livecut serve --workers 0` and 1 or 3
+    `livecut worker --workers 1` processes. All jobs are submitted before the workers start."""
+    data = Path(a.data).resolve()
+    small = small_recording(a)
+    state = wait_idle("--jobs", a.idle_wait)
+    pg_env = subprocess.run([str(REPO / "scripts/pg-throwaway.sh"), "start"], capture_output=True, text=True, check=True)
+    env = dict(l.split("=", 1) for l in pg_env.stdout.split())
+    pg_url, pg_dir = env["LIVECUT_TEST_PG_URL"], env["LIVECUT_TEST_PG_DIR"]
+    s3 = S3Server(a.s3_server, data / "s3", "bench", out / "jobs.toml")
+    procs: list[subprocess.Popen] = []
+    results = []
+    try:
+        s3.put_tree(small.parent, "rec180")
+        # One job's media work, standalone: the same clip, the same S3 read and upload.
+        s, e = short_clip(7)
+        cut_cmd = [a.livecut, "--config", str(s3.config), "cut", "--playlist", "s3://bench/rec180/index.m3u8",
+                   "--clip", f"{iso(s)},{iso(e)}", "--mode", "AccurateFast", "--output", "s3://bench/out/standalone.mp4"]
+        load_before = os.getloadavg()[0]
+        standalone = [try_measure_output(cut_cmd) for _ in range(max(a.runs, 5))]
+        for r in standalone:
+            if isinstance(r, str):
+                sys.exit(f"standalone cut failed: {r}")
+        cut_s = statistics.median(r[0] for r in standalone)  # type: ignore[index]
+        print(f"standalone livecut cut of one job's clip: median {cut_s * 1000:.0f} ms "
+              f"(all: {', '.join(f'{r[0] * 1000:.0f}' for r in standalone)} ms)", flush=True)  # type: ignore[index]
+        for workers in a.job_workers:
+            db = f"jobs_w{workers}"
+            psql(pg_url, f"CREATE DATABASE {db} OWNER livecut")
+            url = pg_url.rsplit("/", 1)[0] + "/" + db
+            ddir = out / f"jobs-w{workers}"
+            ddir.mkdir()
+            common = ["--config", str(s3.config), "--database-url", url, "--data-dir", str(ddir)]
+            key = json.loads(subprocess.run([a.livecut, *common, "keys", "create", "--json"], capture_output=True,
+                                            text=True, check=True).stdout)
+            subprocess.run([a.livecut, *common, "recordings", "add", "--domain", "bench.live", "--app", "bench",
+                            "--stream", "small", "s3://bench/rec180/index.m3u8"], check=True, capture_output=True)
+            port = free_port()
+            api_log = open(ddir / "api.log", "w")
+            procs.append(subprocess.Popen([a.livecut, *common, "serve", "--workers", "0", "--listen",
+                                           f"127.0.0.1:{port}"], stdout=api_log, stderr=api_log))
+            for _ in range(100):
+                try:
+                    import urllib.request
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                    break
+                except Exception:
+                    time.sleep(0.1)
+            spec = {"endpoint": f"127.0.0.1:{port}", "access_key_id": key["AccessKeyId"],
+                    "access_key_secret": key["AccessKeySecret"], "threads": 4, "jobs": []}
+            for i in range(a.job_count):
+                s, e = short_clip(i)
+                spec["jobs"].append({
+                    "Clips": json.dumps([{"StartTime": iso(s), "EndTime": iso(e)}]),
+                    "LiveStreamConfig": json.dumps({"DomainName": "bench.live", "AppName": "bench", "StreamName": "small"}),
+                    "MediaProduceConfig": json.dumps({"Mode": "AccurateFast"}),
+                    "OutputMediaConfig": json.dumps({"MediaURL": f"oss://bench/jobs-w{workers}/job-{i:04d}.mp4"}),
+                })
+            (ddir / "submit.json").write_text(json.dumps(spec))
+            sub = subprocess.run([a.sdk_python, str(REPO / "bench/sdk_submit.py"), str(ddir / "submit.json")],
+                                 capture_output=True, text=True)
+            if sub.returncode != 0:
+                sys.exit(f"submitting failed:\n{sub.stderr[-3000:]}")
+            submitted = json.loads(sub.stdout)
+            print(f"{workers} workers: submitted {len(submitted['job_ids'])} jobs through the SDK in "
+                  f"{submitted['seconds']:.1f} s", flush=True)
+            t0 = time.perf_counter()
+            logs = []
+            for w in range(workers):
+                log = ddir / f"worker{w}.log"
+                logs.append(log)
+                procs.append(subprocess.Popen([a.livecut, *common, "worker", "--workers", "1"],
+                                              stdout=open(log, "w"), stderr=subprocess.STDOUT))
+            while True:
+                done = int(psql(url, "SELECT count(*) FROM jobs WHERE status IN ('Success', 'Failed')")[0][0])
+                if done >= a.job_count or time.perf_counter() - t0 > a.job_timeout:
+                    break
+                time.sleep(0.5)
+            wall = time.perf_counter() - t0
+            for p in procs[-workers:]:
+                p.terminate()
+            for p in procs[-workers:]:
+                p.wait(timeout=60)
+            procs[-workers - 1].terminate()
+            procs[-workers - 1].wait(timeout=60)
+            rows = psql(url, "SELECT job_id, status, created_at, started_at, completed_at, attempts FROM jobs")
+            statuses: dict[str, int] = {}
+            for r in rows:
+                statuses[r[1]] = statuses.get(r[1], 0) + 1
+            ok = [r for r in rows if r[1] == "Success"]
+            # Which worker ran which job: each worker process logs "job claimed job_id=…".
+            owner: dict[str, int] = {}
+            import re
+            ansi = re.compile(r"\x1b\[[0-9;]*m")
+            for w, log in enumerate(logs):
+                for l in log.read_text().splitlines():
+                    l = ansi.sub("", l)
+                    if "job claimed" in l:
+                        m = re.search(r"job_id=([0-9a-zA-Z]+)", l)
+                        if m:
+                            owner[m.group(1)] = w
+            per_worker: dict[int, list[tuple[int, int]]] = {}
+            for r in ok:
+                per_worker.setdefault(owner.get(r[0], -1), []).append((int(r[3]), int(r[4])))
+            gaps = []
+            for w, spans in per_worker.items():
+                spans.sort()
+                gaps += [nxt[0] - cur[1] for cur, nxt in zip(spans, spans[1:])]
+            service = [int(r[4]) - int(r[3]) for r in ok]
+            first_start = min(int(r[3]) for r in ok)
+            last_done = max(int(r[4]) for r in ok)
+            db_wall = (last_done - first_start) / 1000
+            # Output frames, read back from every object.
+            bad = []
+            for i in range(a.job_count):
+                f = s3.path(f"jobs-w{workers}/job-{i:04d}.mp4")
+                n = frames(f) if f.exists() else -1
+                if n != 60:
+                    bad.append((i, n))
+            results.append({
+                "workers": workers, "submit_s": submitted["seconds"], "wall": wall, "db_wall": db_wall,
+                "statuses": statuses, "jobs_per_min": len(ok) / db_wall * 60, "service_med": statistics.median(service),
+                "service_p95": pctl(service, 0.95), "gap_med": statistics.median(gaps) if gaps else float("nan"),
+                "gap_p95": pctl(gaps, 0.95) if gaps else float("nan"), "unowned": per_worker.get(-1, []),
+                "overhead": (workers * db_wall - len(ok) * cut_s) / len(ok) * 1000, "bad": bad,
+                "per_worker": {w: len(v) for w, v in per_worker.items()},
+                "max_attempts": max(int(r[5]) for r in rows)})
+            print(f"{workers} workers: {results[-1]}", flush=True)
+        load_after = os.getloadavg()[0]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        s3.stop()
+        subprocess.run([str(REPO / "scripts/pg-throwaway.sh"), "stop", pg_dir], check=False)
+    print()
+    print(f"machine: {os.cpu_count()} cores; {state}; 1-min load average {load_before:.2f} at the start, "
+          f"{load_after:.2f} at the end; PostgreSQL = scripts/pg-throwaway.sh (fsync off), S3 = livecut-test-s3, "
+          f"all on this machine; one `livecut serve --workers 0`; standalone cut {cut_s * 1000:.0f} ms")
+    print("| worker processes | jobs | ended | submit s (SDK) | wall s (first claim → last completion) | jobs/min | "
+          "job in worker ms (median / p95) | claim gap ms (median / p95) | overhead per job ms | outputs with 60 frames |")
+    print("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in results:
+        st = ", ".join(f"{v} {k}" for k, v in sorted(r["statuses"].items()))
+        print(f"| {r['workers']} | {a.job_count} | {st} | {r['submit_s']:.1f} | {r['db_wall']:.1f} | "
+              f"{r['jobs_per_min']:.0f} | {r['service_med']:.0f} / {r['service_p95']:.0f} | "
+              f"{r['gap_med']:.0f} / {r['gap_p95']:.0f} | {r['overhead']:.0f} | {a.job_count - len(r['bad'])} |")
+    for r in results:
+        if r["bad"]:
+            print(f"- {r['workers']} workers: outputs without 60 frames: {r['bad'][:10]}")
+        print(f"- {r['workers']} workers: jobs per worker process {r['per_worker']}, max attempts {r['max_attempts']}")
+    print("- overhead per job = (worker processes x wall - jobs x standalone cut time) / jobs")
+
+
+def durable_postgres() -> tuple[str, Path, Path]:
+    """A PostgreSQL cluster with the server's durable defaults (fsync, synchronous_commit and
+    full_page_writes on), unlike scripts/pg-throwaway.sh's: (url, data dir, pg bin dir)."""
+    pgbin = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))[-1])
+    base = Path(tempfile.mkdtemp(prefix="livecut-bench-pg."))
+    as_owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    if os.getuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+    subprocess.run([*as_owner, str(pgbin / "initdb"), "-D", str(base / "data"), "-U", "postgres", "--auth=trust",
+                    "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
+    port = free_port()
+    subprocess.run([*as_owner, str(pgbin / "pg_ctl"), "-D", str(base / "data"), "-l", str(base / "pg.log"), "-w",
+                    "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=100", "start"],
+                   check=True, capture_output=True)
+    url = f"postgres://postgres@127.0.0.1:{port}/postgres"
+    return url, base, pgbin
+
+
+def queue_bench(a: argparse.Namespace, out: Path) -> None:
+    """--queue: the queue_bench example (crates/livecut/examples/queue_bench.rs) on a throwaway
+    PostgreSQL (fsync off, as the tests), on a PostgreSQL with durable defaults, and on SQLite."""
+    binary = a.queue_bench
+    if not Path(binary).exists():
+        sys.exit(f"{binary} missing: cargo build --release -p livecut --example queue_bench")
+    state = wait_idle("--queue", a.idle_wait)
+    load_before = os.getloadavg()[0]
+    args = ["--jobs", str(a.queue_jobs), "--claimers", a.queue_claimers]
+    tables = []
+    pg_env = subprocess.run([str(REPO / "scripts/pg-throwaway.sh"), "start"], capture_output=True, text=True, check=True)
+    env = dict(l.split("=", 1) for l in pg_env.stdout.split())
+    try:
+        r = subprocess.run([binary, "--database-url", env["LIVECUT_TEST_PG_URL"], *args], capture_output=True,
+                           text=True, check=True)
+        tables.append(("PostgreSQL 15, scripts/pg-throwaway.sh (fsync=off, synchronous_commit=off)", r.stdout))
+        print(r.stdout, flush=True)
+    finally:
+        subprocess.run([str(REPO / "scripts/pg-throwaway.sh"), "stop", env["LIVECUT_TEST_PG_DIR"]], check=False)
+    url, base, pgbin = durable_postgres()
+    try:
+        durable = ["--jobs", str(min(a.queue_jobs, a.queue_durable_jobs)), "--claimers", a.queue_claimers]
+        r = subprocess.run([binary, "--database-url", url, *durable], capture_output=True, text=True, check=True)
+        tables.append(("PostgreSQL 15, durable defaults (fsync=on, synchronous_commit=on)", r.stdout))
+        print(r.stdout, flush=True)
+    finally:
+        as_owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+        subprocess.run([*as_owner, str(pgbin / "pg_ctl"), "-D", str(base / "data"), "-m", "fast", "-w", "stop"],
+                       check=False, capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+    db = out / "queue.db"
+    r = subprocess.run([binary, "--database-url", f"sqlite://{db}?mode=rwc", *args], capture_output=True, text=True,
+                       check=True)
+    tables.append(("SQLite (WAL, synchronous=NORMAL), file on the local disk", r.stdout))
+    print(r.stdout, flush=True)
+    print(f"machine: {os.cpu_count()} cores; {state}; 1-min load average {load_before:.2f} at the start, "
+          f"{os.getloadavg()[0]:.2f} at the end; the database server and the claimers share the 2 cores")
+    for label, text in tables:
+        print(f"\n{label}:\n{text}")
 
 
 if __name__ == "__main__":
