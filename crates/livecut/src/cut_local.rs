@@ -19,7 +19,7 @@ use crate::settings::StoreSettings;
 use crate::storage::{NoJournal, Prefetch, Source, localize};
 
 /// Remote segments downloaded at once, as in a worker's media child.
-const FETCH_IN_FLIGHT: usize = 4;
+const FETCH_IN_FLIGHT: usize = 8;
 
 pub async fn run(store: &StoreSettings, args: &CutArgs) -> Result<(), String> {
     let buckets = store.buckets().map_err(|e| e.to_string())?;

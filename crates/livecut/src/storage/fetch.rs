@@ -242,8 +242,8 @@ async fn fetch_one(
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(8));
     }
+    // No fsync: a scratch copy that a crash loses is downloaded again by the next attempt.
     file.flush().await.map_err(write_err)?;
-    file.sync_all().await.map_err(write_err)?;
     drop(file);
     tokio::fs::rename(&part, &item.path)
         .await

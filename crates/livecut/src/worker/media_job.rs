@@ -36,7 +36,7 @@ pub struct ChildStorage {
 }
 
 /// Remote segments downloaded at once (and so, how far the downloads run ahead of the cut).
-const FETCH_IN_FLIGHT: usize = 4;
+const FETCH_IN_FLIGHT: usize = 8;
 
 /// Remux the cut MP4 into `dir/playlist_name` + `dir/<segment_prefix>NNNNN.ts`.
 #[derive(Serialize, Deserialize, Debug, Clone)]
