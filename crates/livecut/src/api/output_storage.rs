@@ -1,20 +1,24 @@
 //! Checks at Submit that every object a job will write has a storage that takes it: a
-//! configured backend (or the local default) for its bucket, credentials the storage accepts,
-//! and no other live job writing the same MediaURL. So a job is never accepted only to fail
-//! after its cut for a reason known at Submit.
+//! configured backend (or the local default) for its bucket and credentials the storage accepts.
+//! So a job is never accepted only to fail after its cut for a reason known at Submit. (That no
+//! other live job writes the same output is checked in the Submit transaction itself,
+//! `db::output_owners`.)
 
 use super::AppState;
 use super::error::ApiError;
-use crate::db::media;
-use crate::job::location::{ObjectLocation, parse_url};
+use crate::job::location::parse_url;
 use crate::job::request::{JobRequest, OutputTarget};
 
-pub async fn check(state: &AppState, request: &JobRequest) -> Result<(), ApiError> {
-    let output_param = match request.target {
+/// The parameter that names a job's output location.
+pub fn output_parameter(request: &JobRequest) -> &'static str {
+    match request.target {
         OutputTarget::VodMedia => "OutputMediaConfig.StorageLocation",
         OutputTarget::OssObject => "OutputMediaConfig.MediaURL",
-    };
-    check_bucket(state, output_param, &request.output.bucket).await?;
+    }
+}
+
+pub async fn check(state: &AppState, request: &JobRequest) -> Result<(), ApiError> {
+    check_bucket(state, output_parameter(request), &request.output.bucket).await?;
     for (i, clip) in request.clips.iter().enumerate() {
         if let Some(url) = &clip.cover_url
             && let Ok(loc) = parse_url(url)
@@ -22,7 +26,7 @@ pub async fn check(state: &AppState, request: &JobRequest) -> Result<(), ApiErro
             check_bucket(state, &format!("Clips[{i}].CoverUrl"), &loc.bucket).await?;
         }
     }
-    check_owner(state, output_param, &request.output).await
+    Ok(())
 }
 
 async fn check_bucket(state: &AppState, parameter: &str, bucket: &str) -> Result<(), ApiError> {
@@ -38,24 +42,4 @@ async fn check_bucket(state: &AppState, parameter: &str, bucket: &str) -> Result
             &format!("the storage of bucket {bucket:?} refuses this server's credentials ({e})"),
         )
     })
-}
-
-/// Another job that has not failed owns this output: writing it again would overwrite that
-/// job's result.
-async fn check_owner(
-    state: &AppState,
-    parameter: &str,
-    output: &ObjectLocation,
-) -> Result<(), ApiError> {
-    match media::live_job_writing(&state.db, &output.bucket, &output.key).await {
-        Ok(None) => Ok(()),
-        Ok(Some(job_id)) => Err(ApiError::invalid(
-            parameter,
-            &format!(
-                "{} is already the output of job {job_id}; choose another name",
-                output.canonical_url()
-            ),
-        )),
-        Err(e) => Err(ApiError::internal("checking the output's owner", &e)),
-    }
 }

@@ -19,6 +19,10 @@ pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiErro
             SubmitError::UnknownProject(_) => {
                 ApiError::new(ErrorCode::InvalidParameter, e.to_string())
             }
+            SubmitError::OutputTaken { .. } => ApiError::invalid(
+                super::output_storage::output_parameter(&request),
+                &e.to_string(),
+            ),
             SubmitError::Db(e) => ApiError::internal("storing the job", &e),
         })?;
     // The job is committed; wake an idle worker of this process so it starts within milliseconds.

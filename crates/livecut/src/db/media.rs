@@ -142,16 +142,3 @@ pub async fn find_by_location(
     .await?;
     row.as_ref().map(from_row).transpose()
 }
-/// The job of a media asset at this location that is not failed (being produced or produced),
-/// if any.
-pub async fn live_job_writing(db: &Db, bucket: &str, key: &str) -> Result<Option<String>, DbError> {
-    let row = sqlx::query(
-        "SELECT job_id FROM media_assets WHERE bucket = $1 AND object_key = $2 AND status <> $3 LIMIT 1",
-    )
-    .bind(bucket)
-    .bind(key)
-    .bind(status::PRODUCE_FAILED)
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.map(|r| r.try_get("job_id")).transpose()?)
-}

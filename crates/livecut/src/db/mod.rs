@@ -6,6 +6,7 @@ pub mod jobs;
 pub mod keys;
 pub mod media;
 pub mod nonces;
+pub mod output_owners;
 pub mod projects;
 pub mod queue;
 pub mod recordings;

@@ -4,7 +4,7 @@
 use crate::clock::now_ms;
 use crate::db::jobs::{self, NewJob};
 use crate::db::media::{self, MediaRow};
-use crate::db::{Db, DbError, projects};
+use crate::db::{Db, DbError, output_owners, projects};
 use crate::ids::new_resource_id;
 
 use super::request::JobRequest;
@@ -21,6 +21,9 @@ pub struct Submitted {
 pub enum SubmitError {
     #[error("The specified parameter ProjectId is not valid: project {0:?} does not exist.")]
     UnknownProject(String),
+    /// Another job that has not failed writes this output; the API names the parameter.
+    #[error("{location} is already the output of job {owner}; choose another name")]
+    OutputTaken { location: String, owner: String },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -49,6 +52,19 @@ pub async fn submit(
             p
         }
     };
+    if let Some(owner) = output_owners::take(
+        &mut tx,
+        &request.output.bucket,
+        &request.output.key,
+        &job_id,
+    )
+    .await?
+    {
+        return Err(SubmitError::OutputTaken {
+            location: request.output.canonical_url(),
+            owner,
+        });
+    }
     media::insert(
         &mut tx,
         &MediaRow {
