@@ -138,7 +138,7 @@ impl ErrorCode {
                 "The recording named in Message is damaged; cut a range that avoids the segment, or re-record it."
             }
             NotSupported => {
-                "Message names what is not supported; use local recordings with H.264 or HEVC video and AAC or MP3 audio."
+                "Message names what is not supported; use recordings with H.264 or HEVC video and AAC or MP3 audio."
             }
             IncompleteSignature => {
                 "Send every signature part (Authorization or Signature, key id, nonce, time) and use ACS3-HMAC-SHA256 or HMAC-SHA1."

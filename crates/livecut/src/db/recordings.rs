@@ -45,3 +45,75 @@ pub async fn playlists(
         .map(|r| r.try_get("playlist").map_err(DbError::from))
         .collect()
 }
+
+/// Notes that `livecut recordings add` refused a playlist of a stream, and why.
+pub async fn refuse(
+    db: &Db,
+    (domain, app, stream): (&str, &str, &str),
+    playlist: &str,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(), DbError> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "DELETE FROM refused_recordings WHERE domain_name = $1 AND app_name = $2 AND stream_name = $3 AND playlist = $4",
+    )
+    .bind(domain)
+    .bind(app)
+    .bind(stream)
+    .bind(playlist)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO refused_recordings (domain_name, app_name, stream_name, playlist, reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(domain)
+    .bind(app)
+    .bind(stream)
+    .bind(playlist)
+    .bind(reason)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A playlist registered after all is no longer refused.
+pub async fn unrefuse(
+    db: &Db,
+    (domain, app, stream): (&str, &str, &str),
+    playlist: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "DELETE FROM refused_recordings WHERE domain_name = $1 AND app_name = $2 AND stream_name = $3 AND playlist = $4",
+    )
+    .bind(domain)
+    .bind(app)
+    .bind(stream)
+    .bind(playlist)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// The latest refusal of a stream's playlists: (playlist, reason).
+pub async fn refusal(
+    db: &Db,
+    domain: &str,
+    app: &str,
+    stream: &str,
+) -> Result<Option<(String, String)>, DbError> {
+    let row = sqlx::query(
+        "SELECT playlist, reason FROM refused_recordings WHERE domain_name = $1 AND app_name = $2 AND stream_name = $3 \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(domain)
+    .bind(app)
+    .bind(stream)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| Ok((r.try_get("playlist")?, r.try_get("reason")?)))
+        .transpose()
+}

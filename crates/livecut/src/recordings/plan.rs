@@ -44,6 +44,15 @@ pub enum PlanError {
         stream: String,
         dir: String,
     },
+    #[error(
+        "Clip {index} ({stream}): the only recording offered for this stream, {playlist}, was refused at registration: {reason}"
+    )]
+    Refused {
+        index: usize,
+        stream: String,
+        playlist: String,
+        reason: String,
+    },
     #[error("Clip {index} ({stream}): the recording has no content between {start} and {end}.")]
     NoContent {
         index: usize,
@@ -86,7 +95,7 @@ impl PlanError {
             }
             PlanError::Playlist { .. } => ErrorCode::ResourceContentBad,
             PlanError::Storage { .. } => ErrorCode::StorageUnavailable,
-            PlanError::Segment { .. } => ErrorCode::NotSupported,
+            PlanError::Segment { .. } | PlanError::Refused { .. } => ErrorCode::NotSupported,
             PlanError::Db(_) => ErrorCode::InternalError,
         }
     }
@@ -233,6 +242,17 @@ pub async fn plan_clip(
     let label = stream_label(&clip.stream);
     let sources = catalog.playlists_of(index, &clip.stream).await?;
     if sources.is_empty() {
+        let s = &clip.stream;
+        if let Some((playlist, reason)) =
+            recordings::refusal(catalog.db, &s.domain_name, &s.app_name, &s.stream_name).await?
+        {
+            return Err(PlanError::Refused {
+                index,
+                stream: label,
+                playlist,
+                reason,
+            });
+        }
         return Err(PlanError::NoRecording {
             index,
             stream: label,

@@ -7,7 +7,7 @@ use livecut_hls::{Timeline, parse_media_playlist};
 use crate::clock::{format_precise_time, now_ms};
 use crate::db::{Db, DbError, recordings};
 use crate::settings::StoreSettings;
-use crate::storage::{Source, SourceError, StorageError};
+use crate::storage::{Buckets, Source, SourceError, StorageError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
@@ -71,21 +71,26 @@ pub async fn add(
     let timeline =
         Timeline::build(std::slice::from_ref(&parsed)).map_err(|e| unusable(e.to_string()))?;
     // Every segment must resolve to something this configuration can read.
+    let mut first = None;
     for seg in &parsed.segments {
-        source
+        let s = source
             .join(&seg.uri, &|u| buckets.source(u))
             .map_err(|e| unusable(format!("segment {}: {e}", seg.uri)))?;
+        first.get_or_insert((seg.uri.clone(), s));
     }
     let db = Db::open(&store.database_url()).await?;
-    let new = recordings::add(
-        &db,
-        domain,
-        app,
-        stream,
-        &source.to_index_string(),
-        now_ms(),
-    )
-    .await?;
+    let key = source.to_index_string();
+    // A recording whose codecs livecut cannot cut is refused now, not failed at job time; the
+    // refusal is kept so that a job on the stream says why.
+    if let Some((uri, segment)) = &first
+        && let Err(reason) = check_codecs(&buckets, segment).await
+    {
+        let reason = format!("segment {uri}: {reason}");
+        recordings::refuse(&db, (domain, app, stream), &key, &reason, now_ms()).await?;
+        return Err(unusable(reason));
+    }
+    recordings::unrefuse(&db, (domain, app, stream), &key).await?;
+    let new = recordings::add(&db, domain, app, stream, &key, now_ms()).await?;
     let span = timeline
         .span()
         .map(|(a, b)| format!("{} .. {}", format_precise_time(a), format_precise_time(b)))
@@ -100,5 +105,57 @@ pub async fn add(
         parsed.segments.len(),
         if parsed.ended { "" } else { ", still growing" },
     );
+    Ok(())
+}
+
+/// The video codecs the cut modes handle, and the audio codecs.
+const VIDEO_CODECS: &[&str] = &["h264", "hevc"];
+const AUDIO_CODECS: &[&str] = &["aac", "mp3"];
+
+/// Probes a segment (downloaded first when it is remote) and says what livecut cannot cut in it.
+async fn check_codecs(buckets: &Buckets, segment: &Source) -> Result<(), String> {
+    let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
+    let path = match buckets.local_file(segment) {
+        Some(p) => p,
+        None => {
+            let p = scratch.path().join(format!(
+                "probe.{}",
+                segment.extension().unwrap_or_else(|| "ts".into())
+            ));
+            buckets
+                .download(segment, &p)
+                .await
+                .map_err(|e| format!("cannot be read: {e}"))?;
+            p
+        }
+    };
+    let probe = tokio::task::spawn_blocking(move || livecut_media::probe(&path))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("cannot be probed: {e}"))?;
+    codecs_verdict(&probe)
+}
+
+/// `Err` names the first stream livecut cannot cut, or says there is no audio or video.
+fn codecs_verdict(probe: &livecut_media::MediaProbe) -> Result<(), String> {
+    use livecut_media::StreamKind;
+    let mut media = 0;
+    for s in &probe.streams {
+        let (allowed, what, supported) = match s.kind {
+            StreamKind::Video => (VIDEO_CODECS, "video", "H.264 and HEVC video"),
+            StreamKind::Audio => (AUDIO_CODECS, "audio", "AAC and MP3 audio"),
+            StreamKind::Other => continue,
+        };
+        media += 1;
+        if !allowed.contains(&s.codec_name.as_str()) {
+            return Err(format!(
+                "its {what} codec is {} ({}); livecut cuts {supported}",
+                s.codec_name, s.codec_long_name
+            ));
+        }
+    }
+    if media == 0 {
+        return Err("it holds no audio or video stream".to_string());
+    }
     Ok(())
 }

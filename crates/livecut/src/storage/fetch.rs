@@ -173,6 +173,19 @@ pub fn localize(
     fetch
 }
 
+impl Buckets {
+    /// Copies one remote object to a local file (`livecut recordings add` probing a segment).
+    pub async fn download(&self, source: &Source, path: &Path) -> Result<u64, StorageError> {
+        let bytes = AtomicU64::new(0);
+        let item = FetchItem {
+            source: source.clone(),
+            path: path.to_path_buf(),
+        };
+        fetch_one(self, &item, &bytes).await?;
+        Ok(bytes.load(Ordering::Relaxed))
+    }
+}
+
 /// Copies one object to `item.path` (through `<path>.part`, renamed when whole).
 async fn fetch_one(
     buckets: &Buckets,

@@ -171,3 +171,86 @@ fn a_clip_past_the_live_edge_waits_for_the_recorder() {
         "live edge clip",
     );
 }
+
+/// The ffmpeg CLI's hls muxer writes an HLS recording of `codec` video into `dir`.
+fn ffmpeg_recording(dir: &std::path::Path, codec: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg("testsrc=size=320x180:rate=30:duration=4")
+        .args(["-c:v", codec, "-g", "30", "-f", "hls", "-hls_time", "2"])
+        .args(["-hls_list_size", "0", "-hls_flags", "program_date_time"])
+        .arg(dir.join("index.m3u8"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A recording whose codec livecut cannot cut (MPEG-4 Part 2, written by the ffmpeg CLI) is
+/// refused at registration with the reason, and a job on its stream says so; one in H.264 from
+/// the same muxer registers.
+#[test]
+fn a_recording_livecut_cannot_cut_is_refused_at_registration() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = |stream: &str, playlist: &std::path::Path| {
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args([
+                "recordings",
+                "add",
+                "--domain",
+                DOMAIN,
+                "--app",
+                APP,
+                "--stream",
+                stream,
+            ])
+            .arg(playlist)
+            .output()
+            .unwrap()
+    };
+    let mpeg4 = dir.path().join("nas/part2");
+    ffmpeg_recording(&mpeg4, "mpeg4");
+    let out = add("old", &mpeg4.join("index.m3u8"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("video codec is mpeg4") && err.contains("H.264 and HEVC"),
+        "{err}"
+    );
+    let h264 = dir.path().join("nas/avc");
+    ffmpeg_recording(&h264, "libx264");
+    let out = add("new", &h264.join("index.m3u8"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let server = Server::start(dir.path(), &[]);
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    let body = ok_body(sdk.submit(
+        &[
+            (
+                "Clips",
+                &json!([{"StartTime": at(0.5), "EndTime": at(2.0)}]).to_string(),
+            ),
+            ("LiveStreamConfig", &stream_config("old")),
+            ("OutputMediaConfig", r#"{"MediaURL":"oss://clips/old.mp4"}"#),
+        ],
+        Signature::V3,
+    ));
+    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(60));
+    assert_eq!(job["Status"], "Failed", "{job}");
+    assert_eq!(job["Code"], "InvalidParameter.NotSupported", "{job}");
+    let message = job["Message"].as_str().unwrap();
+    assert!(
+        message.contains("refused at registration") && message.contains("mpeg4"),
+        "{message}"
+    );
+}
