@@ -26,6 +26,9 @@ pub enum HlsError {
         "playlist {playlist_index} has no #EXT-X-PROGRAM-DATE-TIME, so its segments have no UTC time"
     )]
     NoProgramDateTime { playlist_index: usize },
+    /// A segment's file name does not carry the time its playlist's segment-times mode reads.
+    #[error("segment {uri}: its name has no time that {mode} reads")]
+    SegmentName { uri: String, mode: String },
     /// Segment times leave the representable range (absurd PDT or durations).
     #[error(
         "playlist {playlist_index}: segment {sequence} lies outside the representable time range"

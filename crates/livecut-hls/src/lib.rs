@@ -9,12 +9,14 @@
 
 mod coverage;
 mod error;
+mod naming;
 mod parse;
 mod playlist;
 mod timeline;
 mod values;
 
 pub use error::HlsError;
+pub use naming::{SegmentTimes, SegmentTimesError};
 pub use parse::parse_media_playlist;
 pub use playlist::{MediaPlaylist, PlaylistType, Segment};
 pub use timeline::{DEFAULT_TOLERANCE_US, TimedSegment, Timeline};

@@ -120,6 +120,10 @@ pub enum RecordingsCommand {
         app: String,
         #[arg(long)]
         stream: String,
+        /// How its segments get their UTC times: pdt (EXT-X-PROGRAM-DATE-TIME), name-epoch-ms,
+        /// name-unix-seconds, or name-strftime:PATTERN[@ZONE] (e.g. `%Y%m%d-%H%M%S@+0800`).
+        #[arg(long, default_value = "pdt")]
+        segment_times: String,
         /// The media playlist: a local path, s3://B/…, oss://B/… or https://B.<endpoint>/… of a
         /// configured bucket, or a URL of an allowed HTTP origin.
         playlist: String,
@@ -184,6 +188,9 @@ pub struct CutArgs {
     /// configured buckets (s3://B/…, oss://B/…) or allowed origins.
     #[arg(long, required = true)]
     pub playlist: Vec<String>,
+    /// How the playlists' segments get their UTC times (as `recordings add --segment-times`).
+    #[arg(long, default_value = "pdt")]
+    pub segment_times: String,
     /// A clip as START,END in UTC ISO 8601 (repeat for several clips, joined in order).
     #[arg(long, required = true)]
     pub clip: Vec<String>,

@@ -115,6 +115,10 @@ pub struct StreamSource {
     pub stream: String,
     /// A folder URL with `{DomainName}`, `{AppName}`, `{StreamName}` placeholders.
     pub playlists: String,
+    /// How the segments of these playlists are timed (`--segment-times` of `recordings add`);
+    /// default `pdt`.
+    #[serde(default)]
+    pub segment_times: Option<String>,
 }
 
 fn any() -> String {
@@ -125,6 +129,14 @@ impl StreamSource {
     pub fn matches(&self, domain: &str, app: &str, stream: &str) -> bool {
         let m = |pattern: &str, value: &str| pattern == "*" || pattern == value;
         m(&self.domain, domain) && m(&self.app, app) && m(&self.stream, stream)
+    }
+
+    /// How the playlists found here are timed (checked when the file is loaded).
+    pub fn times(&self) -> livecut_hls::SegmentTimes {
+        self.segment_times
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(livecut_hls::SegmentTimes::Pdt)
     }
 
     /// The folder of one stream's playlists.
@@ -241,6 +253,14 @@ impl Config {
             }
         }
         for (index, s) in self.streams.iter().enumerate() {
+            if let Some(t) = &s.segment_times
+                && let Err(e) = t.parse::<livecut_hls::SegmentTimes>()
+            {
+                return Err(ConfigError::Stream {
+                    index,
+                    message: format!("segment_times: {e}"),
+                });
+            }
             if !s.playlists.ends_with('/') {
                 return Err(ConfigError::Stream {
                     index,

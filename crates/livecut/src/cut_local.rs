@@ -31,7 +31,11 @@ pub async fn run(store: &StoreSettings, args: &CutArgs) -> Result<(), String> {
             )
         })?
         .cut_mode();
-    let mut playlists: Vec<(Source, String)> = Vec::with_capacity(args.playlist.len());
+    let times: livecut_hls::SegmentTimes = args
+        .segment_times
+        .parse()
+        .map_err(|e| format!("--segment-times: {e}"))?;
+    let mut playlists = Vec::with_capacity(args.playlist.len());
     for raw in &args.playlist {
         let source = buckets
             .source(raw)
@@ -44,7 +48,7 @@ pub async fn run(store: &StoreSettings, args: &CutArgs) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("--playlist: {e}"))?,
         };
-        playlists.push((source, text));
+        playlists.push((source, times.clone(), text));
     }
     let mut clips = Vec::with_capacity(args.clip.len());
     let mut remote = Vec::with_capacity(args.clip.len());

@@ -73,10 +73,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             domain,
             app,
             stream,
+            segment_times,
             playlist,
-        }) => livecut::recordings::register::add(&cli.store, &domain, &app, &stream, &playlist)
-            .await
-            .map_err(|e| e.to_string()),
+        }) => livecut::recordings::register::add(
+            &cli.store,
+            (&domain, &app, &stream),
+            &segment_times,
+            &playlist,
+        )
+        .await
+        .map_err(|e| e.to_string()),
         Command::Config(ConfigCommand::Check) => livecut::config_check::run(&cli.store).await,
         Command::Demo(args) => livecut::demo::run(&cli.store, &args)
             .await

@@ -4,36 +4,53 @@ use sqlx::Row;
 
 use super::{Db, DbError};
 
+/// Registers a playlist with the way its segments are timed (`segment_times`, as
+/// `livecut_hls::SegmentTimes` prints it). Registering it again updates how it is timed; the
+/// answer says whether it is new.
 pub async fn add(
     db: &Db,
-    domain: &str,
-    app: &str,
-    stream: &str,
+    (domain, app, stream): (&str, &str, &str),
     playlist: &str,
+    segment_times: &str,
     now_ms: i64,
 ) -> Result<bool, DbError> {
     let r = sqlx::query(
-        "INSERT INTO recordings (domain_name, app_name, stream_name, playlist, created_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        "INSERT INTO recordings (domain_name, app_name, stream_name, playlist, created_at, segment_times) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(domain)
     .bind(app)
     .bind(stream)
     .bind(playlist)
     .bind(now_ms)
+    .bind(segment_times)
     .execute(&db.pool)
     .await?;
+    if r.rows_affected() == 0 {
+        sqlx::query(
+            "UPDATE recordings SET segment_times = $5 WHERE domain_name = $1 AND app_name = $2 \
+             AND stream_name = $3 AND playlist = $4",
+        )
+        .bind(domain)
+        .bind(app)
+        .bind(stream)
+        .bind(playlist)
+        .bind(segment_times)
+        .execute(&db.pool)
+        .await?;
+    }
     Ok(r.rows_affected() == 1)
 }
 
+/// The registered playlists of a stream, each with how its segments are timed.
 pub async fn playlists(
     db: &Db,
     domain: &str,
     app: &str,
     stream: &str,
-) -> Result<Vec<String>, DbError> {
+) -> Result<Vec<(String, String)>, DbError> {
     let rows = sqlx::query(
-        "SELECT playlist FROM recordings WHERE domain_name = $1 AND app_name = $2 AND stream_name = $3 \
+        "SELECT playlist, segment_times FROM recordings WHERE domain_name = $1 AND app_name = $2 AND stream_name = $3 \
          ORDER BY created_at, playlist",
     )
     .bind(domain)
@@ -42,7 +59,7 @@ pub async fn playlists(
     .fetch_all(&db.pool)
     .await?;
     rows.iter()
-        .map(|r| r.try_get("playlist").map_err(DbError::from))
+        .map(|r| Ok((r.try_get("playlist")?, r.try_get("segment_times")?)))
         .collect()
 }
 

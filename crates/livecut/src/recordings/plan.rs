@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use livecut_hls::{MediaPlaylist, Timeline, parse_media_playlist};
+use livecut_hls::{MediaPlaylist, SegmentTimes, Timeline, parse_media_playlist};
 use livecut_media::{ClipInput, SegmentInput};
 
 use crate::code::ErrorCode;
@@ -144,9 +144,9 @@ impl Catalog<'_> {
         &self,
         index: usize,
         stream: &StreamKey,
-    ) -> Result<Vec<Source>, PlanError> {
-        let mut out: Vec<Source> = Vec::new();
-        for raw in recordings::playlists(
+    ) -> Result<Vec<(Source, SegmentTimes)>, PlanError> {
+        let mut out: Vec<(Source, SegmentTimes)> = Vec::new();
+        for (raw, times) in recordings::playlists(
             self.db,
             &stream.domain_name,
             &stream.app_name,
@@ -156,8 +156,11 @@ impl Catalog<'_> {
         {
             // A registration whose bucket is no longer configured is skipped with a warning
             // rather than failing every clip of the stream.
+            let times = times.parse::<SegmentTimes>().map_err(|e| {
+                PlanError::Db(DbError::Corrupt(format!("segment times of {raw}: {e}")))
+            })?;
             match self.buckets.source(&raw) {
-                Ok(s) => out.push(s),
+                Ok(s) => out.push((s, times)),
                 Err(e) => {
                     tracing::warn!(playlist = %raw, error = %e, "registered playlist is not readable here");
                 }
@@ -166,27 +169,30 @@ impl Catalog<'_> {
         if unsafe_name(stream) {
             return Ok(out);
         }
-        let mut folders = vec![Source::File(stream_dir(self.recordings_dir, stream))];
+        let mut folders = vec![(
+            Source::File(stream_dir(self.recordings_dir, stream)),
+            SegmentTimes::Pdt,
+        )];
         for s in self.streams {
             if s.matches(&stream.domain_name, &stream.app_name, &stream.stream_name) {
                 let folder = s.folder(&stream.domain_name, &stream.app_name, &stream.stream_name);
                 match self.buckets.source(&folder) {
-                    Ok(f) => folders.push(f),
+                    Ok(f) => folders.push((f, s.times())),
                     Err(e) => {
                         tracing::warn!(folder = %folder, error = %e, "configured stream folder is not readable");
                     }
                 }
             }
         }
-        for folder in folders {
+        for (folder, times) in folders {
             let found = self
                 .buckets
                 .list_playlists(&folder)
                 .await
                 .map_err(|e| storage_error(index, &folder, e))?;
             for p in found {
-                if !out.contains(&p) {
-                    out.push(p);
+                if !out.iter().any(|(known, _)| *known == p) {
+                    out.push((p, times.clone()));
                 }
             }
         }
@@ -262,7 +268,7 @@ pub async fn plan_clip(
         });
     }
     let mut playlists = Vec::with_capacity(sources.len());
-    for source in &sources {
+    for (source, times) in &sources {
         let text = match source {
             Source::File(p) => {
                 tokio::fs::read_to_string(p)
@@ -279,7 +285,7 @@ pub async fn plan_clip(
                 .await
                 .map_err(|e| storage_error(index, source, e))?,
         };
-        playlists.push((source.clone(), text));
+        playlists.push((source.clone(), times.clone(), text));
     }
     plan_texts(
         index,
@@ -291,7 +297,8 @@ pub async fn plan_clip(
     )
 }
 
-/// Plans `[start, end)` (UTC µs) over local playlist files of one stream (`livecut cut`).
+/// Plans `[start, end)` (UTC µs) over local playlist files of one stream, timed by their
+/// PROGRAM-DATE-TIME.
 pub fn plan_range(
     index: usize,
     label: &str,
@@ -306,7 +313,7 @@ pub fn plan_range(
             playlist: p.display().to_string(),
             reason: e.to_string(),
         })?;
-        playlists.push((Source::File(p.clone()), text));
+        playlists.push((Source::File(p.clone()), SegmentTimes::Pdt, text));
     }
     plan_texts(
         index,
@@ -318,28 +325,32 @@ pub fn plan_range(
     )
 }
 
-/// Plans `[start, end)` (UTC µs) over the given playlists (where each came from, and its text).
+/// Plans `[start, end)` (UTC µs) over the given playlists: where each came from, how its
+/// segments are timed, and its text.
 pub fn plan_texts(
     index: usize,
     label: &str,
     (start_us, end_us): (i64, i64),
-    texts: &[(Source, String)],
+    texts: &[(Source, SegmentTimes, String)],
     reach: Reach,
     buckets: &Buckets,
 ) -> Result<ClipPlan, PlanError> {
     let mut playlists: Vec<MediaPlaylist> = Vec::with_capacity(texts.len());
-    for (source, text) in texts {
-        playlists.push(parse_media_playlist(text).map_err(|e| PlanError::Playlist {
+    for (source, times, text) in texts {
+        let bad = |e: livecut_hls::HlsError| PlanError::Playlist {
             index,
             playlist: source.shown(),
             reason: e.to_string(),
-        })?);
+        };
+        let mut playlist = parse_media_playlist(text).map_err(bad)?;
+        times.apply(&mut playlist).map_err(bad)?;
+        playlists.push(playlist);
     }
     let timeline = Timeline::build(&playlists).map_err(|e| PlanError::Playlist {
         index,
         playlist: texts
             .iter()
-            .map(|(s, _)| s.shown())
+            .map(|(s, _, _)| s.shown())
             .collect::<Vec<_>>()
             .join(", "),
         reason: e.to_string(),

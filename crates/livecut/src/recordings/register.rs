@@ -2,7 +2,7 @@
 //! playlist is a local path or a URL of object storage (`s3://B/…`, `oss://B/…`,
 //! `https://B.<endpoint>/…` of a configured bucket) or of an allowed HTTP origin.
 
-use livecut_hls::{Timeline, parse_media_playlist};
+use livecut_hls::{SegmentTimes, Timeline, parse_media_playlist};
 
 use crate::clock::{format_precise_time, now_ms};
 use crate::db::{Db, DbError, recordings};
@@ -20,6 +20,8 @@ pub enum RegisterError {
     Storage { path: String, source: StorageError },
     #[error("playlist {0}")]
     Source(#[from] SourceError),
+    #[error("--segment-times: {0}")]
+    Times(String),
     #[error("{path} is not a usable recording: {reason}")]
     Unusable { path: String, reason: String },
     #[error(transparent)]
@@ -30,11 +32,13 @@ pub enum RegisterError {
 
 pub async fn add(
     store: &StoreSettings,
-    domain: &str,
-    app: &str,
-    stream: &str,
+    (domain, app, stream): (&str, &str, &str),
+    segment_times: &str,
     playlist: &str,
 ) -> Result<(), RegisterError> {
+    let times: SegmentTimes = segment_times
+        .parse()
+        .map_err(|e: livecut_hls::SegmentTimesError| RegisterError::Times(e.to_string()))?;
     let buckets = store.buckets()?;
     let source = match buckets.source(playlist)? {
         // Local playlists are registered by their absolute path, so a server started elsewhere
@@ -67,7 +71,10 @@ pub async fn add(
         path: shown.clone(),
         reason,
     };
-    let parsed = parse_media_playlist(&text).map_err(|e| unusable(e.to_string()))?;
+    let mut parsed = parse_media_playlist(&text).map_err(|e| unusable(e.to_string()))?;
+    times
+        .apply(&mut parsed)
+        .map_err(|e| unusable(e.to_string()))?;
     let timeline =
         Timeline::build(std::slice::from_ref(&parsed)).map_err(|e| unusable(e.to_string()))?;
     // Every segment must resolve to something this configuration can read.
@@ -90,7 +97,14 @@ pub async fn add(
         return Err(unusable(reason));
     }
     recordings::unrefuse(&db, (domain, app, stream), &key).await?;
-    let new = recordings::add(&db, domain, app, stream, &key, now_ms()).await?;
+    let new = recordings::add(
+        &db,
+        (domain, app, stream),
+        &key,
+        &times.to_string(),
+        now_ms(),
+    )
+    .await?;
     let span = timeline
         .span()
         .map(|(a, b)| format!("{} .. {}", format_precise_time(a), format_precise_time(b)))

@@ -254,3 +254,141 @@ fn a_recording_livecut_cannot_cut_is_refused_at_registration() {
         "{message}"
     );
 }
+
+/// A testgen recording rewritten as a recorder that writes no PROGRAM-DATE-TIME lays it out:
+/// the segments renamed by `name(k)` (segment k starts 2k s after frame 0) and the playlist
+/// without its PDT lines.
+fn without_pdt(dir: &std::path::Path, seconds: u32, name: &dyn Fn(u32) -> String) {
+    testgen(dir, seconds, "2026-11-24T10:00:00Z", &[]);
+    let text = std::fs::read_to_string(dir.join("index.m3u8")).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("#EXT-X-PROGRAM-DATE-TIME") {
+            continue;
+        }
+        if let Some(k) = line
+            .strip_prefix("seg")
+            .and_then(|r| r.strip_suffix(".ts"))
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            let new = name(k);
+            std::fs::rename(dir.join(line), dir.join(&new)).unwrap();
+            out += &new;
+        } else {
+            out += line;
+        }
+        out.push('\n');
+    }
+    std::fs::write(dir.join("index.m3u8"), out).unwrap();
+}
+
+/// Playlists without PROGRAM-DATE-TIME, timed from their segment names as nginx-rtmp (epoch
+/// ms), Alibaba Live (`{UnixTimestamp}_{Sequence}`) and SRS (local calendar time, UTC+8) write
+/// them: frame-exact cuts, also where a name is stamped a few ms late (the run's first name is
+/// the anchor, the durations place the rest).
+#[test]
+fn segment_names_time_recordings_without_program_date_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let start_ms: i64 = REC_START_US / 1000;
+    let layouts: [(&str, &str, Box<dyn Fn(u32) -> String>); 3] = [
+        (
+            "nginx",
+            "name-epoch-ms",
+            // Odd segments stamped 7 ms late.
+            Box::new(move |k| {
+                format!(
+                    "cam-{}.ts",
+                    start_ms + i64::from(k) * 2000 + i64::from(k % 2) * 7
+                )
+            }),
+        ),
+        (
+            "alilive",
+            "name-unix-seconds",
+            Box::new(move |k| format!("{}_{k}.ts", start_ms / 1000 + i64::from(k) * 2)),
+        ),
+        (
+            "srs",
+            "name-strftime:live-%Y%m%d-%H%M%S@+0800",
+            Box::new(|k| format!("live-20261124-1800{:02}.ts", k * 2)),
+        ),
+    ];
+    for (stream, mode, name) in &layouts {
+        let rec = dir.path().join("nas").join(stream);
+        std::fs::create_dir_all(&rec).unwrap();
+        without_pdt(&rec, 16, name.as_ref());
+        let out = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args([
+                "recordings",
+                "add",
+                "--domain",
+                DOMAIN,
+                "--app",
+                APP,
+                "--stream",
+                stream,
+            ])
+            .args(["--segment-times", mode])
+            .arg(rec.join("index.m3u8"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Without a mode, such a playlist is refused with the reason.
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "recordings",
+            "add",
+            "--domain",
+            DOMAIN,
+            "--app",
+            APP,
+            "--stream",
+            "x",
+        ])
+        .arg(dir.path().join("nas/nginx/index.m3u8"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("PROGRAM-DATE-TIME"),
+        "{err}"
+    );
+
+    let server = Server::start(dir.path(), &[]);
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    for (stream, mode, _) in &layouts {
+        for (a, b) in [(3.5, 9.2), (5.1, 7.45)] {
+            let body = ok_body(sdk.submit(
+                &[
+                    (
+                        "Clips",
+                        &json!([{"StartTime": at(a), "EndTime": at(b)}]).to_string(),
+                    ),
+                    ("LiveStreamConfig", &stream_config(stream)),
+                    ("MediaProduceConfig", r#"{"Mode":"AccurateFast"}"#),
+                    (
+                        "OutputMediaConfig",
+                        &json!({"MediaURL": format!("oss://clips/{stream}-{a}.mp4")}).to_string(),
+                    ),
+                ],
+                Signature::V3,
+            ));
+            let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(60));
+            assert_eq!(job["Status"], "Success", "{mode}: {job}");
+            assert_frames(
+                &frames_of(&dir.path().join(format!("buckets/clips/{stream}-{a}.mp4"))),
+                &accurate_frames(a, b),
+                mode,
+            );
+        }
+    }
+}
