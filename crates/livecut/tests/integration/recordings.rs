@@ -255,6 +255,9 @@ fn a_recording_livecut_cannot_cut_is_refused_at_registration() {
     );
 }
 
+/// The file name a recorder gives segment k.
+type SegmentName = Box<dyn Fn(u32) -> String>;
+
 /// A testgen recording rewritten as a recorder that writes no PROGRAM-DATE-TIME lays it out:
 /// the segments renamed by `name(k)` (segment k starts 2k s after frame 0) and the playlist
 /// without its PDT lines.
@@ -290,7 +293,7 @@ fn without_pdt(dir: &std::path::Path, seconds: u32, name: &dyn Fn(u32) -> String
 fn segment_names_time_recordings_without_program_date_time() {
     let dir = tempfile::tempdir().unwrap();
     let start_ms: i64 = REC_START_US / 1000;
-    let layouts: [(&str, &str, Box<dyn Fn(u32) -> String>); 3] = [
+    let layouts: [(&str, &str, SegmentName); 3] = [
         (
             "nginx",
             "name-epoch-ms",
