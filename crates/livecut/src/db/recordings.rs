@@ -71,19 +71,10 @@ pub async fn refuse(
     reason: &str,
     now_ms: i64,
 ) -> Result<(), DbError> {
-    let mut tx = db.pool.begin().await?;
-    sqlx::query(
-        "DELETE FROM refused_recordings WHERE domain_name = $1 AND app_name = $2 AND stream_name = $3 AND playlist = $4",
-    )
-    .bind(domain)
-    .bind(app)
-    .bind(stream)
-    .bind(playlist)
-    .execute(&mut *tx)
-    .await?;
     sqlx::query(
         "INSERT INTO refused_recordings (domain_name, app_name, stream_name, playlist, reason, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (domain_name, app_name, stream_name, playlist) \
+         DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at",
     )
     .bind(domain)
     .bind(app)
@@ -91,9 +82,8 @@ pub async fn refuse(
     .bind(playlist)
     .bind(reason)
     .bind(now_ms)
-    .execute(&mut *tx)
+    .execute(&db.pool)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

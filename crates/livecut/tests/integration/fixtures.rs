@@ -640,3 +640,30 @@ pub fn write_s3_config(
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// `livecut --data-dir D recordings add --domain DOMAIN --app APP --stream S <flags…> PLAYLIST`,
+/// as an operator runs it.
+pub fn recordings_add(
+    data_dir: &Path,
+    stream: &str,
+    flags: &[&str],
+    playlist: &Path,
+) -> std::process::Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args([
+            "recordings",
+            "add",
+            "--domain",
+            DOMAIN,
+            "--app",
+            APP,
+            "--stream",
+            stream,
+        ])
+        .args(flags)
+        .arg(playlist)
+        .output()
+        .expect("run recordings add")
+}

@@ -52,22 +52,7 @@ fn a_playlist_registered_while_serving_is_used() {
         "a failed job leaves no output"
     );
 
-    let add = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args([
-            "recordings",
-            "add",
-            "--domain",
-            DOMAIN,
-            "--app",
-            APP,
-            "--stream",
-            "cam9",
-        ])
-        .arg(elsewhere.join("index.m3u8"))
-        .output()
-        .unwrap();
+    let add = recordings_add(dir.path(), "cam9", &[], &elsewhere.join("index.m3u8"));
     assert!(
         add.status.success(),
         "{}",
@@ -197,22 +182,7 @@ fn ffmpeg_recording(dir: &std::path::Path, codec: &str) {
 fn a_recording_livecut_cannot_cut_is_refused_at_registration() {
     let dir = tempfile::tempdir().unwrap();
     let add = |stream: &str, playlist: &std::path::Path| {
-        Command::new(BIN)
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args([
-                "recordings",
-                "add",
-                "--domain",
-                DOMAIN,
-                "--app",
-                APP,
-                "--stream",
-                stream,
-            ])
-            .arg(playlist)
-            .output()
-            .unwrap()
+        recordings_add(dir.path(), stream, &[], playlist)
     };
     let mpeg4 = dir.path().join("nas/part2");
     ffmpeg_recording(&mpeg4, "mpeg4");
@@ -320,23 +290,12 @@ fn segment_names_time_recordings_without_program_date_time() {
         let rec = dir.path().join("nas").join(stream);
         std::fs::create_dir_all(&rec).unwrap();
         without_pdt(&rec, 16, name.as_ref());
-        let out = Command::new(BIN)
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args([
-                "recordings",
-                "add",
-                "--domain",
-                DOMAIN,
-                "--app",
-                APP,
-                "--stream",
-                stream,
-            ])
-            .args(["--segment-times", mode])
-            .arg(rec.join("index.m3u8"))
-            .output()
-            .unwrap();
+        let out = recordings_add(
+            dir.path(),
+            stream,
+            &["--segment-times", mode],
+            &rec.join("index.m3u8"),
+        );
         assert!(
             out.status.success(),
             "{mode}: {}",
@@ -344,22 +303,12 @@ fn segment_names_time_recordings_without_program_date_time() {
         );
     }
     // Without a mode, such a playlist is refused with the reason.
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args([
-            "recordings",
-            "add",
-            "--domain",
-            DOMAIN,
-            "--app",
-            APP,
-            "--stream",
-            "x",
-        ])
-        .arg(dir.path().join("nas/nginx/index.m3u8"))
-        .output()
-        .unwrap();
+    let out = recordings_add(
+        dir.path(),
+        "x",
+        &[],
+        &dir.path().join("nas/nginx/index.m3u8"),
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && err.contains("PROGRAM-DATE-TIME"),
