@@ -16,7 +16,7 @@ use crate::job::location::parse_url;
 use crate::job::request::Mode;
 use crate::recordings::{Reach, plan_texts};
 use crate::settings::StoreSettings;
-use crate::storage::{NoJournal, Prefetch, Source, localize};
+use crate::storage::{NoJournal, Prefetch, localize};
 
 /// Remote segments downloaded at once, as in a worker's media child.
 const FETCH_IN_FLIGHT: usize = 8;
@@ -40,14 +40,10 @@ pub async fn run(store: &StoreSettings, args: &CutArgs) -> Result<(), String> {
         let source = buckets
             .source(raw)
             .map_err(|e| format!("--playlist: {e}"))?;
-        let text = match &source {
-            Source::File(p) => std::fs::read_to_string(p)
-                .map_err(|e| format!("--playlist {}: {e}", p.display()))?,
-            _ => buckets
-                .read_text(&source)
-                .await
-                .map_err(|e| format!("--playlist: {e}"))?,
-        };
+        let text = buckets
+            .read_text(&source)
+            .await
+            .map_err(|e| format!("--playlist: {e}"))?;
         playlists.push((source, times.clone(), text));
     }
     let mut clips = Vec::with_capacity(args.clip.len());

@@ -269,22 +269,11 @@ pub async fn plan_clip(
     }
     let mut playlists = Vec::with_capacity(sources.len());
     for (source, times) in &sources {
-        let text = match source {
-            Source::File(p) => {
-                tokio::fs::read_to_string(p)
-                    .await
-                    .map_err(|e| PlanError::Playlist {
-                        index,
-                        playlist: source.shown(),
-                        reason: e.to_string(),
-                    })?
-            }
-            _ => catalog
-                .buckets
-                .read_text(source)
-                .await
-                .map_err(|e| storage_error(index, source, e))?,
-        };
+        let text = catalog
+            .buckets
+            .read_text(source)
+            .await
+            .map_err(|e| storage_error(index, source, e))?;
         playlists.push((source.clone(), times.clone(), text));
     }
     plan_texts(

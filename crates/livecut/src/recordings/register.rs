@@ -54,19 +54,13 @@ pub async fn add(
         other => other,
     };
     let shown = source.shown();
-    let text = match &source {
-        Source::File(p) => std::fs::read_to_string(p).map_err(|e| RegisterError::Read {
+    let text = buckets
+        .read_text(&source)
+        .await
+        .map_err(|e| RegisterError::Storage {
             path: shown.clone(),
             source: e,
-        })?,
-        _ => buckets
-            .read_text(&source)
-            .await
-            .map_err(|e| RegisterError::Storage {
-                path: shown.clone(),
-                source: e,
-            })?,
-    };
+        })?;
     let unusable = |reason: String| RegisterError::Unusable {
         path: shown.clone(),
         reason,

@@ -217,8 +217,7 @@ impl Buckets {
         }
         if s.starts_with("http://") || s.starts_with("https://") {
             let url = url::Url::parse(s).map_err(|_| SourceError::NotAUrl(s.to_string()))?;
-            if let Some(o) = self.inner.origins.iter().find(|o| o.covers(&url)) {
-                let _ = o;
+            if self.inner.origins.iter().any(|o| o.covers(&url)) {
                 return Ok(Source::Http(s.to_string()));
             }
             // Virtual-hosted style: the bucket is the first label of the host.
@@ -269,12 +268,8 @@ impl Buckets {
     /// A store and the path in it for a remote source.
     fn remote(&self, source: &Source) -> Result<(Arc<dyn ObjectStore>, ObjectPath), StorageError> {
         match source {
-            Source::File(p) => {
-                let store = object_store::local::LocalFileSystem::new();
-                let path = ObjectPath::from_filesystem_path(p)
-                    .map_err(|_| StorageError::BadKey(p.display().to_string()))?;
-                Ok((Arc::new(store), path))
-            }
+            // A local file is read in place (`local_file`, `read_text`), never through a store.
+            Source::File(p) => Err(StorageError::BadKey(p.display().to_string())),
             Source::Object(o) => {
                 let backend = self.backend(&o.bucket)?;
                 Ok((backend.store()?, backend.object_path(&o.key)?))
@@ -292,8 +287,23 @@ impl Buckets {
         }
     }
 
-    /// Reads a playlist (bounded in size).
+    /// Reads a playlist (bounded in size), wherever it is: a local file, an object, or a URL.
     pub async fn read_text(&self, source: &Source) -> Result<String, StorageError> {
+        if let Source::File(p) = source {
+            let read_err = |e| StorageError::ReadLocal {
+                path: p.display().to_string(),
+                source: e,
+            };
+            let size = tokio::fs::metadata(p).await.map_err(read_err)?.len();
+            if size > MAX_PLAYLIST_BYTES {
+                return Err(StorageError::TooLarge {
+                    location: source.shown(),
+                    limit: MAX_PLAYLIST_BYTES,
+                });
+            }
+            let bytes = tokio::fs::read(p).await.map_err(read_err)?;
+            return Ok(String::from_utf8_lossy(&bytes).into_owned());
+        }
         let (store, path) = self.remote(source)?;
         let shown = source.shown();
         let got = store
