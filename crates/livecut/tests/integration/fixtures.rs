@@ -99,12 +99,7 @@ impl Server {
         let (child, first) =
             spawn_announcing(data_dir, &["serve", "--listen", "127.0.0.1:0"], extra);
         // "livecut listening on http://127.0.0.1:PORT  (…)"
-        let endpoint = first
-            .split("http://")
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next())
-            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-            .to_string();
+        let endpoint = announced_endpoint(&first);
         Server {
             child,
             endpoint,
@@ -142,6 +137,16 @@ fn spawn_announcing(data_dir: &Path, command: &[&str], extra: &[&str]) -> (Child
     (child, first)
 }
 
+/// The `host:port` after `http://` in the line a serve or worker process starts with.
+fn announced_endpoint(first: &str) -> String {
+    first
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_string()
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
@@ -169,12 +174,7 @@ impl WorkerProcess {
             .and_then(|s| s.split_whitespace().next())
             .unwrap_or_else(|| panic!("unexpected first line: {first}"))
             .to_string();
-        let endpoint = first
-            .split("http://")
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next())
-            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-            .to_string();
+        let endpoint = announced_endpoint(&first);
         WorkerProcess {
             child,
             endpoint,
@@ -643,11 +643,12 @@ pub fn write_s3_config(
 
 /// `livecut --data-dir D recordings add --domain DOMAIN --app APP --stream S <flags…> PLAYLIST`,
 /// as an operator runs it.
+/// `playlist` is a path or a URL (with `--config` among the flags).
 pub fn recordings_add(
     data_dir: &Path,
     stream: &str,
     flags: &[&str],
-    playlist: &Path,
+    playlist: impl AsRef<std::ffi::OsStr>,
 ) -> std::process::Output {
     Command::new(BIN)
         .arg("--data-dir")

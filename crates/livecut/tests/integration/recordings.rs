@@ -52,7 +52,7 @@ fn a_playlist_registered_while_serving_is_used() {
         "a failed job leaves no output"
     );
 
-    let add = recordings_add(dir.path(), "cam9", &[], &elsewhere.join("index.m3u8"));
+    let add = recordings_add(dir.path(), "cam9", &[], elsewhere.join("index.m3u8"));
     assert!(
         add.status.success(),
         "{}",
@@ -294,7 +294,7 @@ fn segment_names_time_recordings_without_program_date_time() {
             dir.path(),
             stream,
             &["--segment-times", mode],
-            &rec.join("index.m3u8"),
+            rec.join("index.m3u8"),
         );
         assert!(
             out.status.success(),
@@ -307,7 +307,7 @@ fn segment_names_time_recordings_without_program_date_time() {
         dir.path(),
         "x",
         &[],
-        &dir.path().join("nas/nginx/index.m3u8"),
+        dir.path().join("nas/nginx/index.m3u8"),
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

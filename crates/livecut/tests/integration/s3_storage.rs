@@ -327,17 +327,12 @@ fn recordings_and_config_are_checked_against_the_storage() {
     assert!(body.contains("locked"), "{body}");
 
     // A playlist by URL is registered after reading it from the storage.
-    let out = livecut(&[
-        "recordings",
-        "add",
-        "--domain",
-        DOMAIN,
-        "--app",
-        APP,
-        "--stream",
+    let out = recordings_add(
+        &svc.data(),
         "other",
-        &format!("s3://rec/record/{APP}/cam1/index.m3u8"),
-    ]);
+        &["--config", svc.config.to_str().unwrap()],
+        format!("s3://rec/record/{APP}/cam1/index.m3u8"),
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -351,33 +346,23 @@ fn recordings_and_config_are_checked_against_the_storage() {
         "{text}"
     );
     // One that does not exist, or in a bucket without a backend, is refused with the reason.
-    let out = livecut(&[
-        "recordings",
-        "add",
-        "--domain",
-        DOMAIN,
-        "--app",
-        APP,
-        "--stream",
+    let out = recordings_add(
+        &svc.data(),
         "x",
+        &["--config", svc.config.to_str().unwrap()],
         "oss://rec/record/none/index.m3u8",
-    ]);
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && err.contains("does not exist"),
         "{err}"
     );
-    let out = livecut(&[
-        "recordings",
-        "add",
-        "--domain",
-        DOMAIN,
-        "--app",
-        APP,
-        "--stream",
+    let out = recordings_add(
+        &svc.data(),
         "x",
+        &["--config", svc.config.to_str().unwrap()],
         "s3://nowhere/index.m3u8",
-    ]);
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && err.contains("\"nowhere\""),
@@ -487,24 +472,7 @@ fn recordings_over_http_from_allowed_origins() {
     .unwrap();
     let data = dir.path().join("data");
     let add = |url: &str, config: &Path| {
-        Command::new(BIN)
-            .arg("--data-dir")
-            .arg(&data)
-            .arg("--config")
-            .arg(config)
-            .args([
-                "recordings",
-                "add",
-                "--domain",
-                DOMAIN,
-                "--app",
-                APP,
-                "--stream",
-                "cam1",
-                url,
-            ])
-            .output()
-            .unwrap()
+        recordings_add(&data, "cam1", &["--config", config.to_str().unwrap()], url)
     };
     let playlist = format!("{origin}/live/cam1/index.m3u8");
     let out = add(&playlist, &config);
