@@ -18,5 +18,5 @@ mod values;
 pub use error::HlsError;
 pub use naming::{SegmentTimes, SegmentTimesError};
 pub use parse::parse_media_playlist;
-pub use playlist::{MediaPlaylist, PlaylistType, Segment};
+pub use playlist::{MapSection, MediaPlaylist, PlaylistType, Segment};
 pub use timeline::{DEFAULT_TOLERANCE_US, TimedSegment, Timeline};

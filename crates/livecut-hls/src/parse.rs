@@ -1,7 +1,7 @@
 //! Reading a media playlist line by line.
 
 use crate::error::HlsError;
-use crate::playlist::{MediaPlaylist, PlaylistType, Segment};
+use crate::playlist::{MapSection, MediaPlaylist, PlaylistType, Segment};
 use crate::values;
 
 /// Tags that only appear in master (multivariant) playlists.
@@ -18,8 +18,9 @@ const MASTER_TAGS: [&str; 5] = [
 /// Tolerated: a UTF-8 BOM, CRLF line endings, blank lines, comments, unknown tags
 /// (LL-HLS parts, `EXT-X-INDEPENDENT-SEGMENTS`, vendor tags), and an unfinished last entry
 /// (`#EXTINF` whose URI line is not written yet) in a playlist that is still growing.
-/// Refused with the line number: master playlists, fMP4 (`EXT-X-MAP`), encryption,
-/// malformed values, a URI without `#EXTINF`, anything after `#EXT-X-ENDLIST`.
+/// fMP4 segments get the `#EXT-X-MAP` in force where they are listed (a later `#EXT-X-MAP`,
+/// usually after a discontinuity, replaces it for the segments after it).
+/// Refused with the line number: master playlists, encryption, malformed values, a URI without `#EXTINF`, anything after `#EXT-X-ENDLIST`.
 pub fn parse_media_playlist(text: &str) -> Result<MediaPlaylist, HlsError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
@@ -68,6 +69,8 @@ struct State {
     ended_on_line: Option<usize>,
     segments: Vec<Segment>,
     pending: Pending,
+    /// The latest `#EXT-X-MAP`: it applies to every segment after it.
+    map: Option<MapSection>,
 }
 
 impl State {
@@ -162,9 +165,17 @@ impl State {
                 None => return Err(HlsError::malformed(line, "#EXT-X-KEY without METHOD")),
             },
             "EXT-X-MAP" => {
-                return Err(HlsError::NotSupported {
-                    line,
-                    what: "fMP4 segments (#EXT-X-MAP); record MPEG-TS segments instead".into(),
+                self.refuse_after_end(line, "#EXT-X-MAP")?;
+                let Some(uri) = values::attribute(value, "URI").filter(|u| !u.trim().is_empty())
+                else {
+                    return Err(HlsError::malformed(line, "#EXT-X-MAP without a URI"));
+                };
+                let byte_range = values::attribute(value, "BYTERANGE")
+                    .map(|r| tag_value(line, name, values::byte_range(r)))
+                    .transpose()?;
+                self.map = Some(MapSection {
+                    uri: uri.trim().to_owned(),
+                    byte_range,
                 });
             }
             // Everything else (EXT-X-VERSION, LL-HLS parts and hints, vendor tags) says
@@ -195,6 +206,7 @@ impl State {
             discontinuity: pending.discontinuity,
             gap: pending.gap,
             byte_range: pending.byte_range,
+            map: self.map.clone(),
         });
         Ok(())
     }

@@ -41,4 +41,16 @@ pub struct Segment {
     /// `#EXT-X-BYTERANGE`: length and optional start offset. Without an offset the range
     /// starts where the previous range of the same resource ended.
     pub byte_range: Option<(u64, Option<u64>)>,
+    /// `#EXT-X-MAP` in force for this segment: the fMP4 initialization section its fragments
+    /// need (`None` for MPEG-TS segments).
+    pub map: Option<MapSection>,
+}
+
+/// An `#EXT-X-MAP` initialization section (the `ftyp` and `moov` of fMP4 segments).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapSection {
+    /// The URI attribute exactly as written (relative to the playlist).
+    pub uri: String,
+    /// The BYTERANGE attribute: length and optional start offset.
+    pub byte_range: Option<(u64, Option<u64>)>,
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::coverage::Coverage;
 use crate::error::HlsError;
-use crate::playlist::MediaPlaylist;
+use crate::playlist::{MapSection, MediaPlaylist};
 
 /// Holes and overlaps up to this long are timestamp noise, not missing or duplicated media.
 ///
@@ -36,6 +36,8 @@ pub struct TimedSegment {
     pub media_offset_us: i64,
     /// The segment's `#EXT-X-BYTERANGE`, if any.
     pub byte_range: Option<(u64, Option<u64>)>,
+    /// The segment's `#EXT-X-MAP` (fMP4), if any.
+    pub map: Option<MapSection>,
     /// True when this piece's media does not simply continue the previous piece of the
     /// timeline: the first piece, `#EXT-X-DISCONTINUITY`, a different playlist, a skipped
     /// or partial neighbour, or a time jump. Media timestamps must be re-anchored here.
@@ -93,6 +95,7 @@ impl Timeline {
                         end_us,
                         media_offset_us: start_us - placed.start_us,
                         byte_range: segment.byte_range,
+                        map: segment.map.clone(),
                         discontinuity: true,
                     });
                 }

@@ -31,6 +31,7 @@ fn segments(playlist: &Path) -> Result<Vec<SegmentInput>, Box<dyn std::error::Er
                 duration_us,
                 discontinuity: false,
                 lookahead: false,
+                init: None,
             });
             sequence += 1;
             start += duration_us;

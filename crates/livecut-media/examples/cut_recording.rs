@@ -55,6 +55,7 @@ fn segments(playlist: &Path) -> Result<Vec<SegmentInput>, Box<dyn std::error::Er
                 duration_us: dur.take().ok_or("segment without EXTINF")?,
                 discontinuity: false,
                 lookahead: false,
+                init: None,
             });
             seq += 1;
         }

@@ -19,7 +19,8 @@ pub enum CutMode {
     Accurate,
 }
 
-/// One MPEG-TS segment of a recording, in playlist order.
+/// One segment of a recording (MPEG-TS, or fMP4 fragments with their
+/// initialization section), in playlist order.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct SegmentInput {
     /// Local file to read.
@@ -39,6 +40,20 @@ pub struct SegmentInput {
     /// the clip's input ends instead of the job failing (`select::source`).
     #[serde(default)]
     pub lookahead: bool,
+    /// The fMP4 initialization section (`#EXT-X-MAP`) the segment's
+    /// fragments are read with; `None` for MPEG-TS and for self-contained
+    /// MP4 segments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<InitSection>,
+}
+
+/// An fMP4 initialization section (`ftyp` + `moov`) as a local file.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct InitSection {
+    /// Local file to read.
+    pub path: PathBuf,
+    /// Its URI as written in the playlist (for messages).
+    pub uri: String,
 }
 
 /// One requested time range and the segments that overlap it.
@@ -124,6 +139,10 @@ mod tests {
                     duration_us: 2_000_000,
                     discontinuity: false,
                     lookahead: false,
+                    init: Some(InitSection {
+                        path: "/rec/init.mp4".into(),
+                        uri: "init.mp4".into(),
+                    }),
                 }],
             }],
             output: "/out/a.mp4".into(),

@@ -106,5 +106,5 @@ pub use cut::cut;
 pub use error::{Cause, MediaError};
 pub use fetch::{SegmentGate, install_segment_gate};
 pub use hls_output::{HlsOutput, remux_to_hls};
-pub use job::{ClipInput, ClipReport, CutJob, CutMode, CutReport, SegmentInput};
-pub use probe::{MediaProbe, StreamKind, StreamProbe, probe};
+pub use job::{ClipInput, ClipReport, CutJob, CutMode, CutReport, InitSection, SegmentInput};
+pub use probe::{MediaProbe, StreamKind, StreamProbe, probe, probe_segment};

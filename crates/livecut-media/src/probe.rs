@@ -2,12 +2,15 @@
 
 use std::path::Path;
 
+use ffmpeg_next::format::context::Input;
 use ffmpeg_next::format::stream::Stream;
 use ffmpeg_next::{Rational, media};
 use serde::{Deserialize, Serialize};
 
-use crate::MediaError;
+use crate::av::segment::{self, Reading};
 use crate::av::{self, input, params};
+use crate::error::Cause;
+use crate::{MediaError, SegmentInput};
 
 /// Container-level facts.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -202,22 +205,47 @@ pub fn probe(path: &Path) -> Result<MediaProbe, MediaError> {
     }
     let input = input::open(path, None, true)
         .map_err(|e| fail(false, format!("not a readable media file: {e}")))?;
+    Ok(describe(&input, meta.len()))
+}
+
+/// Probes one recording segment as the cutter reads it: an MPEG-TS segment, or fMP4 fragments
+/// after their initialization section (`seg.init`). Sizes and durations are the segment's.
+pub fn probe_segment(seg: &SegmentInput) -> Result<MediaProbe, MediaError> {
+    crate::av::init()?;
+    let fail = |missing: bool, cause: Cause| MediaError::Probe {
+        path: seg.path.clone(),
+        missing,
+        cause,
+    };
+    for path in seg.init.iter().map(|i| &i.path).chain([&seg.path]) {
+        if let Err(e) = std::fs::metadata(path) {
+            let missing = e.kind() == std::io::ErrorKind::NotFound;
+            return Err(fail(missing, Cause::io("cannot be read", e)));
+        }
+    }
+    let size = std::fs::metadata(&seg.path).map_or(0, |m| m.len());
+    let input = segment::open_segment(seg, Reading::Probed).map_err(|cause| fail(false, cause))?;
+    Ok(describe(&input, size))
+}
+
+/// The facts of an opened input of `size_bytes`.
+fn describe(input: &Input, size_bytes: u64) -> MediaProbe {
     let streams = input
         .streams()
         .enumerate()
         .map(|(i, st)| stream_probe(i, &st))
         .collect();
-    let container = input::container(&input);
+    let container = input::container(input);
     let av_tb = av::av_time_base();
-    Ok(MediaProbe {
+    MediaProbe {
         format_name: container.format_name,
         format_long_name: container.format_long_name,
         duration_s: seconds(container.duration, av_tb).unwrap_or(0.0),
         start_time_s: seconds(container.start_time, av_tb).unwrap_or(0.0),
         bit_rate: container.bit_rate,
-        size_bytes: meta.len(),
+        size_bytes,
         streams,
-    })
+    }
 }
 
 #[cfg(test)]

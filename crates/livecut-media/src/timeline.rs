@@ -118,6 +118,7 @@ mod tests {
             duration_us: 2_000_000,
             discontinuity,
             lookahead: false,
+            init: None,
         }
     }
 

@@ -82,8 +82,7 @@ pub async fn run(store: &StoreSettings, args: &CutArgs) -> Result<(), String> {
     } else {
         let p = Prefetch::start(buckets.clone(), fetch, FETCH_IN_FLIGHT)
             .map_err(|e| format!("cannot start the segment downloads: {e}"))?;
-        let gate = p.clone();
-        livecut_media::install_segment_gate(Box::new(move |seg| gate.wait(&seg.path)));
+        livecut_media::install_segment_gate(p.gate());
         Some(p)
     };
     let output_object = if args.output.contains("://") {

@@ -43,6 +43,7 @@ fn ffmpeg_hls_muxer_output() {
             discontinuity: false,
             gap: false,
             byte_range: None,
+            map: None,
         }
     );
     assert_eq!(p.segments[2].duration_us, 1_000_000);
@@ -100,10 +101,43 @@ fn mediamtx_mpegts_variant_with_low_latency_tags_ignored() {
 }
 
 #[test]
-fn mediamtx_fmp4_is_not_supported() {
-    let text = "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:2,\nseg.mp4\n";
+fn fmp4_segments_carry_the_map_in_force() {
+    // ffmpeg's hls muxer with -hls_segment_type fmp4; a recorder restart brings a new map.
+    let text = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MAP:URI=\"init.mp4\"\n\
+                #EXTINF:2.000000,\n#EXT-X-PROGRAM-DATE-TIME:2026-12-07T17:46:41.649+0000\nout0.m4s\n\
+                #EXTINF:2.000000,\nout1.m4s\n#EXT-X-DISCONTINUITY\n\
+                #EXT-X-MAP:URI=\"init_1.mp4\",BYTERANGE=\"720@0\"\n#EXTINF:2,\nout2.m4s\n";
+    let p = parse_media_playlist(text).expect("fMP4 playlists parse");
+    let maps: Vec<_> = p.segments.iter().map(|s| s.map.clone()).collect();
+    let init = |uri: &str, byte_range| {
+        Some(MapSection {
+            uri: uri.into(),
+            byte_range,
+        })
+    };
+    assert_eq!(
+        maps,
+        vec![
+            init("init.mp4", None),
+            init("init.mp4", None),
+            init("init_1.mp4", Some((720, Some(0))))
+        ]
+    );
+    // PROGRAM-DATE-TIME after #EXTINF (ffmpeg's order) still belongs to the segment.
+    assert_eq!(
+        p.segments[0].program_date_time_us,
+        Some(1_796_665_601_649_000)
+    );
+}
+
+#[test]
+fn a_map_without_uri_is_malformed() {
+    let text =
+        "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MAP:BYTERANGE=\"10@0\"\n#EXTINF:2,\nseg.mp4\n";
     match parse_media_playlist(text) {
-        Err(HlsError::NotSupported { line: 4, what }) => assert!(what.contains("fMP4"), "{what}"),
+        Err(HlsError::Malformed { line: 3, message }) => {
+            assert!(message.contains("URI"), "{message}");
+        }
         other => panic!("{other:?}"),
     }
 }

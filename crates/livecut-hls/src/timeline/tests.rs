@@ -17,6 +17,7 @@ fn seg(uri: &str, dur: i64, pdt: Option<i64>) -> Segment {
         discontinuity: false,
         gap: false,
         byte_range: None,
+        map: None,
     }
 }
 

@@ -17,7 +17,7 @@ pub fn open(path: &Path, format: Option<&str>, probe_streams: bool) -> Result<In
     open_with_flags(path, format, probe_streams, 0)
 }
 
-fn open_with_flags(
+pub(super) fn open_with_flags(
     path: &Path,
     format: Option<&str>,
     probe_streams: bool,
@@ -62,25 +62,6 @@ fn open_with_flags(
         }
         Ok(input)
     }
-}
-
-/// Opens an HLS segment (always MPEG-TS) without stream probing.
-pub fn open_segment(path: &Path) -> Result<Input, Error> {
-    open(path, Some("mpegts"), false)
-}
-
-/// Opens an HLS segment whose packets are returned as the PES payloads the
-/// muxer wrote, without libav's frame parsers and timestamp filling. That
-/// halves demuxing time, and is exact when every PES holds one access unit
-/// with its own timestamps, as HLS recorders write them; the caller checks
-/// that (see `select::index`) and falls back to `open_segment` otherwise.
-pub fn open_segment_unparsed(path: &Path) -> Result<Input, Error> {
-    open_with_flags(
-        path,
-        Some("mpegts"),
-        false,
-        ffi::AVFMT_FLAG_NOPARSE | ffi::AVFMT_FLAG_NOFILLIN,
-    )
 }
 
 /// Reads the next packet. `Ok(None)` at the end of the file. Damaged

@@ -1,5 +1,6 @@
 //! Thin, safe helpers over libav for what `ffmpeg-next`'s safe API lacks:
-//! opening MPEG-TS without stream probing, error-preserving packet reads,
+//! opening recording segments (MPEG-TS, or fMP4 after its init section,
+//! reshaped as MPEG-TS carries its packets) without stream probing, error-preserving packet reads,
 //! codec parameter and codec context fields, checked pixel and sample
 //! format conversions, frame fields and allocations, libswscale and
 //! libswresample contexts, the decoders and the x264/x265 opener, the MP4
@@ -21,6 +22,7 @@ pub mod pixel;
 pub mod resample;
 pub mod sample;
 pub mod scale;
+pub mod segment;
 pub mod video_encoder;
 
 use ffmpeg_next::{Rational, ffi};

@@ -139,8 +139,8 @@ pub fn set_extradata(par: &mut codec::Parameters, data: &[u8]) -> Result<(), Err
     Ok(())
 }
 
-/// A copy of the extradata of `par` (what the tests read back).
-#[cfg(test)]
+/// A copy of the extradata of `par` (an fMP4 track's `avcC`/`hvcC` record
+/// or AudioSpecificConfig).
 pub fn extradata(par: &codec::Parameters) -> Vec<u8> {
     // SAFETY: libav keeps `extradata_size` bytes at `extradata` (or null).
     unsafe {

@@ -1,5 +1,9 @@
 //! ADTS (the framing of AAC in MPEG-TS) -> raw AAC frames plus the
-//! AudioSpecificConfig an MP4 `esds` needs.
+//! AudioSpecificConfig an MP4 `esds` needs, and back: fMP4 recordings carry
+//! raw frames and one AudioSpecificConfig, which become ADTS frames so the
+//! rest of the crate reads one shape of AAC.
+
+use super::bits::BitReader;
 
 const SAMPLE_RATES: [u32; 13] = [
     96_000, 88_200, 64_000, 48_000, 44_100, 32_000, 24_000, 22_050, 16_000, 12_000, 11_025, 8_000,
@@ -24,6 +28,73 @@ impl AdtsConfig {
         SAMPLE_RATES
             .get(usize::from(self.sample_rate_index))
             .copied()
+    }
+
+    /// The ADTS form of an MP4 AudioSpecificConfig. HE-AAC (SBR, PS) is
+    /// given as its AAC-LC core, which ADTS signals implicitly. `None` for
+    /// what ADTS cannot express: object types beyond 4, a rate outside the
+    /// table, a channel layout given by a program config element.
+    pub fn from_audio_specific_config(asc: &[u8]) -> Option<AdtsConfig> {
+        let mut r = BitReader::new(asc);
+        let object_type = |r: &mut BitReader<'_>| -> Option<u32> {
+            match r.bits(5)? {
+                31 => Some(32 + r.bits(6)?),
+                t => Some(t),
+            }
+        };
+        let rate_index = |r: &mut BitReader<'_>| -> Option<u8> {
+            match r.bits(4)? {
+                15 => {
+                    let rate = r.bits(24)?;
+                    SAMPLE_RATES
+                        .iter()
+                        .position(|&known| known == rate)
+                        .and_then(|i| u8::try_from(i).ok())
+                }
+                i => u8::try_from(i).ok(),
+            }
+        };
+        let mut kind = object_type(&mut r)?;
+        let mut sample_rate_index = rate_index(&mut r)?;
+        let channel_config = u8::try_from(r.bits(4)?).ok()?;
+        if kind == 5 || kind == 29 {
+            // Explicit SBR: the extension rate, then the core's object type.
+            let _extension_rate = rate_index(&mut r)?;
+            kind = object_type(&mut r)?;
+        }
+        if !(1..=4).contains(&kind)
+            || channel_config == 0
+            || usize::from(sample_rate_index) >= SAMPLE_RATES.len()
+        {
+            return None;
+        }
+        sample_rate_index &= 0x0f;
+        Some(AdtsConfig {
+            object_type: u8::try_from(kind).ok()?,
+            sample_rate_index,
+            channel_config,
+        })
+    }
+
+    /// The 7-byte ADTS header (no CRC, one raw data block) of a frame
+    /// whose raw payload is `payload_len` bytes; `None` if the frame would
+    /// not fit ADTS's 13-bit length.
+    pub fn header(&self, payload_len: usize) -> Option<[u8; 7]> {
+        let len = payload_len + 7;
+        if len >= 1 << 13 {
+            return None;
+        }
+        Some([
+            0xFF,
+            0xF1,
+            ((self.object_type - 1) & 3) << 6
+                | (self.sample_rate_index & 0x0f) << 2
+                | (self.channel_config >> 2) & 1,
+            (self.channel_config & 3) << 6 | ((len >> 11) & 3) as u8,
+            ((len >> 3) & 0xFF) as u8,
+            ((len & 7) << 5) as u8 | 0x1F,
+            0xFC,
+        ])
     }
 
     /// The 2-byte AudioSpecificConfig (GASpecificConfig with all flags 0).
@@ -119,6 +190,33 @@ mod tests {
         );
         // AAC-LC 48 kHz stereo: the well-known 0x1190.
         assert_eq!(frame.config.audio_specific_config(), [0x11, 0x90]);
+    }
+
+    #[test]
+    fn an_audio_specific_config_becomes_the_adts_header() {
+        let lc = AdtsConfig::from_audio_specific_config(&[0x11, 0x90]).expect("AAC-LC");
+        assert_eq!(lc.header(3), Some(header(10)));
+        let mut frame = lc.header(3).expect("fits").to_vec();
+        frame.extend_from_slice(&[1, 2, 3]);
+        assert_eq!(parse_frame(&frame).map(|f| f.config), Some(lc));
+        // HE-AAC v1 at 24/48 kHz mono (explicit SBR): its AAC-LC core.
+        let he = AdtsConfig::from_audio_specific_config(&[0x2B, 0x09, 0x88]).expect("HE-AAC");
+        assert_eq!(
+            (he.object_type, he.sample_rate(), he.channel_config),
+            (2, Some(24_000), 1)
+        );
+        // 44.1 kHz given as an explicit rate.
+        let explicit = AdtsConfig::from_audio_specific_config(&[0x17, 0x80, 0x56, 0x22, 0x10])
+            .expect("explicit rate");
+        assert_eq!(explicit.sample_rate(), Some(44_100));
+        // Not expressible: a program config element, AAC-ELD, nothing at all.
+        assert_eq!(AdtsConfig::from_audio_specific_config(&[0x11, 0x80]), None);
+        assert_eq!(
+            AdtsConfig::from_audio_specific_config(&[0xF8, 0xE6, 0x20]),
+            None
+        );
+        assert_eq!(AdtsConfig::from_audio_specific_config(&[]), None);
+        assert_eq!(lc.header(8185), None);
     }
 
     #[test]

@@ -224,6 +224,7 @@ mod tests {
                 duration_us: 2_000_000,
                 discontinuity: false,
                 lookahead: false,
+                init: None,
             }],
             at_utc_us: 0,
             output: "/nonexistent/c.jpg".into(),

@@ -5,7 +5,8 @@
 use ffmpeg_next::codec;
 use ffmpeg_next::{Packet, media};
 
-use crate::av::{input, ts_time_base};
+use crate::av::segment::{self, Reading};
+use crate::av::ts_time_base;
 use crate::bitstream::access_unit;
 use crate::bitstream::parameter_sets::ParameterSets;
 use crate::bitstream::{h264, hevc};
@@ -84,18 +85,17 @@ pub fn read(clip: usize, seg: &SegmentInput) -> Result<SegmentVideo, MediaError>
             source: e,
         });
     }
-    let mut demuxer = input::open_segment(&seg.path)
-        .map_err(|e| bad(Cause::libav("cannot be opened as MPEG-TS", e)))?;
+    let mut demuxer = segment::open_segment(seg, Reading::Parsed).map_err(bad)?;
     let mut video: Option<(usize, ffmpeg_next::Rational, codec::Parameters, VideoCodec)> = None;
     let mut packets = Vec::new();
     let mut parameter_sets: Option<ParameterSets> = None;
     let mut unwrapper = Unwrapper::default();
     let mut skipped = 0u32;
     loop {
-        let mut packet = match input::next_packet(&mut demuxer, &mut skipped) {
+        let mut packet = match demuxer.next_packet(&mut skipped) {
             Ok(Some(p)) => p,
             Ok(None) => break,
-            Err(e) => return Err(bad(Cause::libav("demuxing failed", e))),
+            Err(cause) => return Err(bad(cause)),
         };
         // Streams can appear while reading (no stream probing), so the
         // video stream is chosen at its first packet.
@@ -207,6 +207,7 @@ mod tests {
             duration_us: 2_000_000,
             discontinuity: false,
             lookahead: false,
+            init: None,
         };
         let err = read(4, &seg).err().expect("missing");
         assert!(

@@ -807,6 +807,7 @@ mod tests {
                 duration_us: 1_000_000,
                 discontinuity: false,
                 lookahead: false,
+                init: None,
             }],
         }
     }

@@ -79,8 +79,8 @@ pub(crate) fn source_video(clip: &ClipInput) -> Result<codec::Parameters, MediaE
             source,
         });
     }
-    let input = crate::av::input::open(&seg.path, Some("mpegts"), true)
-        .map_err(|e| bad(Cause::libav("cannot be probed", e)))?;
+    let input =
+        crate::av::segment::open_segment(seg, crate::av::segment::Reading::Probed).map_err(bad)?;
     input
         .streams()
         .find(|s| s.parameters().medium() == media::Type::Video)
@@ -98,7 +98,8 @@ pub(crate) fn first_clip_is_audio_only(job: &CutJob) -> bool {
     if crate::fetch::ready(seg).is_err() {
         return false;
     }
-    let Ok(input) = crate::av::input::open(&seg.path, Some("mpegts"), true) else {
+    let Ok(input) = crate::av::segment::open_segment(seg, crate::av::segment::Reading::Probed)
+    else {
         return false;
     };
     let media: Vec<media::Type> = input.streams().map(|s| s.parameters().medium()).collect();

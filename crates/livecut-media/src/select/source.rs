@@ -2,17 +2,20 @@
 //! unwrapped onto one 90 kHz line per run (see `timeline`), for every mode:
 //! video in H.264 or HEVC (one codec per clip), audio in AAC (ADTS) or MP3.
 //!
+//! Segments are MPEG-TS or fMP4; `av::segment` hands out both in the shape
+//! of MPEG-TS (Annex B video, ADTS audio), so nothing below it knows which.
+//!
 //! Two ways to read: through libav's parsers (each packet one access unit
 //! or audio frame, timestamps filled in), or, for the copy modes' fast
 //! path, the PES payloads as the muxer wrote them (see
-//! `input::open_segment_unparsed`; an audio PES then holds several frames).
+//! `segment::Reading::Unparsed`; an audio PES then holds several frames).
 //! Whoever reads without parsers checks `unparsed_anomalies` and the
 //! packets, and reads again with them if needed (see `index::scan`).
 
-use ffmpeg_next::format::context::Input;
 use ffmpeg_next::{Packet, Rational, media};
 
-use crate::av::{input, ts_time_base};
+use crate::av::segment::{self, Reading, SegmentDemuxer};
+use crate::av::ts_time_base;
 use crate::codec::{AudioCodec, VideoCodec};
 use crate::error::Cause;
 use crate::timeline::{Unwrapper, run_starts};
@@ -44,7 +47,7 @@ pub struct SourcePacket {
 }
 
 struct OpenSegment {
-    input: Input,
+    input: SegmentDemuxer,
     index: usize,
     video: Option<(usize, Rational)>,
     audio: Option<(usize, Rational, AudioCodec)>,
@@ -136,12 +139,12 @@ impl<'a> ClipReader<'a> {
                 source: e,
             });
         }
-        let input = if self.unparsed {
-            input::open_segment_unparsed(&seg.path)
+        let how = if self.unparsed {
+            Reading::Unparsed
         } else {
-            input::open_segment(&seg.path)
-        }
-        .map_err(|e| self.bad(index, Cause::libav("cannot be opened as MPEG-TS", e)))?;
+            Reading::Parsed
+        };
+        let input = segment::open_segment(seg, how).map_err(|cause| self.bad(index, cause))?;
         if self.run_starts[index] {
             self.run = Some(self.run.map_or(0, |r| r + 1));
             self.unwrapper = Unwrapper::default();
@@ -263,7 +266,7 @@ impl<'a> ClipReader<'a> {
             let Some(mut seg) = self.current.take() else {
                 continue;
             };
-            let read = input::next_packet(&mut seg.input, &mut seg.skipped);
+            let read = seg.input.next_packet(&mut seg.skipped);
             let mut packet = match read {
                 Ok(Some(p)) => p,
                 Ok(None) => {
@@ -275,7 +278,7 @@ impl<'a> ClipReader<'a> {
                     }
                     continue;
                 }
-                Err(e) => return Err(self.bad(seg.index, Cause::libav("demuxing failed", e))),
+                Err(cause) => return Err(self.bad(seg.index, cause)),
             };
             let track = self.classify(&mut seg, packet.stream())?;
             let Some(track) = track else {

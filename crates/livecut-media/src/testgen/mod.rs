@@ -315,6 +315,7 @@ impl GeneratedSegment {
             duration_us: self.duration_us,
             discontinuity: false,
             lookahead: false,
+            init: None,
         }
     }
 }

@@ -5,20 +5,22 @@
 use std::path::{Path, PathBuf};
 
 use livecut_hls::{MediaPlaylist, SegmentTimes, Timeline, parse_media_playlist};
-use livecut_media::{ClipInput, SegmentInput};
+use livecut_media::{ClipInput, InitSection, SegmentInput};
 
 use crate::code::ErrorCode;
 use crate::config::StreamSource;
 use crate::db::{Db, DbError, recordings};
 use crate::job::request::{ClipSpec, StreamKey};
+use crate::storage::Remote;
 use crate::storage::{Buckets, Source, StorageError};
 
 #[derive(Debug, Clone)]
 pub struct ClipPlan {
     pub input: ClipInput,
-    /// For each segment of `input`, where to download it from when it is not a local file
-    /// (its `path` is then filled in by the cut step, inside the attempt's scratch folder).
-    pub remote: Vec<Option<Source>>,
+    /// For each segment of `input`, where to download it (and its fMP4 init section) from when
+    /// it is not a local file (its `path` is then filled in by the cut step, inside the
+    /// attempt's scratch folder).
+    pub remote: Vec<Remote>,
     /// Sub-ranges of the clip with no recording (UTC microseconds).
     pub missing: Vec<(i64, i64)>,
     /// Some playlist of the stream has no EXT-X-ENDLIST yet: the recorder may still add segments.
@@ -367,17 +369,51 @@ pub fn plan_texts(
     let mut remote = Vec::with_capacity(overlapping.len());
     for (k, seg) in overlapping.into_iter().enumerate() {
         let playlist = &texts[seg.playlist_index].0;
-        let source = playlist
-            .join(&seg.uri, &|u| buckets.source(u))
-            .map_err(|e| PlanError::Segment {
-                index,
-                playlist: playlist.shown(),
-                uri: seg.uri.clone(),
-                reason: e.to_string(),
-            })?;
+        let refuse = |uri: &str, reason: String| PlanError::Segment {
+            index,
+            playlist: playlist.shown(),
+            uri: uri.to_string(),
+            reason,
+        };
+        let resolve = |uri: &str| {
+            playlist
+                .join(uri, &|u| buckets.source(u))
+                .map_err(|e| refuse(uri, e.to_string()))
+        };
+        if seg.byte_range.is_some() || seg.map.as_ref().is_some_and(|m| m.byte_range.is_some()) {
+            return Err(refuse(
+                &seg.uri,
+                "it is a byte range of a larger file (#EXT-X-BYTERANGE), which livecut does not \
+                 read yet; record one file per segment"
+                    .into(),
+            ));
+        }
+        let source = resolve(&seg.uri)?;
         let (path, uri, from) = match buckets.local_file(&source) {
             Some(path) => (path, seg.uri.clone(), None),
             None => (PathBuf::new(), source.shown(), Some(source)),
+        };
+        let (init, init_from) = match &seg.map {
+            None => (None, None),
+            Some(map) => {
+                let source = resolve(&map.uri)?;
+                match buckets.local_file(&source) {
+                    Some(path) => (
+                        Some(InitSection {
+                            path,
+                            uri: map.uri.clone(),
+                        }),
+                        None,
+                    ),
+                    None => (
+                        Some(InitSection {
+                            path: PathBuf::new(),
+                            uri: source.shown(),
+                        }),
+                        Some(source),
+                    ),
+                }
+            }
         };
         // A segment that another recording of the stream already partly covers starts on the
         // timeline `media_offset_us` into its file; the media engine anchors the file itself, so
@@ -390,8 +426,12 @@ pub fn plan_texts(
             duration_us: seg.end_us - seg.start_us + seg.media_offset_us,
             discontinuity: seg.discontinuity,
             lookahead: k >= in_range,
+            init,
         });
-        remote.push(from);
+        remote.push(Remote {
+            media: from,
+            init: init_from,
+        });
     }
     Ok(ClipPlan {
         input: ClipInput {

@@ -71,20 +71,30 @@ pub async fn add(
         .map_err(|e| unusable(e.to_string()))?;
     let timeline =
         Timeline::build(std::slice::from_ref(&parsed)).map_err(|e| unusable(e.to_string()))?;
-    // Every segment must resolve to something this configuration can read.
+    // Every segment (and fMP4 init section) must resolve to something this configuration can
+    // read.
     let mut first = None;
     for seg in &parsed.segments {
         let s = source
             .join(&seg.uri, &|u| buckets.source(u))
             .map_err(|e| unusable(format!("segment {}: {e}", seg.uri)))?;
-        first.get_or_insert((seg.uri.clone(), s));
+        let init = seg
+            .map
+            .as_ref()
+            .map(|m| {
+                source
+                    .join(&m.uri, &|u| buckets.source(u))
+                    .map_err(|e| unusable(format!("init section {}: {e}", m.uri)))
+            })
+            .transpose()?;
+        first.get_or_insert((seg.uri.clone(), s, init));
     }
     let db = Db::open(&store.database_url()).await?;
     let key = source.to_index_string();
     // A recording whose codecs livecut cannot cut is refused now, not failed at job time; the
     // refusal is kept so that a job on the stream says why.
-    if let Some((uri, segment)) = &first
-        && let Err(reason) = check_codecs(&buckets, segment).await
+    if let Some((uri, segment, init)) = &first
+        && let Err(reason) = check_codecs(&buckets, segment, init.as_ref()).await
     {
         let reason = format!("segment {uri}: {reason}");
         recordings::refuse(&db, (domain, app, stream), &key, &reason, now_ms()).await?;
@@ -120,24 +130,51 @@ pub async fn add(
 const VIDEO_CODECS: &[&str] = &["h264", "hevc"];
 const AUDIO_CODECS: &[&str] = &["aac", "mp3"];
 
-/// Probes a segment (downloaded first when it is remote) and says what livecut cannot cut in it.
-async fn check_codecs(buckets: &Buckets, segment: &Source) -> Result<(), String> {
+/// Probes a segment with its fMP4 init section, if any (each downloaded first when it is
+/// remote), and says what livecut cannot cut in it.
+async fn check_codecs(
+    buckets: &Buckets,
+    segment: &Source,
+    init: Option<&Source>,
+) -> Result<(), String> {
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
-    let path = match buckets.local_file(segment) {
-        Some(p) => p,
-        None => {
-            let p = scratch.path().join(format!(
-                "probe.{}",
-                segment.extension().unwrap_or_else(|| "ts".into())
-            ));
-            buckets
-                .download(segment, &p)
-                .await
-                .map_err(|e| format!("cannot be read: {e}"))?;
-            p
+    let local = |source: &Source, name: &str| {
+        let source = source.clone();
+        let path = scratch.path().join(format!(
+            "{name}.{}",
+            source.extension().unwrap_or_else(|| "ts".into())
+        ));
+        async move {
+            match buckets.local_file(&source) {
+                Some(p) => Ok(p),
+                None => buckets
+                    .download(&source, &path)
+                    .await
+                    .map(|_| path)
+                    .map_err(|e| format!("cannot be read: {e}")),
+            }
         }
     };
-    let probe = tokio::task::spawn_blocking(move || livecut_media::probe(&path))
+    let init = match init {
+        Some(source) => Some(livecut_media::InitSection {
+            path: local(source, "init")
+                .await
+                .map_err(|e| format!("its init section {e}"))?,
+            uri: source.shown(),
+        }),
+        None => None,
+    };
+    let seg = livecut_media::SegmentInput {
+        path: local(segment, "probe").await?,
+        uri: segment.shown(),
+        sequence: 0,
+        utc_start_us: 0,
+        duration_us: 0,
+        discontinuity: false,
+        lookahead: false,
+        init,
+    };
+    let probe = tokio::task::spawn_blocking(move || livecut_media::probe_segment(&seg))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("cannot be probed: {e}"))?;

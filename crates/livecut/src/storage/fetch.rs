@@ -137,37 +137,62 @@ impl Prefetch {
         }
     }
 
+    /// The engine's segment gate over these downloads: a segment opens once its init section
+    /// (if any) and its own file are whole.
+    pub fn gate(&self) -> livecut_media::SegmentGate {
+        let prefetch = self.clone();
+        Box::new(move |seg| {
+            if let Some(init) = &seg.init {
+                prefetch.wait(&init.path)?;
+            }
+            prefetch.wait(&seg.path)
+        })
+    }
+
     /// Bytes read from storage so far.
     pub fn bytes_read(&self) -> u64 {
         self.shared.bytes.load(Ordering::Relaxed)
     }
 }
 
-/// Gives every remote segment a file in `dir` and lists what the child downloads there, in the
-/// order the engine reads them. A segment that two clips share is downloaded once.
-pub fn localize(
-    clips: &mut [ClipInput],
-    remote: &[Vec<Option<Source>>],
-    dir: &Path,
-) -> Vec<FetchItem> {
+/// Where one segment of a plan comes from when it is not a local file: its media, and the fMP4
+/// initialization section it is read with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Remote {
+    pub media: Option<Source>,
+    pub init: Option<Source>,
+}
+
+/// Gives every remote segment (and init section) a file in `dir` and lists what the child
+/// downloads there, in the order the engine reads them (an init section before the first
+/// segment that needs it). A segment or init section that several segments or clips share is
+/// downloaded once.
+pub fn localize(clips: &mut [ClipInput], remote: &[Vec<Remote>], dir: &Path) -> Vec<FetchItem> {
     let mut fetch: Vec<FetchItem> = Vec::new();
     let mut seen: HashMap<Source, PathBuf> = HashMap::new();
+    let mut place = |source: &Source, default_ext: &str| {
+        seen.entry(source.clone())
+            .or_insert_with(|| {
+                let ext = source
+                    .extension()
+                    .unwrap_or_else(|| default_ext.to_string());
+                let path = dir.join(format!("{:05}.{ext}", fetch.len()));
+                fetch.push(FetchItem {
+                    source: source.clone(),
+                    path: path.clone(),
+                });
+                path
+            })
+            .clone()
+    };
     for (clip, sources) in clips.iter_mut().zip(remote) {
-        for (segment, source) in clip.segments.iter_mut().zip(sources) {
-            let Some(source) = source else { continue };
-            let path = seen
-                .entry(source.clone())
-                .or_insert_with(|| {
-                    let ext = source.extension().unwrap_or_else(|| "ts".to_string());
-                    let path = dir.join(format!("{:05}.{ext}", fetch.len()));
-                    fetch.push(FetchItem {
-                        source: source.clone(),
-                        path: path.clone(),
-                    });
-                    path
-                })
-                .clone();
-            segment.path = path;
+        for (segment, from) in clip.segments.iter_mut().zip(sources) {
+            if let (Some(source), Some(init)) = (&from.init, segment.init.as_mut()) {
+                init.path = place(source, "mp4");
+            }
+            if let Some(source) = &from.media {
+                segment.path = place(source, "ts");
+            }
         }
     }
     fetch
@@ -300,5 +325,67 @@ mod tests {
         prefetch.wait(Path::new("/elsewhere/x.ts")).unwrap();
         assert_eq!(prefetch.bytes_read(), data.len() as u64);
         assert!(!spool.join("1.part").exists());
+    }
+
+    #[test]
+    fn an_init_section_is_fetched_once_before_the_first_segment_needing_it() {
+        let object = |key: &str| {
+            Source::Object(ObjectLocation {
+                bucket: "rec".into(),
+                key: key.into(),
+            })
+        };
+        let segment = |sequence: u64, uri: &str| livecut_media::SegmentInput {
+            path: PathBuf::new(),
+            uri: uri.into(),
+            sequence,
+            utc_start_us: 0,
+            duration_us: 2_000_000,
+            discontinuity: false,
+            lookahead: false,
+            init: Some(livecut_media::InitSection {
+                path: PathBuf::new(),
+                uri: "init.mp4".into(),
+            }),
+        };
+        let clip = |index: usize, segments| ClipInput {
+            index,
+            start_utc_us: 0,
+            end_utc_us: 1,
+            segments,
+        };
+        let mut clips = vec![
+            clip(0, vec![segment(1, "a.m4s"), segment(2, "b.m4s")]),
+            clip(1, vec![segment(2, "b.m4s")]),
+        ];
+        let remote = |key: &str| Remote {
+            media: Some(object(key)),
+            init: Some(object("s/init.mp4")),
+        };
+        let plan = vec![
+            vec![remote("s/a.m4s"), remote("s/b.m4s")],
+            vec![remote("s/b.m4s")],
+        ];
+        let dir = Path::new("/scratch");
+        let fetch = localize(&mut clips, &plan, dir);
+        let keys: Vec<String> = fetch.iter().map(|f| f.source.shown()).collect();
+        assert_eq!(
+            keys,
+            [
+                "oss://rec/s/init.mp4",
+                "oss://rec/s/a.m4s",
+                "oss://rec/s/b.m4s"
+            ]
+        );
+        let init_paths: Vec<&Path> = clips
+            .iter()
+            .flat_map(|c| &c.segments)
+            .filter_map(|s| s.init.as_ref().map(|i| i.path.as_path()))
+            .collect();
+        assert!(
+            init_paths.iter().all(|p| *p == dir.join("00000.mp4")),
+            "{init_paths:?}"
+        );
+        assert_eq!(clips[1].segments[0].path, dir.join("00002.m4s"));
     }
 }

@@ -24,7 +24,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use crate::config::{Config, ConfigError, Unlisted};
 use crate::job::location::ObjectLocation;
 pub use backend::Backend;
-pub use fetch::{FetchItem, Prefetch, localize};
+pub use fetch::{FetchItem, Prefetch, Remote, localize};
 pub use publish::{NoJournal, UploadJournal, UploadRecord};
 pub use source::{Source, SourceError};
 

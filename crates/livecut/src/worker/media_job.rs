@@ -164,8 +164,7 @@ fn start_downloads(spec: &MediaJobSpec) -> Result<Option<Prefetch>, (ErrorCode, 
         Buckets::from_config(&storage.buckets_dir, &config).map_err(|e| internal(e.to_string()))?;
     let prefetch = Prefetch::start(buckets, spec.fetch.clone(), FETCH_IN_FLIGHT)
         .map_err(|e| internal(format!("Cannot start the segment downloads: {e}")))?;
-    let gate = prefetch.clone();
-    livecut_media::install_segment_gate(Box::new(move |seg| gate.wait(&seg.path)));
+    livecut_media::install_segment_gate(prefetch.gate());
     Ok(Some(prefetch))
 }
 

@@ -10,7 +10,7 @@ use super::{Failure, Stop};
 use crate::code::ErrorCode;
 use crate::job::location::{ObjectLocation, parse_url};
 use crate::job::request::JobRequest;
-use crate::storage::{Source, localize};
+use crate::storage::{Remote, Source, localize};
 use crate::worker::WorkerContext;
 use crate::worker::child::{ChildError, run_media_child};
 use crate::worker::lease::LeaseKeeper;
@@ -38,7 +38,7 @@ pub(super) async fn cut(
     lease: &mut LeaseKeeper,
     request: &JobRequest,
     mut clips: Vec<ClipInput>,
-    remote: &[Vec<Option<Source>>],
+    remote: &[Vec<Remote>],
     work_dir: &Path,
 ) -> Result<Cut, Stop> {
     tokio::fs::create_dir_all(work_dir).await.map_err(|e| {
