@@ -668,3 +668,53 @@ pub fn recordings_add(
         .output()
         .expect("run recordings add")
 }
+
+/// The ffmpeg CLI's hls muxer (2-second segments, PROGRAM-DATE-TIME) writing `input` (a
+/// playlist or a media file) into `dir/index.m3u8`, with `args` choosing the codecs and the
+/// segment type. Returns the first segment's PROGRAM-DATE-TIME: the recorder stamps it from its
+/// own clock, so frame 0 of `input` plays at that instant.
+pub fn ffmpeg_hls(input: &Path, dir: &Path, args: &[&str]) -> i64 {
+    let _claim = shared();
+    std::fs::create_dir_all(dir).expect("mkdir recording");
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(input)
+        .args(args)
+        .args(["-f", "hls", "-hls_time", "2", "-hls_list_size", "0"])
+        .args([
+            "-hls_playlist_type",
+            "vod",
+            "-hls_flags",
+            "program_date_time",
+        ])
+        .arg(dir.join("index.m3u8"))
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("index.m3u8")).expect("playlist");
+    let playlist = livecut_hls::parse_media_playlist(&text).expect("ffmpeg's playlist parses");
+    playlist.segments[0]
+        .program_date_time_us
+        .expect("ffmpeg stamps PROGRAM-DATE-TIME")
+}
+
+/// `t0_us + seconds` as a clip time (rounded as `at` rounds).
+pub fn after(t0_us: i64, seconds: f64) -> String {
+    livecut::clock::format_precise_time(t0_us + offset_us(seconds))
+}
+
+/// Checks an output the way every media test does: no decode error, exactly `want` frames, and
+/// every audio marker within one AAC frame of its video frame.
+pub fn assert_output(path: &Path, want: &[u32], what: &str) {
+    let errors = oracle::decode_errors(path).unwrap();
+    assert!(errors.is_empty(), "{what}: decode errors {errors:?}");
+    let video = oracle::decode_video_numbers(path).unwrap();
+    assert_frames(&video.numbers(), want, what);
+    let onsets = oracle::audio_marker_onsets(path).unwrap();
+    oracle::check_av_sync(&video, &onsets, f64::from(FPS), 48_000)
+        .unwrap_or_else(|e| panic!("{what}: A/V sync: {e}"));
+}

@@ -16,6 +16,7 @@ mod gop_lengths;
 mod hevc_sources;
 mod modes_and_covers;
 mod postgres_service;
+mod recorders;
 mod recordings;
 mod s3_storage;
 mod scale_out;

@@ -1,0 +1,212 @@
+//! Recordings that livecut did not write, cut through the official SDK: the ffmpeg CLI's hls
+//! muxer writing fMP4/CMAF (`#EXT-X-MAP`) and MPEG-TS segments, remuxed from a numbered
+//! recording or encoded again by the CLI (libx264 with scene-cut keyframes and open GOPs,
+//! libx265 as `hvc1`, its own AAC encoder). Every output is checked frame by frame, for decode
+//! errors and for A/V sync.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::fixtures::*;
+use livecut_testkit::sdk::Signature;
+use serde_json::json;
+
+/// A 20-second numbered recording (frame n at n/30 s) in `dir`, as the source the recorders
+/// below record again.
+fn source(dir: &Path) -> std::path::PathBuf {
+    let src = dir.join("source");
+    std::fs::create_dir_all(&src).unwrap();
+    testgen(&src, 20, "2026-11-24T10:00:00Z", &["--fps", "30"]);
+    src.join("index.m3u8")
+}
+
+/// fMP4 segments of the ffmpeg CLI's hls muxer, as it writes them today.
+const FMP4: &[&str] = &["-hls_segment_type", "fmp4"];
+
+/// Submits one job over `clips` (each `[stream, start, end]`) and waits for it to succeed;
+/// returns the output's path in the local bucket.
+fn run(sdk: &mut Sdk, data: &Path, mode: &str, clips: &[(&str, String, String)], name: &str) {
+    let clips: Vec<_> = clips
+        .iter()
+        .map(|(s, a, b)| json!({"StreamName": s, "StartTime": a, "EndTime": b}))
+        .collect();
+    let body = ok_body(sdk.submit(
+        &[
+            ("Clips", &json!(clips).to_string()),
+            (
+                "LiveStreamConfig",
+                &stream_config(clips[0]["StreamName"].as_str().unwrap()),
+            ),
+            ("MediaProduceConfig", &json!({"Mode": mode}).to_string()),
+            (
+                "OutputMediaConfig",
+                &json!({"MediaURL": format!("oss://clips/{name}")}).to_string(),
+            ),
+        ],
+        Signature::V3,
+    ));
+    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(180));
+    assert_eq!(job["Status"], "Success", "{mode} {name}: {job}");
+    assert!(data.join("buckets/clips").join(name).exists());
+}
+
+/// The ffmpeg CLI remuxes a numbered recording into fMP4 segments (`-c copy`): registered with
+/// `recordings add` (its codecs probed through the init section) and cut in all four modes,
+/// with the copy modes still copying.
+#[test]
+fn ffmpeg_fmp4_segments_are_cut_exactly_in_every_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path());
+    let rec = dir.path().join("nas/fmp4");
+    let t0 = ffmpeg_hls(
+        &src,
+        &rec,
+        &[&["-c", "copy", "-bsf:a", "aac_adtstoasc"], FMP4].concat(),
+    );
+    let add = recordings_add(dir.path(), "fm1", &[], rec.join("index.m3u8"));
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+
+    let server = Server::start(dir.path(), &[]);
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    let (a, b) = (3.51, 9.25);
+    for (mode, want) in [
+        ("AccurateFast", accurate_frames(a, b)),
+        ("Accurate", accurate_frames(a, b)),
+        ("RoughFast", rough_frames(a, b)),
+        ("Rough", rough_frames(a, b)),
+    ] {
+        let name = format!("fmp4-{mode}.mp4");
+        run(
+            &mut sdk,
+            dir.path(),
+            mode,
+            &[("fm1", after(t0, a), after(t0, b))],
+            &name,
+        );
+        assert_output(&dir.path().join("buckets/clips").join(&name), &want, mode);
+    }
+}
+
+/// The ffmpeg CLI encodes the numbered pictures again with libx264 (a keyframe every 45 frames
+/// plus scene cuts, so segments of 1.5 and 3 s) and its AAC encoder, into fMP4 and into
+/// MPEG-TS; one job joins a clip of each, cut mid-GOP, in the copy and the re-encoding mode.
+///
+/// (x264's open GOPs are left out: through the CLI they carry SPS/PPS only at the stream's
+/// first IDR, so a clip that does not reach back to it cannot be decoded alone.)
+#[test]
+fn ffmpeg_x264_recordings_in_fmp4_and_mpegts_join_in_one_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path());
+    // Passthrough: the CLI's default constant-frame-rate mode would show frame 0 twice to fill
+    // the 21 ms by which the source's audio starts first.
+    let x264 = [
+        "-fps_mode",
+        "passthrough",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "16",
+        "-g",
+        "45",
+        "-bf",
+        "3",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+    ];
+    let fmp4_dir = dir
+        .path()
+        .join("recordings")
+        .join(DOMAIN)
+        .join(APP)
+        .join("xf");
+    let t_fmp4 = ffmpeg_hls(&src, &fmp4_dir, &[&x264[..], FMP4].concat());
+    let ts_dir = dir
+        .path()
+        .join("recordings")
+        .join(DOMAIN)
+        .join(APP)
+        .join("xt");
+    let t_ts = ffmpeg_hls(&src, &ts_dir, &x264);
+
+    let server = Server::start(dir.path(), &[]);
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    let clips = [
+        ("xf", after(t_fmp4, 2.2), after(t_fmp4, 7.9)),
+        ("xt", after(t_ts, 11.05), after(t_ts, 15.5)),
+    ];
+    let want = [accurate_frames(2.2, 7.9), accurate_frames(11.05, 15.5)].concat();
+    for mode in ["AccurateFast", "Accurate"] {
+        let name = format!("x264-{mode}.mp4");
+        run(&mut sdk, dir.path(), mode, &clips, &name);
+        assert_output(&dir.path().join("buckets/clips").join(&name), &want, mode);
+    }
+}
+
+/// HEVC in fMP4 (`hvc1`, parameter sets only in the init section's `hvcC`), encoded by the
+/// ffmpeg CLI with libx265.
+///
+/// (Closed GOPs: with x265's default open GOPs, FFmpeg 5.1's hls muxer writes each fragment's
+/// first CRA with a composition offset three frames short, so the recording itself shows it
+/// out of order.)
+#[test]
+fn ffmpeg_hevc_fmp4_segments_are_cut_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path());
+    let rec = dir
+        .path()
+        .join("recordings")
+        .join(DOMAIN)
+        .join(APP)
+        .join("hv");
+    let t0 = ffmpeg_hls(
+        &src,
+        &rec,
+        &[
+            &[
+                "-fps_mode",
+                "passthrough",
+                "-c:v",
+                "libx265",
+                "-preset",
+                "ultrafast",
+                "-crf",
+                "18",
+                "-tag:v",
+                "hvc1",
+                "-x265-params",
+                "keyint=60:min-keyint=60:scenecut=0:open-gop=0:log-level=error",
+                "-c:a",
+                "copy",
+                "-bsf:a",
+                "aac_adtstoasc",
+            ][..],
+            FMP4,
+        ]
+        .concat(),
+    );
+    let server = Server::start(dir.path(), &[]);
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    let (a, b) = (4.05, 11.5);
+    for (mode, want) in [
+        ("AccurateFast", accurate_frames(a, b)),
+        ("RoughFast", rough_frames(a, b)),
+    ] {
+        let name = format!("hevc-{mode}.mp4");
+        run(
+            &mut sdk,
+            dir.path(),
+            mode,
+            &[("hv", after(t0, a), after(t0, b))],
+            &name,
+        );
+        assert_output(&dir.path().join("buckets/clips").join(&name), &want, mode);
+    }
+}
