@@ -574,3 +574,67 @@ fn a_killed_attempts_upload_is_aborted_by_the_next_attempt() {
     assert_eq!(frames.len(), 1200);
     drop(server);
 }
+
+/// An fMP4 recording of the ffmpeg CLI in the bucket: each segment is downloaded with its
+/// init section, which several segments share and which is read from storage once per job.
+#[test]
+fn fmp4_recordings_in_s3_are_downloaded_with_their_init_section() {
+    let mut svc = S3Service::start(20, &[]);
+    let cam1 = svc
+        .s3
+        .bucket_dir("rec")
+        .join("record")
+        .join(APP)
+        .join("cam1");
+    let fm1 = svc
+        .s3
+        .bucket_dir("rec")
+        .join("record")
+        .join(APP)
+        .join("fm1");
+    let t0 = ffmpeg_hls(
+        &cam1.join("index.m3u8"),
+        &fm1,
+        &[
+            "-c",
+            "copy",
+            "-bsf:a",
+            "aac_adtstoasc",
+            "-hls_segment_type",
+            "fmp4",
+        ],
+    );
+    for (mode, want) in [
+        ("AccurateFast", accurate_frames(3.5, 9.2)),
+        ("RoughFast", rough_frames(3.5, 9.2)),
+    ] {
+        svc.s3.reset_counters();
+        let body = ok_body(svc.sdk.submit(
+            &[
+                (
+                    "Clips",
+                    &json!([{"StartTime": after(t0, 3.5), "EndTime": after(t0, 9.2)}]).to_string(),
+                ),
+                ("LiveStreamConfig", &stream_config("fm1")),
+                ("MediaProduceConfig", &json!({ "Mode": mode }).to_string()),
+                (
+                    "OutputMediaConfig",
+                    &json!({"MediaURL": format!("oss://out/fmp4/{mode}.mp4")}).to_string(),
+                ),
+            ],
+            livecut_testkit::sdk::Signature::V3,
+        ));
+        let job = svc
+            .sdk
+            .wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(240));
+        assert_eq!(job["Status"], "Success", "{job}");
+        let out = svc.object("out", &format!("fmp4/{mode}.mp4"));
+        assert_output(&out, &want, mode);
+        let init_key = format!("rec/record/{APP}/fm1/init.mp4");
+        let init_size = std::fs::metadata(svc.s3.root().join(&init_key))
+            .unwrap()
+            .len();
+        let read = svc.s3.bytes_served_per_object();
+        assert_eq!(read.get(&init_key), Some(&init_size), "{mode}: {read:?}");
+    }
+}
