@@ -9,6 +9,7 @@ of each command (getrusage of the child), medians over --runs repetitions.
   python3 bench/run.py --memory --runs 3           # peak RSS, 1-minute vs 30-minute clips
   python3 bench/run.py --hevc --runs 3             # AccurateFast on HEVC vs ffmpeg libx265
   python3 bench/run.py --hevc --generate-only      # only make the HEVC recording
+  python3 bench/run.py --fmp4 --runs 3             # copy modes on an fMP4 remux vs ffmpeg -c copy
   python3 bench/run.py --storage --runs 3          # recordings and outputs on the S3 test server vs local
   python3 bench/run.py --jobs --sdk-python .venv/bin/python   # 500 short jobs, 1 and 3 workers, PostgreSQL
   python3 bench/run.py --queue                     # queue claims/s (examples/queue_bench.rs), PostgreSQL and SQLite
@@ -116,6 +117,8 @@ def sub_playlist(src: Path, first: int, last: int, dst: Path) -> None:
     """The segments first..last (by position) of src as a playlist of their own."""
     lines = src.read_text().splitlines()
     head = [l for l in lines if l.startswith(("#EXTM3U", "#EXT-X-VERSION", "#EXT-X-TARGETDURATION"))]
+    # An fMP4 recording's init section, by its absolute path.
+    head += [l.replace('URI="', f'URI="{src.parent}/') for l in lines if l.startswith("#EXT-X-MAP:")]
     segs, cur = [], []
     for l in lines:
         if l.startswith(("#EXTINF", "#EXT-X-PROGRAM-DATE-TIME", "#EXT-X-DISCONTINUITY")):
@@ -153,6 +156,8 @@ def main() -> None:
     ap.add_argument("--hevc-preset", default="veryfast",
                     help="libx265 preset of the HEVC recording and of the ffmpeg re-encode (default: "
                          "veryfast, the preset livecut encodes boundary GOPs with)")
+    ap.add_argument("--fmp4", action="store_true",
+                    help="copy modes on an fMP4/CMAF remux of the recording (ffmpeg CLI hls muxer) vs ffmpeg -c copy")
     ap.add_argument("--generate-only", action="store_true",
                     help="with --hevc: only make the HEVC recording")
     ap.add_argument("--storage", action="store_true",
@@ -222,6 +227,9 @@ def main() -> None:
         return
     if a.storage:
         storage(a, playlist, out)
+        return
+    if a.fmp4:
+        fmp4(a, playlist, fmp4_recording(data, playlist), out)
         return
 
     # A 9-minute clip with edges mid-GOP: 30.517 s .. 570.283 s.
@@ -560,6 +568,78 @@ def hevc(a: argparse.Namespace, playlist: Path, out: Path) -> None:
               f"(target: >= 30)")
     if isinstance(rough, tuple) and isinstance(copy, tuple):
         print(f"- HEVC RoughFast / ffmpeg copy: {rough[0] / copy[0]:.2f}x the time")
+
+
+def fmp4_recording(data: Path, h264_playlist: Path) -> Path:
+    """The 10-minute recording remuxed once by the ffmpeg CLI's hls muxer into fMP4/CMAF segments
+    (`-c copy`, 2 s, one init section), its PROGRAM-DATE-TIMEs rewritten to the source's clock.
+    Written to a .part folder and renamed when complete."""
+    rec = data / "recfmp4"
+    playlist = rec / "index.m3u8"
+    if playlist.exists():
+        return playlist
+    part = data / "recfmp4.part"
+    shutil.rmtree(part, ignore_errors=True)
+    part.mkdir(parents=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(h264_playlist), "-c", "copy", "-bsf:a", "aac_adtstoasc",
+         "-f", "hls", "-hls_segment_type", "fmp4", "-hls_time", "2", "-hls_list_size", "0",
+         "-hls_playlist_type", "vod", "-hls_flags", "program_date_time",
+         "-hls_segment_filename", str(part / "seg%05d.m4s"), str(part / "index.m3u8")], check=True)
+    text = (part / "index.m3u8").read_text().splitlines()
+    durations = [float(l[len("#EXTINF:"):].split(",")[0]) for l in text if l.startswith("#EXTINF:")]
+    lines, t, k = [], 0.0, 0
+    for l in text:
+        if l.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
+            l = f"#EXT-X-PROGRAM-DATE-TIME:{pdt(t)}"
+            t += durations[k]
+            k += 1
+        lines.append(l)
+    (part / "index.m3u8").write_text("\n".join(lines) + "\n")
+    part.rename(rec)
+    return playlist
+
+
+def fmp4(a: argparse.Namespace, ts_playlist: Path, playlist: Path, out: Path) -> None:
+    """The copy modes on fMP4 segments against `ffmpeg -c copy` of the same segments, and the same
+    pair on the MPEG-TS original, in one run: a 9-minute range with mid-GOP edges."""
+    a9, b9 = 30.517, 570.283
+    first, last = int(a9 // 2), int(b9 // 2)
+    subs = {}
+    for label, src in [("fMP4", playlist), ("MPEG-TS", ts_playlist)]:
+        subs[label] = out / f"sub-{label}.m3u8"
+        sub_playlist(src, first, last, subs[label])
+    load_before = os.getloadavg()[0]
+    cmds, files = {}, {}
+    for label, src in [("fMP4", playlist), ("MPEG-TS", ts_playlist)]:
+        for mode in ["RoughFast", "AccurateFast"]:
+            name = f"{label} {mode} 9 min, livecut"
+            files[name] = out / f"lc-{label}-{mode}.mp4"
+            cmds[name] = [a.livecut, "cut", "--playlist", str(src), "--clip", f"{iso(a9)},{iso(b9)}",
+                          "--mode", mode, "--output", str(files[name])]
+        name = f"{label} 9 min, ffmpeg -c copy"
+        files[name] = out / f"ff-{label}-copy.mp4"
+        cmds[name] = ["ffmpeg", "-v", "error", "-y", "-i", str(subs[label]), "-c", "copy",
+                      "-movflags", "+faststart", str(files[name])]
+    results = {name: median_of(name, cmd, a.runs) for name, cmd in cmds.items()}
+    print()
+    print(f"machine: {os.cpu_count()} cores; same run; 1-min load average {load_before:.2f} at the start, "
+          f"{os.getloadavg()[0]:.2f} at the end")
+    print("| job | median wall s | peak RSS MiB | video frames |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, r in results.items():
+        if isinstance(r, str):
+            print(f"| {name} | failed | | |")
+        else:
+            print(f"| {name} | {r[0]:.3f} | {r[1] / 1024:.1f} | {frames(files[name])} |")
+    print()
+    for label in ["fMP4", "MPEG-TS"]:
+        rough = results[f"{label} RoughFast 9 min, livecut"]
+        acc = results[f"{label} AccurateFast 9 min, livecut"]
+        copy = results[f"{label} 9 min, ffmpeg -c copy"]
+        if all(isinstance(r, tuple) for r in (rough, acc, copy)):
+            print(f"- {label}: RoughFast / ffmpeg copy {rough[0] / copy[0]:.2f}x the time; "
+                  f"AccurateFast / ffmpeg copy {acc[0] / copy[0]:.2f}x")
 
 
 class S3Server:

@@ -10,6 +10,7 @@ packages=(
   ffmpeg            # the CLI is only the tests' independent oracle
   postgresql        # throwaway clusters for the PostgreSQL integration tests
   python3-venv python3-pip   # the official Alibaba Cloud SDK driver used by tests
+  nginx libnginx-mod-rtmp    # a real recorder the tests record with (RTMP in, HLS out)
   ca-certificates
 )
 

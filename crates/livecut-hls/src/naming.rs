@@ -26,7 +26,8 @@ pub enum SegmentTimes {
     NameEpochMs,
     /// Unix seconds in the name: its first run of 10 digits.
     NameUnixSeconds,
-    /// A calendar time in the name, as a strftime-style pattern (`%Y %m %d %H %M %S`, `%%`,
+    /// A calendar time in the name, as a strftime-style pattern (`%Y %m %d %H %M %S`, `%f` for
+    /// six digits of microseconds as MediaMTX writes them, `%%`,
     /// other characters literal), found anywhere in the name, in a zone `offset_s` east of UTC.
     NameStrftime { pattern: String, offset_s: i32 },
 }
@@ -121,9 +122,11 @@ fn check_pattern(pattern: &str) -> Result<(), SegmentTimesError> {
     while let Some(c) = chars.next() {
         if c == '%' {
             match chars.next() {
-                Some(k @ ('Y' | 'm' | 'd' | 'H' | 'M' | 'S')) => fields.push(k),
+                Some(k @ ('Y' | 'm' | 'd' | 'H' | 'M' | 'S' | 'f')) => fields.push(k),
                 Some('%') => {}
-                Some(k) => return Err(bad(&format!("%{k} is not read (use %Y %m %d %H %M %S)"))),
+                Some(k) => {
+                    return Err(bad(&format!("%{k} is not read (use %Y %m %d %H %M %S %f)")));
+                }
                 None => return Err(bad("ends in a lone %")),
             }
         }
@@ -179,7 +182,7 @@ impl SegmentTimes {
     }
 
     /// The UTC microseconds a file name says, if this mode can read it.
-    fn time_of(&self, name: &str) -> Option<i64> {
+    pub fn time_of(&self, name: &str) -> Option<i64> {
         match self {
             SegmentTimes::Pdt => None,
             SegmentTimes::NameEpochMs => digit_runs(name)
@@ -196,7 +199,7 @@ impl SegmentTimes {
             SegmentTimes::NameStrftime { pattern, offset_s } => (0..name.len())
                 .filter(|i| name.is_char_boundary(*i))
                 .find_map(|i| match_at(pattern, &name[i..]))
-                .map(|local_s| (local_s - i64::from(*offset_s)) * 1_000_000),
+                .map(|local_us| local_us - i64::from(*offset_s) * 1_000_000),
         }
     }
 }
@@ -206,10 +209,11 @@ fn digit_runs(s: &str) -> impl Iterator<Item = &str> {
         .filter(|r| !r.is_empty())
 }
 
-/// Matches `pattern` at the start of `text`: the local time it names, in seconds since the
-/// epoch as if the zone were UTC.
+/// Matches `pattern` at the start of `text`: the local time it names, in microseconds since
+/// the epoch as if the zone were UTC.
 fn match_at(pattern: &str, text: &str) -> Option<i64> {
     let (mut y, mut mo, mut d, mut h, mut mi, mut s) = (None, None, None, None, None, Some(0));
+    let mut micros = 0u32;
     let mut t = text;
     let mut p = pattern.chars();
     while let Some(c) = p.next() {
@@ -222,7 +226,12 @@ fn match_at(pattern: &str, text: &str) -> Option<i64> {
             t = t.strip_prefix('%')?;
             continue;
         }
-        let width = if k == 'Y' { 4 } else { 2 };
+        // %f: MediaMTX's six digits of microseconds.
+        let width = match k {
+            'Y' => 4,
+            'f' => 6,
+            _ => 2,
+        };
         let digits = t.get(..width)?;
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
@@ -236,6 +245,7 @@ fn match_at(pattern: &str, text: &str) -> Option<i64> {
             'H' => h = Some(v),
             'M' => mi = Some(v),
             'S' => s = Some(v),
+            'f' => micros = v,
             _ => return None,
         }
     }
@@ -247,11 +257,10 @@ fn match_at(pattern: &str, text: &str) -> Option<i64> {
         u8::try_from(s?).ok()?,
     )
     .ok()?;
-    Some(
-        time::PrimitiveDateTime::new(date, clock)
-            .assume_utc()
-            .unix_timestamp(),
-    )
+    let seconds = time::PrimitiveDateTime::new(date, clock)
+        .assume_utc()
+        .unix_timestamp();
+    Some(seconds * 1_000_000 + i64::from(micros))
 }
 
 #[cfg(test)]
@@ -362,6 +371,16 @@ mod tests {
         );
         mode.apply(&mut p).unwrap();
         assert_eq!(times(&p), vec![Some(1_795_514_400 * s), None]);
+    }
+
+    #[test]
+    fn mediamtx_names_carry_microseconds() {
+        let mode: SegmentTimes = "name-strftime:%Y-%m-%d_%H-%M-%S-%f@Z".parse().unwrap();
+        assert_eq!(
+            mode.time_of("2026-11-24_10-00-02-033333.mp4"),
+            Some(1_795_514_402_033_333)
+        );
+        assert_eq!(mode.time_of("2026-11-24_10-00-02.mp4"), None);
     }
 
     #[test]

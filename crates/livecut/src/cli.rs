@@ -128,6 +128,41 @@ pub enum RecordingsCommand {
         /// configured bucket, or a URL of an allowed HTTP origin.
         playlist: String,
     },
+    /// Add segment files to the segment index of a stream, as a recorder's hook reports them
+    /// (MediaMTX: `runOnRecordSegmentComplete: livecut recordings add-segment --domain D
+    /// --app A --stream S --segment-times 'name-strftime:%Y-%m-%d_%H-%M-%S-%f@Z' --duration
+    /// $MTX_SEGMENT_DURATION $MTX_SEGMENT_PATH`).
+    AddSegment {
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        stream: String,
+        /// UTC time of the (single) file's first frame, ISO 8601 with Z.
+        #[arg(long, conflicts_with = "segment_times")]
+        start: Option<String>,
+        /// Read each file's start from its name: name-epoch-ms, name-unix-seconds or
+        /// name-strftime:PATTERN[@ZONE] (%Y %m %d %H %M %S, %f microseconds).
+        #[arg(long)]
+        segment_times: Option<String>,
+        /// Duration in seconds (`2.002`, `2.002s`, `2002ms`); default: the container's.
+        #[arg(long)]
+        duration: Option<String>,
+        /// The fMP4 init section (ftyp + moov) the files are read with, if they need one.
+        #[arg(long)]
+        init: Option<String>,
+        /// Sequence number of the first file (default: one past the stream's highest).
+        #[arg(long)]
+        sequence: Option<i64>,
+        /// The files continue the media clock of the segment before them (timestamps run on);
+        /// by default each file is timed from its own start.
+        #[arg(long)]
+        continues: bool,
+        /// The segment files: local paths or URLs of configured buckets.
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug)]

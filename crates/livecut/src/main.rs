@@ -83,6 +83,32 @@ async fn run(cli: Cli) -> Result<(), String> {
         )
         .await
         .map_err(|e| e.to_string()),
+        Command::Recordings(RecordingsCommand::AddSegment {
+            domain,
+            app,
+            stream,
+            start,
+            segment_times,
+            duration,
+            init,
+            sequence,
+            continues,
+            files,
+        }) => livecut::recordings::add_segment::add(
+            &cli.store,
+            (&domain, &app, &stream),
+            &livecut::recordings::add_segment::SegmentFacts {
+                start,
+                segment_times,
+                duration,
+                init,
+                sequence,
+                continues,
+            },
+            &files,
+        )
+        .await
+        .map_err(|e| e.to_string()),
         Command::Config(ConfigCommand::Check) => livecut::config_check::run(&cli.store).await,
         Command::Demo(args) => livecut::demo::run(&cli.store, &args)
             .await

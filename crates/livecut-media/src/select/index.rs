@@ -781,18 +781,82 @@ fn scan_with(
     }
     scanner.close_gop();
     scanner.index.parameter_sets = scanner.index.first_sets();
-    scanner.index.frame_duration = scanner
-        .deltas
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(&delta, _)| delta);
+    scanner.index.frame_duration = nominal_frame_duration(&scanner.deltas);
     scanner.index.decoded_audio = scanner.audio_probe.and_then(|p| p.format);
     Ok((scanner.index, scanner.copy_problem))
+}
+
+/// Ticks a frame lasts, from how often each gap between consecutive presentation times occurs:
+/// the most common gap, or, when the common gaps are one millisecond apart (an RTMP-ingested
+/// stream stores milliseconds, so 30 fps alternates 33 and 34 ms: 2970 and 3060 ticks), their
+/// average, which is the rate the encoder ran at (3000). So a stream with millisecond
+/// timestamps and one with exact ones of the same rate have the same frame duration.
+fn nominal_frame_duration(deltas: &BTreeMap<i64, u64>) -> Option<i64> {
+    const MS: i64 = 90;
+    let (&mode, &mode_count) = deltas
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))?;
+    // The gaps of the millisecond pattern: those within a millisecond of the most common one
+    // that are not rare (a dropped frame or a join is rare).
+    let common: Vec<(i64, u64)> = deltas
+        .iter()
+        .filter(|&(&d, &n)| (d - mode).abs() <= MS && n * 8 >= mode_count)
+        .map(|(&d, &n)| (d, n))
+        .collect();
+    if common.len() < 2 {
+        return Some(mode);
+    }
+    let frames: u64 = common.iter().map(|&(_, n)| n).sum();
+    let ticks: i128 = common
+        .iter()
+        .map(|&(d, n)| i128::from(d) * i128::from(n))
+        .sum();
+    let mean = (ticks + i128::from(frames / 2)) / i128::from(frames.max(1));
+    let mean = i64::try_from(mean).ok()?;
+    // A clip holds a few hundred gaps, so the mix of 33 and 34 ms in it is not exactly the
+    // encoder's: the nearest common rate, if within 0.5 %, is what it ran at.
+    const RATES: [(i64, i64); 10] = [
+        (24_000, 1001),
+        (24, 1),
+        (25, 1),
+        (30_000, 1001),
+        (30, 1),
+        (48, 1),
+        (50, 1),
+        (60_000, 1001),
+        (60, 1),
+        (120, 1),
+    ];
+    let snapped = RATES
+        .iter()
+        .map(|&(num, den)| (90_000 * den + num / 2) / num)
+        .min_by_key(|&d| (d - mean).abs())
+        .filter(|&d| (d - mean).abs() * 200 <= d);
+    Some(snapped.unwrap_or(mean))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn millisecond_timestamps_have_the_rate_the_encoder_ran_at() {
+        let of = |pairs: &[(i64, u64)]| nominal_frame_duration(&pairs.iter().copied().collect());
+        // 30 fps in milliseconds: 33, 33, 34 ms.
+        assert_eq!(of(&[(2970, 200), (3060, 100)]), Some(3000));
+        // 29.97 fps in milliseconds: 33.367 ms on average, so 34 ms 36.7% of the time.
+        assert_eq!(of(&[(2970, 633), (3060, 367)]), Some(3003));
+        // Exact timestamps, with one dropped frame and one rare jitter: the common gap.
+        assert_eq!(of(&[(3000, 300), (6000, 1), (3090, 2)]), Some(3000));
+        assert_eq!(of(&[(3003, 300)]), Some(3003));
+        // A short clip's mix is off the encoder's by a tick or two.
+        assert_eq!(of(&[(2970, 72), (3060, 38)]), Some(3000));
+        // 60 fps in milliseconds (16, 17, 17 ms).
+        assert_eq!(of(&[(1440, 50), (1530, 100)]), Some(1500));
+        // Not a common rate: the average as it is.
+        assert_eq!(of(&[(3330, 50), (3420, 50)]), Some(3375));
+        assert_eq!(of(&[]), None);
+    }
 
     fn clip() -> ClipInput {
         ClipInput {

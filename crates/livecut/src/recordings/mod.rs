@@ -8,7 +8,12 @@
 //! `record/{AppName}/{StreamName}/` in a bucket). They are re-read each time a job is planned, so
 //! segments appended to a playlist that is still growing are seen as soon as the recorder
 //! writes them.
+//!
+//! Segments recorders report one by one (`livecut recordings add-segment`, e.g. MediaMTX's
+//! segment hook, which writes no playlist) live in the segment index (`db::segments`); a plan
+//! reads only the indexed segments around its clip.
 
+pub mod add_segment;
 pub mod plan;
 pub mod register;
 

@@ -4,11 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use livecut_hls::{MediaPlaylist, SegmentTimes, Timeline, parse_media_playlist};
+use livecut_hls::{
+    MapSection, MediaPlaylist, Segment, SegmentTimes, Timeline, parse_media_playlist,
+};
 use livecut_media::{ClipInput, InitSection, SegmentInput};
 
 use crate::code::ErrorCode;
 use crate::config::StreamSource;
+use crate::db::segments::{self, IndexedSegment};
 use crate::db::{Db, DbError, recordings};
 use crate::job::request::{ClipSpec, StreamKey};
 use crate::storage::Remote;
@@ -249,8 +252,14 @@ pub async fn plan_clip(
 ) -> Result<ClipPlan, PlanError> {
     let label = stream_label(&clip.stream);
     let sources = catalog.playlists_of(index, &clip.stream).await?;
-    if sources.is_empty() {
-        let s = &clip.stream;
+    let s = &clip.stream;
+    let names = (
+        s.domain_name.as_str(),
+        s.app_name.as_str(),
+        s.stream_name.as_str(),
+    );
+    let indexed = segments::around(catalog.db, names, clip.start_us, clip.end_us).await?;
+    if sources.is_empty() && indexed.is_empty() {
         if let Some((playlist, reason)) =
             recordings::refusal(catalog.db, &s.domain_name, &s.app_name, &s.stream_name).await?
         {
@@ -269,16 +278,23 @@ pub async fn plan_clip(
                 .to_string(),
         });
     }
-    let mut playlists = Vec::with_capacity(sources.len());
+    let mut playlists = Vec::with_capacity(sources.len() + 1);
     for (source, times) in &sources {
         let text = catalog
             .buckets
             .read_text(source)
             .await
             .map_err(|e| storage_error(index, source, e))?;
-        playlists.push((source.clone(), times.clone(), text));
+        playlists.push(parse_playlist(index, source, times, &text)?);
     }
-    plan_texts(
+    if !indexed.is_empty() {
+        playlists.push(Listed {
+            source: Source::File(PathBuf::from("/")),
+            shown: "the segment index".into(),
+            playlist: indexed_playlist(&indexed),
+        });
+    }
+    plan_playlists(
         index,
         &label,
         (clip.start_us, clip.end_us),
@@ -286,6 +302,64 @@ pub async fn plan_clip(
         reach,
         catalog.buckets,
     )
+}
+
+/// A playlist of a stream, parsed and timed, with where it came from (segment URIs resolve
+/// against `source`) and how messages name it.
+struct Listed {
+    source: Source,
+    shown: String,
+    playlist: MediaPlaylist,
+}
+
+fn parse_playlist(
+    index: usize,
+    source: &Source,
+    times: &SegmentTimes,
+    text: &str,
+) -> Result<Listed, PlanError> {
+    let bad = |e: livecut_hls::HlsError| PlanError::Playlist {
+        index,
+        playlist: source.shown(),
+        reason: e.to_string(),
+    };
+    let mut playlist = parse_media_playlist(text).map_err(bad)?;
+    times.apply(&mut playlist).map_err(bad)?;
+    Ok(Listed {
+        source: source.clone(),
+        shown: source.shown(),
+        playlist,
+    })
+}
+
+/// The indexed segments around a clip as one playlist: each placed at its own start, runs kept
+/// by sequence numbers and discontinuities, still growing (a hook may report more).
+fn indexed_playlist(rows: &[IndexedSegment]) -> MediaPlaylist {
+    let sequence = |r: &IndexedSegment| u64::try_from(r.sequence).unwrap_or(0);
+    let longest_us = rows.iter().map(|r| r.duration_us).max().unwrap_or(0);
+    MediaPlaylist {
+        target_duration_s: u64::try_from((longest_us + 999_999) / 1_000_000).unwrap_or(0),
+        media_sequence: rows.first().map_or(0, sequence),
+        discontinuity_sequence: 0,
+        playlist_type: None,
+        ended: false,
+        segments: rows
+            .iter()
+            .map(|r| Segment {
+                uri: r.uri.clone(),
+                sequence: sequence(r),
+                duration_us: r.duration_us,
+                program_date_time_us: Some(r.start_us),
+                discontinuity: r.discontinuity,
+                gap: false,
+                byte_range: None,
+                map: r.init_uri.as_ref().map(|uri| MapSection {
+                    uri: uri.clone(),
+                    byte_range: None,
+                }),
+            })
+            .collect(),
+    }
 }
 
 /// Plans `[start, end)` (UTC µs) over local playlist files of one stream, timed by their
@@ -321,27 +395,32 @@ pub fn plan_range(
 pub fn plan_texts(
     index: usize,
     label: &str,
-    (start_us, end_us): (i64, i64),
+    range: (i64, i64),
     texts: &[(Source, SegmentTimes, String)],
     reach: Reach,
     buckets: &Buckets,
 ) -> Result<ClipPlan, PlanError> {
-    let mut playlists: Vec<MediaPlaylist> = Vec::with_capacity(texts.len());
-    for (source, times, text) in texts {
-        let bad = |e: livecut_hls::HlsError| PlanError::Playlist {
-            index,
-            playlist: source.shown(),
-            reason: e.to_string(),
-        };
-        let mut playlist = parse_media_playlist(text).map_err(bad)?;
-        times.apply(&mut playlist).map_err(bad)?;
-        playlists.push(playlist);
-    }
+    let listed = texts
+        .iter()
+        .map(|(source, times, text)| parse_playlist(index, source, times, text))
+        .collect::<Result<Vec<_>, _>>()?;
+    plan_playlists(index, label, range, &listed, reach, buckets)
+}
+
+fn plan_playlists(
+    index: usize,
+    label: &str,
+    (start_us, end_us): (i64, i64),
+    listed: &[Listed],
+    reach: Reach,
+    buckets: &Buckets,
+) -> Result<ClipPlan, PlanError> {
+    let playlists: Vec<MediaPlaylist> = listed.iter().map(|l| l.playlist.clone()).collect();
     let timeline = Timeline::build(&playlists).map_err(|e| PlanError::Playlist {
         index,
-        playlist: texts
+        playlist: listed
             .iter()
-            .map(|(s, _, _)| s.shown())
+            .map(|l| l.shown.clone())
             .collect::<Vec<_>>()
             .join(", "),
         reason: e.to_string(),
@@ -368,10 +447,14 @@ pub fn plan_texts(
     let mut segments = Vec::with_capacity(overlapping.len());
     let mut remote = Vec::with_capacity(overlapping.len());
     for (k, seg) in overlapping.into_iter().enumerate() {
-        let playlist = &texts[seg.playlist_index].0;
+        let Listed {
+            source: playlist,
+            shown,
+            ..
+        } = &listed[seg.playlist_index];
         let refuse = |uri: &str, reason: String| PlanError::Segment {
             index,
-            playlist: playlist.shown(),
+            playlist: shown.clone(),
             uri: uri.to_string(),
             reason,
         };

@@ -130,13 +130,22 @@ pub async fn add(
 const VIDEO_CODECS: &[&str] = &["h264", "hevc"];
 const AUDIO_CODECS: &[&str] = &["aac", "mp3"];
 
-/// Probes a segment with its fMP4 init section, if any (each downloaded first when it is
-/// remote), and says what livecut cannot cut in it.
+/// Probes a segment with its fMP4 init section, if any, and says what livecut cannot cut in it.
 async fn check_codecs(
     buckets: &Buckets,
     segment: &Source,
     init: Option<&Source>,
 ) -> Result<(), String> {
+    codecs_verdict(&probe_segment(buckets, segment, init).await?)
+}
+
+/// Probes a segment with its fMP4 init section, if any (each downloaded first when it is
+/// remote), as the cutter reads it.
+pub(crate) async fn probe_segment(
+    buckets: &Buckets,
+    segment: &Source,
+    init: Option<&Source>,
+) -> Result<livecut_media::MediaProbe, String> {
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
     let local = |source: &Source, name: &str| {
         let source = source.clone();
@@ -174,15 +183,14 @@ async fn check_codecs(
         lookahead: false,
         init,
     };
-    let probe = tokio::task::spawn_blocking(move || livecut_media::probe_segment(&seg))
+    tokio::task::spawn_blocking(move || livecut_media::probe_segment(&seg))
         .await
         .map_err(|e| e.to_string())?
-        .map_err(|e| format!("cannot be probed: {e}"))?;
-    codecs_verdict(&probe)
+        .map_err(|e| format!("cannot be probed: {e}"))
 }
 
 /// `Err` names the first stream livecut cannot cut, or says there is no audio or video.
-fn codecs_verdict(probe: &livecut_media::MediaProbe) -> Result<(), String> {
+pub(crate) fn codecs_verdict(probe: &livecut_media::MediaProbe) -> Result<(), String> {
     use livecut_media::StreamKind;
     let mut media = 0;
     for s in &probe.streams {

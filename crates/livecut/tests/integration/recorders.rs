@@ -1,11 +1,13 @@
 //! Recordings that livecut did not write, cut through the official SDK: the ffmpeg CLI's hls
 //! muxer writing fMP4/CMAF (`#EXT-X-MAP`) and MPEG-TS segments, remuxed from a numbered
-//! recording or encoded again by the CLI (libx264 with scene-cut keyframes and open GOPs,
-//! libx265 as `hvc1`, its own AAC encoder). Every output is checked frame by frame, for decode
-//! errors and for A/V sync.
+//! recording or encoded again by the CLI (libx264 with scene-cut keyframes, libx265 as `hvc1`,
+//! its own AAC encoder); Debian's nginx with the RTMP module recording an RTMP push of the
+//! ffmpeg CLI (millisecond timestamps, no PROGRAM-DATE-TIME, fragments named by the system
+//! clock). Every output is checked frame by frame, for decode errors and for A/V sync.
 
-use std::path::Path;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::fixtures::*;
 use livecut_testkit::sdk::Signature;
@@ -13,10 +15,14 @@ use serde_json::json;
 
 /// A 20-second numbered recording (frame n at n/30 s) in `dir`, as the source the recorders
 /// below record again.
-fn source(dir: &Path) -> std::path::PathBuf {
+fn source(dir: &Path) -> PathBuf {
+    source_of(dir, 20)
+}
+
+fn source_of(dir: &Path, seconds: u32) -> PathBuf {
     let src = dir.join("source");
     std::fs::create_dir_all(&src).unwrap();
-    testgen(&src, 20, "2026-11-24T10:00:00Z", &["--fps", "30"]);
+    testgen(&src, seconds, "2026-11-24T10:00:00Z", &["--fps", "30"]);
     src.join("index.m3u8")
 }
 
@@ -209,4 +215,166 @@ fn ffmpeg_hevc_fmp4_segments_are_cut_exactly() {
         );
         assert_output(&dir.path().join("buckets/clips").join(&name), &want, mode);
     }
+}
+
+/// Debian's nginx with libnginx-mod-rtmp, alone in a process of its own on a free loopback
+/// port, recording every stream pushed to application `live` as HLS into `hls`.
+struct NginxRtmp {
+    child: Child,
+    port: u16,
+    hls: PathBuf,
+}
+
+impl NginxRtmp {
+    fn start(dir: &Path, naming: &str) -> NginxRtmp {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let hls = dir.join("hls");
+        std::fs::create_dir_all(&hls).unwrap();
+        let conf = dir.join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;\n\
+                 user root;\ndaemon off;\nmaster_process off;\npid {pid};\n\
+                 error_log stderr warn;\nevents {{ worker_connections 64; }}\n\
+                 rtmp {{ server {{ listen 127.0.0.1:{port}; application live {{\n\
+                 live on; hls on; hls_path {hls}; hls_fragment 2s;\n\
+                 hls_playlist_length 600s; hls_fragment_naming {naming}; hls_cleanup off;\n\
+                 }} }} }}\n",
+                pid = dir.join("nginx.pid").display(),
+                hls = hls.display(),
+            ),
+        )
+        .unwrap();
+        let child = Command::new("nginx")
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(&conf)
+            .args(["-e", "stderr"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx (run `make setup`)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "nginx did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        NginxRtmp { child, port, hls }
+    }
+
+    /// The ffmpeg CLI pushes `source` in real time (as an encoder would) to stream `name`.
+    fn push(&self, source: &Path, name: &str) {
+        let out = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-re", "-i"])
+            .arg(source)
+            .args(["-c", "copy", "-f", "flv"])
+            .arg(format!("rtmp://127.0.0.1:{}/live/{name}", self.port))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "RTMP push: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for NginxRtmp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// nginx-rtmp records an RTMP push (millisecond timestamps, so frames 33 and 34 ms apart) with
+/// `hls_fragment_naming system`: no PROGRAM-DATE-TIME, each fragment named by the epoch
+/// milliseconds of its start. Registered with `--segment-times name-epoch-ms`, it is cut
+/// frame-exactly in every mode, and joined in one job with the ffmpeg CLI's fMP4 recording of
+/// the same pictures.
+#[test]
+fn nginx_rtmp_recordings_timed_by_fragment_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source_of(dir.path(), 14);
+    let nginx = NginxRtmp::start(&dir.path().join("nginx"), "system");
+    nginx.push(&src, "cam");
+    let playlist = nginx.hls.join("cam.m3u8");
+    let text = std::fs::read_to_string(&playlist).unwrap();
+    assert!(!text.contains("PROGRAM-DATE-TIME"), "{text}");
+    // The first fragment's name: where frame 0 plays.
+    let first = text.lines().find(|l| l.ends_with(".ts")).unwrap();
+    let digits: String = first.chars().filter(char::is_ascii_digit).collect();
+    let t0 = digits.parse::<i64>().unwrap() * 1000;
+    let add = recordings_add(
+        dir.path(),
+        "rtmp1",
+        &["--segment-times", "name-epoch-ms"],
+        &playlist,
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let fmp4_dir = dir
+        .path()
+        .join("recordings")
+        .join(DOMAIN)
+        .join(APP)
+        .join("fm2");
+    let t_fmp4 = ffmpeg_hls(
+        &src,
+        &fmp4_dir,
+        &[
+            "-c",
+            "copy",
+            "-bsf:a",
+            "aac_adtstoasc",
+            "-hls_segment_type",
+            "fmp4",
+        ],
+    );
+
+    let server = Server::start(dir.path(), &[]);
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    let (a, b) = (2.51, 9.25);
+    for (mode, want) in [
+        ("AccurateFast", accurate_frames(a, b)),
+        ("Accurate", accurate_frames(a, b)),
+        ("RoughFast", rough_frames(a, b)),
+    ] {
+        let name = format!("rtmp-{mode}.mp4");
+        run(
+            &mut sdk,
+            dir.path(),
+            mode,
+            &[("rtmp1", after(t0, a), after(t0, b))],
+            &name,
+        );
+        assert_output(&dir.path().join("buckets/clips").join(&name), &want, mode);
+    }
+    let clips = [
+        ("rtmp1", after(t0, 1.2), after(t0, 4.9)),
+        ("fm2", after(t_fmp4, 6.1), after(t_fmp4, 10.6)),
+    ];
+    run(
+        &mut sdk,
+        dir.path(),
+        "AccurateFast",
+        &clips,
+        "rtmp-join.mp4",
+    );
+    assert_output(
+        &dir.path().join("buckets/clips/rtmp-join.mp4"),
+        &[accurate_frames(1.2, 4.9), accurate_frames(6.1, 10.6)].concat(),
+        "nginx-rtmp + ffmpeg fMP4",
+    );
 }
