@@ -248,6 +248,22 @@ fn repacks(input: &Input) -> Result<Vec<Repack>, Cause> {
                 })?;
                 Repack::Video(framing)
             }
+            // A sample entry without an AudioSpecificConfig (written before the encoder's
+            // first frame) means AAC-LC at the track's rate and channels, as decoders take it.
+            Id::AAC if record.is_empty() => {
+                let f = params::fields(&par);
+                let lc = u32::try_from(f.sample_rate)
+                    .ok()
+                    .zip(u32::try_from(f.channels).ok())
+                    .and_then(|(rate, channels)| AdtsConfig::lc(rate, channels));
+                Repack::Aac(lc.ok_or_else(|| {
+                    Cause::Found(format!(
+                        "its AAC track has no AudioSpecificConfig, and {} Hz with {} channels \
+                         is not one ADTS can carry",
+                        f.sample_rate, f.channels
+                    ))
+                })?)
+            }
             Id::AAC => Repack::Aac(AdtsConfig::from_audio_specific_config(&record).ok_or_else(
                 || {
                     Cause::Found(format!(

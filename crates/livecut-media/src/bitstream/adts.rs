@@ -76,6 +76,23 @@ impl AdtsConfig {
         })
     }
 
+    /// AAC-LC at `sample_rate` with `channels`: what a decoder assumes of a track whose sample
+    /// entry carries no AudioSpecificConfig (an MP4 written before its encoder's first frame).
+    /// `None` for a rate outside the table or a channel count ADTS cannot say.
+    pub fn lc(sample_rate: u32, channels: u32) -> Option<AdtsConfig> {
+        let index = SAMPLE_RATES.iter().position(|&r| r == sample_rate)?;
+        let channel_config = match channels {
+            1..=6 => channels,
+            8 => 7,
+            _ => return None,
+        };
+        Some(AdtsConfig {
+            object_type: 2,
+            sample_rate_index: u8::try_from(index).ok()?,
+            channel_config: u8::try_from(channel_config).ok()?,
+        })
+    }
+
     /// The 7-byte ADTS header (no CRC, one raw data block) of a frame
     /// whose raw payload is `payload_len` bytes; `None` if the frame would
     /// not fit ADTS's 13-bit length.
@@ -209,6 +226,10 @@ mod tests {
         let explicit = AdtsConfig::from_audio_specific_config(&[0x17, 0x80, 0x56, 0x22, 0x10])
             .expect("explicit rate");
         assert_eq!(explicit.sample_rate(), Some(44_100));
+        assert_eq!(AdtsConfig::lc(48_000, 2), Some(lc));
+        assert_eq!(AdtsConfig::lc(44_100, 8).map(|c| c.channel_config), Some(7));
+        assert_eq!(AdtsConfig::lc(44_000, 2), None);
+        assert_eq!(AdtsConfig::lc(48_000, 7), None);
         // Not expressible: a program config element, AAC-ELD, nothing at all.
         assert_eq!(AdtsConfig::from_audio_specific_config(&[0x11, 0x80]), None);
         assert_eq!(

@@ -378,3 +378,165 @@ fn nginx_rtmp_recordings_timed_by_fragment_names() {
         "nginx-rtmp + ffmpeg fMP4",
     );
 }
+
+/// `livecut recordings add-segment` as a recorder's hook runs it.
+fn add_segment(
+    data: &Path,
+    stream: &str,
+    flags: &[&str],
+    files: &[PathBuf],
+) -> std::process::Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args([
+            "recordings",
+            "add-segment",
+            "--domain",
+            DOMAIN,
+            "--app",
+            APP,
+        ])
+        .args(["--stream", stream])
+        .args(flags)
+        .args(files)
+        .output()
+        .expect("run recordings add-segment")
+}
+
+/// MediaMTX's layout: no playlist, one self-contained fMP4 file per segment (its own `moov`,
+/// timestamps starting again near zero), named by the UTC time of its first frame with
+/// microseconds (`recordPath: %path/%Y-%m-%d_%H-%M-%S-%f`). The files are written by the ffmpeg
+/// CLI's segment muxer and named as MediaMTX names them; its `runOnRecordSegmentComplete` hook
+/// reports each with `livecut recordings add-segment` while the server runs, and a whole
+/// folder is indexed at once. A file of a codec livecut cannot cut is refused and not indexed.
+#[test]
+fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source_of(dir.path(), 14);
+    let raw = dir.path().join("raw");
+    std::fs::create_dir_all(&raw).unwrap();
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(&src)
+        .args(["-c", "copy", "-bsf:a", "aac_adtstoasc", "-f", "segment"])
+        .args([
+            "-segment_time",
+            "2",
+            "-reset_timestamps",
+            "1",
+            "-segment_format",
+            "mp4",
+        ])
+        .args([
+            "-segment_format_options",
+            "movflags=+frag_keyframe+empty_moov+default_base_moof",
+        ])
+        .arg(raw.join("%03d.mp4"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Segment k starts with frame 60k (2 s GOPs), at REC_START + 2k s.
+    let recordings = dir.path().join("mediamtx/live/cam");
+    std::fs::create_dir_all(&recordings).unwrap();
+    let mut files = Vec::new();
+    for k in 0..7 {
+        let start = REC_START_US + k * 2_000_000;
+        let t = livecut::clock::format_precise_time(start);
+        // 2026-11-24T10:00:02.000000Z -> 2026-11-24_10-00-02-000000.mp4
+        let name = format!(
+            "{}_{}-{}.mp4",
+            &t[..10],
+            t[11..19].replace(':', "-"),
+            &t[20..26]
+        );
+        let file = recordings.join(name);
+        std::fs::rename(raw.join(format!("{k:03}.mp4")), &file).unwrap();
+        files.push(file);
+    }
+    let mtx = ["--segment-times", "name-strftime:%Y-%m-%d_%H-%M-%S-%f@Z"];
+
+    let server = Server::start(dir.path(), &[]);
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    // The hook, once per completed segment, with MediaMTX's duration.
+    for f in &files {
+        let out = add_segment(
+            dir.path(),
+            "mtx1",
+            &[&mtx[..], &["--duration", "2.000000"]].concat(),
+            std::slice::from_ref(f),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A folder indexed at once, durations read from the files.
+    let out = add_segment(dir.path(), "mtx2", &mtx, &files);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .matches("indexed")
+            .count(),
+        7
+    );
+
+    let (a, b) = (2.51, 9.25);
+    for (stream, mode, want) in [
+        ("mtx1", "AccurateFast", accurate_frames(a, b)),
+        ("mtx1", "RoughFast", rough_frames(a, b)),
+        ("mtx2", "Accurate", accurate_frames(a, b)),
+    ] {
+        let name = format!("{stream}-{mode}.mp4");
+        run(&mut sdk, dir.path(), mode, &[(stream, at(a), at(b))], &name);
+        assert_output(&dir.path().join("buckets/clips").join(&name), &want, mode);
+    }
+
+    // A segment livecut cannot cut (MPEG-4 Part 2) is refused by the hook, naming the codec, and
+    // nothing of it is indexed: a job on that stream says why.
+    let bad = recordings.join("2026-11-24_10-00-20-000000.mp4");
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg("testsrc=size=320x180:rate=30:duration=2")
+        .args(["-c:v", "mpeg4", "-movflags", "+frag_keyframe+empty_moov"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = add_segment(dir.path(), "mtx3", &mtx, std::slice::from_ref(&bad));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("video codec is mpeg4"),
+        "{err}"
+    );
+    let body = ok_body(sdk.submit(
+        &[
+            (
+                "Clips",
+                &json!([{"StartTime": at(20.5), "EndTime": at(21.5)}]).to_string(),
+            ),
+            ("LiveStreamConfig", &stream_config("mtx3")),
+            (
+                "OutputMediaConfig",
+                r#"{"MediaURL":"oss://clips/mtx3.mp4"}"#,
+            ),
+        ],
+        Signature::V3,
+    ));
+    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(60));
+    assert_eq!(job["Code"], "InvalidParameter.NotSupported", "{job}");
+    assert!(job["Message"].as_str().unwrap().contains("mpeg4"), "{job}");
+}
