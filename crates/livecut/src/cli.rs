@@ -163,6 +163,15 @@ pub enum RecordingsCommand {
         #[arg(required = true)]
         files: Vec<String>,
     },
+    /// Forget the indexed segments that ended more than --older-than-days ago (retention; run
+    /// it from cron), optionally deleting their files.
+    Forget {
+        #[arg(long)]
+        older_than_days: u32,
+        /// Also delete the files and objects the forgotten segments were read from.
+        #[arg(long)]
+        delete_files: bool,
+    },
 }
 
 #[derive(Args, Debug)]

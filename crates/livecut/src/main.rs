@@ -109,6 +109,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         )
         .await
         .map_err(|e| e.to_string()),
+        Command::Recordings(RecordingsCommand::Forget {
+            older_than_days,
+            delete_files,
+        }) => livecut::recordings::retention::forget(&cli.store, older_than_days, delete_files)
+            .await
+            .map_err(|e| e.to_string()),
         Command::Config(ConfigCommand::Check) => livecut::config_check::run(&cli.store).await,
         Command::Demo(args) => livecut::demo::run(&cli.store, &args)
             .await

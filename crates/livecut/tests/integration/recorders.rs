@@ -410,6 +410,7 @@ fn add_segment(
 /// CLI's segment muxer and named as MediaMTX names them; its `runOnRecordSegmentComplete` hook
 /// reports each with `livecut recordings add-segment` while the server runs, and a whole
 /// folder is indexed at once. A file of a codec livecut cannot cut is refused and not indexed.
+/// Retention forgets the segments and deletes their files.
 #[test]
 fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
     let dir = tempfile::tempdir().unwrap();
@@ -539,4 +540,45 @@ fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
     let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(60));
     assert_eq!(job["Code"], "InvalidParameter.NotSupported", "{job}");
     assert!(job["Message"].as_str().unwrap().contains("mpeg4"), "{job}");
+
+    // Retention: every indexed segment is weeks old; forgotten, and its file deleted.
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "recordings",
+            "forget",
+            "--older-than-days",
+            "1",
+            "--delete-files",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("forgot 14 segments") && said.contains("deleted 7 files"),
+        "{said}"
+    );
+    assert!(files.iter().all(|f| !f.exists()));
+    let body = ok_body(sdk.submit(
+        &[
+            (
+                "Clips",
+                &json!([{"StartTime": at(2.5), "EndTime": at(3.5)}]).to_string(),
+            ),
+            ("LiveStreamConfig", &stream_config("mtx1")),
+            (
+                "OutputMediaConfig",
+                r#"{"MediaURL":"oss://clips/forgotten.mp4"}"#,
+            ),
+        ],
+        Signature::V3,
+    ));
+    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(60));
+    assert_eq!(job["Code"], "InvalidParameter.ResourceNotFound", "{job}");
 }
