@@ -75,6 +75,8 @@ error_codes! {
     SignatureNonceUsed => "SignatureNonceUsed",
     /// The key may not call this action.
     ForbiddenRam => "Forbidden.RAM",
+    /// A recorder hook's request does not carry the token its URL must have.
+    ForbiddenHook => "Forbidden.Hook",
     /// The request speaks another API version.
     InvalidVersion => "InvalidVersion",
     /// The action is not one this server implements.
@@ -101,7 +103,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             AccessKeyNotFound | InvalidActionNotFound | NotFound => StatusCode::NOT_FOUND,
-            ForbiddenRam => StatusCode::FORBIDDEN,
+            ForbiddenRam | ForbiddenHook => StatusCode::FORBIDDEN,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             InternalError | MediaProcessCrashed | MediaProcessTimeout | StorageUnavailable => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -156,6 +158,9 @@ impl ErrorCode {
             }
             SignatureNonceUsed => "Use a fresh SignatureNonce for every request.",
             ForbiddenRam => "Grant the action to this key (`livecut keys create --actions ...`).",
+            ForbiddenHook => {
+                "Put the token of the configuration's [hooks.srs] in the hook URL (`?token=...`)."
+            }
             InvalidVersion => "Use API version 2020-11-09.",
             InvalidActionNotFound => {
                 "Call one of SubmitLiveEditingJob, GetLiveEditingJob, GetMediaInfo."

@@ -17,6 +17,12 @@
 //! [http]
 //! allowed_origins = ["https://cdn.example.com"]   # recordings read over plain HTTP(S) from these only
 //!
+//! [hooks.srs]                           # SRS's on_hls: POST /hooks/srs/on_hls?token=… per segment
+//! token_env = "LIVECUT_SRS_TOKEN"       # or token_file; the token in the hook URL
+//! domain = "live.example.com"           # DomainName of SRS's streams (default: its vhost)
+//! files = "s3://records/srs/"           # where SRS's hls_path is, for livecut: + the hook's `url`
+//! segment_times = "name-epoch-ms"       # [timestamp] in hls_ts_file; else arrival minus duration
+//!
 //! [[streams]]                           # where the playlists of streams are found, besides registrations
 //! domain = "*"                          # "*" or a DomainName; likewise app and stream
 //! app = "*"
@@ -47,6 +53,8 @@ pub enum ConfigError {
     Stream { index: usize, message: String },
     #[error("[http] allowed_origins: {0}")]
     Origin(String),
+    #[error("[hooks.srs]: {0}")]
+    Hook(String),
 }
 
 /// The whole file. Unknown keys are errors, so a typo does not silently change nothing.
@@ -61,6 +69,52 @@ pub struct Config {
     pub http: HttpConfig,
     #[serde(default)]
     pub streams: Vec<StreamSource>,
+    #[serde(default)]
+    pub hooks: HooksConfig,
+}
+
+/// Recorders' hooks into livecut.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HooksConfig {
+    pub srs: Option<SrsHookConfig>,
+}
+
+/// SRS's `on_hls` hook (`http_hooks { on_hls http://livecut/hooks/srs/on_hls?token=…; }`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SrsHookConfig {
+    pub token_env: Option<String>,
+    pub token_file: Option<PathBuf>,
+    /// DomainName of the streams; default: SRS's vhost (refused when it is the default vhost).
+    pub domain: Option<String>,
+    /// Where SRS's `hls_path` is readable by livecut (a folder or a bucket URL); the hook's
+    /// `url` field is appended.
+    pub files: String,
+    /// How a segment's start is read from its name; default: the hook's arrival time minus the
+    /// segment's duration.
+    pub segment_times: Option<String>,
+}
+
+impl SrsHookConfig {
+    /// The token the hook URL must carry, read now from the environment or its file.
+    pub fn token(&self) -> Result<Secret, ConfigError> {
+        let bad = ConfigError::Hook;
+        match (&self.token_env, &self.token_file) {
+            (Some(var), None) => std::env::var(var)
+                .map(Secret)
+                .map_err(|_| bad(format!("environment variable {var} (token_env) is not set"))),
+            (None, Some(file)) => read_secret_file(file).map(Secret).map_err(bad),
+            _ => Err(bad("give the token once: token_env or token_file".into())),
+        }
+        .and_then(|t| {
+            if t.0.len() < 16 {
+                Err(bad("the token must be at least 16 characters".into()))
+            } else {
+                Ok(t)
+            }
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -251,6 +305,12 @@ impl Config {
                     "{origin:?} is not an http(s) origin"
                 )));
             }
+        }
+        if let Some(srs) = &self.hooks.srs
+            && let Some(t) = &srs.segment_times
+            && let Err(e) = t.parse::<livecut_hls::SegmentTimes>()
+        {
+            return Err(ConfigError::Hook(format!("segment_times: {e}")));
         }
         for (index, s) in self.streams.iter().enumerate() {
             if let Some(t) = &s.segment_times

@@ -12,6 +12,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{Notify, watch};
 
 use crate::api::healthz::{OpsState, ops_router};
+use crate::api::hooks::{HookState, SrsHook};
 use crate::api::{AppState, router};
 use crate::cli::{ServeArgs, WorkerArgs};
 use crate::clock::now_ms;
@@ -72,6 +73,11 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
             wake,
         },
         ops_state(&db, &storage),
+        HookState {
+            db: db.clone(),
+            buckets: storage.buckets.clone(),
+            srs: storage.srs_hook.clone(),
+        },
     );
     let listener = bind(args.listen).await?;
     let addr = listener.local_addr().map_err(ServeError::Server)?;
@@ -148,6 +154,8 @@ pub async fn worker(store: &StoreSettings, args: &WorkerArgs) -> Result<(), Serv
 pub struct Storage {
     pub buckets: Buckets,
     pub streams: Arc<[StreamSource]>,
+    /// SRS's `on_hls` hook, when the configuration sets one up (its token read at start).
+    pub srs_hook: Option<Arc<SrsHook>>,
 }
 
 /// Prepares the data directory, reads the configuration (its buckets' credentials included, so
@@ -167,6 +175,13 @@ async fn open_store(store: &StoreSettings) -> Result<(Db, Storage), ServeError> 
     let storage = Storage {
         buckets: Buckets::from_config(store.buckets_dir(), &config)?,
         streams: config.streams.clone().into(),
+        srs_hook: config
+            .hooks
+            .srs
+            .as_ref()
+            .map(SrsHook::from_config)
+            .transpose()?
+            .map(Arc::new),
     };
     Ok((Db::open(&store.database_url()).await?, storage))
 }

@@ -7,6 +7,7 @@ pub mod error;
 mod get_live_editing_job;
 mod get_media_info;
 pub mod healthz;
+pub mod hooks;
 mod output_storage;
 pub mod rpc;
 mod submit_live_editing_job;
@@ -45,12 +46,13 @@ pub struct AppState {
     pub wake: Arc<Notify>,
 }
 
-/// The RPC route and the operator's routes of `ops`.
-pub fn router(state: AppState, ops: healthz::OpsState) -> Router {
+/// The RPC route, the operator's routes of `ops` and the recorders' hooks.
+pub fn router(state: AppState, ops: healthz::OpsState, hooks: hooks::HookState) -> Router {
     Router::new()
         .route("/", get(rpc).post(rpc))
         .with_state(state)
         .merge(healthz::ops_router(ops))
+        .merge(hooks::hooks_router(hooks))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))

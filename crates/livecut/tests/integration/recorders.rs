@@ -582,3 +582,108 @@ fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
     let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(60));
     assert_eq!(job["Code"], "InvalidParameter.ResourceNotFound", "{job}");
 }
+
+/// POSTs `body` to a server's SRS hook with `token`: (status, JSON reply).
+fn srs_hook(endpoint: &str, token: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let resp = rt
+        .block_on(livecut::http1::request(
+            endpoint,
+            "POST",
+            &format!("/hooks/srs/on_hls?token={token}"),
+            &[("Content-Type".to_string(), "application/json".to_string())],
+            body.to_string().as_bytes(),
+            Duration::from_secs(10),
+        ))
+        .unwrap();
+    (
+        resp.status,
+        serde_json::from_slice(&resp.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&resp.body))),
+    )
+}
+
+/// SRS's `on_hls` hook reports each segment as SRS closes it (its JSON fields, `url` relative
+/// to `hls_path`), with `hls_ts_file [app]/[stream]-[seq]-[timestamp].ts` so the name carries
+/// the epoch milliseconds; consecutive `seq_no` make one run. Cut frame-exactly; a request
+/// without the token, a body without `url` or a `url` leaving `hls_path` is refused with a
+/// JSON error and indexes nothing.
+#[test]
+fn srs_on_hls_hook_indexes_segments_as_srs_writes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("srs/html");
+    let app_dir = html.join(APP);
+    std::fs::create_dir_all(&app_dir).unwrap();
+    testgen(&app_dir, 12, "2026-11-24T10:00:00Z", &["--fps", "30"]);
+    let token = "srs-hook-token-0123456789";
+    std::fs::write(dir.path().join("srs.token"), token).unwrap();
+    let config = dir.path().join("livecut.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[hooks.srs]\ntoken_file = \"{}\"\ndomain = \"{DOMAIN}\"\nfiles = \"{}\"\n\
+             segment_times = \"name-epoch-ms\"\n",
+            dir.path().join("srs.token").display(),
+            html.display()
+        ),
+    )
+    .unwrap();
+    let server = Server::start(dir.path(), &["--config", config.to_str().unwrap()]);
+    let report = |seq: i64, url: &str| {
+        json!({
+            "server_id": "vid-0xk989d", "service_id": "vid-0xk989d", "action": "on_hls",
+            "client_id": "341w361a", "ip": "127.0.0.1", "vhost": "__defaultVhost__", "app": APP,
+            "tcUrl": "rtmp://127.0.0.1/shop", "stream": "srs1", "param": "", "duration": 2.0,
+            "cwd": "/usr/local/srs", "file": format!("./objs/nginx/html/{url}"), "url": url,
+            "m3u8": "./objs/nginx/html/shop/srs1.m3u8", "m3u8_url": "shop/srs1.m3u8",
+            "seq_no": seq, "stream_url": "/shop/srs1", "stream_id": "vid-2i2u8c4"
+        })
+    };
+    // Refused, nothing indexed: no token, a wrong one, no url, a url leaving hls_path.
+    let (status, body) = srs_hook(&server.endpoint, "", &report(0, "shop/x-0.ts"));
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (403, Some("Forbidden.Hook")),
+        "{body}"
+    );
+    let (status, _) = srs_hook(
+        &server.endpoint,
+        "wrong-token-wrong-token",
+        &report(0, "shop/x-0.ts"),
+    );
+    assert_eq!(status, 403);
+    let mut no_url = report(0, "shop/x-0.ts");
+    no_url.as_object_mut().unwrap().remove("url");
+    let (status, body) = srs_hook(&server.endpoint, token, &no_url);
+    assert_eq!(status, 400, "{body}");
+    assert!(body["Message"].as_str().unwrap().contains("url"), "{body}");
+    let (status, body) = srs_hook(&server.endpoint, token, &report(0, "../../etc/passwd"));
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("InvalidParameter")),
+        "{body}"
+    );
+
+    // SRS names segment k `srs1-<k>-<epoch ms of its start>.ts` and reports it when closed.
+    for k in 0..6 {
+        let name = format!("srs1-{k}-{}.ts", REC_START_US / 1000 + k * 2000);
+        std::fs::rename(app_dir.join(format!("seg{k:05}.ts")), app_dir.join(&name)).unwrap();
+        let (status, body) = srs_hook(
+            &server.endpoint,
+            token,
+            &report(k, &format!("{APP}/{name}")),
+        );
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["code"], 0, "{body}");
+    }
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    let (a, b) = (2.51, 9.25);
+    for (mode, want) in [
+        ("AccurateFast", accurate_frames(a, b)),
+        ("RoughFast", rough_frames(a, b)),
+    ] {
+        let name = format!("srs-{mode}.mp4");
+        run(&mut sdk, dir.path(), mode, &[("srs1", at(a), at(b))], &name);
+        assert_output(&dir.path().join("buckets/clips").join(&name), &want, mode);
+    }
+}

@@ -1,0 +1,214 @@
+//! Recorder hooks: the HTTP endpoints recorders call as they write segments, so the segment
+//! index (`db::segments`) follows a live stream without polling.
+//!
+//! `POST /hooks/srs/on_hls?token=…`: SRS's `on_hls`, one JSON body per segment (its fields:
+//! `action`, `vhost`, `app`, `stream`, `url` relative to `hls_path`, `duration` in seconds,
+//! `seq_no`, …). SRS cannot sign a request, so the hook URL carries a token the configuration
+//! names (`[hooks.srs]`), compared in constant time; a request without it changes nothing and
+//! gets 403. Every refusal is the API's JSON error body; success answers `{"code": 0}`, which SRS
+//! takes as accepted. The segment is not probed here (libav runs only in media children): a
+//! codec livecut cannot cut fails the job that reaches it, with the reason.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::post;
+use livecut_hls::SegmentTimes;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::error::ApiError;
+use super::json_response;
+use crate::clock::now_ms;
+use crate::code::ErrorCode;
+use crate::config::{Secret, SrsHookConfig};
+use crate::db::Db;
+use crate::db::segments::{self, IndexedSegment};
+use crate::ids::new_request_id;
+use crate::storage::Buckets;
+
+/// The SRS hook as the configuration sets it up.
+pub struct SrsHook {
+    token: Secret,
+    domain: Option<String>,
+    files: String,
+    times: Option<SegmentTimes>,
+}
+
+impl SrsHook {
+    pub fn from_config(c: &SrsHookConfig) -> Result<SrsHook, crate::config::ConfigError> {
+        Ok(SrsHook {
+            token: c.token()?,
+            domain: c.domain.clone(),
+            files: c.files.trim_end_matches('/').to_string(),
+            times: c.segment_times.as_deref().and_then(|t| t.parse().ok()),
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct HookState {
+    pub db: Db,
+    pub buckets: Buckets,
+    pub srs: Option<Arc<SrsHook>>,
+}
+
+pub fn hooks_router(state: HookState) -> Router {
+    Router::new()
+        .route("/hooks/srs/on_hls", post(srs_on_hls))
+        .with_state(state)
+}
+
+/// The fields of SRS's `on_hls` body that livecut reads (it sends more).
+#[derive(Deserialize)]
+struct OnHls {
+    action: String,
+    #[serde(default)]
+    vhost: String,
+    app: String,
+    stream: String,
+    url: String,
+    duration: f64,
+    seq_no: i64,
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn srs_on_hls(
+    State(state): State<HookState>,
+    Query(query): Query<TokenQuery>,
+    body: Bytes,
+) -> Response {
+    let request_id = new_request_id();
+    let result = on_hls(&state, query.token.as_deref(), &body).await;
+    if let Err(e) = &result {
+        tracing::info!(request_id = %request_id, code = %e.code, "SRS hook refused: {}", e.message);
+    }
+    json_response(
+        &request_id,
+        "livecut",
+        result.map(|()| serde_json::json!({"code": 0})),
+    )
+}
+
+async fn on_hls(state: &HookState, token: Option<&str>, body: &[u8]) -> Result<(), ApiError> {
+    let Some(hook) = &state.srs else {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            "No SRS hook is configured on this server ([hooks.srs] in the configuration file).",
+        ));
+    };
+    let given = token.unwrap_or("").as_bytes();
+    if !bool::from(given.ct_eq(hook.token.expose().as_bytes())) {
+        return Err(ApiError::new(
+            ErrorCode::ForbiddenHook,
+            "The hook URL's token parameter is missing or wrong.",
+        ));
+    }
+    let report: OnHls = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid("body", &format!("is not SRS's on_hls JSON: {e}")))?;
+    if report.action != "on_hls" {
+        return Err(ApiError::invalid("action", "must be on_hls"));
+    }
+    for (name, value) in [("app", &report.app), ("stream", &report.stream)] {
+        if value.is_empty()
+            || value.len() > 255
+            || value.contains(['/', '\\'])
+            || value.chars().any(char::is_control)
+        {
+            return Err(ApiError::invalid(
+                name,
+                "must be a name of 1 to 255 characters without slashes or control characters",
+            ));
+        }
+    }
+    let domain = match (&hook.domain, report.vhost.as_str()) {
+        (Some(d), _) => d.clone(),
+        (None, "" | "__defaultVhost__") => {
+            return Err(ApiError::invalid(
+                "vhost",
+                "is SRS's default vhost; set [hooks.srs] domain to name the streams' DomainName",
+            ));
+        }
+        (None, v) => v.to_string(),
+    };
+    let url = report.url.as_str();
+    if url.is_empty()
+        || url.starts_with('/')
+        || url.contains("://")
+        || url.contains('\\')
+        || url.chars().any(char::is_control)
+        || url.split('/').any(|p| p == ".." || p == ".")
+    {
+        return Err(ApiError::invalid(
+            "url",
+            "must be the segment's path relative to SRS's hls_path",
+        ));
+    }
+    if !(report.duration.is_finite() && report.duration > 0.0 && report.duration < 86_400.0) {
+        return Err(ApiError::invalid(
+            "duration",
+            "must be a positive number of seconds",
+        ));
+    }
+    if report.seq_no < 0 {
+        return Err(ApiError::invalid("seq_no", "must not be negative"));
+    }
+    let location = format!("{}/{url}", hook.files);
+    let source = state
+        .buckets
+        .source(&location)
+        .map_err(|e| ApiError::invalid("url", &format!("does not name a readable place: {e}")))?;
+    let duration_us = (report.duration * 1e6).round() as i64;
+    let name = url.rsplit('/').next().unwrap_or(url);
+    let start_us = match &hook.times {
+        Some(t) => t.time_of(name).ok_or_else(|| {
+            ApiError::invalid(
+                "url",
+                &format!("its file name carries no time as {t} reads it"),
+            )
+        })?,
+        // The hook fires when the segment is complete: it started its duration ago.
+        None => now_ms() * 1000 - duration_us,
+    };
+    let stream = (domain.as_str(), report.app.as_str(), report.stream.as_str());
+    // It continues the segment before it when SRS numbered it next and it starts where that
+    // one ends; else (a new publish, a lost report) its media is timed from its own start.
+    let previous = segments::around(&state.db, stream, start_us - 1, start_us)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .find(|s| s.start_us < start_us);
+    let continues = previous.is_some_and(|p| {
+        p.sequence + 1 == report.seq_no
+            && (p.start_us + p.duration_us - start_us).abs() <= 1_000_000
+    });
+    let segment = IndexedSegment {
+        uri: source.to_index_string(),
+        start_us,
+        duration_us,
+        init_uri: None,
+        sequence: report.seq_no,
+        discontinuity: !continues,
+        video_codec: None,
+        audio_codec: None,
+    };
+    segments::add(&state.db, stream, &[segment], "hook:srs", now_ms())
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
+
+fn internal(e: crate::db::DbError) -> ApiError {
+    tracing::error!("SRS hook: {e}");
+    ApiError::new(
+        ErrorCode::InternalError,
+        "The segment could not be indexed; the server's log has the reason.",
+    )
+}
