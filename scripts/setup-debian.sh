@@ -11,6 +11,8 @@ packages=(
   postgresql        # throwaway clusters for the PostgreSQL integration tests
   python3-venv python3-pip   # the official Alibaba Cloud SDK driver used by tests
   nginx libnginx-mod-rtmp    # a real recorder the tests record with (RTMP in, HLS out)
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good   # GStreamer's hlssink2,
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav    # x264enc, openh264enc
   ca-certificates
 )
 

@@ -30,12 +30,18 @@ pub enum SegmentTimes {
     /// six digits of microseconds as MediaMTX writes them, `%%`,
     /// other characters literal), found anywhere in the name, in a zone `offset_s` east of UTC.
     NameStrftime { pattern: String, offset_s: i32 },
+    /// The times livecut's ingestion observed: the playlist is watched, each new segment goes
+    /// to the segment index placed by when it appeared (or its file's modification time), and
+    /// segments that follow one another are chained by their durations. For recorders that
+    /// write neither PROGRAM-DATE-TIME nor times in names (GStreamer's hlssink2, nginx-rtmp's
+    /// sequential names). Such a playlist is never timed from its text.
+    Hook,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SegmentTimesError {
     #[error(
-        "{0:?} is not a segment-times mode: use pdt, name-epoch-ms, name-unix-seconds or name-strftime:PATTERN[@ZONE]"
+        "{0:?} is not a segment-times mode: use pdt, name-epoch-ms, name-unix-seconds, name-strftime:PATTERN[@ZONE] or hook"
     )]
     Unknown(String),
     #[error("name-strftime pattern {0:?}: {1}")]
@@ -54,6 +60,7 @@ impl FromStr for SegmentTimes {
             "pdt" => return Ok(SegmentTimes::Pdt),
             "name-epoch-ms" => return Ok(SegmentTimes::NameEpochMs),
             "name-unix-seconds" => return Ok(SegmentTimes::NameUnixSeconds),
+            "hook" => return Ok(SegmentTimes::Hook),
             _ => {}
         }
         let Some(rest) = s.strip_prefix("name-strftime:") else {
@@ -82,6 +89,7 @@ impl fmt::Display for SegmentTimes {
             SegmentTimes::Pdt => f.write_str("pdt"),
             SegmentTimes::NameEpochMs => f.write_str("name-epoch-ms"),
             SegmentTimes::NameUnixSeconds => f.write_str("name-unix-seconds"),
+            SegmentTimes::Hook => f.write_str("hook"),
             SegmentTimes::NameStrftime { pattern, offset_s } => {
                 let sign = if *offset_s < 0 { '-' } else { '+' };
                 let a = offset_s.unsigned_abs();
@@ -144,7 +152,8 @@ impl SegmentTimes {
     /// this module. A name the mode cannot read is an error naming the segment.
     pub fn apply(&self, playlist: &mut MediaPlaylist) -> Result<(), HlsError> {
         let resolution_us = match self {
-            SegmentTimes::Pdt => return Ok(()),
+            // A watched playlist's times are in the segment index, not in its text.
+            SegmentTimes::Pdt | SegmentTimes::Hook => return Ok(()),
             SegmentTimes::NameEpochMs => 1_000,
             SegmentTimes::NameUnixSeconds | SegmentTimes::NameStrftime { .. } => 1_000_000,
         };
@@ -184,7 +193,7 @@ impl SegmentTimes {
     /// The UTC microseconds a file name says, if this mode can read it.
     pub fn time_of(&self, name: &str) -> Option<i64> {
         match self {
-            SegmentTimes::Pdt => None,
+            SegmentTimes::Pdt | SegmentTimes::Hook => None,
             SegmentTimes::NameEpochMs => digit_runs(name)
                 .filter(|r| r.len() == 13)
                 .last()?
@@ -292,6 +301,7 @@ mod tests {
             "pdt",
             "name-epoch-ms",
             "name-unix-seconds",
+            "hook",
             "name-strftime:rec-%Y%m%d-%H%M%S@+0800",
             "name-strftime:%Y-%m-%d_%H-%M-%S@-0400",
         ] {
@@ -306,7 +316,7 @@ mod tests {
             "name-strftime:%Y%m%d%H%M%S@+0000"
         );
         assert!(matches!(
-            "hook".parse::<SegmentTimes>(),
+            "arrival".parse::<SegmentTimes>(),
             Err(SegmentTimesError::Unknown(_))
         ));
         assert!(matches!(

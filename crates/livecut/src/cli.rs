@@ -69,6 +69,10 @@ pub struct ServeArgs {
     pub worker: WorkerSettings,
     #[command(flatten)]
     pub drain: DrainArgs,
+    /// How often the playlists registered with `--segment-times hook` are read for new
+    /// segments, in milliseconds.
+    #[arg(long, env = "LIVECUT_WATCH_MILLIS", default_value_t = 1000)]
+    pub watch_millis: u64,
 }
 
 #[derive(Args, Debug)]
@@ -121,7 +125,8 @@ pub enum RecordingsCommand {
         #[arg(long)]
         stream: String,
         /// How its segments get their UTC times: pdt (EXT-X-PROGRAM-DATE-TIME), name-epoch-ms,
-        /// name-unix-seconds, or name-strftime:PATTERN[@ZONE] (e.g. `%Y%m%d-%H%M%S@+0800`).
+        /// name-unix-seconds, name-strftime:PATTERN[@ZONE] (e.g. `%Y%m%d-%H%M%S@+0800`), or hook
+        /// (the server watches the playlist and indexes each new segment as it appears).
         #[arg(long, default_value = "pdt")]
         segment_times: String,
         /// The media playlist: a local path, s3://B/…, oss://B/… or https://B.<endpoint>/… of a
@@ -162,6 +167,24 @@ pub enum RecordingsCommand {
         /// The segment files: local paths or URLs of configured buckets.
         #[arg(required = true)]
         files: Vec<String>,
+    },
+    /// List the segment index of a stream: each segment's start, end and file.
+    Segments {
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        stream: String,
+        /// From this UTC time (ISO 8601 with Z); default: the beginning.
+        #[arg(long)]
+        from: Option<String>,
+        /// At most this many segments.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
     },
     /// Forget the indexed segments that ended more than --older-than-days ago (retention; run
     /// it from cron), optionally deleting their files.

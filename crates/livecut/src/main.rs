@@ -109,6 +109,22 @@ async fn run(cli: Cli) -> Result<(), String> {
         )
         .await
         .map_err(|e| e.to_string()),
+        Command::Recordings(RecordingsCommand::Segments {
+            domain,
+            app,
+            stream,
+            from,
+            limit,
+            json,
+        }) => livecut::recordings::add_segment::list(
+            &cli.store,
+            (&domain, &app, &stream),
+            from.as_deref(),
+            limit,
+            json,
+        )
+        .await
+        .map_err(|e| e.to_string()),
         Command::Recordings(RecordingsCommand::Forget {
             older_than_days,
             delete_files,

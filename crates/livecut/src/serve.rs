@@ -64,6 +64,11 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
         None
     };
     spawn_nonce_purge(db.clone());
+    tokio::spawn(crate::recordings::watch::run(
+        db.clone(),
+        storage.buckets.clone(),
+        Duration::from_millis(args.watch_millis.max(50)),
+    ));
     let app = router(
         AppState {
             db: db.clone(),

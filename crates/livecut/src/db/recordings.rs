@@ -63,6 +63,27 @@ pub async fn playlists(
         .collect()
 }
 
+/// Every registered playlist timed by `hook` (watched by the server), as (domain, app, stream,
+/// playlist).
+pub async fn watched(db: &Db) -> Result<Vec<(String, String, String, String)>, DbError> {
+    let rows = sqlx::query(
+        "SELECT domain_name, app_name, stream_name, playlist FROM recordings \
+         WHERE segment_times = 'hook' ORDER BY created_at, playlist",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("domain_name")?,
+                r.try_get("app_name")?,
+                r.try_get("stream_name")?,
+                r.try_get("playlist")?,
+            ))
+        })
+        .collect()
+}
+
 /// Notes that `livecut recordings add` refused a playlist of a stream, and why.
 pub async fn refuse(
     db: &Db,

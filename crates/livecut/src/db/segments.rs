@@ -141,6 +141,47 @@ pub async fn around(
         .collect()
 }
 
+/// The latest segment (by start) of the stream that `added_by` indexed: where a watched
+/// playlist's ingestion left off.
+pub async fn last_added_by(
+    db: &Db,
+    (domain, app, stream): StreamNames<'_>,
+    added_by: &str,
+) -> Result<Option<IndexedSegment>, DbError> {
+    let row = sqlx::query(select_of_stream!(
+        "AND added_by = $4 ORDER BY start_us DESC LIMIT 1"
+    ))
+    .bind(domain)
+    .bind(app)
+    .bind(stream)
+    .bind(added_by)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.as_ref().map(read).transpose()
+}
+
+/// Up to `limit` segments of the stream starting in `[from_us, to_us)`, in start order (for
+/// `livecut recordings segments`).
+pub async fn list(
+    db: &Db,
+    (domain, app, stream): StreamNames<'_>,
+    (from_us, to_us): (i64, i64),
+    limit: i64,
+) -> Result<Vec<IndexedSegment>, DbError> {
+    let rows = sqlx::query(select_of_stream!(
+        "AND start_us >= $4 AND start_us < $5 ORDER BY start_us LIMIT $6"
+    ))
+    .bind(domain)
+    .bind(app)
+    .bind(stream)
+    .bind(from_us)
+    .bind(to_us)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(read).collect()
+}
+
 /// Whether the index holds any segment of the stream.
 pub async fn any(db: &Db, (domain, app, stream): StreamNames<'_>) -> Result<bool, DbError> {
     let row = sqlx::query(
@@ -218,6 +259,15 @@ mod tests {
         // Reported again (a hook that retries): nothing new.
         assert_eq!(add(db, cam, &all[3..5], "test", 2).await.unwrap(), 0);
         assert!(any(db, cam).await.unwrap());
+        assert_eq!(last_added_by(db, cam, "test").await.unwrap(), Some(seg(9)));
+        assert_eq!(last_added_by(db, cam, "other").await.unwrap(), None);
+        let t0 = 1_000_000_000;
+        assert_eq!(
+            list(db, cam, (t0 + 4_000_000, t0 + 99_000_000), 3)
+                .await
+                .unwrap(),
+            vec![seg(2), seg(3), seg(4)]
+        );
         assert!(!any(db, ("d", "a", "other")).await.unwrap());
         assert_eq!(next_sequence(db, cam).await.unwrap(), 10);
         // [7 s, 11 s) after the first segment's start: segment 3 (6-8 s) reaches in, 4 and 5

@@ -152,6 +152,44 @@ pub async fn add(
     Ok(())
 }
 
+/// Prints the indexed segments of a stream from `from` on (`livecut recordings segments`).
+pub async fn list(
+    store: &StoreSettings,
+    stream: (&str, &str, &str),
+    from: Option<&str>,
+    limit: i64,
+    json: bool,
+) -> Result<(), RegisterError> {
+    let from_us = from
+        .map(parse_clip_time)
+        .transpose()
+        .map_err(|e| RegisterError::Times(format!("--from {e}")))?
+        .unwrap_or(i64::MIN);
+    let db = Db::open(&store.database_url()).await?;
+    for s in segments::list(&db, stream, (from_us, i64::MAX), limit.max(0)).await? {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "Uri": s.uri, "StartUs": s.start_us, "DurationUs": s.duration_us,
+                    "Start": format_precise_time(s.start_us), "Sequence": s.sequence,
+                    "Discontinuity": s.discontinuity, "InitUri": s.init_uri,
+                })
+            );
+        } else {
+            println!(
+                "{} .. {}  #{}{}  {}",
+                format_precise_time(s.start_us),
+                format_precise_time(s.start_us + s.duration_us),
+                s.sequence,
+                if s.discontinuity { " (new run)" } else { "" },
+                s.uri
+            );
+        }
+    }
+    Ok(())
+}
+
 /// A local path made absolute (so a server started elsewhere finds it), or a bucket URL.
 fn canonical(buckets: &Buckets, raw: &str) -> Result<Source, RegisterError> {
     match buckets.source(raw)? {

@@ -17,5 +17,6 @@ pub mod add_segment;
 pub mod plan;
 pub mod register;
 pub mod retention;
+pub mod watch;
 
 pub use plan::{Catalog, ClipPlan, PlanError, Reach, plan_clip, plan_range, plan_texts};

@@ -164,6 +164,10 @@ impl Catalog<'_> {
             let times = times.parse::<SegmentTimes>().map_err(|e| {
                 PlanError::Db(DbError::Corrupt(format!("segment times of {raw}: {e}")))
             })?;
+            // A watched playlist's segments are in the segment index, timed as they appeared.
+            if times == SegmentTimes::Hook {
+                continue;
+            }
             match self.buckets.source(&raw) {
                 Ok(s) => out.push((s, times)),
                 Err(e) => {

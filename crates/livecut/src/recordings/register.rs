@@ -69,8 +69,12 @@ pub async fn add(
     times
         .apply(&mut parsed)
         .map_err(|e| unusable(e.to_string()))?;
-    let timeline =
-        Timeline::build(std::slice::from_ref(&parsed)).map_err(|e| unusable(e.to_string()))?;
+    // A watched playlist has no times in its text; its segments are timed as they are indexed.
+    let timeline = if times == SegmentTimes::Hook {
+        None
+    } else {
+        Some(Timeline::build(std::slice::from_ref(&parsed)).map_err(|e| unusable(e.to_string()))?)
+    };
     // Every segment (and fMP4 init section) must resolve to something this configuration can
     // read.
     let mut first = None;
@@ -109,8 +113,31 @@ pub async fn add(
         now_ms(),
     )
     .await?;
+    if times == SegmentTimes::Hook {
+        let ingested = super::watch::ingest(
+            &db,
+            &buckets,
+            (domain, app, stream),
+            &source,
+            &text,
+            now_ms() * 1000,
+        )
+        .await
+        .map_err(&unusable)?;
+        println!(
+            "{} {domain}/{app}/{stream}: {shown}, watched by the server; {} segments indexed now",
+            if new {
+                "registered"
+            } else {
+                "already registered"
+            },
+            ingested.new
+        );
+        return Ok(());
+    }
     let span = timeline
-        .span()
+        .as_ref()
+        .and_then(Timeline::span)
         .map(|(a, b)| format!("{} .. {}", format_precise_time(a), format_precise_time(b)))
         .unwrap_or_else(|| "no segments yet".to_string());
     println!(

@@ -687,3 +687,155 @@ fn srs_on_hls_hook_indexes_segments_as_srs_writes_them() {
         assert_output(&dir.path().join("buckets/clips").join(&name), &want, mode);
     }
 }
+
+/// GStreamer records `source` (an MPEG-TS file) again in real time with `encoder` into
+/// `dir/index.m3u8` through hlssink2 (2 s segments, files kept, a playlist of the last
+/// `window` segments, 0 = all), passing the AAC through.
+fn gstreamer_hlssink2(source: &Path, dir: &Path, encoder: &str, window: u32) -> Child {
+    std::fs::create_dir_all(dir).unwrap();
+    let pipeline = format!(
+        "filesrc location={src} ! tsdemux name=d \
+         d. ! queue ! h264parse ! avdec_h264 ! clocksync ! videoconvert ! {encoder} ! h264parse ! queue ! h.video \
+         d. ! queue ! aacparse ! queue ! h.audio \
+         hlssink2 name=h target-duration=2 max-files=0 playlist-length={window} \
+         location={dir}/segment%05d.ts playlist-location={dir}/index.m3u8",
+        src = source.display(),
+        dir = dir.display(),
+    );
+    Command::new("gst-launch-1.0")
+        .args(["-q", "-e"])
+        .args(pipeline.split_whitespace())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gst-launch-1.0 (run `make setup`)")
+}
+
+/// The first indexed segment's start of a stream (`livecut recordings segments --json`).
+fn first_indexed_start(data: &Path, stream: &str) -> (i64, usize, String) {
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args([
+            "recordings",
+            "segments",
+            "--domain",
+            DOMAIN,
+            "--app",
+            APP,
+            "--stream",
+            stream,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!rows.is_empty(), "nothing indexed for {stream}");
+    let runs = rows.iter().filter(|r| r["Discontinuity"] == true).count();
+    (rows[0]["StartUs"].as_i64().unwrap(), runs, text.to_string())
+}
+
+/// GStreamer's hlssink2 writes neither PROGRAM-DATE-TIME nor times in names: registered with
+/// `--segment-times hook`, the server watches the playlist and indexes each segment as it
+/// appears, chained to the one before (one run, so frames keep their spacing). Two encoders
+/// (x264enc, openh264enc) record the numbered pictures in real time; one playlist keeps only
+/// the last 3 segments (a sliding window) and still every segment is cut from the index.
+#[test]
+fn gstreamer_hlssink2_recordings_watched_as_they_grow() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source_of(dir.path(), 12);
+    // One MPEG-TS file of the numbered recording, as a camera's stream.
+    let mut ts = Vec::new();
+    for k in 0..6 {
+        ts.extend(std::fs::read(dir.path().join(format!("source/seg{k:05}.ts"))).unwrap());
+    }
+    let whole = dir.path().join("camera.ts");
+    std::fs::write(&whole, ts).unwrap();
+    drop(src);
+    let server = Server::start(dir.path(), &["--watch-millis", "200"]);
+    let recorders = [
+        (
+            "gx",
+            "x264enc key-int-max=60 bitrate=3000 speed-preset=veryfast tune=zerolatency",
+            3,
+        ),
+        (
+            "go",
+            "openh264enc gop-size=60 bitrate=3000000 rate-control=bitrate",
+            0,
+        ),
+    ];
+    let mut children: Vec<(&str, PathBuf, Child)> = recorders
+        .iter()
+        .map(|(stream, encoder, window)| {
+            let out = dir.path().join("gst").join(stream);
+            let child = gstreamer_hlssink2(&whole, &out, encoder, *window);
+            (*stream, out, child)
+        })
+        .collect();
+    // Registered as soon as each playlist lists a segment, while the recorder goes on.
+    for (stream, out, child) in &mut children {
+        let playlist = out.join("index.m3u8");
+        let started = Instant::now();
+        while !std::fs::read_to_string(&playlist).is_ok_and(|t| t.contains(".ts")) {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("gst-launch-1.0 for {stream} ended early: {status}");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no playlist from hlssink2"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let add = recordings_add(dir.path(), stream, &["--segment-times", "hook"], &playlist);
+        assert!(
+            add.status.success(),
+            "{}",
+            String::from_utf8_lossy(&add.stderr)
+        );
+    }
+    for (stream, _, child) in &mut children {
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        if let Some(e) = child.stderr.as_mut() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        assert!(status.success(), "gst-launch-1.0 for {stream}: {err}");
+    }
+    // The watcher's last polls.
+    std::thread::sleep(Duration::from_millis(800));
+
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    let (a, b) = (2.51, 9.25);
+    for (stream, _, _) in &children {
+        let (t0, runs, listing) = first_indexed_start(dir.path(), stream);
+        assert_eq!(
+            runs, 1,
+            "{stream}: every segment chained into one run:\n{listing}"
+        );
+        for (mode, want) in [
+            ("AccurateFast", accurate_frames(a, b)),
+            ("RoughFast", rough_frames(a, b)),
+        ] {
+            let name = format!("{stream}-{mode}.mp4");
+            run(
+                &mut sdk,
+                dir.path(),
+                mode,
+                &[(stream, after(t0, a), after(t0, b))],
+                &name,
+            );
+            assert_output(&dir.path().join("buckets/clips").join(&name), &want, mode);
+        }
+    }
+}
