@@ -519,7 +519,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let seg = dir.path().join("seg.m4s");
         std::fs::write(&seg, b"\0\0\0\x18stypmsdh\0\0\0\0msdhmsix").expect("write");
-        let why = sniff(&seg).err().expect("refused").to_string();
+        let why = sniff(&seg).expect_err("refused").to_string();
         assert!(why.contains("#EXT-X-MAP"), "{why}");
         let ts = dir.path().join("seg.ts");
         std::fs::write(&ts, [0x47u8; 188]).expect("write");

@@ -17,7 +17,10 @@ pub enum RegisterError {
         source: std::io::Error,
     },
     #[error("cannot read playlist {path}: {source}")]
-    Storage { path: String, source: StorageError },
+    Storage {
+        path: String,
+        source: Box<StorageError>,
+    },
     #[error("playlist {0}")]
     Source(#[from] SourceError),
     #[error("--segment-times: {0}")]
@@ -25,9 +28,15 @@ pub enum RegisterError {
     #[error("{path} is not a usable recording: {reason}")]
     Unusable { path: String, reason: String },
     #[error(transparent)]
-    Config(#[from] StorageError),
+    Config(Box<StorageError>),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl From<StorageError> for RegisterError {
+    fn from(e: StorageError) -> Self {
+        RegisterError::Config(Box::new(e))
+    }
 }
 
 pub async fn add(
@@ -59,7 +68,7 @@ pub async fn add(
         .await
         .map_err(|e| RegisterError::Storage {
             path: shown.clone(),
-            source: e,
+            source: Box::new(e),
         })?;
     let unusable = |reason: String| RegisterError::Unusable {
         path: shown.clone(),
