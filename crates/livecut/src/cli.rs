@@ -39,6 +39,9 @@ pub enum Command {
     /// Manage the recordings the index knows.
     #[command(subcommand)]
     Recordings(RecordingsCommand),
+    /// Record a live HLS stream into storage and the segment index (the pull recorder), until
+    /// stopped; `serve` runs the `[[record]]` entries of the configuration the same way.
+    Record(RecordArgs),
     /// Inspect the configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -112,6 +115,28 @@ pub enum KeysCommand {
 pub enum ConfigCommand {
     /// Print what each bucket resolves to and test that its storage accepts our credentials.
     Check,
+}
+
+/// `livecut record`: the pull recorder for one stream.
+#[derive(Args, Debug)]
+pub struct RecordArgs {
+    /// The live media playlist: a URL of an allowed HTTP origin ([http] allowed_origins) or of a
+    /// configured bucket.
+    #[arg(long)]
+    pub url: String,
+    #[arg(long)]
+    pub domain: String,
+    #[arg(long)]
+    pub app: String,
+    #[arg(long)]
+    pub stream: String,
+    /// Where the segments are copied: oss://bucket/prefix/ (default
+    /// oss://livecut-recordings/{domain}/{app}/{stream}/).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// How often the playlist is read, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub every_millis: u64,
 }
 
 #[derive(Subcommand, Debug)]

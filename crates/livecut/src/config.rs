@@ -23,6 +23,13 @@
 //! files = "s3://records/srs/"           # where SRS's hls_path is, for livecut: + the hook's `url`
 //! segment_times = "name-epoch-ms"       # [timestamp] in hls_ts_file; else arrival minus duration
 //!
+//! [[record]]                            # a live HLS stream `serve` records itself (pull recorder)
+//! url = "https://cdn.example.com/live/cam1.m3u8"   # an allowed origin's, or a bucket's
+//! domain = "live.example.com"
+//! app = "live"
+//! stream = "cam1"
+//! to = "oss://records/pulled/cam1/"     # default oss://livecut-recordings/{domain}/{app}/{stream}/
+//!
 //! [[streams]]                           # where the playlists of streams are found, besides registrations
 //! domain = "*"                          # "*" or a DomainName; likewise app and stream
 //! app = "*"
@@ -55,6 +62,8 @@ pub enum ConfigError {
     Origin(String),
     #[error("[hooks.srs]: {0}")]
     Hook(String),
+    #[error("[[record]]: {0}")]
+    Record(String),
 }
 
 /// The whole file. Unknown keys are errors, so a typo does not silently change nothing.
@@ -71,6 +80,23 @@ pub struct Config {
     pub streams: Vec<StreamSource>,
     #[serde(default)]
     pub hooks: HooksConfig,
+    /// Live HLS streams `serve` records itself (the pull recorder).
+    #[serde(default)]
+    pub record: Vec<RecordConfig>,
+}
+
+/// One stream the pull recorder copies (`[[record]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordConfig {
+    /// The live media playlist: an allowed HTTP origin's URL or a bucket URL.
+    pub url: String,
+    pub domain: String,
+    pub app: String,
+    pub stream: String,
+    /// Where the segments go, `oss://bucket/prefix/`; default
+    /// `oss://livecut-recordings/{domain}/{app}/{stream}/`.
+    pub to: Option<String>,
 }
 
 /// Recorders' hooks into livecut.

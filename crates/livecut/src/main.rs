@@ -131,6 +131,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }) => livecut::recordings::retention::forget(&cli.store, older_than_days, delete_files)
             .await
             .map_err(|e| e.to_string()),
+        Command::Record(args) => livecut::recordings::pull::record(&cli.store, &args).await,
         Command::Config(ConfigCommand::Check) => livecut::config_check::run(&cli.store).await,
         Command::Demo(args) => livecut::demo::run(&cli.store, &args)
             .await

@@ -18,6 +18,7 @@ use crate::cli::{ServeArgs, WorkerArgs};
 use crate::clock::now_ms;
 use crate::config::StreamSource;
 use crate::db::{Db, nonces};
+use crate::recordings::pull::PullSpec;
 use crate::settings::{StoreSettings, WorkerSettings};
 use crate::storage::Buckets;
 use crate::worker::drain::Drain;
@@ -64,6 +65,14 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
         None
     };
     spawn_nonce_purge(db.clone());
+    for spec in &storage.records {
+        tokio::spawn(crate::recordings::pull::run(
+            db.clone(),
+            storage.buckets.clone(),
+            spec.clone(),
+            Duration::from_millis(args.watch_millis.max(50)),
+        ));
+    }
     tokio::spawn(crate::recordings::watch::run(
         db.clone(),
         storage.buckets.clone(),
@@ -161,6 +170,8 @@ pub struct Storage {
     pub streams: Arc<[StreamSource]>,
     /// SRS's `on_hls` hook, when the configuration sets one up (its token read at start).
     pub srs_hook: Option<Arc<SrsHook>>,
+    /// The streams the pull recorder copies (`[[record]]`).
+    pub records: Vec<PullSpec>,
 }
 
 /// Prepares the data directory, reads the configuration (its buckets' credentials included, so
@@ -187,6 +198,12 @@ async fn open_store(store: &StoreSettings) -> Result<(Db, Storage), ServeError> 
             .map(SrsHook::from_config)
             .transpose()?
             .map(Arc::new),
+        records: config
+            .record
+            .iter()
+            .map(|r| PullSpec::new(&r.url, (&r.domain, &r.app, &r.stream), r.to.as_deref()))
+            .collect::<Result<_, _>>()
+            .map_err(crate::config::ConfigError::Record)?,
     };
     Ok((Db::open(&store.database_url()).await?, storage))
 }

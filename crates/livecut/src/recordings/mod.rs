@@ -15,6 +15,7 @@
 
 pub mod add_segment;
 pub mod plan;
+pub mod pull;
 pub mod register;
 pub mod retention;
 pub mod watch;

@@ -839,3 +839,162 @@ fn gstreamer_hlssink2_recordings_watched_as_they_grow() {
         }
     }
 }
+
+/// Python's http.server serving `dir` on a free loopback port, as a CDN or a recorder's web
+/// server stands in; killed on drop.
+struct WebServer {
+    child: Child,
+    origin: String,
+}
+
+impl WebServer {
+    fn start(dir: &Path) -> WebServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
+            .arg("--directory")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "http.server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        WebServer {
+            child,
+            origin: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The pull recorder: a live HLS stream whose web server keeps only its last 3 segments (the
+/// ffmpeg CLI muxing in real time with `delete_segments`, behind Python's http.server) is
+/// recorded by `serve` from a `[[record]]` entry into a bucket. The server is SIGKILLed
+/// mid-stream and started again: every segment is recorded exactly once, stamped with the
+/// source's PROGRAM-DATE-TIME, in one run, and clips are cut frame-exactly from the copy.
+#[test]
+fn pull_recorder_copies_a_live_window_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source_of(dir.path(), 14);
+    let live = dir.path().join("web/live");
+    std::fs::create_dir_all(&live).unwrap();
+    let web = WebServer::start(&dir.path().join("web"));
+    let mut ffmpeg = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-re", "-i"])
+        .arg(&src)
+        .args([
+            "-c",
+            "copy",
+            "-f",
+            "hls",
+            "-hls_time",
+            "2",
+            "-hls_list_size",
+            "3",
+        ])
+        .args(["-hls_flags", "delete_segments+program_date_time"])
+        .arg(live.join("cam.m3u8"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let config = dir.path().join("livecut.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[http]\nallowed_origins = [\"{o}\"]\n\n[[record]]\nurl = \"{o}/live/cam.m3u8\"\n\
+             domain = \"{DOMAIN}\"\napp = \"{APP}\"\nstream = \"pull1\"\nto = \"oss://pulled/cam/\"\n",
+            o = web.origin
+        ),
+    )
+    .unwrap();
+    let flags = [
+        "--config",
+        config.to_str().unwrap(),
+        "--watch-millis",
+        "300",
+    ];
+    let mut server = Server::start(dir.path(), &flags);
+    std::thread::sleep(Duration::from_secs(5));
+    server.kill();
+    std::thread::sleep(Duration::from_millis(500));
+    let server = Server::start(dir.path(), &flags);
+    assert!(ffmpeg.wait().unwrap().success());
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "recordings",
+            "segments",
+            "--domain",
+            DOMAIN,
+            "--app",
+            APP,
+            "--stream",
+            "pull1",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let sequences: Vec<i64> = rows
+        .iter()
+        .map(|r| r["Sequence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(sequences, (0..7).collect::<Vec<_>>(), "{text}");
+    let runs = rows.iter().filter(|r| r["Discontinuity"] == true).count();
+    assert_eq!(runs, 1, "{text}");
+    let mut stored: Vec<String> = std::fs::read_dir(dir.path().join("buckets/pulled/cam"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    stored.sort();
+    assert_eq!(stored.len(), 7, "{stored:?}");
+
+    let t0 = rows[0]["StartUs"].as_i64().unwrap();
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    let (a, b) = (2.51, 9.25);
+    for (mode, want) in [
+        ("AccurateFast", accurate_frames(a, b)),
+        ("RoughFast", rough_frames(a, b)),
+    ] {
+        let name = format!("pull-{mode}.mp4");
+        run(
+            &mut sdk,
+            dir.path(),
+            mode,
+            &[("pull1", after(t0, a), after(t0, b))],
+            &name,
+        );
+        assert_output(&dir.path().join("buckets/clips").join(&name), &want, mode);
+    }
+}
