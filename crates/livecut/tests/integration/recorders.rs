@@ -218,22 +218,27 @@ fn ffmpeg_hevc_fmp4_segments_are_cut_exactly() {
 }
 
 /// Debian's nginx with libnginx-mod-rtmp, alone in a process of its own on a free loopback
-/// port, recording every stream pushed to application `live` as HLS into `hls`.
+/// port, recording every stream pushed to application `live` as HLS into `hls` (fragments
+/// named by the system clock, all kept in the playlist), and to application `seq` into
+/// `hls_seq` (sequential names, a playlist of the last 6 s).
 struct NginxRtmp {
     child: Child,
     port: u16,
     hls: PathBuf,
+    hls_seq: PathBuf,
 }
 
 impl NginxRtmp {
-    fn start(dir: &Path, naming: &str) -> NginxRtmp {
+    fn start(dir: &Path) -> NginxRtmp {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let hls = dir.join("hls");
+        let hls_seq = dir.join("hls-seq");
         std::fs::create_dir_all(&hls).unwrap();
+        std::fs::create_dir_all(&hls_seq).unwrap();
         let conf = dir.join("nginx.conf");
         std::fs::write(
             &conf,
@@ -241,12 +246,15 @@ impl NginxRtmp {
                 "load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;\n\
                  user root;\ndaemon off;\nmaster_process off;\npid {pid};\n\
                  error_log stderr warn;\nevents {{ worker_connections 64; }}\n\
-                 rtmp {{ server {{ listen 127.0.0.1:{port}; application live {{\n\
-                 live on; hls on; hls_path {hls}; hls_fragment 2s;\n\
-                 hls_playlist_length 600s; hls_fragment_naming {naming}; hls_cleanup off;\n\
-                 }} }} }}\n",
+                 rtmp {{ server {{ listen 127.0.0.1:{port};\n\
+                 application live {{ live on; hls on; hls_path {hls}; hls_fragment 2s;\n\
+                 hls_playlist_length 600s; hls_fragment_naming system; hls_cleanup off; }}\n\
+                 application seq {{ live on; hls on; hls_path {seq}; hls_fragment 2s;\n\
+                 hls_playlist_length 6s; hls_fragment_naming sequential; hls_cleanup off; }}\n\
+                 }} }}\n",
                 pid = dir.join("nginx.pid").display(),
                 hls = hls.display(),
+                seq = hls_seq.display(),
             ),
         )
         .unwrap();
@@ -268,23 +276,26 @@ impl NginxRtmp {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        NginxRtmp { child, port, hls }
+        NginxRtmp {
+            child,
+            port,
+            hls,
+            hls_seq,
+        }
     }
 
-    /// The ffmpeg CLI pushes `source` in real time (as an encoder would) to stream `name`.
-    fn push(&self, source: &Path, name: &str) {
-        let out = Command::new("ffmpeg")
+    /// The ffmpeg CLI starts pushing `source` in real time (as an encoder would) to
+    /// `app/name`.
+    fn push(&self, source: &Path, app: &str, name: &str) -> Child {
+        Command::new("ffmpeg")
             .args(["-hide_banner", "-loglevel", "error", "-re", "-i"])
             .arg(source)
             .args(["-c", "copy", "-f", "flv"])
-            .arg(format!("rtmp://127.0.0.1:{}/live/{name}", self.port))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "RTMP push: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .arg(format!("rtmp://127.0.0.1:{}/{app}/{name}", self.port))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     }
 }
 
@@ -295,17 +306,49 @@ impl Drop for NginxRtmp {
     }
 }
 
-/// nginx-rtmp records an RTMP push (millisecond timestamps, so frames 33 and 34 ms apart) with
-/// `hls_fragment_naming system`: no PROGRAM-DATE-TIME, each fragment named by the epoch
-/// milliseconds of its start. Registered with `--segment-times name-epoch-ms`, it is cut
-/// frame-exactly in every mode, and joined in one job with the ffmpeg CLI's fMP4 recording of
-/// the same pictures.
+/// nginx-rtmp records an RTMP push (millisecond timestamps, so frames 33 and 34 ms apart), in
+/// both of its fragment namings, no PROGRAM-DATE-TIME in either:
+/// - `hls_fragment_naming system`, each fragment named by the epoch milliseconds of its start:
+///   registered with `--segment-times name-epoch-ms`, cut frame-exactly in every mode, and
+///   joined in one job with the ffmpeg CLI's fMP4 recording of the same pictures;
+/// - `sequential` with a 6-second sliding window: registered with `--segment-times hook` while
+///   the push runs, watched by the server, every fragment indexed in one run and cut exactly.
 #[test]
-fn nginx_rtmp_recordings_timed_by_fragment_names() {
+fn nginx_rtmp_recordings_in_both_fragment_namings() {
     let dir = tempfile::tempdir().unwrap();
     let src = source_of(dir.path(), 14);
-    let nginx = NginxRtmp::start(&dir.path().join("nginx"), "system");
-    nginx.push(&src, "cam");
+    let nginx = NginxRtmp::start(&dir.path().join("nginx"));
+    let server = Server::start(dir.path(), &["--watch-millis", "200"]);
+    let mut pushes = [
+        nginx.push(&src, "live", "cam"),
+        nginx.push(&src, "seq", "cam"),
+    ];
+    let seq_playlist = nginx.hls_seq.join("cam.m3u8");
+    let started = Instant::now();
+    while !std::fs::read_to_string(&seq_playlist).is_ok_and(|t| t.contains(".ts")) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no playlist from nginx"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let add = recordings_add(
+        dir.path(),
+        "rtmpseq",
+        &["--segment-times", "hook"],
+        &seq_playlist,
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    for push in &mut pushes {
+        let out = push.wait().unwrap();
+        assert!(out.success(), "RTMP push failed");
+    }
+    // nginx-rtmp closes the last fragment when the publisher leaves; the watcher's last polls.
+    std::thread::sleep(Duration::from_millis(1000));
     let playlist = nginx.hls.join("cam.m3u8");
     let text = std::fs::read_to_string(&playlist).unwrap();
     assert!(!text.contains("PROGRAM-DATE-TIME"), "{text}");
@@ -343,7 +386,6 @@ fn nginx_rtmp_recordings_timed_by_fragment_names() {
         ],
     );
 
-    let server = Server::start(dir.path(), &[]);
     let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
     let (a, b) = (2.51, 9.25);
     for (mode, want) in [
@@ -376,6 +418,26 @@ fn nginx_rtmp_recordings_timed_by_fragment_names() {
         &dir.path().join("buckets/clips/rtmp-join.mp4"),
         &[accurate_frames(1.2, 4.9), accurate_frames(6.1, 10.6)].concat(),
         "nginx-rtmp + ffmpeg fMP4",
+    );
+    // Sequential names in a sliding window: every fragment indexed, one run.
+    let (t_seq, runs, listing) = first_indexed_start(dir.path(), "rtmpseq");
+    assert_eq!(runs, 1, "one chained run:\n{listing}");
+    assert_eq!(
+        listing.lines().count(),
+        7,
+        "every fragment of the window:\n{listing}"
+    );
+    run(
+        &mut sdk,
+        dir.path(),
+        "AccurateFast",
+        &[("rtmpseq", after(t_seq, a), after(t_seq, b))],
+        "rtmpseq.mp4",
+    );
+    assert_output(
+        &dir.path().join("buckets/clips/rtmpseq.mp4"),
+        &accurate_frames(a, b),
+        "nginx-rtmp sequential, watched",
     );
 }
 
