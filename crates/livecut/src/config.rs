@@ -23,6 +23,10 @@
 //! files = "s3://records/srs/"           # where SRS's hls_path is, for livecut: + the hook's `url`
 //! segment_times = "name-epoch-ms"       # [timestamp] in hls_ts_file; else arrival minus duration
 //!
+//! [hooks.alibaba_live]                  # Live's recording callbacks: POST /hooks/alibaba-live/record
+//! auth_key_env = "LIVE_NOTIFY_AUTH_KEY" # or auth_key_file; the domain's NotifyAuthKey
+//! bucket = "records"                    # the bucket Live records into (a callback's uri is in it)
+//!
 //! [[record]]                            # a live HLS stream `serve` records itself (pull recorder)
 //! url = "https://cdn.example.com/live/cam1.m3u8"   # an allowed origin's, or a bucket's
 //! domain = "live.example.com"
@@ -60,7 +64,7 @@ pub enum ConfigError {
     Stream { index: usize, message: String },
     #[error("[http] allowed_origins: {0}")]
     Origin(String),
-    #[error("[hooks.srs]: {0}")]
+    #[error("{0}")]
     Hook(String),
     #[error("[[record]]: {0}")]
     Record(String),
@@ -104,6 +108,42 @@ pub struct RecordConfig {
 #[serde(deny_unknown_fields)]
 pub struct HooksConfig {
     pub srs: Option<SrsHookConfig>,
+    pub alibaba_live: Option<AlibabaLiveHookConfig>,
+}
+
+/// Alibaba Cloud Live's recording callbacks (`POST /hooks/alibaba-live/record`), signed with
+/// the domain's NotifyAuthKey.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlibabaLiveHookConfig {
+    pub auth_key_env: Option<String>,
+    pub auth_key_file: Option<PathBuf>,
+    /// The bucket (as the configuration names it) Live records into; a callback's `uri` is an
+    /// object of it.
+    pub bucket: String,
+    /// How the TS segments of a recorded playlist are timed; default `name-unix-seconds`
+    /// (Live's `{UnixTimestamp}_{Sequence}` names).
+    pub segment_times: Option<String>,
+}
+
+impl AlibabaLiveHookConfig {
+    /// The NotifyAuthKey, read now from the environment or its file.
+    pub fn auth_key(&self) -> Result<Secret, ConfigError> {
+        let bad = ConfigError::Hook;
+        match (&self.auth_key_env, &self.auth_key_file) {
+            (Some(var), None) => std::env::var(var).map(Secret).map_err(|_| {
+                bad(format!(
+                    "[hooks.alibaba_live]: environment variable {var} (auth_key_env) is not set"
+                ))
+            }),
+            (None, Some(file)) => read_secret_file(file)
+                .map(Secret)
+                .map_err(|e| bad(format!("[hooks.alibaba_live]: {e}"))),
+            _ => Err(bad(
+                "[hooks.alibaba_live]: give the key once: auth_key_env or auth_key_file".into(),
+            )),
+        }
+    }
 }
 
 /// SRS's `on_hls` hook (`http_hooks { on_hls http://livecut/hooks/srs/on_hls?token=…; }`).
@@ -127,15 +167,23 @@ impl SrsHookConfig {
     pub fn token(&self) -> Result<Secret, ConfigError> {
         let bad = ConfigError::Hook;
         match (&self.token_env, &self.token_file) {
-            (Some(var), None) => std::env::var(var)
+            (Some(var), None) => std::env::var(var).map(Secret).map_err(|_| {
+                bad(format!(
+                    "[hooks.srs]: environment variable {var} (token_env) is not set"
+                ))
+            }),
+            (None, Some(file)) => read_secret_file(file)
                 .map(Secret)
-                .map_err(|_| bad(format!("environment variable {var} (token_env) is not set"))),
-            (None, Some(file)) => read_secret_file(file).map(Secret).map_err(bad),
-            _ => Err(bad("give the token once: token_env or token_file".into())),
+                .map_err(|e| bad(format!("[hooks.srs]: {e}"))),
+            _ => Err(bad(
+                "[hooks.srs]: give the token once: token_env or token_file".into(),
+            )),
         }
         .and_then(|t| {
             if t.0.len() < 16 {
-                Err(bad("the token must be at least 16 characters".into()))
+                Err(bad(
+                    "[hooks.srs]: the token must be at least 16 characters".into()
+                ))
             } else {
                 Ok(t)
             }
@@ -332,11 +380,19 @@ impl Config {
                 )));
             }
         }
+        if let Some(live) = &self.hooks.alibaba_live
+            && let Some(t) = &live.segment_times
+            && let Err(e) = t.parse::<livecut_hls::SegmentTimes>()
+        {
+            return Err(ConfigError::Hook(format!(
+                "[hooks.alibaba_live] segment_times: {e}"
+            )));
+        }
         if let Some(srs) = &self.hooks.srs
             && let Some(t) = &srs.segment_times
             && let Err(e) = t.parse::<livecut_hls::SegmentTimes>()
         {
-            return Err(ConfigError::Hook(format!("segment_times: {e}")));
+            return Err(ConfigError::Hook(format!("[hooks.srs] segment_times: {e}")));
         }
         for (index, s) in self.streams.iter().enumerate() {
             if let Some(t) = &s.segment_times

@@ -12,7 +12,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{Notify, watch};
 
 use crate::api::healthz::{OpsState, ops_router};
-use crate::api::hooks::{HookState, SrsHook};
+use crate::api::hooks::{AlibabaLiveHook, HookState, SrsHook};
 use crate::api::{AppState, router};
 use crate::cli::{ServeArgs, WorkerArgs};
 use crate::clock::now_ms;
@@ -91,6 +91,7 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
             db: db.clone(),
             buckets: storage.buckets.clone(),
             srs: storage.srs_hook.clone(),
+            alibaba_live: storage.alibaba_live_hook.clone(),
         },
     );
     let listener = bind(args.listen).await?;
@@ -170,6 +171,8 @@ pub struct Storage {
     pub streams: Arc<[StreamSource]>,
     /// SRS's `on_hls` hook, when the configuration sets one up (its token read at start).
     pub srs_hook: Option<Arc<SrsHook>>,
+    /// Alibaba Cloud Live's recording callbacks, when configured (the key read at start).
+    pub alibaba_live_hook: Option<Arc<AlibabaLiveHook>>,
     /// The streams the pull recorder copies (`[[record]]`).
     pub records: Vec<PullSpec>,
 }
@@ -196,6 +199,13 @@ async fn open_store(store: &StoreSettings) -> Result<(Db, Storage), ServeError> 
             .srs
             .as_ref()
             .map(SrsHook::from_config)
+            .transpose()?
+            .map(Arc::new),
+        alibaba_live_hook: config
+            .hooks
+            .alibaba_live
+            .as_ref()
+            .map(AlibabaLiveHook::from_config)
             .transpose()?
             .map(Arc::new),
         records: config

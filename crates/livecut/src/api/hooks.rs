@@ -8,6 +8,14 @@
 //! gets 403. Every refusal is the API's JSON error body; success answers `{"code": 0}`, which SRS
 //! takes as accepted. The segment is not probed here (libav runs only in media children): a
 //! codec livecut cannot cut fails the job that reaches it, with the reason.
+//!
+//! `POST /hooks/alibaba-live/record`: Alibaba Cloud Live's recording callbacks, signed as Live
+//! signs them (`ALI-LIVE-TIMESTAMP`, `ALI-LIVE-SIGNATURE` = md5 hex of
+//! `domain|timestamp|NotifyAuthKey`, the timestamp within 5 minutes of now). A file-generated
+//! event (`uri` of the recorded object in the configured bucket) registers an m3u8 playlist as a
+//! recording of its stream (timed from its `{UnixTimestamp}_{Sequence}` segment names), or
+//! indexes an mp4 file as one segment from `start_time` for `duration`; status events
+//! (`record_started`, …) are acknowledged.
 
 use std::sync::Arc;
 
@@ -24,7 +32,7 @@ use super::error::ApiError;
 use super::json_response;
 use crate::clock::now_ms;
 use crate::code::ErrorCode;
-use crate::config::{Secret, SrsHookConfig};
+use crate::config::{AlibabaLiveHookConfig, Secret, SrsHookConfig};
 use crate::db::Db;
 use crate::db::segments::{self, IndexedSegment};
 use crate::ids::new_request_id;
@@ -49,17 +57,204 @@ impl SrsHook {
     }
 }
 
+/// Alibaba Cloud Live's recording callbacks as the configuration sets them up.
+pub struct AlibabaLiveHook {
+    auth_key: Secret,
+    bucket: String,
+    times: String,
+}
+
+impl AlibabaLiveHook {
+    pub fn from_config(
+        c: &AlibabaLiveHookConfig,
+    ) -> Result<AlibabaLiveHook, crate::config::ConfigError> {
+        Ok(AlibabaLiveHook {
+            auth_key: c.auth_key()?,
+            bucket: c.bucket.clone(),
+            times: c
+                .segment_times
+                .clone()
+                .unwrap_or_else(|| "name-unix-seconds".to_string()),
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct HookState {
     pub db: Db,
     pub buckets: Buckets,
     pub srs: Option<Arc<SrsHook>>,
+    pub alibaba_live: Option<Arc<AlibabaLiveHook>>,
 }
 
 pub fn hooks_router(state: HookState) -> Router {
     Router::new()
         .route("/hooks/srs/on_hls", post(srs_on_hls))
+        .route("/hooks/alibaba-live/record", post(alibaba_live_record))
         .with_state(state)
+}
+
+/// A Live recording callback: a status event, or a file-generated one.
+#[derive(Deserialize)]
+struct LiveRecord {
+    domain: String,
+    app: String,
+    stream: String,
+    event: Option<String>,
+    uri: Option<String>,
+    duration: Option<f64>,
+    start_time: Option<i64>,
+}
+
+/// How far Live's signed timestamp may be from this server's clock.
+const LIVE_SIGNATURE_WINDOW_S: i64 = 300;
+
+async fn alibaba_live_record(
+    State(state): State<HookState>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request_id = new_request_id();
+    let result = live_record(&state, &headers, &body).await;
+    if let Err(e) = &result {
+        tracing::info!(request_id = %request_id, code = %e.code, "Live recording callback refused: {}", e.message);
+    }
+    json_response(
+        &request_id,
+        "livecut",
+        result.map(|()| serde_json::json!({})),
+    )
+}
+
+async fn live_record(
+    state: &HookState,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    use md5::{Digest, Md5};
+    let Some(hook) = &state.alibaba_live else {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            "No Alibaba Cloud Live callback is configured on this server ([hooks.alibaba_live]).",
+        ));
+    };
+    let report: LiveRecord = serde_json::from_slice(body).map_err(|e| {
+        ApiError::invalid("body", &format!("is not a Live recording callback: {e}"))
+    })?;
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    let timestamp = header("ALI-LIVE-TIMESTAMP");
+    let expected = hex::encode(Md5::digest(
+        format!("{}|{timestamp}|{}", report.domain, hook.auth_key.expose()).as_bytes(),
+    ));
+    let signed = bool::from(
+        header("ALI-LIVE-SIGNATURE")
+            .to_ascii_lowercase()
+            .as_bytes()
+            .ct_eq(expected.as_bytes()),
+    );
+    let fresh = timestamp
+        .parse::<i64>()
+        .is_ok_and(|t| (t - now_ms() / 1000).abs() <= LIVE_SIGNATURE_WINDOW_S);
+    if !signed || !fresh {
+        return Err(ApiError::new(
+            ErrorCode::ForbiddenHook,
+            "ALI-LIVE-SIGNATURE does not match md5(domain|ALI-LIVE-TIMESTAMP|NotifyAuthKey), or the \
+             timestamp is more than 5 minutes from now.",
+        ));
+    }
+    for (name, value) in [
+        ("domain", &report.domain),
+        ("app", &report.app),
+        ("stream", &report.stream),
+    ] {
+        if value.is_empty()
+            || value.len() > 255
+            || value.contains(['/', '\\'])
+            || value.chars().any(char::is_control)
+        {
+            return Err(ApiError::invalid(
+                name,
+                "must be a name of 1 to 255 characters without slashes or control characters",
+            ));
+        }
+    }
+    // A status event (record_started, record_paused, record_resumed) says nothing to index.
+    let Some(uri) = report.uri.as_deref() else {
+        return match report.event.as_deref() {
+            Some(_) => Ok(()),
+            None => Err(ApiError::missing("uri")),
+        };
+    };
+    if uri.is_empty()
+        || uri.contains("://")
+        || uri.contains('\\')
+        || uri.chars().any(char::is_control)
+        || uri.split('/').any(|p| p == ".." || p == ".")
+    {
+        return Err(ApiError::invalid(
+            "uri",
+            "must be an object name of the recording bucket",
+        ));
+    }
+    let location = format!("oss://{}/{}", hook.bucket, uri.trim_start_matches('/'));
+    let source = state
+        .buckets
+        .source(&location)
+        .map_err(|e| ApiError::invalid("uri", &format!("does not name a readable object: {e}")))?;
+    let stream = (
+        report.domain.as_str(),
+        report.app.as_str(),
+        report.stream.as_str(),
+    );
+    let lower = uri.to_ascii_lowercase();
+    if lower.ends_with(".m3u8") {
+        crate::db::recordings::add(
+            &state.db,
+            stream,
+            &source.to_index_string(),
+            &hook.times,
+            now_ms(),
+        )
+        .await
+        .map_err(internal)?;
+        return Ok(());
+    }
+    if lower.ends_with(".mp4") {
+        let (Some(start_s), Some(duration)) = (report.start_time, report.duration) else {
+            return Err(ApiError::missing("start_time"));
+        };
+        if !(duration.is_finite() && duration > 0.0 && duration < 7.0 * 86_400.0) {
+            return Err(ApiError::invalid(
+                "duration",
+                "must be a positive number of seconds",
+            ));
+        }
+        let segment = IndexedSegment {
+            uri: source.to_index_string(),
+            start_us: start_s * 1_000_000,
+            duration_us: (duration * 1e6).round() as i64,
+            init_uri: None,
+            sequence: segments::next_sequence(&state.db, stream)
+                .await
+                .map_err(internal)?,
+            discontinuity: true,
+            video_codec: None,
+            audio_codec: None,
+        };
+        segments::add(&state.db, stream, &[segment], "hook:alibaba-live", now_ms())
+            .await
+            .map_err(internal)?;
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::NotSupported,
+        format!("uri {uri}: livecut cuts m3u8 and mp4 recordings, not this format; record m3u8"),
+    ))
 }
 
 /// The fields of SRS's `on_hls` body that livecut reads (it sends more).
@@ -206,7 +401,7 @@ async fn on_hls(state: &HookState, token: Option<&str>, body: &[u8]) -> Result<(
 }
 
 fn internal(e: crate::db::DbError) -> ApiError {
-    tracing::error!("SRS hook: {e}");
+    tracing::error!("recorder hook: {e}");
     ApiError::new(
         ErrorCode::InternalError,
         "The segment could not be indexed; the server's log has the reason.",

@@ -1060,3 +1060,153 @@ fn pull_recorder_copies_a_live_window_and_survives_a_restart() {
         assert_output(&dir.path().join("buckets/clips").join(&name), &want, mode);
     }
 }
+
+/// POSTs a Live recording callback signed with `key` at `timestamp`: (status, JSON reply).
+fn live_callback(
+    endpoint: &str,
+    key: &str,
+    timestamp: i64,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    use md5::{Digest, Md5};
+    let domain = body["domain"].as_str().unwrap();
+    let signature = hex::encode(Md5::digest(
+        format!("{domain}|{timestamp}|{key}").as_bytes(),
+    ));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let resp = rt
+        .block_on(livecut::http1::request(
+            endpoint,
+            "POST",
+            "/hooks/alibaba-live/record",
+            &[
+                ("Content-Type".to_string(), "application/json".to_string()),
+                ("ALI-LIVE-TIMESTAMP".to_string(), timestamp.to_string()),
+                ("ALI-LIVE-SIGNATURE".to_string(), signature),
+            ],
+            body.to_string().as_bytes(),
+            Duration::from_secs(10),
+        ))
+        .unwrap();
+    (resp.status, serde_json::from_slice(&resp.body).unwrap())
+}
+
+/// Alibaba Cloud Live records into OSS (`record/{AppName}/{StreamName}/`, TS segments named
+/// `{UnixTimestamp}_{Sequence}`, no PROGRAM-DATE-TIME) and calls back when a file is generated,
+/// signed with the domain's NotifyAuthKey. The callback registers an m3u8 recording (timed from
+/// the segment names) or indexes an mp4 one from its `start_time`; both are cut frame-exactly.
+/// A wrong signature or a stale timestamp is refused and changes nothing; status events are
+/// acknowledged.
+#[test]
+fn alibaba_live_recording_callbacks_register_what_live_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "live-notify-auth-key";
+    std::fs::write(dir.path().join("live.key"), key).unwrap();
+    let config = dir.path().join("livecut.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[hooks.alibaba_live]\nauth_key_file = \"{}\"\nbucket = \"records\"\n",
+            dir.path().join("live.key").display()
+        ),
+    )
+    .unwrap();
+    // The m3u8 recording: segments renamed as Live names them, the playlist without PDT.
+    let ali1 = dir
+        .path()
+        .join(format!("buckets/records/record/{APP}/ali1"));
+    std::fs::create_dir_all(&ali1).unwrap();
+    testgen(&ali1, 12, "2026-11-24T10:00:00Z", &["--fps", "30"]);
+    let mut playlist = String::new();
+    for line in std::fs::read_to_string(ali1.join("index.m3u8"))
+        .unwrap()
+        .lines()
+    {
+        if line.starts_with("#EXT-X-PROGRAM-DATE-TIME") {
+            continue;
+        }
+        if let Some(k) = line.strip_prefix("seg").and_then(|l| l.strip_suffix(".ts")) {
+            let k: i64 = k.parse().unwrap();
+            let name = format!("{}_{k}.ts", REC_START_US / 1_000_000 + 2 * k);
+            std::fs::rename(ali1.join(line), ali1.join(&name)).unwrap();
+            playlist.push_str(&name);
+        } else {
+            playlist.push_str(line);
+        }
+        playlist.push('\n');
+    }
+    std::fs::write(
+        ali1.join("2026-11-24-10-00-00_2026-11-24-10-00-12.m3u8"),
+        playlist,
+    )
+    .unwrap();
+    std::fs::remove_file(ali1.join("index.m3u8")).unwrap();
+    // The mp4 recording: one plain (not fragmented) MP4 of the same pictures, by the ffmpeg CLI.
+    let ali2 = dir
+        .path()
+        .join(format!("buckets/records/record/{APP}/ali2"));
+    std::fs::create_dir_all(&ali2).unwrap();
+    let src = source_of(dir.path(), 12);
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(&src)
+        .args(["-c", "copy", "-bsf:a", "aac_adtstoasc"])
+        .arg(ali2.join("0_2026-11-24-10:00:00_2026-11-24-10:00:12.mp4"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let server = Server::start(dir.path(), &["--config", config.to_str().unwrap()]);
+    let now = livecut::clock::now_ms() / 1000;
+    let event = |stream: &str, uri: &str| {
+        json!({
+            "domain": DOMAIN, "app": APP, "stream": stream, "uri": uri, "duration": 12.0,
+            "start_time": REC_START_US / 1_000_000, "stop_time": REC_START_US / 1_000_000 + 12,
+            "push_args": ""
+        })
+    };
+    let m3u8 = event(
+        "ali1",
+        &format!("record/{APP}/ali1/2026-11-24-10-00-00_2026-11-24-10-00-12.m3u8"),
+    );
+    // Refused: another key, a timestamp an hour old.
+    let (status, body) = live_callback(&server.endpoint, "another-key", now, &m3u8);
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (403, Some("Forbidden.Hook")),
+        "{body}"
+    );
+    let (status, _) = live_callback(&server.endpoint, key, now - 3600, &m3u8);
+    assert_eq!(status, 403);
+    // A status event is acknowledged.
+    let started =
+        json!({"domain": DOMAIN, "app": APP, "stream": "ali1", "event": "record_started"});
+    assert_eq!(live_callback(&server.endpoint, key, now, &started).0, 200);
+    // The file-generated events.
+    let (status, body) = live_callback(&server.endpoint, key, now, &m3u8);
+    assert_eq!(status, 200, "{body}");
+    let mp4 = event(
+        "ali2",
+        &format!("record/{APP}/ali2/0_2026-11-24-10:00:00_2026-11-24-10:00:12.mp4"),
+    );
+    let (status, body) = live_callback(&server.endpoint, key, now, &mp4);
+    assert_eq!(status, 200, "{body}");
+
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    let (a, b) = (2.51, 9.25);
+    for stream in ["ali1", "ali2"] {
+        for mode in ["AccurateFast", "Accurate"] {
+            let name = format!("{stream}-{mode}.mp4");
+            run(&mut sdk, dir.path(), mode, &[(stream, at(a), at(b))], &name);
+            assert_output(
+                &dir.path().join("buckets/clips").join(&name),
+                &accurate_frames(a, b),
+                &name,
+            );
+        }
+    }
+}
