@@ -471,8 +471,9 @@ fn add_segment(
 /// microseconds (`recordPath: %path/%Y-%m-%d_%H-%M-%S-%f`). The files are written by the ffmpeg
 /// CLI's segment muxer and named as MediaMTX names them; its `runOnRecordSegmentComplete` hook
 /// reports each with `livecut recordings add-segment` while the server runs, and a whole
-/// folder is indexed at once. A file of a codec livecut cannot cut is refused and not indexed.
-/// Retention forgets the segments and deletes their files.
+/// folder is indexed at once; MediaMTX's MPEG-TS format the same way. A file of a codec livecut
+/// cannot cut is refused and not indexed. Retention forgets the segments and deletes their
+/// files.
 #[test]
 fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
     let dir = tempfile::tempdir().unwrap();
@@ -522,6 +523,34 @@ fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
         files.push(file);
     }
     let mtx = ["--segment-times", "name-strftime:%Y-%m-%d_%H-%M-%S-%f@Z"];
+    // `recordFormat: mpegts`: the same layout with MPEG-TS files, each starting its clock anew.
+    let raw_ts = dir.path().join("raw-ts");
+    std::fs::create_dir_all(&raw_ts).unwrap();
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(&src)
+        .args(["-c", "copy", "-f", "segment", "-segment_time", "2"])
+        .args(["-reset_timestamps", "1", "-segment_format", "mpegts"])
+        .arg(raw_ts.join("%03d.ts"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ts_dir = dir.path().join("mediamtx/live/cam-ts");
+    std::fs::create_dir_all(&ts_dir).unwrap();
+    let mut ts_files = Vec::new();
+    for (k, mp4) in files.iter().enumerate() {
+        let name = mp4
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".mp4", ".ts");
+        std::fs::rename(raw_ts.join(format!("{k:03}.ts")), ts_dir.join(&name)).unwrap();
+        ts_files.push(ts_dir.join(name));
+    }
 
     let server = Server::start(dir.path(), &[]);
     let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
@@ -546,6 +575,12 @@ fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let ts = add_segment(dir.path(), "mtx4", &mtx, &ts_files);
+    assert!(
+        ts.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ts.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout)
             .matches("indexed")
@@ -558,6 +593,7 @@ fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
         ("mtx1", "AccurateFast", accurate_frames(a, b)),
         ("mtx1", "RoughFast", rough_frames(a, b)),
         ("mtx2", "Accurate", accurate_frames(a, b)),
+        ("mtx4", "AccurateFast", accurate_frames(a, b)),
     ] {
         let name = format!("{stream}-{mode}.mp4");
         run(&mut sdk, dir.path(), mode, &[(stream, at(a), at(b))], &name);
@@ -623,10 +659,10 @@ fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        said.contains("forgot 14 segments") && said.contains("deleted 7 files"),
+        said.contains("forgot 21 segments") && said.contains("deleted 14 files"),
         "{said}"
     );
-    assert!(files.iter().all(|f| !f.exists()));
+    assert!(files.iter().chain(&ts_files).all(|f| !f.exists()));
     let body = ok_body(sdk.submit(
         &[
             (
