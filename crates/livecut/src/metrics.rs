@@ -44,6 +44,12 @@ pub const STORAGE_READ_BYTES: &str = "livecut_storage_read_bytes_total";
 pub const STORAGE_WRITTEN_BYTES: &str = "livecut_storage_written_bytes_total";
 /// Counter: completion callbacks by `outcome` (delivered, failed, unsupported).
 pub const CALLBACKS: &str = "livecut_callbacks_total";
+/// counter{source}: segments the server added to the segment index (`hook_srs`,
+/// `hook_alibaba_live`, `watch`, `record`).
+pub const INDEXED_SEGMENTS: &str = "livecut_indexed_segments_total";
+/// counter{source}: hook requests refused, watched playlists or recorded streams that failed a
+/// round.
+pub const INGEST_ERRORS: &str = "livecut_ingest_errors_total";
 
 /// The `code` label of an API request that succeeded.
 pub const SUCCESS_CODE: &str = "Success";
@@ -152,6 +158,14 @@ fn describe() {
         "Bytes written to storage by bucket."
     );
     describe_counter!(CALLBACKS, "Completion callbacks by outcome.");
+    describe_counter!(
+        INDEXED_SEGMENTS,
+        "Segments this process added to the segment index, by source."
+    );
+    describe_counter!(
+        INGEST_ERRORS,
+        "Refused hook requests and failed rounds of watched playlists and recorders, by source."
+    );
 }
 
 /// One API request: its action (`unknown` for one this server does not implement, so that
@@ -192,6 +206,18 @@ pub fn storage_bytes_written(bucket: &str, n: u64) {
 pub fn callback(outcome: &'static str) {
     install();
     ::metrics::counter!(CALLBACKS, "outcome" => outcome).increment(1);
+}
+
+/// `n` segments indexed from `source` (`hook_srs`, `hook_alibaba_live`, `watch`, `record`).
+pub fn indexed(source: &'static str, n: u64) {
+    install();
+    ::metrics::counter!(INDEXED_SEGMENTS, "source" => source).increment(n);
+}
+
+/// A refused hook request, or a failed round of a watched playlist or recorder.
+pub fn ingest_error(source: &'static str) {
+    install();
+    ::metrics::counter!(INGEST_ERRORS, "source" => source).increment(1);
 }
 
 /// The scrape: the database's figures as of now, then everything in the Prometheus text format.

@@ -116,21 +116,27 @@ async fn alibaba_live_record(
 ) -> Response {
     let request_id = new_request_id();
     let result = live_record(&state, &headers, &body).await;
+    match &result {
+        Ok(true) => crate::metrics::indexed("hook_alibaba_live", 1),
+        Ok(false) => {}
+        Err(_) => crate::metrics::ingest_error("hook_alibaba_live"),
+    }
     if let Err(e) = &result {
         tracing::info!(request_id = %request_id, code = %e.code, "Live recording callback refused: {}", e.message);
     }
     json_response(
         &request_id,
         "livecut",
-        result.map(|()| serde_json::json!({})),
+        result.map(|_| serde_json::json!({})),
     )
 }
 
+/// Handles one callback; `Ok(true)` when it registered or indexed a recording.
 async fn live_record(
     state: &HookState,
     headers: &axum::http::HeaderMap,
     body: &[u8],
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     use md5::{Digest, Md5};
     let Some(hook) = &state.alibaba_live else {
         return Err(ApiError::new(
@@ -186,7 +192,7 @@ async fn live_record(
     // A status event (record_started, record_paused, record_resumed) says nothing to index.
     let Some(uri) = report.uri.as_deref() else {
         return match report.event.as_deref() {
-            Some(_) => Ok(()),
+            Some(_) => Ok(false),
             None => Err(ApiError::missing("uri")),
         };
     };
@@ -222,7 +228,7 @@ async fn live_record(
         )
         .await
         .map_err(internal)?;
-        return Ok(());
+        return Ok(true);
     }
     if lower.ends_with(".mp4") {
         let (Some(start_s), Some(duration)) = (report.start_time, report.duration) else {
@@ -249,7 +255,7 @@ async fn live_record(
         segments::add(&state.db, stream, &[segment], "hook:alibaba-live", now_ms())
             .await
             .map_err(internal)?;
-        return Ok(());
+        return Ok(true);
     }
     Err(ApiError::new(
         ErrorCode::NotSupported,
@@ -282,6 +288,10 @@ async fn srs_on_hls(
 ) -> Response {
     let request_id = new_request_id();
     let result = on_hls(&state, query.token.as_deref(), &body).await;
+    match &result {
+        Ok(()) => crate::metrics::indexed("hook_srs", 1),
+        Err(_) => crate::metrics::ingest_error("hook_srs"),
+    }
     if let Err(e) = &result {
         tracing::info!(request_id = %request_id, code = %e.code, "SRS hook refused: {}", e.message);
     }

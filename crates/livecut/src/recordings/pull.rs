@@ -221,8 +221,14 @@ pub async fn run(db: Db, buckets: Buckets, spec: PullSpec, every: Duration) {
         tick.tick().await;
         match poll(&db, &buckets, &spec, &mut state, scratch.path()).await {
             Ok(0) => {}
-            Ok(n) => tracing::debug!(url = %spec.url, n, "recorder: segments recorded"),
-            Err(e) => tracing::warn!(url = %spec.url, error = %e, "recorder"),
+            Ok(n) => {
+                crate::metrics::indexed("record", n);
+                tracing::debug!(url = %spec.url, n, "recorder: segments recorded");
+            }
+            Err(e) => {
+                crate::metrics::ingest_error("record");
+                tracing::warn!(url = %spec.url, error = %e, "recorder");
+            }
         }
     }
 }

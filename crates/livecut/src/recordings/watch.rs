@@ -158,10 +158,14 @@ pub async fn run(db: Db, buckets: Buckets, every: Duration) {
             let names = (domain.as_str(), app.as_str(), stream.as_str());
             match ingest(&db, &buckets, names, &source, &text, now_ms() * 1000).await {
                 Ok(Ingested { new }) if new > 0 => {
+                    crate::metrics::indexed("watch", new);
                     tracing::debug!(playlist = %playlist, new, "watched playlist: segments indexed");
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(playlist = %playlist, error = %e, "watched playlist"),
+                Err(e) => {
+                    crate::metrics::ingest_error("watch");
+                    tracing::warn!(playlist = %playlist, error = %e, "watched playlist");
+                }
             }
         }
     }

@@ -774,6 +774,20 @@ fn srs_on_hls_hook_indexes_segments_as_srs_writes_them() {
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["code"], 0, "{body}");
     }
+    // What the hook did, in /metrics.
+    let (_, scrape) = http_get(&server.endpoint, "/metrics");
+    assert_eq!(
+        metric(
+            &scrape,
+            r#"livecut_indexed_segments_total{source="hook_srs"}"#
+        ),
+        Some(6.0),
+        "{scrape}"
+    );
+    assert_eq!(
+        metric(&scrape, r#"livecut_ingest_errors_total{source="hook_srs"}"#),
+        Some(4.0)
+    );
     let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
     let (a, b) = (2.51, 9.25);
     for (mode, want) in [
@@ -1245,4 +1259,102 @@ fn alibaba_live_recording_callbacks_register_what_live_recorded() {
             );
         }
     }
+}
+
+/// The ffmpeg CLI's hls muxer restarted onto the same playlist with `-hls_flags append_list`,
+/// as an operator restarts a recorder: an `#EXT-X-DISCONTINUITY` and a fresh wall-clock
+/// PROGRAM-DATE-TIME, 1 s of nothing between the two runs. A clip across the restart has the
+/// end of the first run and the start of the second, and reports the hole in MissingRanges.
+#[test]
+fn ffmpeg_recorder_restarted_with_append_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source_of(dir.path(), 12);
+    let rec = dir
+        .path()
+        .join("recordings")
+        .join(DOMAIN)
+        .join(APP)
+        .join("restart");
+    std::fs::create_dir_all(&rec).unwrap();
+    let part = |segments: std::ops::Range<u32>| {
+        let list: Vec<String> = segments
+            .map(|k| {
+                dir.path()
+                    .join(format!("source/seg{k:05}.ts"))
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        format!("concat:{}", list.join("|"))
+    };
+    let record = |input: String| {
+        let out = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-re", "-i", &input])
+            .args([
+                "-c",
+                "copy",
+                "-f",
+                "hls",
+                "-hls_time",
+                "2",
+                "-hls_list_size",
+                "0",
+            ])
+            .args(["-hls_flags", "program_date_time+append_list"])
+            .arg(rec.join("index.m3u8"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    drop(src);
+    record(part(0..3));
+    std::thread::sleep(Duration::from_secs(1));
+    record(part(3..6));
+    let text = std::fs::read_to_string(rec.join("index.m3u8")).unwrap();
+    let playlist = livecut_hls::parse_media_playlist(&text).unwrap();
+    assert_eq!(playlist.segments.len(), 6, "{text}");
+    assert!(playlist.segments[3].discontinuity, "{text}");
+    let t_a = playlist.segments[0].program_date_time_us.unwrap();
+    let t_b = playlist.segments[3].program_date_time_us.unwrap();
+    assert!(t_b >= t_a + 6_500_000, "the runs do not overlap: {text}");
+
+    let server = Server::start(dir.path(), &[]);
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    // Frame n of the second run (frames 180..359) plays at t_b + (n - 180)/30.
+    let want: Vec<u32> = accurate_frames(4.51, 6.0)
+        .into_iter()
+        .chain(accurate_frames(0.0, 2.25).into_iter().map(|n| n + 180))
+        .collect();
+    let body = ok_body(sdk.submit(
+        &[
+            (
+                "Clips",
+                &json!([{"StartTime": after(t_a, 4.51), "EndTime": after(t_b, 2.25)}]).to_string(),
+            ),
+            ("LiveStreamConfig", &stream_config("restart")),
+            ("MediaProduceConfig", r#"{"Mode":"AccurateFast"}"#),
+            (
+                "OutputMediaConfig",
+                r#"{"MediaURL":"oss://clips/restart.mp4"}"#,
+            ),
+        ],
+        Signature::V3,
+    ));
+    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(120));
+    assert_eq!(job["Status"], "Success", "{job}");
+    assert_output(
+        &dir.path().join("buckets/clips/restart.mp4"),
+        &want,
+        "restart",
+    );
+    let raw = raw_job(&server.endpoint, &sdk.key, body["JobId"].as_str().unwrap());
+    let missing = raw["ClipResults"][0]["MissingRanges"].to_string();
+    assert!(
+        missing.contains(&livecut::clock::format_precise_time(t_a + 6_000_000)[..19]),
+        "{raw}"
+    );
 }
