@@ -69,7 +69,10 @@ impl Timeline {
     /// cycles, or old and new reads of a growing playlist) on the UTC axis.
     ///
     /// A segment starts at its own `#EXT-X-PROGRAM-DATE-TIME`, else where the previous
-    /// segment of the same playlist ends (also across `#EXT-X-DISCONTINUITY`). Segments
+    /// segment of the same playlist ends (also across `#EXT-X-DISCONTINUITY`). Within a run (no
+    /// discontinuity) a date within the tolerance of where the previous segment ends is taken as
+    /// the recorder's jitter and the segment continues the run by durations: one rule, from the
+    /// playlist alone, so a frame's time never depends on where a clip starts. Segments
     /// before a playlist's first date are placed backwards from it. A playlist with
     /// segments but no date at all is an error. `#EXT-X-GAP` segments take time but add no
     /// media. Where segments overlap, the one met first (playlists in order, segments in
@@ -83,7 +86,7 @@ impl Timeline {
         let mut coverage = Coverage::default();
         let mut pieces = Vec::new();
         for (playlist_index, playlist) in playlists.iter().enumerate() {
-            for placed in place(playlist_index, playlist)? {
+            for placed in place(playlist_index, playlist, tolerance_us)? {
                 let segment = &playlist.segments[placed.segment_index];
                 for (start_us, end_us) in kept_parts(&coverage, &placed, tolerance_us) {
                     pieces.push(TimedSegment {
@@ -176,7 +179,11 @@ impl Timeline {
 }
 
 /// UTC start and end of every non-gap segment of one playlist.
-fn place(playlist_index: usize, playlist: &MediaPlaylist) -> Result<Vec<Placed>, HlsError> {
+fn place(
+    playlist_index: usize,
+    playlist: &MediaPlaylist,
+    tolerance_us: i64,
+) -> Result<Vec<Placed>, HlsError> {
     let segments = &playlist.segments;
     let Some(anchor) = segments
         .iter()
@@ -195,7 +202,20 @@ fn place(playlist_index: usize, playlist: &MediaPlaylist) -> Result<Vec<Placed>,
     let mut starts = vec![0_i64; segments.len()];
     let mut clock = 0_i64;
     for (index, segment) in segments.iter().enumerate().skip(anchor) {
-        let start = segment.program_date_time_us.unwrap_or(clock);
+        let start = match segment.program_date_time_us {
+            // A date within the tolerance of where the run's previous segment ends is the
+            // recorder's clock jitter, not a jump: the run goes on by durations, so a frame's
+            // time does not depend on which segment of the run a clip starts in.
+            Some(date)
+                if index > anchor
+                    && !segment.discontinuity
+                    && (date - clock).abs() <= tolerance_us =>
+            {
+                clock
+            }
+            Some(date) => date,
+            None => clock,
+        };
         starts[index] = start;
         clock = start
             .checked_add(segment.duration_us)

@@ -131,29 +131,54 @@ fn gaps_at_start_middle_and_end() {
 
 #[test]
 fn jitter_within_tolerance_is_no_gap_and_edges_are_kept() {
-    // Dates stamped from a wall clock: 1 ms late, then 30 ms early.
+    // Dates stamped from a wall clock: 1 ms late, then 30 ms early. Within the tolerance, so the
+    // run goes on by durations: b and c start where the segment before them ends.
     let t = build(&[playlist(vec![
         seg("a.ts", 2 * S, Some(T0)),
         seg("b.ts", 2 * S, Some(T0 + 2 * S + MS)),
         seg("c.ts", 2 * S, Some(T0 + 4 * S - 30 * MS)),
     ])]);
-    assert_eq!(t.gaps(T0, T0 + 6 * S - 30 * MS), []);
+    let starts: Vec<i64> = t.segments().iter().map(|s| s.start_us - T0).collect();
+    assert_eq!(starts, [0, 2 * S, 4 * S]);
+    assert_eq!(t.gaps(T0, T0 + 6 * S), []);
     assert!(t.segments().iter().all(|s| s.media_offset_us == 0));
     assert!(!t.segments()[1].discontinuity && !t.segments()[2].discontinuity);
-    // c starts 31 ms before b ends, so a range starting at c's start still gets b: which of
-    // them holds the range's first frame only the frames' own timestamps can tell, and losing a
-    // frame is worse than reading a segment more.
+    // A range starting just before c's date still gets b, which holds its first frames.
     assert_eq!(
         uris(&t.overlapping(T0 + 4 * S - 30 * MS, T0 + 5 * S)),
         ["b.ts", "c.ts"]
     );
-    // Likewise a range reaching 1 ms past a's end gets b.
+    // A range reaching 1 ms past a's end gets b.
     assert_eq!(
         uris(&t.overlapping(T0, T0 + 2 * S + 2 * MS)),
         ["a.ts", "b.ts"]
     );
     // But a sliver that is all there is still counts.
     assert_eq!(uris(&t.overlapping(T0 + 2 * S - MS, T0 + 2 * S)), ["a.ts"]);
+}
+
+#[test]
+fn a_run_is_placed_by_one_rule_whatever_its_dates_jitter() {
+    // Every other date a frame (33 ms) late: the run stays on its first date plus durations,
+    // so the same frame has the same time whichever segment a clip starts in. A jump beyond
+    // the tolerance, or a discontinuity, re-anchors at the date.
+    let mut segments: Vec<Segment> = (0..6_i64)
+        .map(|k| {
+            let late = if k % 2 == 1 { 33 * MS } else { 0 };
+            seg(&format!("{k}.ts"), 2 * S, Some(T0 + k * 2 * S + late))
+        })
+        .collect();
+    segments.push(seg("jump.ts", 2 * S, Some(T0 + 12 * S + 400 * MS)));
+    let mut after_break = seg("restart.ts", 2 * S, Some(T0 + 14 * S + 420 * MS));
+    after_break.discontinuity = true;
+    segments.push(after_break);
+    let t = build(&[playlist(segments)]);
+    let starts: Vec<i64> = t
+        .segments()
+        .iter()
+        .map(|s| (s.start_us - T0) / MS)
+        .collect();
+    assert_eq!(starts, [0, 2000, 4000, 6000, 8000, 10000, 12400, 14420]);
 }
 
 #[test]

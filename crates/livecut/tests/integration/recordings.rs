@@ -344,3 +344,58 @@ fn segment_names_time_recordings_without_program_date_time() {
         }
     }
 }
+
+/// A recorder that stamps PROGRAM-DATE-TIME from a jittering wall clock: every other segment's
+/// date is a frame (33 ms) late. A frame's time must not depend on which segment a clip starts
+/// in: clips starting in a late-stamped segment and in an exact one both get exactly the frames
+/// of their range (the run is placed by its first date and the durations).
+#[test]
+fn a_jittering_program_date_time_moves_no_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = make_recording(dir.path(), "jit", 20, &[]);
+    let text = std::fs::read_to_string(rec.join("index.m3u8")).unwrap();
+    let mut k = 0;
+    let rewritten: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if !l.starts_with("#EXT-X-PROGRAM-DATE-TIME:") {
+                return l.to_string();
+            }
+            let late = if k % 2 == 1 { 33_000 } else { 0 };
+            let at = REC_START_US + k * 2_000_000 + late;
+            k += 1;
+            format!(
+                "#EXT-X-PROGRAM-DATE-TIME:{}",
+                livecut::clock::format_precise_time(at)
+            )
+        })
+        .collect();
+    assert!(k >= 9, "{text}");
+    std::fs::write(rec.join("index.m3u8"), rewritten.join("\n") + "\n").unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let mut sdk = Sdk::new(&server.endpoint, create_key(dir.path(), "ice:*"));
+    // Segment 1 (late-stamped) and segment 2 (exact) start the clips; both end in segment 4.
+    for (a, b, name) in [(3.51, 9.25, "odd.mp4"), (4.51, 9.25, "even.mp4")] {
+        let body = ok_body(sdk.submit(
+            &[
+                (
+                    "Clips",
+                    &json!([{"StartTime": at(a), "EndTime": at(b)}]).to_string(),
+                ),
+                ("LiveStreamConfig", &stream_config("jit")),
+                (
+                    "OutputMediaConfig",
+                    &json!({"MediaURL": format!("oss://clips/{name}")}).to_string(),
+                ),
+            ],
+            Signature::V3,
+        ));
+        let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(60));
+        assert_eq!(job["Status"], "Success", "{job}");
+        assert_frames(
+            &frames_of(&dir.path().join("buckets/clips").join(name)),
+            &accurate_frames(a, b),
+            name,
+        );
+    }
+}
