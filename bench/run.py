@@ -498,10 +498,18 @@ def hevc_recording(data: Path, h264_playlist: Path, preset: str) -> Path:
          "-f", "hls", "-hls_time", "2", "-hls_list_size", "0", "-hls_playlist_type", "vod",
          "-hls_flags", "program_date_time", "-hls_segment_filename", str(part / "seg%05d.ts"),
          str(part / "index.m3u8")], check=True)
-    lines, t = [], 0.0
-    text = (part / "index.m3u8").read_text().splitlines()
+    count, t = rewrite_pdts(part / "index.m3u8")
+    part.rename(rec)
+    print(f"  took {time.perf_counter() - t0:.1f} s: {count} segments, {t:.3f} s", flush=True)
+    return playlist
+
+
+def rewrite_pdts(playlist: Path) -> tuple[int, float]:
+    """Rewrites the ffmpeg CLI's wall-clock PROGRAM-DATE-TIMEs of `playlist` to the source's
+    clock (START + the segments' durations); returns the segments and seconds."""
+    lines, t, k = [], 0.0, 0
+    text = playlist.read_text().splitlines()
     durations = [float(l[len("#EXTINF:"):].split(",")[0]) for l in text if l.startswith("#EXTINF:")]
-    k = 0
     for l in text:
         if l.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
             l = f"#EXT-X-PROGRAM-DATE-TIME:{pdt(t)}"
@@ -509,11 +517,9 @@ def hevc_recording(data: Path, h264_playlist: Path, preset: str) -> Path:
             k += 1
         lines.append(l)
     if k != len(durations):
-        sys.exit(f"{part / 'index.m3u8'}: {k} PROGRAM-DATE-TIMEs for {len(durations)} segments")
-    (part / "index.m3u8").write_text("\n".join(lines) + "\n")
-    part.rename(rec)
-    print(f"  took {time.perf_counter() - t0:.1f} s: {len(durations)} segments, {t:.3f} s", flush=True)
-    return playlist
+        sys.exit(f"{playlist}: {k} PROGRAM-DATE-TIMEs for {len(durations)} segments")
+    playlist.write_text("\n".join(lines) + "\n")
+    return k, t
 
 
 def hevc(a: argparse.Namespace, playlist: Path, out: Path) -> None:
@@ -586,16 +592,7 @@ def fmp4_recording(data: Path, h264_playlist: Path) -> Path:
          "-f", "hls", "-hls_segment_type", "fmp4", "-hls_time", "2", "-hls_list_size", "0",
          "-hls_playlist_type", "vod", "-hls_flags", "program_date_time",
          "-hls_segment_filename", str(part / "seg%05d.m4s"), str(part / "index.m3u8")], check=True)
-    text = (part / "index.m3u8").read_text().splitlines()
-    durations = [float(l[len("#EXTINF:"):].split(",")[0]) for l in text if l.startswith("#EXTINF:")]
-    lines, t, k = [], 0.0, 0
-    for l in text:
-        if l.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
-            l = f"#EXT-X-PROGRAM-DATE-TIME:{pdt(t)}"
-            t += durations[k]
-            k += 1
-        lines.append(l)
-    (part / "index.m3u8").write_text("\n".join(lines) + "\n")
+    rewrite_pdts(part / "index.m3u8")
     part.rename(rec)
     return playlist
 

@@ -17,7 +17,11 @@
 //! numbers, no `EXT-X-DISCONTINUITY`), timestamps map to UTC from the run's
 //! first segment only: `utc = anchor_utc + (pts - anchor_pts)`, with 33-bit
 //! PTS wrap-around unwrapped inside the run. So the millisecond rounding of
-//! later segments' PDT never moves a frame across a cut point.
+//! later segments' PDT never moves a frame across a cut point. The service
+//! places the segments of a run by one rule from the playlist (a date within
+//! the tolerance of where the previous segment ends is taken as jitter and the
+//! run goes on by durations), so whichever segment a clip starts in, the same
+//! frame has the same UTC time.
 //!
 //! A clip's video frames are those whose UTC instant lies in
 //! `[start_utc_us, end_utc_us)` (AccurateFast), or every decodable frame of

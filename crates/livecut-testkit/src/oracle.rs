@@ -244,6 +244,47 @@ pub fn decode_errors(path: &Path) -> Result<Vec<String>, OracleError> {
         .collect())
 }
 
+/// Holes in the first audio track as a player that plays the track straight meets them: each
+/// (position in seconds, length in seconds) where a packet lasts longer than the track's usual
+/// frame. In an MP4 a gap between two samples' timestamps is a sample stretched over it, so
+/// the decoded samples run short of the timeline there. The last packet is not counted.
+pub fn audio_holes(path: &Path) -> Result<Vec<(f64, f64)>, OracleError> {
+    let p = path_str(path)?;
+    let out = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-select_streams",
+            "a:0",
+            "-show_entries",
+            "packet=pts_time,duration_time",
+            "-of",
+            "csv=p=0",
+            p,
+        ],
+    )?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let packets: Vec<(f64, f64)> = text
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split(',');
+            Some((f.next()?.parse().ok()?, f.next()?.parse().ok()?))
+        })
+        .collect();
+    let mut durations: Vec<f64> = packets.iter().map(|p| p.1).collect();
+    durations.sort_by(f64::total_cmp);
+    let Some(usual) = durations.get(durations.len() / 2).copied() else {
+        return Ok(Vec::new());
+    };
+    Ok(packets
+        .iter()
+        .take(packets.len().saturating_sub(1))
+        .filter(|(_, d)| *d > usual * 1.01)
+        .map(|(pts, d)| (pts + usual, d - usual))
+        .collect())
+}
+
 /// Start times (seconds, on the file's timeline) of the marker tone bursts
 /// of the first audio stream: the first loud sample after at least 200 ms
 /// of quiet.

@@ -129,20 +129,12 @@ pub struct AlibabaLiveHookConfig {
 impl AlibabaLiveHookConfig {
     /// The NotifyAuthKey, read now from the environment or its file.
     pub fn auth_key(&self) -> Result<Secret, ConfigError> {
-        let bad = ConfigError::Hook;
-        match (&self.auth_key_env, &self.auth_key_file) {
-            (Some(var), None) => std::env::var(var).map(Secret).map_err(|_| {
-                bad(format!(
-                    "[hooks.alibaba_live]: environment variable {var} (auth_key_env) is not set"
-                ))
-            }),
-            (None, Some(file)) => read_secret_file(file)
-                .map(Secret)
-                .map_err(|e| bad(format!("[hooks.alibaba_live]: {e}"))),
-            _ => Err(bad(
-                "[hooks.alibaba_live]: give the key once: auth_key_env or auth_key_file".into(),
-            )),
-        }
+        named_secret(
+            "[hooks.alibaba_live]",
+            "auth_key",
+            self.auth_key_env.as_ref(),
+            self.auth_key_file.as_ref(),
+        )
     }
 }
 
@@ -165,29 +157,40 @@ pub struct SrsHookConfig {
 impl SrsHookConfig {
     /// The token the hook URL must carry, read now from the environment or its file.
     pub fn token(&self) -> Result<Secret, ConfigError> {
-        let bad = ConfigError::Hook;
-        match (&self.token_env, &self.token_file) {
-            (Some(var), None) => std::env::var(var).map(Secret).map_err(|_| {
-                bad(format!(
-                    "[hooks.srs]: environment variable {var} (token_env) is not set"
-                ))
-            }),
-            (None, Some(file)) => read_secret_file(file)
-                .map(Secret)
-                .map_err(|e| bad(format!("[hooks.srs]: {e}"))),
-            _ => Err(bad(
-                "[hooks.srs]: give the token once: token_env or token_file".into(),
-            )),
+        let token = named_secret(
+            "[hooks.srs]",
+            "token",
+            self.token_env.as_ref(),
+            self.token_file.as_ref(),
+        )?;
+        if token.0.len() < 16 {
+            return Err(ConfigError::Hook(
+                "[hooks.srs]: the token must be at least 16 characters".into(),
+            ));
         }
-        .and_then(|t| {
-            if t.0.len() < 16 {
-                Err(bad(
-                    "[hooks.srs]: the token must be at least 16 characters".into()
-                ))
-            } else {
-                Ok(t)
-            }
-        })
+        Ok(token)
+    }
+}
+
+/// A hook's secret, named once: by an environment variable (`{what}_env`) or a file
+/// (`{what}_file`), read now.
+fn named_secret(
+    section: &str,
+    what: &str,
+    env: Option<&String>,
+    file: Option<&PathBuf>,
+) -> Result<Secret, ConfigError> {
+    let bad = |m: String| ConfigError::Hook(format!("{section}: {m}"));
+    match (env, file) {
+        (Some(var), None) => std::env::var(var).map(Secret).map_err(|_| {
+            bad(format!(
+                "environment variable {var} ({what}_env) is not set"
+            ))
+        }),
+        (None, Some(file)) => read_secret_file(file).map(Secret).map_err(bad),
+        _ => Err(bad(format!(
+            "give the {what} once: {what}_env or {what}_file"
+        ))),
     }
 }
 

@@ -371,7 +371,15 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
                 clip.index, p.reencoded
             )));
         }
-        let notes = clip_notes(&shared, index, p);
+        let mut notes = clip_notes(&shared, index, p);
+        let silence_us = out.silence_before(clip.index);
+        if silence_us > 0 {
+            notes.push(format!(
+                "{} ms of silence inserted before its audio, where the listed segments have \
+                 none, so the track plays without a hole",
+                (silence_us + 500) / 1000
+            ));
+        }
         reports.push(clip_report(clip, index, p, p.reencoded, p.copied, notes));
     }
     out.finish()?;

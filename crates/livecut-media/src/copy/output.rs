@@ -5,6 +5,7 @@
 //! re-encoded stretches (`audio_reencode`). The file itself (part file,
 //! `faststart`, rename) is `av::mp4`'s.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use ffmpeg_next::{Packet, Rational, codec, media};
@@ -18,6 +19,7 @@ use crate::av::{params, ts_time_base};
 use crate::bitstream::mpeg_audio;
 use crate::select::audio_frames::{AudioConfig, CopiedFrame};
 use crate::select::source::SourcePacket;
+use crate::transcode::audio_encoder::{AudioEncoder, PacketSink};
 
 /// What the video track is made of.
 pub struct VideoTrack<'a> {
@@ -43,6 +45,8 @@ struct AudioTrack {
     rate: u32,
     samples_per_frame: i64,
     mp3: Mp3Splicer,
+    /// A raw AAC frame of silence in the track's format, made when a hole first needs one.
+    silence: Option<Vec<u8>>,
 }
 
 impl AudioTrack {
@@ -54,7 +58,40 @@ impl AudioTrack {
             rate: config.sample_rate(),
             samples_per_frame: i64::from(config.samples_per_frame()),
             mp3: Mp3Splicer::default(),
+            silence: None,
         }
+    }
+
+    /// The raw AAC frame of silence of this track (AAC-LC at its rate and channels, which is
+    /// what a copied AAC track carries), encoded once: a frame from the middle of a few encoded
+    /// silent frames, past the encoder's priming.
+    fn silence_frame(&mut self) -> Result<&[u8], MediaError> {
+        if self.silence.is_none() {
+            let mut encoder = AudioEncoder::open(self.rate, self.config.channels() as usize)?;
+            let mut collected = Collected::default();
+            encoder.silence(4 * self.samples_per_frame as u64, &mut collected)?;
+            encoder.finish(&mut collected)?;
+            let frame = collected
+                .0
+                .get(2)
+                .or(collected.0.last())
+                .and_then(|p| p.data())
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| MediaError::Internal("the AAC encoder made no frame".into()))?;
+            self.silence = Some(frame);
+        }
+        Ok(self.silence.as_deref().unwrap_or(&[]))
+    }
+}
+
+/// Packets an encoder hands out, kept in order.
+#[derive(Default)]
+struct Collected(Vec<Packet>);
+
+impl PacketSink for Collected {
+    fn write_audio(&mut self, packet: Packet, _tb: Rational) -> Result<(), MediaError> {
+        self.0.push(packet);
+        Ok(())
     }
 }
 
@@ -178,6 +215,8 @@ pub struct Mp4Writer {
     placer: AudioPlacer,
     /// The run whose audio is being re-encoded into the track.
     stretch: Option<Stretch>,
+    /// Samples of silence written into holes of the track, by the clip whose audio followed.
+    silence_samples: BTreeMap<usize, i64>,
 }
 
 impl Mp4Writer {
@@ -217,6 +256,7 @@ impl Mp4Writer {
             dts: DtsRestamper::new(video.reorder_depth, video.frame_duration),
             placer: AudioPlacer::default(),
             stretch: None,
+            silence_samples: BTreeMap::new(),
         })
     }
 
@@ -232,6 +272,7 @@ impl Mp4Writer {
             dts: DtsRestamper::new(0, crate::select::FALLBACK_FRAME_DURATION),
             placer: AudioPlacer::default(),
             stretch: None,
+            silence_samples: BTreeMap::new(),
         })
     }
 
@@ -286,11 +327,33 @@ impl Mp4Writer {
         }
         track.mp3.enter(source);
         let expected = self.placer.next();
-        let Some(pts) = self.placer.place(ideal, samples) else {
+        let Some(mut pts) = self.placer.place(ideal, samples) else {
             track.mp3.break_here();
             track.mp3.saw(frame);
             return Ok(());
         };
+        // Gapless AAC: a hole of at least half a frame before this frame (the recording has no
+        // audio there, or none of it in the segments read) is filled with frames of encoded
+        // silence, and this frame follows them, less than half a frame from its own time. A
+        // player that plays the track straight then stays in sync. MP3 keeps the hole.
+        if pts > expected && !is_mp3 && expected > 0 {
+            let holes = (pts - expected + samples / 2) / samples;
+            let silence = track.silence_frame()?.to_vec();
+            let (stream, tb) = (track.stream, track.time_base);
+            for k in 0..holes {
+                let mut packet = Packet::copy(&silence);
+                let at = expected + k * samples;
+                packet.set_pts(Some(at));
+                packet.set_dts(Some(at));
+                packet.set_duration(samples);
+                packet.set_flags(codec::packet::Flags::KEY);
+                self.file
+                    .write(packet, stream, Rational::new(1, rate as i32), tb)?;
+            }
+            *self.silence_samples.entry(source.0).or_default() += holes * samples;
+            pts = expected + holes * samples;
+            self.placer.resume_at(pts + samples);
+        }
         if pts != expected {
             track.mp3.break_here();
         }
@@ -308,6 +371,14 @@ impl Mp4Writer {
         let (stream, tb) = (track.stream, track.time_base);
         self.file
             .write(packet, stream, Rational::new(1, rate as i32), tb)
+    }
+
+    /// Microseconds of silence written before clip `clip`'s audio (see `write_audio`).
+    pub fn silence_before(&self, clip: usize) -> i64 {
+        let rate = self.audio.as_ref().map_or(1, |t| i64::from(t.rate.max(1)));
+        self.silence_samples
+            .get(&clip)
+            .map_or(0, |s| s * 1_000_000 / rate)
     }
 
     /// Notes a source audio frame that is not written (outside its run's

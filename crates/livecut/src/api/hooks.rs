@@ -114,21 +114,28 @@ async fn alibaba_live_record(
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request_id = new_request_id();
     let result = live_record(&state, &headers, &body).await;
+    respond("hook_alibaba_live", result)
+}
+
+/// A hook's answer: counted in `/metrics` (`Ok(true)`: something was indexed), a refusal logged
+/// with the request id it answers with.
+fn respond(source: &'static str, result: Result<bool, ApiError>) -> Response {
+    let request_id = new_request_id();
     match &result {
-        Ok(true) => crate::metrics::indexed("hook_alibaba_live", 1),
+        Ok(true) => crate::metrics::indexed(source, 1),
         Ok(false) => {}
-        Err(_) => crate::metrics::ingest_error("hook_alibaba_live"),
+        Err(e) => {
+            crate::metrics::ingest_error(source);
+            tracing::info!(request_id = %request_id, code = %e.code, source, "hook request refused: {}", e.message);
+        }
     }
-    if let Err(e) = &result {
-        tracing::info!(request_id = %request_id, code = %e.code, "Live recording callback refused: {}", e.message);
-    }
-    json_response(
-        &request_id,
-        "livecut",
-        result.map(|_| serde_json::json!({})),
-    )
+    let body = match source {
+        // SRS takes `{"code": 0}` as accepted.
+        "hook_srs" => serde_json::json!({"code": 0}),
+        _ => serde_json::json!({}),
+    };
+    json_response(&request_id, "livecut", result.map(|_| body))
 }
 
 /// Handles one callback; `Ok(true)` when it registered or indexed a recording.
@@ -286,20 +293,8 @@ async fn srs_on_hls(
     Query(query): Query<TokenQuery>,
     body: Bytes,
 ) -> Response {
-    let request_id = new_request_id();
     let result = on_hls(&state, query.token.as_deref(), &body).await;
-    match &result {
-        Ok(()) => crate::metrics::indexed("hook_srs", 1),
-        Err(_) => crate::metrics::ingest_error("hook_srs"),
-    }
-    if let Err(e) = &result {
-        tracing::info!(request_id = %request_id, code = %e.code, "SRS hook refused: {}", e.message);
-    }
-    json_response(
-        &request_id,
-        "livecut",
-        result.map(|()| serde_json::json!({"code": 0})),
-    )
+    respond("hook_srs", result.map(|()| true))
 }
 
 async fn on_hls(state: &HookState, token: Option<&str>, body: &[u8]) -> Result<(), ApiError> {

@@ -707,14 +707,70 @@ pub fn after(t0_us: i64, seconds: f64) -> String {
     livecut::clock::format_precise_time(t0_us + offset_us(seconds))
 }
 
-/// Checks an output the way every media test does: no decode error, exactly `want` frames, and
-/// every audio marker within one AAC frame of its video frame.
+/// Checks an output the way every media test does: no decode error, exactly `want` frames, no
+/// hole in the audio track (a player playing it straight stays in sync), and every audio marker
+/// within one AAC frame of its video frame.
 pub fn assert_output(path: &Path, want: &[u32], what: &str) {
     let errors = oracle::decode_errors(path).unwrap();
     assert!(errors.is_empty(), "{what}: decode errors {errors:?}");
     let video = oracle::decode_video_numbers(path).unwrap();
     assert_frames(&video.numbers(), want, what);
+    let holes = oracle::audio_holes(path).unwrap();
+    assert!(
+        holes.is_empty(),
+        "{what}: holes in the audio track (at s, of s): {holes:?}"
+    );
     let onsets = oracle::audio_marker_onsets(path).unwrap();
     oracle::check_av_sync(&video, &onsets, f64::from(FPS), 48_000)
         .unwrap_or_else(|e| panic!("{what}: A/V sync: {e}"));
+}
+
+/// Python's http.server serving `dir` on a free loopback port, as a CDN or a recorder's web
+/// server stands in; killed on drop.
+pub struct WebServer {
+    child: Child,
+    pub origin: String,
+}
+
+impl WebServer {
+    pub fn start(dir: &Path) -> WebServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
+            .arg("--directory")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "http.server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        WebServer {
+            child,
+            origin: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

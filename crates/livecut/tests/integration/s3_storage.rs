@@ -437,33 +437,8 @@ fn recordings_over_http_from_allowed_origins() {
     let rec = web.join("live").join("cam1");
     std::fs::create_dir_all(&rec).unwrap();
     testgen(&rec, 8, "2026-11-24T10:00:00Z", &[]);
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut http = std::process::Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
-        .arg("--directory")
-        .arg(&web)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let origin = format!("http://127.0.0.1:{port}");
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "http.server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let http = WebServer::start(&web);
+    let origin = http.origin.clone();
     let config = dir.path().join("livecut.toml");
     std::fs::write(
         &config,
@@ -503,8 +478,7 @@ fn recordings_over_http_from_allowed_origins() {
         "AccurateFast over HTTP",
     );
     drop(server);
-    let _ = http.kill();
-    let _ = http.wait();
+    drop(http);
 }
 
 /// The server is SIGKILLed while its multipart upload is in flight (the storage holds the part
