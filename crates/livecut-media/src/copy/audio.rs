@@ -8,7 +8,11 @@
 //! its PTS) is within half a frame of that, dropped if it would overlap the
 //! previous frame by more than half a frame, and left at its ideal position
 //! (a gap) otherwise. Audio therefore stays within half a frame of the
-//! video at every join and never drifts.
+//! video at every join and never drifts. In an AAC track the writer fills
+//! such a gap with frames of encoded silence (`output::Mp4Writer::write_audio`),
+//! and pads each clip's audio with silence up to its video's end when the
+//! recording's audio stops short (`pad_audio_until`), so the track has no
+//! hole a player would close up; an MP3 track keeps them.
 //!
 //! One copied track holds one format, the first clip's with audio (codec,
 //! sample rate, channel count and, for AAC, object type). A clip whose

@@ -363,8 +363,9 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
         };
         let mut tick_progress = |tick: i64| writing.reach(tick, progress);
         let reencoded = write_clip(&clip_job, &mut out, &mut tick_progress)?;
-        // A clip's re-encoded audio ends with it.
+        // A clip's re-encoded audio ends with it; its copied audio reaches its video's end.
         out.finish_reencoded_audio()?;
+        out.pad_audio_until(p.end, clip.index)?;
         if reencoded != p.reencoded {
             return Err(MediaError::Internal(format!(
                 "clip {}: planned {} re-encoded frames, wrote {reencoded}",
@@ -375,8 +376,8 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
         let silence_us = out.silence_before(clip.index);
         if silence_us > 0 {
             notes.push(format!(
-                "{} ms of silence inserted before its audio, where the listed segments have \
-                 none, so the track plays without a hole",
+                "{} ms of silence inserted in its audio where the listed segments have none, \
+                 so the track plays without a hole",
                 (silence_us + 500) / 1000
             ));
         }

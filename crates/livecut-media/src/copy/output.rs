@@ -332,28 +332,22 @@ impl Mp4Writer {
             track.mp3.saw(frame);
             return Ok(());
         };
-        // Gapless AAC: a hole of at least half a frame before this frame (the recording has no
-        // audio there, or none of it in the segments read) is filled with frames of encoded
-        // silence, and this frame follows them, less than half a frame from its own time. A
-        // player that plays the track straight then stays in sync. MP3 keeps the hole.
+        // Gapless AAC: whole frames of silence fill a hole of a frame or more before this frame
+        // (the recording has no audio there, or none in the segments read); the rest, less
+        // than a frame, is placed as any frame is (contiguous within half a frame, else a
+        // gap), so the audio is never put later than its own time. A player that plays the
+        // track straight then stays in sync. MP3 keeps the hole.
         if pts > expected && !is_mp3 && expected > 0 {
-            let holes = (pts - expected + samples / 2) / samples;
-            let silence = track.silence_frame()?.to_vec();
-            let (stream, tb) = (track.stream, track.time_base);
-            for k in 0..holes {
-                let mut packet = Packet::copy(&silence);
-                let at = expected + k * samples;
-                packet.set_pts(Some(at));
-                packet.set_dts(Some(at));
-                packet.set_duration(samples);
-                packet.set_flags(codec::packet::Flags::KEY);
-                self.file
-                    .write(packet, stream, Rational::new(1, rate as i32), tb)?;
+            let holes = (pts - expected) / samples;
+            if holes > 0 {
+                self.write_silence(expected, holes, source.0)?;
+                self.placer.resume_at(expected + holes * samples);
+                pts = self.placer.place(ideal, samples).unwrap_or(pts);
             }
-            *self.silence_samples.entry(source.0).or_default() += holes * samples;
-            pts = expected + holes * samples;
-            self.placer.resume_at(pts + samples);
         }
+        let Some(track) = self.audio.as_mut() else {
+            return Ok(());
+        };
         if pts != expected {
             track.mp3.break_here();
         }
@@ -373,7 +367,60 @@ impl Mp4Writer {
             .write(packet, stream, Rational::new(1, rate as i32), tb)
     }
 
-    /// Microseconds of silence written before clip `clip`'s audio (see `write_audio`).
+    /// Writes `count` frames of encoded silence into the AAC track from sample `from`, counted
+    /// for `clip`.
+    fn write_silence(&mut self, from: i64, count: i64, clip: usize) -> Result<(), MediaError> {
+        let Some(track) = self.audio.as_mut() else {
+            return Ok(());
+        };
+        let samples = track.samples_per_frame;
+        let rate = track.rate;
+        let silence = track.silence_frame()?.to_vec();
+        let (stream, tb) = (track.stream, track.time_base);
+        for k in 0..count {
+            let mut packet = Packet::copy(&silence);
+            let at = from + k * samples;
+            packet.set_pts(Some(at));
+            packet.set_dts(Some(at));
+            packet.set_duration(samples);
+            packet.set_flags(codec::packet::Flags::KEY);
+            self.file
+                .write(packet, stream, Rational::new(1, rate as i32), tb)?;
+        }
+        *self.silence_samples.entry(clip).or_default() += count * samples;
+        Ok(())
+    }
+
+    /// Fills the AAC track with whole frames of encoded silence up to `end_ticks` (where clip
+    /// `clip`'s video ends) when its audio stops a frame or more short of it, so the clip's
+    /// audio covers its video span to within a frame and the next clip's follows without a
+    /// hole. Nothing for a track that has no frame yet, or MP3.
+    pub fn pad_audio_until(&mut self, end_ticks: i64, clip: usize) -> Result<(), MediaError> {
+        let Some(track) = self.audio.as_ref() else {
+            return Ok(());
+        };
+        let expected = self.placer.next();
+        if expected == 0 || matches!(track.config, AudioConfig::Mp3(_)) {
+            return Ok(());
+        }
+        let samples = track.samples_per_frame;
+        let end = rescale_round(
+            end_ticks,
+            i64::from(track.rate),
+            crate::timeline::TICKS_PER_SECOND,
+        );
+        // Whole frames only: the clip's audio never runs past its video, so the next clip's
+        // first frame is placed by the usual rule.
+        let holes = (end - expected).div_euclid(samples);
+        if holes <= 0 {
+            return Ok(());
+        }
+        self.write_silence(expected, holes, clip)?;
+        self.placer.resume_at(expected + holes * samples);
+        Ok(())
+    }
+
+    /// Microseconds of silence written for clip `clip` (see `write_audio`, `pad_audio_until`).
     pub fn silence_before(&self, clip: usize) -> i64 {
         let rate = self.audio.as_ref().map_or(1, |t| i64::from(t.rate.max(1)));
         self.silence_samples
