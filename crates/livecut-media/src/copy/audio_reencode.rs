@@ -113,9 +113,9 @@ pub fn decoded_format(clip: &ClipInput, parsed: bool) -> Option<(u32, usize)> {
     None
 }
 
-/// The packets of one encoder call, before they are placed on the track.
+/// The packets of encoder calls, in order, before they are placed on the track.
 #[derive(Default)]
-struct Collected(Vec<Packet>);
+pub(super) struct Collected(pub(super) Vec<Packet>);
 
 impl PacketSink for Collected {
     fn write_audio(&mut self, packet: Packet, _tb: Rational) -> Result<(), MediaError> {

@@ -11,7 +11,7 @@ use std::path::Path;
 use ffmpeg_next::{Packet, Rational, codec, media};
 
 use super::audio::AudioPlacer;
-use super::audio_reencode::Stretch;
+use super::audio_reencode::{Collected, Stretch};
 use super::dts::DtsRestamper;
 use crate::MediaError;
 use crate::av::mp4::{Mp4File, SetupError};
@@ -19,7 +19,7 @@ use crate::av::{params, ts_time_base};
 use crate::bitstream::mpeg_audio;
 use crate::select::audio_frames::{AudioConfig, CopiedFrame};
 use crate::select::source::SourcePacket;
-use crate::transcode::audio_encoder::{AudioEncoder, PacketSink};
+use crate::transcode::audio_encoder::AudioEncoder;
 
 /// What the video track is made of.
 pub struct VideoTrack<'a> {
@@ -81,17 +81,6 @@ impl AudioTrack {
             self.silence = Some(frame);
         }
         Ok(self.silence.as_deref().unwrap_or(&[]))
-    }
-}
-
-/// Packets an encoder hands out, kept in order.
-#[derive(Default)]
-struct Collected(Vec<Packet>);
-
-impl PacketSink for Collected {
-    fn write_audio(&mut self, packet: Packet, _tb: Rational) -> Result<(), MediaError> {
-        self.0.push(packet);
-        Ok(())
     }
 }
 

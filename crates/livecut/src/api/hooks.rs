@@ -180,22 +180,11 @@ async fn live_record(
              timestamp is more than 5 minutes from now.",
         ));
     }
-    for (name, value) in [
+    check_names(&[
         ("domain", &report.domain),
         ("app", &report.app),
         ("stream", &report.stream),
-    ] {
-        if value.is_empty()
-            || value.len() > 255
-            || value.contains(['/', '\\'])
-            || value.chars().any(char::is_control)
-        {
-            return Err(ApiError::invalid(
-                name,
-                "must be a name of 1 to 255 characters without slashes or control characters",
-            ));
-        }
-    }
+    ])?;
     // A status event (record_started, record_paused, record_resumed) says nothing to index.
     let Some(uri) = report.uri.as_deref() else {
         return match report.event.as_deref() {
@@ -316,18 +305,7 @@ async fn on_hls(state: &HookState, token: Option<&str>, body: &[u8]) -> Result<(
     if report.action != "on_hls" {
         return Err(ApiError::invalid("action", "must be on_hls"));
     }
-    for (name, value) in [("app", &report.app), ("stream", &report.stream)] {
-        if value.is_empty()
-            || value.len() > 255
-            || value.contains(['/', '\\'])
-            || value.chars().any(char::is_control)
-        {
-            return Err(ApiError::invalid(
-                name,
-                "must be a name of 1 to 255 characters without slashes or control characters",
-            ));
-        }
-    }
+    check_names(&[("app", &report.app), ("stream", &report.stream)])?;
     let domain = match (&hook.domain, report.vhost.as_str()) {
         (Some(d), _) => d.clone(),
         (None, "" | "__defaultVhost__") => {
@@ -402,6 +380,24 @@ async fn on_hls(state: &HookState, token: Option<&str>, body: &[u8]) -> Result<(
     segments::add(&state.db, stream, &[segment], "hook:srs", now_ms())
         .await
         .map_err(internal)?;
+    Ok(())
+}
+
+/// Stream names as a hook reports them: 1 to 255 characters, no slashes (they become path
+/// parts) and no control characters (they reach logs).
+fn check_names(names: &[(&str, &String)]) -> Result<(), ApiError> {
+    for (name, value) in names {
+        if value.is_empty()
+            || value.len() > 255
+            || value.contains(['/', '\\'])
+            || value.chars().any(char::is_control)
+        {
+            return Err(ApiError::invalid(
+                name,
+                "must be a name of 1 to 255 characters without slashes or control characters",
+            ));
+        }
+    }
     Ok(())
 }
 

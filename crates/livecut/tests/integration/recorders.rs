@@ -29,9 +29,14 @@ fn source_of(dir: &Path, seconds: u32) -> PathBuf {
 /// fMP4 segments of the ffmpeg CLI's hls muxer, as it writes them today.
 const FMP4: &[&str] = &["-hls_segment_type", "fmp4"];
 
-/// Submits one job over `clips` (each `[stream, start, end]`) and waits for it to succeed;
-/// returns the output's path in the local bucket.
-fn run(sdk: &mut Sdk, data: &Path, mode: &str, clips: &[(&str, String, String)], name: &str) {
+/// Submits one job over `clips` (each `[stream, start, end]`) to the output `name` and waits for
+/// it to end; returns the job.
+fn submit_and_wait(
+    sdk: &mut Sdk,
+    mode: &str,
+    clips: &[(&str, String, String)],
+    name: &str,
+) -> serde_json::Value {
     let clips: Vec<_> = clips
         .iter()
         .map(|(s, a, b)| json!({"StreamName": s, "StartTime": a, "EndTime": b}))
@@ -51,7 +56,12 @@ fn run(sdk: &mut Sdk, data: &Path, mode: &str, clips: &[(&str, String, String)],
         ],
         Signature::V3,
     ));
-    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(180));
+    sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(180))
+}
+
+/// Submits one job and waits for it to succeed, with its output in the local bucket.
+fn run(sdk: &mut Sdk, data: &Path, mode: &str, clips: &[(&str, String, String)], name: &str) {
+    let job = submit_and_wait(sdk, mode, clips, name);
     assert_eq!(job["Status"], "Success", "{mode} {name}: {job}");
     assert!(data.join("buckets/clips").join(name).exists());
 }
@@ -645,21 +655,12 @@ fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
         !out.status.success() && err.contains("video codec is mpeg4"),
         "{err}"
     );
-    let body = ok_body(sdk.submit(
-        &[
-            (
-                "Clips",
-                &json!([{"StartTime": at(20.5), "EndTime": at(21.5)}]).to_string(),
-            ),
-            ("LiveStreamConfig", &stream_config("mtx3")),
-            (
-                "OutputMediaConfig",
-                r#"{"MediaURL":"oss://clips/mtx3.mp4"}"#,
-            ),
-        ],
-        Signature::V3,
-    ));
-    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(60));
+    let job = submit_and_wait(
+        &mut sdk,
+        "AccurateFast",
+        &[("mtx3", at(20.5), at(21.5))],
+        "mtx3.mp4",
+    );
     assert_eq!(job["Code"], "InvalidParameter.NotSupported", "{job}");
     assert!(job["Message"].as_str().unwrap().contains("mpeg4"), "{job}");
 
@@ -687,21 +688,12 @@ fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
         "{said}"
     );
     assert!(files.iter().chain(&ts_files).all(|f| !f.exists()));
-    let body = ok_body(sdk.submit(
-        &[
-            (
-                "Clips",
-                &json!([{"StartTime": at(2.5), "EndTime": at(3.5)}]).to_string(),
-            ),
-            ("LiveStreamConfig", &stream_config("mtx1")),
-            (
-                "OutputMediaConfig",
-                r#"{"MediaURL":"oss://clips/forgotten.mp4"}"#,
-            ),
-        ],
-        Signature::V3,
-    ));
-    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(60));
+    let job = submit_and_wait(
+        &mut sdk,
+        "AccurateFast",
+        &[("mtx1", at(2.5), at(3.5))],
+        "forgotten.mp4",
+    );
     assert_eq!(job["Code"], "InvalidParameter.ResourceNotFound", "{job}");
 }
 
@@ -1284,29 +1276,19 @@ fn ffmpeg_recorder_restarted_with_append_list() {
         .into_iter()
         .chain(accurate_frames(0.0, 2.25).into_iter().map(|n| n + 180))
         .collect();
-    let body = ok_body(sdk.submit(
-        &[
-            (
-                "Clips",
-                &json!([{"StartTime": after(t_a, 4.51), "EndTime": after(t_b, 2.25)}]).to_string(),
-            ),
-            ("LiveStreamConfig", &stream_config("restart")),
-            ("MediaProduceConfig", r#"{"Mode":"AccurateFast"}"#),
-            (
-                "OutputMediaConfig",
-                r#"{"MediaURL":"oss://clips/restart.mp4"}"#,
-            ),
-        ],
-        Signature::V3,
-    ));
-    let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(120));
+    let job = submit_and_wait(
+        &mut sdk,
+        "AccurateFast",
+        &[("restart", after(t_a, 4.51), after(t_b, 2.25))],
+        "restart.mp4",
+    );
     assert_eq!(job["Status"], "Success", "{job}");
     assert_output(
         &dir.path().join("buckets/clips/restart.mp4"),
         &want,
         "restart",
     );
-    let raw = raw_job(&server.endpoint, &sdk.key, body["JobId"].as_str().unwrap());
+    let raw = raw_job(&server.endpoint, &sdk.key, job["JobId"].as_str().unwrap());
     let missing = raw["ClipResults"][0]["MissingRanges"].to_string();
     assert!(
         missing.contains(&livecut::clock::format_precise_time(t_a + 6_000_000)[..19]),
