@@ -14,9 +14,9 @@ use crate::clock::{format_precise_time, now_ms, parse_clip_time};
 use crate::db::segments::{self, IndexedSegment};
 use crate::db::{Db, recordings};
 use crate::settings::StoreSettings;
-use crate::storage::{Buckets, Source};
+use crate::storage::Source;
 
-use super::register::{RegisterError, codecs_verdict, probe_segment};
+use super::register::{RegisterError, canonical, codecs_verdict, probe_segment};
 
 /// What `add-segment` was told besides the files.
 #[derive(Debug, Clone, Default)]
@@ -188,19 +188,6 @@ pub async fn list(
         }
     }
     Ok(())
-}
-
-/// A local path made absolute (so a server started elsewhere finds it), or a bucket URL.
-fn canonical(buckets: &Buckets, raw: &str) -> Result<Source, RegisterError> {
-    match buckets.source(raw)? {
-        Source::File(p) => Ok(Source::File(std::fs::canonicalize(&p).map_err(
-            |source| RegisterError::Read {
-                path: p.display().to_string(),
-                source,
-            },
-        )?)),
-        other => Ok(other),
-    }
 }
 
 fn file_name(shown: &str) -> &str {

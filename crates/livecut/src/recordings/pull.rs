@@ -187,16 +187,10 @@ async fn copy(
     scratch: &std::path::Path,
 ) -> Result<(), String> {
     let local = scratch.join("segment");
-    let path = match buckets.local_file(from) {
-        Some(p) => p,
-        None => {
-            buckets
-                .download(from, &local)
-                .await
-                .map_err(|e| format!("{}: {e}", from.shown()))?;
-            local.clone()
-        }
-    };
+    let path = buckets
+        .local_copy(from, &local)
+        .await
+        .map_err(|e| format!("{}: {e}", from.shown()))?;
     buckets
         .publish_file(to, &path, &NoJournal)
         .await

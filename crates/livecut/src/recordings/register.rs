@@ -39,6 +39,20 @@ impl From<StorageError> for RegisterError {
     }
 }
 
+/// A local path made absolute (so a server started elsewhere finds it), or a bucket or origin
+/// URL as it is.
+pub(crate) fn canonical(buckets: &Buckets, raw: &str) -> Result<Source, RegisterError> {
+    match buckets.source(raw)? {
+        Source::File(p) => Ok(Source::File(std::fs::canonicalize(&p).map_err(
+            |source| RegisterError::Read {
+                path: p.display().to_string(),
+                source,
+            },
+        )?)),
+        other => Ok(other),
+    }
+}
+
 pub async fn add(
     store: &StoreSettings,
     (domain, app, stream): (&str, &str, &str),
@@ -49,19 +63,7 @@ pub async fn add(
         .parse()
         .map_err(|e: livecut_hls::SegmentTimesError| RegisterError::Times(e.to_string()))?;
     let buckets = store.buckets()?;
-    let source = match buckets.source(playlist)? {
-        // Local playlists are registered by their absolute path, so a server started elsewhere
-        // finds them.
-        Source::File(p) => {
-            Source::File(
-                std::fs::canonicalize(&p).map_err(|source| RegisterError::Read {
-                    path: p.display().to_string(),
-                    source,
-                })?,
-            )
-        }
-        other => other,
-    };
+    let source = canonical(&buckets, playlist)?;
     let shown = source.shown();
     let text = buckets
         .read_text(&source)
@@ -184,20 +186,16 @@ pub(crate) async fn probe_segment(
 ) -> Result<livecut_media::MediaProbe, String> {
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
     let local = |source: &Source, name: &str| {
-        let source = source.clone();
         let path = scratch.path().join(format!(
             "{name}.{}",
             source.extension().unwrap_or_else(|| "ts".into())
         ));
+        let source = source.clone();
         async move {
-            match buckets.local_file(&source) {
-                Some(p) => Ok(p),
-                None => buckets
-                    .download(&source, &path)
-                    .await
-                    .map(|_| path)
-                    .map_err(|e| format!("cannot be read: {e}")),
-            }
+            buckets
+                .local_copy(&source, &path)
+                .await
+                .map_err(|e| format!("cannot be read: {e}"))
         }
     };
     let init = match init {

@@ -199,15 +199,19 @@ pub fn localize(clips: &mut [ClipInput], remote: &[Vec<Remote>], dir: &Path) -> 
 }
 
 impl Buckets {
-    /// Copies one remote object to a local file (`livecut recordings add` probing a segment).
-    pub async fn download(&self, source: &Source, path: &Path) -> Result<u64, StorageError> {
-        let bytes = AtomicU64::new(0);
+    /// A local file holding `source`'s bytes: its own file when it is one (a path, an object of
+    /// a folder bucket), else a download to `path` (registration probing a segment, the pull
+    /// recorder copying one).
+    pub async fn local_copy(&self, source: &Source, path: &Path) -> Result<PathBuf, StorageError> {
+        if let Some(own) = self.local_file(source) {
+            return Ok(own);
+        }
         let item = FetchItem {
             source: source.clone(),
             path: path.to_path_buf(),
         };
-        fetch_one(self, &item, &bytes).await?;
-        Ok(bytes.load(Ordering::Relaxed))
+        fetch_one(self, &item, &AtomicU64::new(0)).await?;
+        Ok(item.path)
     }
 }
 
