@@ -36,6 +36,7 @@ use crate::config::{AlibabaLiveHookConfig, Secret, SrsHookConfig};
 use crate::db::Db;
 use crate::db::segments::{self, IndexedSegment};
 use crate::ids::new_request_id;
+use crate::recordings::watch::continues;
 use crate::storage::Buckets;
 
 /// The SRS hook as the configuration sets it up.
@@ -363,17 +364,14 @@ async fn on_hls(state: &HookState, token: Option<&str>, body: &[u8]) -> Result<(
         .map_err(internal)?
         .into_iter()
         .find(|s| s.start_us < start_us);
-    let continues = previous.is_some_and(|p| {
-        p.sequence + 1 == report.seq_no
-            && (p.start_us + p.duration_us - start_us).abs() <= 1_000_000
-    });
+    let follows = previous.is_some_and(|p| continues(&p, report.seq_no, false, start_us));
     let segment = IndexedSegment {
         uri: source.to_index_string(),
         start_us,
         duration_us,
         init_uri: None,
         sequence: report.seq_no,
-        discontinuity: !continues,
+        discontinuity: !follows,
         video_codec: None,
         audio_codec: None,
     };

@@ -4,7 +4,7 @@
 //! segment index, for users whose recorder keeps only a short live window.
 //!
 //! - A segment's UTC start is the source's PROGRAM-DATE-TIME (or the one before it plus
-//!   durations); without any, the time it appeared, chained as `watch` chains.
+//!   durations); without any, the time it appeared, chained by `watch::continues`.
 //! - Each segment is stored under its media sequence number (`{to}{sequence:010}.{ext}`) and
 //!   indexed only once whole in storage; the index says where recording left off, so a restart
 //!   neither loses (while the source still lists them) nor duplicates segments.
@@ -21,6 +21,8 @@ use crate::db::Db;
 use crate::db::segments::{self, IndexedSegment};
 use crate::job::location::{ObjectLocation, parse_url};
 use crate::storage::{Buckets, NoJournal, Source};
+
+use super::watch::continues;
 
 /// One recorded stream: where from, as which stream, where to.
 #[derive(Debug, Clone)]
@@ -151,14 +153,20 @@ pub async fn poll(
                 state.inits.get(&key).cloned()
             }
         };
-        let follows = last
-            .as_ref()
-            .is_some_and(|l| l.sequence + 1 == sequence && !seg.discontinuity);
-        let start_us = match (dated[k], &last) {
+        let follows = last.as_ref().filter(|l| {
+            continues(
+                l,
+                sequence,
+                seg.discontinuity,
+                dated[k].unwrap_or(arrival_start),
+            )
+        });
+        let start_us = match (dated[k], follows) {
             (Some(t), _) => t,
-            (None, Some(l)) if follows => l.start_us + l.duration_us,
-            (None, _) => arrival_start,
+            (None, Some(l)) => l.start_us + l.duration_us,
+            (None, None) => arrival_start,
         };
+        let follows = follows.is_some();
         arrival_start = start_us + seg.duration_us;
         let row = IndexedSegment {
             uri: Source::Object(to).to_index_string(),

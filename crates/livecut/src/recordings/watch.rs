@@ -32,6 +32,17 @@ use crate::storage::{Buckets, Source};
 /// it (polls, writes and clocks jitter; a stall or a restart moves more).
 const CHAIN_SLACK_US: i64 = 1_500_000;
 
+/// Whether a new segment numbered `sequence` (`tagged`: the recorder marked a discontinuity
+/// before it), starting at `start_us` as far as its arrival or stamp says, continues `last`'s
+/// media clock: the next number, no tag, and not starting more than `CHAIN_SLACK_US` after
+/// where `last` ends (earlier is fine: recorders write in bursts). The one rule of the watcher,
+/// the pull recorder and the SRS hook.
+pub(crate) fn continues(last: &IndexedSegment, sequence: i64, tagged: bool, start_us: i64) -> bool {
+    sequence == last.sequence + 1
+        && !tagged
+        && start_us - (last.start_us + last.duration_us) <= CHAIN_SLACK_US
+}
+
 /// What one ingestion added.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Ingested {
@@ -92,15 +103,13 @@ pub async fn ingest(
     let mut start_us = end_us - total_us;
     let first = fresh[0].0;
     let first_sequence = i64::try_from(first.sequence).unwrap_or(0);
-    let mut chained = false;
-    if let Some(l) = &last {
-        let follows = first_sequence == l.sequence + 1 && !first.discontinuity;
-        let there = l.start_us + l.duration_us;
-        if follows && start_us - there <= CHAIN_SLACK_US {
-            start_us = there;
-            chained = true;
-        }
+    let chained = last
+        .as_ref()
+        .filter(|l| continues(l, first_sequence, first.discontinuity, start_us));
+    if let Some(l) = chained {
+        start_us = l.start_us + l.duration_us;
     }
+    let chained = chained.is_some();
     let mut rows = Vec::with_capacity(fresh.len());
     for (k, (seg, _, uri)) in fresh.iter().enumerate() {
         let init_uri = match &seg.map {
