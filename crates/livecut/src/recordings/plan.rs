@@ -282,6 +282,7 @@ pub async fn plan_clip(
                 .to_string(),
         });
     }
+    let mut origins = Vec::with_capacity(sources.len() + 1);
     let mut playlists = Vec::with_capacity(sources.len() + 1);
     for (source, times) in &sources {
         let text = catalog
@@ -290,30 +291,39 @@ pub async fn plan_clip(
             .await
             .map_err(|e| storage_error(index, source, e))?;
         playlists.push(parse_playlist(index, source, times, &text)?);
+        origins.push(Origin::of(source));
     }
     if !indexed.is_empty() {
-        playlists.push(Listed {
+        playlists.push(indexed_playlist(&indexed));
+        origins.push(Origin {
             source: Source::File(PathBuf::from("/")),
             shown: "the segment index".into(),
-            playlist: indexed_playlist(&indexed),
         });
     }
     plan_playlists(
         index,
         &label,
         (clip.start_us, clip.end_us),
-        &playlists,
+        (&origins, &playlists),
         reach,
         catalog.buckets,
     )
 }
 
-/// A playlist of a stream, parsed and timed, with where it came from (segment URIs resolve
-/// against `source`) and how messages name it.
-struct Listed {
+/// Where a playlist of a stream came from (its segment URIs resolve against `source`) and how
+/// messages name it.
+struct Origin {
     source: Source,
     shown: String,
-    playlist: MediaPlaylist,
+}
+
+impl Origin {
+    fn of(source: &Source) -> Origin {
+        Origin {
+            source: source.clone(),
+            shown: source.shown(),
+        }
+    }
 }
 
 fn parse_playlist(
@@ -321,7 +331,7 @@ fn parse_playlist(
     source: &Source,
     times: &SegmentTimes,
     text: &str,
-) -> Result<Listed, PlanError> {
+) -> Result<MediaPlaylist, PlanError> {
     let bad = |e: livecut_hls::HlsError| PlanError::Playlist {
         index,
         playlist: source.shown(),
@@ -329,11 +339,7 @@ fn parse_playlist(
     };
     let mut playlist = parse_media_playlist(text).map_err(bad)?;
     times.apply(&mut playlist).map_err(bad)?;
-    Ok(Listed {
-        source: source.clone(),
-        shown: source.shown(),
-        playlist,
-    })
+    Ok(playlist)
 }
 
 /// The indexed segments around a clip as one playlist: each placed at its own start, runs kept
@@ -404,25 +410,25 @@ pub fn plan_texts(
     reach: Reach,
     buckets: &Buckets,
 ) -> Result<ClipPlan, PlanError> {
-    let listed = texts
+    let playlists = texts
         .iter()
         .map(|(source, times, text)| parse_playlist(index, source, times, text))
         .collect::<Result<Vec<_>, _>>()?;
-    plan_playlists(index, label, range, &listed, reach, buckets)
+    let origins: Vec<Origin> = texts.iter().map(|(s, _, _)| Origin::of(s)).collect();
+    plan_playlists(index, label, range, (&origins, &playlists), reach, buckets)
 }
 
 fn plan_playlists(
     index: usize,
     label: &str,
     (start_us, end_us): (i64, i64),
-    listed: &[Listed],
+    (origins, playlists): (&[Origin], &[MediaPlaylist]),
     reach: Reach,
     buckets: &Buckets,
 ) -> Result<ClipPlan, PlanError> {
-    let playlists: Vec<MediaPlaylist> = listed.iter().map(|l| l.playlist.clone()).collect();
-    let timeline = Timeline::build(&playlists).map_err(|e| PlanError::Playlist {
+    let timeline = Timeline::build(playlists).map_err(|e| PlanError::Playlist {
         index,
-        playlist: listed
+        playlist: origins
             .iter()
             .map(|l| l.shown.clone())
             .collect::<Vec<_>>()
@@ -451,11 +457,10 @@ fn plan_playlists(
     let mut segments = Vec::with_capacity(overlapping.len());
     let mut remote = Vec::with_capacity(overlapping.len());
     for (k, seg) in overlapping.into_iter().enumerate() {
-        let Listed {
+        let Origin {
             source: playlist,
             shown,
-            ..
-        } = &listed[seg.playlist_index];
+        } = &origins[seg.playlist_index];
         let refuse = |uri: &str, reason: String| PlanError::Segment {
             index,
             playlist: shown.clone(),
