@@ -78,7 +78,9 @@ pub async fn register(db: &Db, w: &NewWorker<'_>) -> Result<(), DbError> {
     Ok(())
 }
 
-/// The process is alive, in `state`, running `running_jobs`.
+/// The process is alive, in `state`, running `running_jobs`. A row already `stopped` stays so:
+/// a heartbeat cancelled at shutdown may still reach the database after the goodbye (SQLite runs
+/// statements on its own thread, so dropping the future does not unsend it).
 pub async fn heartbeat(
     db: &Db,
     worker_id: &str,
@@ -87,12 +89,14 @@ pub async fn heartbeat(
     now_ms: i64,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "UPDATE workers SET heartbeat_at = $1, state = $2, running_jobs = $3 WHERE worker_id = $4",
+        "UPDATE workers SET heartbeat_at = $1, state = $2, running_jobs = $3 \
+         WHERE worker_id = $4 AND state <> $5",
     )
     .bind(now_ms)
     .bind(state)
     .bind(running_jobs.join(","))
     .bind(worker_id)
+    .bind(state::STOPPED)
     .execute(&db.pool)
     .await?;
     Ok(())
@@ -100,7 +104,15 @@ pub async fn heartbeat(
 
 /// A clean exit: nothing runs there any more.
 pub async fn stopped(db: &Db, worker_id: &str, now_ms: i64) -> Result<(), DbError> {
-    heartbeat(db, worker_id, state::STOPPED, &[], now_ms).await
+    sqlx::query(
+        "UPDATE workers SET heartbeat_at = $1, state = $2, running_jobs = '' WHERE worker_id = $3",
+    )
+    .bind(now_ms)
+    .bind(state::STOPPED)
+    .bind(worker_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
 }
 
 /// Forgets rows not heard of since `before` (stopped or dead long ago), so the list stays short.
@@ -188,6 +200,13 @@ mod tests {
         assert_eq!(a.state, state::STOPPED);
         assert!(a.running_jobs.is_empty());
         assert!(!a.is_dead(1_000_000), "a stopped worker is not dead");
+        heartbeat(db, "a", state::DRAINING, &jobs, 700).await.unwrap();
+        let a = &list(db).await.unwrap()[0];
+        assert_eq!(
+            (a.state.as_str(), a.heartbeat_at),
+            (state::STOPPED, 600),
+            "a late heartbeat does not undo the goodbye"
+        );
         assert_eq!(purge_silent_since(db, 400).await.unwrap(), 1, "b");
         let left: Vec<_> = list(db)
             .await

@@ -138,6 +138,8 @@ impl Pool {
             }
         }
         self.heartbeat.abort();
+        // Wait until it is gone, so its last write cannot land after the goodbye.
+        let _ = (&mut self.heartbeat).await;
         if let Err(e) = crate::db::workers::stopped(&self.ctx.db, &self.process_id, now_ms()).await
         {
             tracing::warn!(error = %e, "cannot mark this worker stopped in the registry");
