@@ -8,7 +8,8 @@ work against livecut. The only deviations are the opt-in "tamper" hooks, which
 patch the SDK's own signing helpers for a single call so that each
 authentication failure can be produced through the SDK too.
 
-Command:  {"op": "submit_live_editing_job" | "get_live_editing_job" | "get_media_info",
+Command:  {"op": "submit_live_editing_job" | "get_live_editing_job" | "get_media_info"
+                 | "get_live_editing_index_file",
            "endpoint": "127.0.0.1:PORT", "access_key_id": ..., "access_key_secret": ...,
            "signature": "v3" | "v1", "params": {<wire name>: <string>}, "tamper": null | {...}}
           {"op": "call_action", "action": "<any action>", ...same fields...}
@@ -84,6 +85,16 @@ _OPS: Dict[str, Tuple[type, str, Dict[str, Tuple[str, Callable[[str, str], Any]]
             "OutputType": ("output_type", lambda _n, v: v),
             "AuthTimeout": ("auth_timeout", _int_param),
             "ReturnDetailedInfo": ("return_detailed_info", lambda _n, v: v),
+        },
+    ),
+    "get_live_editing_index_file": (
+        ice_models.GetLiveEditingIndexFileRequest,
+        "get_live_editing_index_file",
+        {
+            "AppName": ("app_name", lambda _n, v: v),
+            "DomainName": ("domain_name", lambda _n, v: v),
+            "ProjectId": ("project_id", lambda _n, v: v),
+            "StreamName": ("stream_name", lambda _n, v: v),
         },
     ),
 }

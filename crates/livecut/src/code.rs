@@ -77,6 +77,8 @@ error_codes! {
     ForbiddenRam => "Forbidden.RAM",
     /// A recorder hook's request does not carry the token its URL must have.
     ForbiddenHook => "Forbidden.Hook",
+    /// A preview link (index playlist or segment) is not signed by this deployment, or expired.
+    ForbiddenLink => "Forbidden.Link",
     /// The request speaks another API version.
     InvalidVersion => "InvalidVersion",
     /// The action is not one this server implements.
@@ -103,7 +105,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             AccessKeyNotFound | InvalidActionNotFound | NotFound => StatusCode::NOT_FOUND,
-            ForbiddenRam | ForbiddenHook => StatusCode::FORBIDDEN,
+            ForbiddenRam | ForbiddenHook | ForbiddenLink => StatusCode::FORBIDDEN,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             InternalError | MediaProcessCrashed | MediaProcessTimeout | StorageUnavailable => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -161,9 +163,12 @@ impl ErrorCode {
             ForbiddenHook => {
                 "Put the token of the configuration's [hooks.srs] in the hook URL (`?token=...`)."
             }
+            ForbiddenLink => {
+                "Ask GetLiveEditingIndexFile for a fresh link (links expire after AuthTimeout seconds) and use it unchanged."
+            }
             InvalidVersion => "Use API version 2020-11-09.",
             InvalidActionNotFound => {
-                "Call one of SubmitLiveEditingJob, GetLiveEditingJob, GetMediaInfo."
+                "Call one of SubmitLiveEditingJob, GetLiveEditingJob, GetMediaInfo, GetLiveEditingIndexFile."
             }
             NotFound => "Check the id; it is returned by SubmitLiveEditingJob.",
             InternalError => "Retry later; if it persists, report the RequestId to the operator.",

@@ -16,6 +16,7 @@
 //!
 //! [http]
 //! allowed_origins = ["https://cdn.example.com"]   # recordings read over plain HTTP(S) from these only
+//! public_url = "https://clips.example.com"        # how players reach this server (preview links); default http://<Host of the request>
 //!
 //! [hooks.srs]                           # SRS's on_hls: POST /hooks/srs/on_hls?token=… per segment
 //! token_env = "LIVECUT_SRS_TOKEN"       # or token_file; the token in the hook URL
@@ -64,6 +65,8 @@ pub enum ConfigError {
     Stream { index: usize, message: String },
     #[error("[http] allowed_origins: {0}")]
     Origin(String),
+    #[error("[http] {0}")]
+    PublicUrl(String),
     #[error("{0}")]
     Hook(String),
     #[error("[[record]]: {0}")]
@@ -233,6 +236,9 @@ pub struct BucketConfig {
 pub struct HttpConfig {
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// The URL players reach this server at, for the links of `GetLiveEditingIndexFile` (behind
+    /// a proxy or TLS terminator); without it, `http://` and the Host the request came to.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -380,6 +386,18 @@ impl Config {
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
                 return Err(ConfigError::Origin(format!(
                     "{origin:?} is not an http(s) origin"
+                )));
+            }
+        }
+        if let Some(public) = &self.http.public_url {
+            let ok = url::Url::parse(public).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && u.query().is_none()
+            });
+            if !ok {
+                return Err(ConfigError::PublicUrl(format!(
+                    "public_url {public:?} is not an http(s) URL without a query"
                 )));
             }
         }

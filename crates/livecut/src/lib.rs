@@ -21,6 +21,7 @@ pub mod ids;
 pub mod job;
 pub mod keys;
 pub mod metrics;
+pub mod preview;
 pub mod recordings;
 pub mod serve;
 pub mod settings;

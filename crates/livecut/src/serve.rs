@@ -85,6 +85,12 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
             limits: args.limits.clone(),
             max_attempts: args.worker.max_attempts,
             wake,
+            recordings_dir: store.recordings_dir(),
+            streams: storage.streams.clone(),
+            preview: Arc::new(crate::preview::Preview {
+                signer: crate::preview::LinkSigner::load(&db).await?,
+                public_url: storage.public_url.clone(),
+            }),
         },
         ops_state(&db, &storage),
         HookState {
@@ -175,6 +181,8 @@ pub struct Storage {
     pub alibaba_live_hook: Option<Arc<AlibabaLiveHook>>,
     /// The streams the pull recorder copies (`[[record]]`).
     pub records: Vec<PullSpec>,
+    /// `[http] public_url`: how players reach this server.
+    pub public_url: Option<String>,
 }
 
 /// Prepares the data directory, reads the configuration (its buckets' credentials included, so
@@ -214,6 +222,7 @@ async fn open_store(store: &StoreSettings) -> Result<(Db, Storage), ServeError> 
             .map(|r| PullSpec::new(&r.url, (&r.domain, &r.app, &r.stream), r.to.as_deref()))
             .collect::<Result<_, _>>()
             .map_err(crate::config::ConfigError::Record)?,
+        public_url: config.http.public_url.clone(),
     };
     Ok((Db::open(&store.database_url()).await?, storage))
 }

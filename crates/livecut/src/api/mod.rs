@@ -4,11 +4,13 @@
 
 mod authenticate;
 pub mod error;
+mod get_live_editing_index_file;
 mod get_live_editing_job;
 mod get_media_info;
 pub mod healthz;
 pub mod hooks;
 mod output_storage;
+mod preview;
 pub mod rpc;
 mod submit_live_editing_job;
 
@@ -30,7 +32,12 @@ use error::ApiError;
 use rpc::{API_VERSION, RpcRequest};
 
 /// The actions this server implements.
-const ACTIONS: [&str; 3] = ["SubmitLiveEditingJob", "GetLiveEditingJob", "GetMediaInfo"];
+const ACTIONS: [&str; 4] = [
+    "SubmitLiveEditingJob",
+    "GetLiveEditingJob",
+    "GetMediaInfo",
+    "GetLiveEditingIndexFile",
+];
 
 /// Requests carry only small parameters; anything bigger is not an SDK call.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -44,13 +51,31 @@ pub struct AppState {
     pub max_attempts: i64,
     /// Woken on every submit so an idle worker in this process starts at once.
     pub wake: Arc<Notify>,
+    /// Where recordings are found besides registrations (for the index files).
+    pub recordings_dir: std::path::PathBuf,
+    pub streams: Arc<[crate::config::StreamSource]>,
+    /// The signer and public URL of preview links.
+    pub preview: Arc<crate::preview::Preview>,
+}
+
+impl AppState {
+    /// The recordings this process can read, as a clip's plan reads them.
+    pub fn catalog(&self) -> crate::recordings::plan::Catalog<'_> {
+        crate::recordings::plan::Catalog {
+            db: &self.db,
+            buckets: &self.buckets,
+            recordings_dir: &self.recordings_dir,
+            streams: &self.streams,
+        }
+    }
 }
 
 /// The RPC route, the operator's routes of `ops` and the recorders' hooks.
 pub fn router(state: AppState, ops: healthz::OpsState, hooks: hooks::HookState) -> Router {
     Router::new()
         .route("/", get(rpc).post(rpc))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(preview::preview_router(state))
         .merge(healthz::ops_router(ops))
         .merge(hooks::hooks_router(hooks))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
@@ -120,7 +145,8 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
             return Err(ApiError::new(
                 ErrorCode::InvalidActionNotFound,
                 format!(
-                    "Specified api {other:?} is not found; supported: SubmitLiveEditingJob, GetLiveEditingJob, GetMediaInfo."
+                    "Specified api {other:?} is not found; supported: {}.",
+                    ACTIONS.join(", ")
                 ),
             ));
         }
@@ -129,6 +155,7 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
     match handler {
         "SubmitLiveEditingJob" => submit_live_editing_job::handle(state, req).await,
         "GetLiveEditingJob" => get_live_editing_job::handle(state, req).await,
+        "GetLiveEditingIndexFile" => get_live_editing_index_file::handle(state, req).await,
         _ => get_media_info::handle(state, req).await,
     }
 }

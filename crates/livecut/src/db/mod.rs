@@ -10,6 +10,7 @@ pub mod output_owners;
 pub mod projects;
 pub mod queue;
 pub mod recordings;
+pub mod secrets;
 pub mod segments;
 pub mod workers;
 

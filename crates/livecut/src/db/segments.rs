@@ -141,6 +141,20 @@ pub async fn around(
         .collect()
 }
 
+/// The latest segment (by start) of the stream.
+pub async fn latest(
+    db: &Db,
+    (domain, app, stream): StreamNames<'_>,
+) -> Result<Option<IndexedSegment>, DbError> {
+    let row = sqlx::query(select_of_stream!("ORDER BY start_us DESC LIMIT 1"))
+        .bind(domain)
+        .bind(app)
+        .bind(stream)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.as_ref().map(read).transpose()
+}
+
 /// The latest segment (by start) of the stream that `added_by` indexed: where a watched
 /// playlist's ingestion left off.
 pub async fn last_added_by(

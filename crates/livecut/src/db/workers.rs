@@ -200,7 +200,9 @@ mod tests {
         assert_eq!(a.state, state::STOPPED);
         assert!(a.running_jobs.is_empty());
         assert!(!a.is_dead(1_000_000), "a stopped worker is not dead");
-        heartbeat(db, "a", state::DRAINING, &jobs, 700).await.unwrap();
+        heartbeat(db, "a", state::DRAINING, &jobs, 700)
+            .await
+            .unwrap();
         let a = &list(db).await.unwrap()[0];
         assert_eq!(
             (a.state.as_str(), a.heartbeat_at),

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use livecut_hls::{
-    MapSection, MediaPlaylist, Segment, SegmentTimes, Timeline, parse_media_playlist,
+    MapSection, MediaPlaylist, Segment, SegmentTimes, TimedSegment, Timeline, parse_media_playlist,
 };
 use livecut_media::{ClipInput, InitSection, SegmentInput};
 
@@ -255,15 +255,86 @@ pub async fn plan_clip(
     reach: Reach,
 ) -> Result<ClipPlan, PlanError> {
     let label = stream_label(&clip.stream);
-    let sources = catalog.playlists_of(index, &clip.stream).await?;
-    let s = &clip.stream;
-    let names = (
-        s.domain_name.as_str(),
-        s.app_name.as_str(),
-        s.stream_name.as_str(),
-    );
-    let indexed = segments::around(catalog.db, names, clip.start_us, clip.end_us).await?;
-    if sources.is_empty() && indexed.is_empty() {
+    let mut recordings = StreamRecordings::load(catalog, index, &clip.stream).await?;
+    recordings
+        .add_indexed(catalog.db, &clip.stream, (clip.start_us, clip.end_us))
+        .await?;
+    recordings
+        .refuse_if_empty(catalog, index, &clip.stream)
+        .await?;
+    recordings.plan(
+        index,
+        &label,
+        (clip.start_us, clip.end_us),
+        reach,
+        catalog.buckets,
+    )
+}
+
+/// What is recorded of one stream: its playlists (read and timed) and, once asked for a range,
+/// the indexed segments around it as one more playlist.
+pub struct StreamRecordings {
+    origins: Vec<Origin>,
+    playlists: Vec<MediaPlaylist>,
+}
+
+impl StreamRecordings {
+    /// Reads every playlist of the stream (not yet the segment index, which only ever is read
+    /// for a range: it may hold months).
+    pub async fn load(
+        catalog: Catalog<'_>,
+        index: usize,
+        stream: &StreamKey,
+    ) -> Result<StreamRecordings, PlanError> {
+        let sources = catalog.playlists_of(index, stream).await?;
+        let mut origins = Vec::with_capacity(sources.len() + 1);
+        let mut playlists = Vec::with_capacity(sources.len() + 1);
+        for (source, times) in &sources {
+            let text = catalog
+                .buckets
+                .read_text(source)
+                .await
+                .map_err(|e| storage_error(index, source, e))?;
+            playlists.push(parse_playlist(index, source, times, &text)?);
+            origins.push(Origin::of(source));
+        }
+        Ok(StreamRecordings { origins, playlists })
+    }
+
+    /// Adds the indexed segments around `[start, end)` (UTC µs).
+    pub async fn add_indexed(
+        &mut self,
+        db: &Db,
+        s: &StreamKey,
+        (start_us, end_us): (i64, i64),
+    ) -> Result<(), PlanError> {
+        let names = (
+            s.domain_name.as_str(),
+            s.app_name.as_str(),
+            s.stream_name.as_str(),
+        );
+        let indexed = segments::around(db, names, start_us, end_us).await?;
+        if !indexed.is_empty() {
+            self.playlists.push(indexed_playlist(&indexed));
+            self.origins.push(Origin {
+                source: Source::File(PathBuf::from("/")),
+                shown: "the segment index".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Nothing recorded at all: why (a refused registration, or nothing offered).
+    pub async fn refuse_if_empty(
+        &self,
+        catalog: Catalog<'_>,
+        index: usize,
+        s: &StreamKey,
+    ) -> Result<(), PlanError> {
+        if !self.playlists.is_empty() {
+            return Ok(());
+        }
+        let label = stream_label(s);
         if let Some((playlist, reason)) =
             recordings::refusal(catalog.db, &s.domain_name, &s.app_name, &s.stream_name).await?
         {
@@ -274,40 +345,67 @@ pub async fn plan_clip(
                 reason,
             });
         }
-        return Err(PlanError::NoRecording {
+        Err(PlanError::NoRecording {
             index,
             stream: label,
-            dir: stream_dir(catalog.recordings_dir, &clip.stream)
-                .display()
-                .to_string(),
-        });
+            dir: stream_dir(catalog.recordings_dir, s).display().to_string(),
+        })
     }
-    let mut origins = Vec::with_capacity(sources.len() + 1);
-    let mut playlists = Vec::with_capacity(sources.len() + 1);
-    for (source, times) in &sources {
-        let text = catalog
-            .buckets
-            .read_text(source)
-            .await
-            .map_err(|e| storage_error(index, source, e))?;
-        playlists.push(parse_playlist(index, source, times, &text)?);
-        origins.push(Origin::of(source));
+
+    /// Still growing: some playlist has no EXT-X-ENDLIST (the index always may grow).
+    pub fn growing(&self) -> bool {
+        self.playlists.iter().any(|p| !p.ended)
     }
-    if !indexed.is_empty() {
-        playlists.push(indexed_playlist(&indexed));
-        origins.push(Origin {
-            source: Source::File(PathBuf::from("/")),
-            shown: "the segment index".into(),
-        });
+
+    /// The segments on one UTC timeline (overlaps and gaps resolved).
+    pub fn timeline(&self, index: usize) -> Result<Timeline, PlanError> {
+        Timeline::build(&self.playlists).map_err(|e| PlanError::Playlist {
+            index,
+            playlist: self
+                .origins
+                .iter()
+                .map(|l| l.shown.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+            reason: e.to_string(),
+        })
     }
-    plan_playlists(
-        index,
-        &label,
-        (clip.start_us, clip.end_us),
-        (&origins, &playlists),
-        reach,
-        catalog.buckets,
-    )
+
+    /// Where a segment of the timeline and its fMP4 init section are read from. Byte ranges of
+    /// a larger file are refused: livecut reads one file per segment.
+    pub fn sources_of(
+        &self,
+        index: usize,
+        seg: &TimedSegment,
+        buckets: &Buckets,
+    ) -> Result<(Source, Option<Source>), PlanError> {
+        let Origin {
+            source: playlist,
+            shown,
+        } = &self.origins[seg.playlist_index];
+        let refuse = |uri: &str, reason: String| PlanError::Segment {
+            index,
+            playlist: shown.clone(),
+            uri: uri.to_string(),
+            reason,
+        };
+        let resolve = |uri: &str| {
+            playlist
+                .join(uri, &|u| buckets.source(u))
+                .map_err(|e| refuse(uri, e.to_string()))
+        };
+        if seg.byte_range.is_some() || seg.map.as_ref().is_some_and(|m| m.byte_range.is_some()) {
+            return Err(refuse(
+                &seg.uri,
+                "it is a byte range of a larger file (#EXT-X-BYTERANGE), which livecut does not \
+                 read yet; record one file per segment"
+                    .into(),
+            ));
+        }
+        let media = resolve(&seg.uri)?;
+        let init = seg.map.as_ref().map(|m| resolve(&m.uri)).transpose()?;
+        Ok((media, init))
+    }
 }
 
 /// Where a playlist of a stream came from (its segment URIs resolve against `source`) and how
@@ -415,81 +513,48 @@ pub fn plan_texts(
         .map(|(source, times, text)| parse_playlist(index, source, times, text))
         .collect::<Result<Vec<_>, _>>()?;
     let origins: Vec<Origin> = texts.iter().map(|(s, _, _)| Origin::of(s)).collect();
-    plan_playlists(index, label, range, (&origins, &playlists), reach, buckets)
+    StreamRecordings { origins, playlists }.plan(index, label, range, reach, buckets)
 }
 
-fn plan_playlists(
-    index: usize,
-    label: &str,
-    (start_us, end_us): (i64, i64),
-    (origins, playlists): (&[Origin], &[MediaPlaylist]),
-    reach: Reach,
-    buckets: &Buckets,
-) -> Result<ClipPlan, PlanError> {
-    let timeline = Timeline::build(playlists).map_err(|e| PlanError::Playlist {
-        index,
-        playlist: origins
-            .iter()
-            .map(|l| l.shown.clone())
-            .collect::<Vec<_>>()
-            .join(", "),
-        reason: e.to_string(),
-    })?;
-    let growing = playlists.iter().any(|p| !p.ended);
-    let mut overlapping = timeline.overlapping(start_us, end_us);
-    let in_range = overlapping.len();
-    if reach == Reach::CodedRange
-        && let Some(next) = overlapping
-            .last()
-            .and_then(|&last| timeline.next_after(last))
-    {
-        overlapping.push(next);
-    }
-    if overlapping.is_empty() {
-        return Err(PlanError::NoContent {
-            index,
-            stream: label.to_string(),
-            start: crate::clock::format_precise_time(start_us),
-            end: crate::clock::format_precise_time(end_us),
-            growing,
-        });
-    }
-    let mut segments = Vec::with_capacity(overlapping.len());
-    let mut remote = Vec::with_capacity(overlapping.len());
-    for (k, seg) in overlapping.into_iter().enumerate() {
-        let Origin {
-            source: playlist,
-            shown,
-        } = &origins[seg.playlist_index];
-        let refuse = |uri: &str, reason: String| PlanError::Segment {
-            index,
-            playlist: shown.clone(),
-            uri: uri.to_string(),
-            reason,
-        };
-        let resolve = |uri: &str| {
-            playlist
-                .join(uri, &|u| buckets.source(u))
-                .map_err(|e| refuse(uri, e.to_string()))
-        };
-        if seg.byte_range.is_some() || seg.map.as_ref().is_some_and(|m| m.byte_range.is_some()) {
-            return Err(refuse(
-                &seg.uri,
-                "it is a byte range of a larger file (#EXT-X-BYTERANGE), which livecut does not \
-                 read yet; record one file per segment"
-                    .into(),
-            ));
+impl StreamRecordings {
+    fn plan(
+        &self,
+        index: usize,
+        label: &str,
+        (start_us, end_us): (i64, i64),
+        reach: Reach,
+        buckets: &Buckets,
+    ) -> Result<ClipPlan, PlanError> {
+        let timeline = self.timeline(index)?;
+        let growing = self.growing();
+        let mut overlapping = timeline.overlapping(start_us, end_us);
+        let in_range = overlapping.len();
+        if reach == Reach::CodedRange
+            && let Some(next) = overlapping
+                .last()
+                .and_then(|&last| timeline.next_after(last))
+        {
+            overlapping.push(next);
         }
-        let source = resolve(&seg.uri)?;
-        let (path, uri, from) = match buckets.local_file(&source) {
-            Some(path) => (path, seg.uri.clone(), None),
-            None => (PathBuf::new(), source.shown(), Some(source)),
-        };
-        let (init, init_from) = match &seg.map {
-            None => (None, None),
-            Some(map) => {
-                let source = resolve(&map.uri)?;
-                match buckets.local_file(&source) {
+        if overlapping.is_empty() {
+            return Err(PlanError::NoContent {
+                index,
+                stream: label.to_string(),
+                start: crate::clock::format_precise_time(start_us),
+                end: crate::clock::format_precise_time(end_us),
+                growing,
+            });
+        }
+        let mut segments = Vec::with_capacity(overlapping.len());
+        let mut remote = Vec::with_capacity(overlapping.len());
+        for (k, seg) in overlapping.into_iter().enumerate() {
+            let (source, init_source) = self.sources_of(index, seg, buckets)?;
+            let (path, uri, from) = match buckets.local_file(&source) {
+                Some(path) => (path, seg.uri.clone(), None),
+                None => (PathBuf::new(), source.shown(), Some(source)),
+            };
+            let (init, init_from) = match (&seg.map, init_source) {
+                (Some(map), Some(source)) => match buckets.local_file(&source) {
                     Some(path) => (
                         Some(InitSection {
                             path,
@@ -504,39 +569,40 @@ fn plan_playlists(
                         }),
                         Some(source),
                     ),
-                }
-            }
-        };
-        // A segment that another recording of the stream already partly covers starts on the
-        // timeline `media_offset_us` into its file; the media engine anchors the file itself, so
-        // it gets the file's own start. (Frames in the overlap may then appear twice.)
-        segments.push(SegmentInput {
-            path,
-            uri,
-            sequence: seg.sequence,
-            utc_start_us: seg.start_us - seg.media_offset_us,
-            duration_us: seg.end_us - seg.start_us + seg.media_offset_us,
-            discontinuity: seg.discontinuity,
-            lookahead: k >= in_range,
-            init,
-        });
-        remote.push(Remote {
-            media: from,
-            init: init_from,
-        });
+                },
+                _ => (None, None),
+            };
+            // A segment that another recording of the stream already partly covers starts on the
+            // timeline `media_offset_us` into its file; the media engine anchors the file itself, so
+            // it gets the file's own start. (Frames in the overlap may then appear twice.)
+            segments.push(SegmentInput {
+                path,
+                uri,
+                sequence: seg.sequence,
+                utc_start_us: seg.start_us - seg.media_offset_us,
+                duration_us: seg.end_us - seg.start_us + seg.media_offset_us,
+                discontinuity: seg.discontinuity,
+                lookahead: k >= in_range,
+                init,
+            });
+            remote.push(Remote {
+                media: from,
+                init: init_from,
+            });
+        }
+        Ok(ClipPlan {
+            input: ClipInput {
+                index,
+                start_utc_us: start_us,
+                end_utc_us: end_us,
+                segments,
+            },
+            remote,
+            missing: timeline.gaps(start_us, end_us),
+            growing,
+            recorded_until_us: timeline.span().map_or(i64::MIN, |(_, end)| end),
+        })
     }
-    Ok(ClipPlan {
-        input: ClipInput {
-            index,
-            start_utc_us: start_us,
-            end_utc_us: end_us,
-            segments,
-        },
-        remote,
-        missing: timeline.gaps(start_us, end_us),
-        growing,
-        recorded_until_us: timeline.span().map_or(i64::MIN, |(_, end)| end),
-    })
 }
 
 #[cfg(test)]

@@ -366,6 +366,33 @@ impl Buckets {
         }
     }
 
+    /// The bytes of a source as they arrive, and their count (the preview proxies segments
+    /// without holding one in memory).
+    pub async fn open(
+        &self,
+        source: &Source,
+    ) -> Result<
+        (
+            u64,
+            futures::stream::BoxStream<'static, object_store::Result<bytes::Bytes>>,
+        ),
+        StorageError,
+    > {
+        let (store, path): (Arc<dyn ObjectStore>, ObjectPath) = match source {
+            Source::File(p) => (
+                Arc::new(object_store::local::LocalFileSystem::new()),
+                ObjectPath::from_absolute_path(p)
+                    .map_err(|_| StorageError::BadKey(p.display().to_string()))?,
+            ),
+            other => self.remote(other)?,
+        };
+        let got = store
+            .get_opts(&path, object_store::GetOptions::default())
+            .await
+            .map_err(|e| StorageError::store(source.shown(), e))?;
+        Ok((got.meta.size, got.into_stream()))
+    }
+
     /// Size of an object, or None when it does not exist.
     pub async fn size(&self, loc: &ObjectLocation) -> Result<Option<u64>, StorageError> {
         let backend = self.backend(&loc.bucket)?;
@@ -515,6 +542,7 @@ mod tests {
             storage: StorageConfig { unlisted },
             http: HttpConfig {
                 allowed_origins: vec!["https://cdn.example.com".into()],
+                public_url: None,
             },
             ..Config::default()
         };

@@ -14,6 +14,7 @@ mod failures;
 mod gaps;
 mod gop_lengths;
 mod hevc_sources;
+mod index_file;
 mod modes_and_covers;
 mod postgres_service;
 mod recorders;
