@@ -109,6 +109,10 @@ pub struct ClipReport {
     /// "12 frames re-encoded at the range's edges (partial GOPs)").
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Spans of the clip (UTC µs) its recording covers but where no video could be read: a
+    /// truncated or damaged segment, frames the recorder dropped. The output has no frames there.
+    #[serde(default)]
+    pub lost: Vec<(i64, i64)>,
 }
 
 /// What a cut produced.

@@ -161,5 +161,11 @@ pub async fn run(store: &StoreSettings, args: &CutArgs) -> Result<(), String> {
         report.duration_us as f64 / 1e6,
         cut_seconds
     );
+    // What was lost or done beyond copying, clip by clip.
+    for c in &report.clips {
+        for note in &c.notes {
+            println!("  clip {}: {note}", c.index);
+        }
+    }
     Ok(())
 }

@@ -329,6 +329,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
                 "audio only: {frames} audio frames decoded, {} samples at {rate} Hz encoded as AAC",
                 w.end - w.start
             )],
+            lost: Vec::new(),
         });
     }
     let total = out.encoder.position();

@@ -25,7 +25,7 @@ use crate::bitstream::parameter_sets::ParameterSets;
 use crate::bitstream::{h264, hevc};
 use crate::codec::{AudioCodec, VideoCodec};
 use crate::error::Cause;
-use crate::timeline::{RunAnchor, run_starts, segment_anchor_pts};
+use crate::timeline::{RunAnchor, run_starts, segment_anchor_pts, ticks_to_us};
 use crate::{ClipInput, MediaError};
 
 /// Which frames of the scanned segments the clip keeps.
@@ -126,6 +126,21 @@ pub struct ClipIndex {
     pub audio_runs: Vec<Option<(i64, i64)>>,
     /// Audio-only clips: the number of audio frames selected.
     pub audio_frames: u64,
+    /// Where the clip's segments should hold video but hold none (UTC µs, inside the selection):
+    /// a truncated or damaged file, frames a recorder dropped, pictures that cannot be decoded.
+    pub lost: Vec<LostSpan>,
+}
+
+/// A span of a clip with no decodable video although the recording covers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LostSpan {
+    pub start_utc_us: i64,
+    pub end_utc_us: i64,
+    /// Sequence number of the segment the video stops in.
+    pub segment_sequence: u64,
+    /// The segment ends early (its file holds less than its playlist says), rather than a
+    /// hole between two frames.
+    pub short_segment: bool,
 }
 
 impl Default for ClipIndex {
@@ -147,6 +162,7 @@ impl Default for ClipIndex {
             parsed: false,
             audio_runs: Vec::new(),
             audio_frames: 0,
+            lost: Vec::new(),
         }
     }
 }
@@ -210,6 +226,127 @@ struct Scanner<'a> {
     copy_problem: Option<MediaError>,
     /// Decodes the first audio frames (`scan_for_decoding` only).
     audio_probe: Option<AudioProbe>,
+    /// Where the video of each run has got to, to find the spans it lacks.
+    continuity: Continuity,
+}
+
+/// Gaps in the decodable video of each run, found as segments are scanned: between two frames
+/// (a hole longer than a frame), or at a run's end (its last segment holds less than its
+/// duration). Only the few gaps that could be holes are kept, so memory does not grow with the
+/// clip; the frame duration, known at the end, decides which are.
+#[derive(Default)]
+struct Continuity {
+    /// Per run: the latest frame's PTS and its segment, and the smallest gap between frames.
+    runs: Vec<RunContinuity>,
+    /// (run, segment of the frame before, its PTS, the next frame's PTS).
+    gaps: Vec<(usize, usize, i64, i64)>,
+}
+
+#[derive(Clone, Copy)]
+struct RunContinuity {
+    last: Option<(i64, usize)>,
+    smallest_gap: i64,
+}
+
+/// A gap shorter than this is never a lost span (timestamp noise, below a frame at 20 fps).
+const LOSS_FLOOR_TICKS: i64 = 4_500;
+
+impl Continuity {
+    fn frames(&mut self, run: usize, segment: usize, sorted_pts: &[i64]) {
+        if self.runs.len() <= run {
+            self.runs.resize(
+                run + 1,
+                RunContinuity {
+                    last: None,
+                    smallest_gap: i64::MAX,
+                },
+            );
+        }
+        let r = &mut self.runs[run];
+        for &pts in sorted_pts {
+            if let Some((prev, prev_segment)) = r.last {
+                let gap = pts - prev;
+                if gap > 0 {
+                    r.smallest_gap = r.smallest_gap.min(gap);
+                    let threshold = LOSS_FLOOR_TICKS.max(r.smallest_gap.saturating_mul(3) / 2);
+                    if gap > threshold {
+                        self.gaps.push((run, prev_segment, prev, pts));
+                    }
+                }
+            }
+            r.last = Some((pts, segment));
+        }
+    }
+
+    /// The lost spans, once the frame duration is known.
+    fn lost(
+        &self,
+        clip: &ClipInput,
+        run_starts: &[bool],
+        index: &ClipIndex,
+        selection: Selection,
+    ) -> Vec<LostSpan> {
+        let Some(frame) = index.frame_duration.filter(|d| *d > 0) else {
+            return Vec::new();
+        };
+        let frame_us = ticks_to_us(frame);
+        let mut lost = Vec::new();
+        for &(run, segment, before, after) in &self.gaps {
+            let Some(anchor) = index.runs.get(run).map(|r| r.anchor) else {
+                continue;
+            };
+            if after - before > LOSS_FLOOR_TICKS.max(frame * 3 / 2) {
+                lost.push(LostSpan {
+                    start_utc_us: anchor.utc_of(before) + frame_us,
+                    end_utc_us: anchor.utc_of(after),
+                    segment_sequence: clip.segments[segment].sequence,
+                    short_segment: false,
+                });
+            }
+        }
+        // A run's video ends before its last segment does: the file is short (truncated while
+        // written or copied). The tolerance allows for durations rounded by the recorder.
+        let mut last_of_run: Vec<usize> = Vec::new();
+        for (k, &starts) in run_starts.iter().enumerate() {
+            match last_of_run.last_mut() {
+                Some(last) if !starts => *last = k,
+                _ => last_of_run.push(k),
+            }
+        }
+        for (run, r) in self.runs.iter().enumerate() {
+            let (Some((last_pts, _)), Some(anchor)) =
+                (r.last, index.runs.get(run).map(|r| r.anchor))
+            else {
+                continue;
+            };
+            let Some(segment) = last_of_run.get(run).map(|&k| &clip.segments[k]) else {
+                continue;
+            };
+            let video_end = anchor.utc_of(last_pts) + frame_us;
+            let recorded_end = segment.utc_start_us + segment.duration_us;
+            if recorded_end - video_end > (2 * frame_us).max(100_000) {
+                lost.push(LostSpan {
+                    start_utc_us: video_end,
+                    end_utc_us: recorded_end,
+                    segment_sequence: segment.sequence,
+                    short_segment: true,
+                });
+            }
+        }
+        if let Selection::Range {
+            start_utc_us,
+            end_utc_us,
+        } = selection
+        {
+            lost.retain_mut(|l| {
+                l.start_utc_us = l.start_utc_us.max(start_utc_us);
+                l.end_utc_us = l.end_utc_us.min(end_utc_us);
+                l.end_utc_us > l.start_utc_us
+            });
+        }
+        lost.sort_by_key(|l| l.start_utc_us);
+        lost
+    }
 }
 
 impl<'a> Scanner<'a> {
@@ -226,6 +363,7 @@ impl<'a> Scanner<'a> {
             codec: None,
             copy_problem: None,
             audio_probe: probe_audio.then(AudioProbe::default),
+            continuity: Continuity::default(),
         }
     }
 
@@ -302,6 +440,7 @@ impl<'a> Scanner<'a> {
             )));
         };
         let mut range: Option<(i64, i64)> = None;
+        let mut decodable: Vec<i64> = Vec::with_capacity(video.len());
         for v in video {
             if let Some(kind) = v.keyframe {
                 self.close_gop();
@@ -338,6 +477,7 @@ impl<'a> Scanner<'a> {
                 self.index.leading_skipped += 1;
                 continue;
             }
+            decodable.push(v.pts);
             let utc = anchor.utc_of(v.pts);
             let (lo, hi) = self.index.available_utc_us.unwrap_or((utc, utc));
             self.index.available_utc_us = Some((lo.min(utc), hi.max(utc)));
@@ -360,6 +500,8 @@ impl<'a> Scanner<'a> {
                     Some(range.map_or((v.pts, v.pts), |(lo, hi)| (lo.min(v.pts), hi.max(v.pts))));
             }
         }
+        decodable.sort_unstable();
+        self.continuity.frames(run, segment, &decodable);
         if let Some((lo, hi)) = range {
             self.index
                 .segments_used
@@ -782,6 +924,10 @@ fn scan_with(
     scanner.close_gop();
     scanner.index.parameter_sets = scanner.index.first_sets();
     scanner.index.frame_duration = nominal_frame_duration(&scanner.deltas);
+    scanner.index.lost =
+        scanner
+            .continuity
+            .lost(clip, &scanner.run_starts, &scanner.index, selection);
     scanner.index.decoded_audio = scanner.audio_probe.and_then(|p| p.format);
     Ok((scanner.index, scanner.copy_problem))
 }
@@ -924,6 +1070,57 @@ mod tests {
         s.segment_done(0, 0, frames, None).expect("scanned");
         s.close_gop();
         s.index
+    }
+
+    /// The lost spans of one segment of `frames` (the segment lasts 1 s from UTC 0, frame 0 at
+    /// UTC 0, 30 fps).
+    fn lost_of(frames: &[VideoInfo], selection: Selection) -> Vec<(i64, i64, bool)> {
+        let c = clip();
+        let mut s = scanner(&c, selection);
+        s.segment_done(0, 0, frames, None).expect("scanned");
+        s.close_gop();
+        s.index.frame_duration = nominal_frame_duration(&s.deltas);
+        let lost = s.continuity.lost(&c, &s.run_starts, &s.index, selection);
+        lost.iter()
+            .map(|l| (l.start_utc_us, l.end_utc_us, l.short_segment))
+            .collect()
+    }
+
+    fn frames(numbers: impl Iterator<Item = i64>) -> Vec<VideoInfo> {
+        numbers
+            .map(|n| pic(n, (n % 10 == 0).then_some(Keyframe::Closed), false))
+            .collect()
+    }
+
+    #[test]
+    fn a_hole_between_frames_and_a_short_segment_are_lost_spans() {
+        // Frames 0..10 and 15..30 of a 1-s segment (30 frames): 10..15 missing.
+        let holed = frames((0..10).chain(15..30));
+        assert_eq!(
+            lost_of(&holed, Selection::All),
+            [(333_333, 500_000, false)],
+            "frames 10..15"
+        );
+        // The file stops after frame 19: the last third of the segment is lost.
+        let short = frames(0..20);
+        assert_eq!(
+            lost_of(&short, Selection::All),
+            [(666_666, 1_000_000, true)]
+        );
+        // Only what the clip selects is reported.
+        let inside = Selection::Range {
+            start_utc_us: 0,
+            end_utc_us: 800_000,
+        };
+        assert_eq!(lost_of(&short, inside), [(666_666, 800_000, true)]);
+        let before = Selection::Range {
+            start_utc_us: 0,
+            end_utc_us: 600_000,
+        };
+        assert!(lost_of(&short, before).is_empty());
+        // A whole segment, or one a frame short of its rounded duration, loses nothing.
+        assert!(lost_of(&frames(0..30), Selection::All).is_empty());
+        assert!(lost_of(&frames(0..29), Selection::All).is_empty());
     }
 
     /// Per GOP: (frames, selected, selected leading).

@@ -40,8 +40,25 @@ pub(crate) fn clip_report(
     plan: &ClipPlan,
     reencoded: u64,
     copied: u64,
-    notes: Vec<String>,
+    mut notes: Vec<String>,
 ) -> ClipReport {
+    for l in &index.lost {
+        let seconds = (l.end_utc_us - l.start_utc_us) as f64 / 1e6;
+        let into = (l.start_utc_us - clip.start_utc_us) as f64 / 1e6;
+        notes.push(if l.short_segment {
+            format!(
+                "{seconds:.3} s of video missing {into:.3} s into the clip: segment {} ends \
+                 before its recorded duration (a truncated or damaged file)",
+                l.segment_sequence
+            )
+        } else {
+            format!(
+                "{seconds:.3} s of video missing {into:.3} s into the clip, after a frame of \
+                 segment {} (frames dropped by the recorder, damaged, or not decodable)",
+                l.segment_sequence
+            )
+        });
+    }
     ClipReport {
         index: clip.index,
         requested_start_us: clip.start_utc_us,
@@ -54,6 +71,11 @@ pub(crate) fn clip_report(
         copied_frames: copied,
         segments: index.segments_used.clone(),
         notes,
+        lost: index
+            .lost
+            .iter()
+            .map(|l| (l.start_utc_us, l.end_utc_us))
+            .collect(),
     }
 }
 

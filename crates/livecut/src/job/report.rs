@@ -23,6 +23,22 @@ pub struct ClipResult {
 }
 
 impl ClipResult {
+    /// Spans of the clip the output has no video for: gaps of the recording (no segment) and
+    /// spans a segment should hold but whose video could not be read (truncated or damaged),
+    /// in time order, touching spans merged.
+    pub fn missing_ranges(&self) -> Vec<(i64, i64)> {
+        let mut all: Vec<(i64, i64)> = self.missing.iter().chain(&self.cut.lost).copied().collect();
+        all.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(all.len());
+        for (a, b) in all {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        merged
+    }
+
     /// The wire form inside `LiveEditingJob.ClipResults`.
     pub fn to_wire(&self) -> serde_json::Value {
         let c = &self.cut;
@@ -38,7 +54,7 @@ impl ClipResult {
             "CopiedFrames": c.copied_frames,
             "Segments": c.segments,
             "Notes": c.notes,
-            "MissingRanges": self.missing.iter().map(|(a, b)| serde_json::json!({
+            "MissingRanges": self.missing_ranges().iter().map(|(a, b)| serde_json::json!({
                 "StartTime": format_precise_time(*a),
                 "EndTime": format_precise_time(*b),
             })).collect::<Vec<_>>(),

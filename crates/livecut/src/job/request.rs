@@ -5,6 +5,29 @@ use serde::{Deserialize, Serialize};
 
 use super::location::ObjectLocation;
 
+/// What a job does when a segment inside a clip turns out truncated or damaged (its video stops
+/// before the recording says it ends, or has a hole): `MediaProduceConfig.OnDamagedRecording`.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DamagedPolicy {
+    /// Succeed with what could be read; the lost spans are in the clip's `MissingRanges` and
+    /// `Notes` (as gaps of the recording are).
+    #[default]
+    Report,
+    /// Fail the job (`InvalidParameter.ResourceContentBad`), naming the clip and the span; no
+    /// output is published.
+    Fail,
+}
+
+impl DamagedPolicy {
+    pub fn parse(s: &str) -> Option<DamagedPolicy> {
+        match s {
+            "Report" => Some(DamagedPolicy::Report),
+            "Fail" => Some(DamagedPolicy::Fail),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     AccurateFast,
@@ -103,6 +126,9 @@ pub struct JobRequest {
     pub clips: Vec<ClipSpec>,
     pub live_stream: Option<StreamKey>,
     pub mode: Mode,
+    /// Jobs stored before the policy existed report, as they did.
+    #[serde(default)]
+    pub on_damaged: DamagedPolicy,
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub bitrate_kbps: Option<u32>,

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::location::{self, ObjectLocation};
-use super::request::{ClipSpec, JobRequest, Mode, OutputEcho, OutputTarget, StreamKey};
+use super::request::{
+    ClipSpec, DamagedPolicy, JobRequest, Mode, OutputEcho, OutputTarget, StreamKey,
+};
 use crate::clock::parse_clip_time;
 use crate::code::ErrorCode;
 use crate::settings::Limits;
@@ -105,7 +107,7 @@ pub fn validate(
         .ok_or_else(|| missing("Clips"))?
         .clone();
     let clips = clips(&clips_raw, live_stream.as_ref(), limits)?;
-    let (mode, produce_width, produce_height) = media_produce_config(params)?;
+    let (mode, produce_width, produce_height, on_damaged) = media_produce_config(params)?;
     let target = match params.get("OutputMediaTarget").map(|s| s.trim()) {
         None | Some("" | "oss-object") => OutputTarget::OssObject,
         Some("vod-media") => OutputTarget::VodMedia,
@@ -130,6 +132,7 @@ pub fn validate(
         clips,
         live_stream,
         mode,
+        on_damaged,
         width,
         height,
         bitrate_kbps: output_echo.bitrate,
@@ -317,9 +320,9 @@ fn one_clip(
 
 fn media_produce_config(
     params: &BTreeMap<String, String>,
-) -> Result<(Mode, Option<u32>, Option<u32>), ValidationError> {
+) -> Result<(Mode, Option<u32>, Option<u32>, DamagedPolicy), ValidationError> {
     let Some(obj) = json_object(params, "MediaProduceConfig")? else {
-        return Ok((Mode::AccurateFast, None, None));
+        return Ok((Mode::AccurateFast, None, None, DamagedPolicy::Report));
     };
     let mode = match string_field(&obj, "Mode", "MediaProduceConfig.Mode")? {
         None => Mode::AccurateFast,
@@ -332,7 +335,13 @@ fn media_produce_config(
     };
     let width = uint_field(&obj, "Width", "MediaProduceConfig.Width")?;
     let height = uint_field(&obj, "Height", "MediaProduceConfig.Height")?;
-    Ok((mode, width, height))
+    let p = "MediaProduceConfig.OnDamagedRecording";
+    let on_damaged = match string_field(&obj, "OnDamagedRecording", p)? {
+        None => DamagedPolicy::Report,
+        Some(v) => DamagedPolicy::parse(&v)
+            .ok_or_else(|| invalid(p, format!("{v:?} is not one of Report, Fail")))?,
+    };
+    Ok((mode, width, height, on_damaged))
 }
 
 fn check_dimensions(

@@ -152,3 +152,128 @@ fn an_encoder_restart_with_a_timestamp_reset_joins_seamlessly() {
         assert_one_frame_apart(&video, &format!("{mode}, at the reset"));
     }
 }
+
+/// A segment cut short (a recorder killed mid-write, a partial copy) inside a clip, in a recording
+/// the ffmpeg CLI's hls muxer wrote: the job does not succeed silently with frames missing. By
+/// default it succeeds with the lost span in `MissingRanges` and a note; with
+/// `OnDamagedRecording: Fail` it fails, naming the clip and the span, and publishes nothing.
+#[test]
+fn a_truncated_segment_is_reported_or_fails_the_job_as_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("source");
+    std::fs::create_dir_all(&src).unwrap();
+    testgen(&src, 12, "2026-11-24T10:00:00Z", &["--fps", "30"]);
+    let rec = dir.path().join("rec");
+    let t0 = ffmpeg_hls(
+        &src.join("index.m3u8"),
+        &rec,
+        &["-c", "copy", "-fps_mode", "passthrough"],
+    );
+    // Segment 2 holds frames 120..180; keep the first 40 % of its bytes.
+    let damaged = rec.join("index2.ts");
+    let bytes = std::fs::read(&damaged).unwrap();
+    std::fs::write(&damaged, &bytes[..bytes.len() * 2 / 5]).unwrap();
+    let left = oracle::decode_video_numbers(&damaged).unwrap().numbers();
+    let last_left = left.iter().flatten().copied().max().unwrap();
+    assert!((120..170).contains(&last_left), "{left:?}");
+    let add = recordings_add(dir.path(), "cam1", &[], rec.join("index.m3u8"));
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+
+    let server = Server::start(dir.path(), &[]);
+    let key = create_key(dir.path(), "ice:*");
+    let mut sdk = Sdk::new(&server.endpoint, key);
+    let submit = |sdk: &mut Sdk, produce: serde_json::Value, name: &str| {
+        let body = ok_body(sdk.submit(
+            &[
+                (
+                    "Clips",
+                    &json!([{"StartTime": after(t0, 1.0), "EndTime": after(t0, 9.0)}]).to_string(),
+                ),
+                ("LiveStreamConfig", &stream_config("cam1")),
+                ("MediaProduceConfig", &produce.to_string()),
+                (
+                    "OutputMediaConfig",
+                    &json!({"MediaURL": format!("oss://damaged/{name}")}).to_string(),
+                ),
+            ],
+            Signature::V3,
+        ));
+        let job_id = body["JobId"].as_str().unwrap().to_string();
+        (
+            job_id.clone(),
+            sdk.wait_job(&job_id, Duration::from_secs(60)),
+        )
+    };
+    for mode in ["AccurateFast", "RoughFast", "Accurate"] {
+        let name = format!("{mode}.mp4");
+        let (job_id, job) = submit(&mut sdk, json!({"Mode": mode}), &name);
+        assert_eq!(job["Status"], "Success", "{mode}: {job}");
+        let raw = raw_job(&server.endpoint, &sdk.key, &job_id);
+        let clip = &raw["ClipResults"][0];
+        let missing = clip["MissingRanges"].as_array().unwrap();
+        assert_eq!(missing.len(), 1, "{mode}: {clip}");
+        assert_eq!(missing[0]["EndTime"], after(t0, 6.0), "{mode}: {clip}");
+        let lost_from =
+            livecut::clock::parse_clip_time(missing[0]["StartTime"].as_str().unwrap()).unwrap();
+        let frame_after_last = t0 + i64::from(last_left + 1) * 1_000_000 / 30;
+        assert!(
+            (lost_from - frame_after_last).abs() <= 1_000,
+            "{mode}: lost from {lost_from}, the frame after the last left is at {frame_after_last}"
+        );
+        let notes = clip["Notes"].to_string();
+        assert!(notes.contains("video missing"), "{mode}: {notes}");
+        // Every frame the damaged file still holds, and nothing else: the output plays on.
+        let video = oracle::decode_video_numbers(&dir.path().join("buckets/damaged").join(&name))
+            .unwrap()
+            .numbers();
+        let first = if mode == "RoughFast" { 0 } else { 30 };
+        let last = if mode == "RoughFast" { 299 } else { 269 };
+        let want: Vec<u32> = (first..=last)
+            .filter(|n| !(last_left + 1..180).contains(n))
+            .collect();
+        assert_eq!(video.len(), want.len(), "{mode}: {video:?}");
+        let wrong: Vec<_> = video
+            .iter()
+            .zip(&want)
+            .filter(|(got, want)| **got != Some(**want) && **want != last_left)
+            .collect();
+        assert!(wrong.is_empty(), "{mode}: {wrong:?}");
+    }
+    let (_, job) = submit(
+        &mut sdk,
+        json!({"Mode": "AccurateFast", "OnDamagedRecording": "Fail"}),
+        "strict.mp4",
+    );
+    assert_eq!(job["Status"], "Failed", "{job}");
+    assert_eq!(job["Code"], "InvalidParameter.ResourceContentBad", "{job}");
+    let message = job["Message"].as_str().unwrap();
+    assert!(
+        message.contains("Clip 0") && message.contains("damaged"),
+        "{message}"
+    );
+    assert!(!dir.path().join("buckets/damaged/strict.mp4").exists());
+    let (code, _, message) = err_code(&sdk.submit(
+        &[
+            (
+                "Clips",
+                &json!([{"StartTime": at(1.0), "EndTime": at(2.0)}]).to_string(),
+            ),
+            ("LiveStreamConfig", &stream_config("cam1")),
+            (
+                "MediaProduceConfig",
+                &json!({"OnDamagedRecording": "Ignore"}).to_string(),
+            ),
+            ("OutputMediaConfig", r#"{"MediaURL":"oss://damaged/x.mp4"}"#),
+        ],
+        Signature::V3,
+    ));
+    assert_eq!(code, "InvalidParameter", "{message}");
+    assert!(
+        message.contains("MediaProduceConfig.OnDamagedRecording"),
+        "{message}"
+    );
+}

@@ -20,7 +20,7 @@ use super::lease::LeaseKeeper;
 use crate::code::ErrorCode;
 use crate::db::jobs::JobRow;
 use crate::job::report::{ClipResult, JobReport};
-use crate::job::request::JobRequest;
+use crate::job::request::{DamagedPolicy, JobRequest};
 
 /// A job failure: the IMS Code and a Message that says what failed and where.
 #[derive(Debug, Clone)]
@@ -116,6 +116,37 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
     finish::finish(ctx, owner, &job, request.ok(), outcome, started).await;
 }
 
+/// A clip with video lost inside it, under `OnDamagedRecording: Fail`.
+fn damaged(clip: &livecut_media::ClipReport) -> Failure {
+    let spans: Vec<String> = clip
+        .lost
+        .iter()
+        .map(|(a, b)| {
+            format!(
+                "{} to {}",
+                crate::clock::format_precise_time(*a),
+                crate::clock::format_precise_time(*b)
+            )
+        })
+        .collect();
+    let why = clip
+        .notes
+        .iter()
+        .rev()
+        .find(|n| n.contains("video missing"))
+        .cloned()
+        .unwrap_or_default();
+    Failure::new(
+        ErrorCode::ResourceContentBad,
+        format!(
+            "Clip {}: the recording is damaged, no video could be read from {} ({why}); \
+             MediaProduceConfig.OnDamagedRecording is Fail, so nothing was published.",
+            clip.index,
+            spans.join(", ")
+        ),
+    )
+}
+
 /// Steps 1–3: from the request to a published output.
 async fn produce(
     ctx: &WorkerContext,
@@ -134,6 +165,11 @@ async fn produce(
         missing.push(p.missing);
     }
     let cut = cut::cut(ctx, lease, request, inputs, &remote, work_dir).await?;
+    if request.on_damaged == DamagedPolicy::Fail
+        && let Some(clip) = cut.report.clips.iter().find(|c| !c.lost.is_empty())
+    {
+        return Err(damaged(clip).into());
+    }
     // The child may have finished just as the lease went; publishing would overwrite the
     // output of the worker that owns the job now.
     if lease.is_lost() {
