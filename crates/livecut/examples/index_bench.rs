@@ -21,7 +21,7 @@ use std::time::Instant;
 use livecut::db::Db;
 use livecut::db::segments::{self, IndexedSegment};
 use livecut::job::request::{ClipSpec, StreamKey};
-use livecut::recordings::{Catalog, Reach, plan_clip, plan_texts};
+use livecut::recordings::{Catalog, plan_clip, plan_texts};
 use livecut::storage::{Buckets, Source};
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -123,7 +123,7 @@ async fn main() -> Result<(), BoxError> {
             cover_url: None,
         };
         let t = Instant::now();
-        let plan = plan_clip(catalog, 0, &clip, Reach::CodedRange).await?;
+        let plan = plan_clip(catalog, 0, &clip).await?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         assert!(
             (7..=9).contains(&plan.input.segments.len()),
@@ -165,7 +165,6 @@ async fn main() -> Result<(), BoxError> {
         "bench",
         (mid, mid + 30_000_000),
         std::slice::from_ref(&playlist),
-        Reach::CodedRange,
         &buckets,
     )?;
     println!(

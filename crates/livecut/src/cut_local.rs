@@ -14,7 +14,7 @@ use crate::clock::parse_clip_time;
 use crate::code::ErrorCode;
 use crate::job::location::parse_url;
 use crate::job::request::Mode;
-use crate::recordings::{Reach, plan_texts};
+use crate::recordings::plan_texts;
 use crate::settings::StoreSettings;
 use crate::storage::{NoJournal, Prefetch, localize};
 
@@ -62,7 +62,6 @@ pub async fn run(store: &StoreSettings, args: &CutArgs) -> Result<(), String> {
             "local",
             (start, end),
             &playlists,
-            Reach::for_mode(mode),
             &buckets,
         )
         .map_err(|e| e.to_string())?;

@@ -148,7 +148,8 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
                     });
                 }
                 let source = (clip.index, packet.run);
-                if audio_frame_selected(selection, &run.anchor, start, duration) {
+                let seg = &clip.segments[packet.segment];
+                if audio_frame_selected(selection, seg, &run.anchor, (start, duration)) {
                     out.write_audio(frame, base + start, source)?;
                     writing.reach(base + start + duration, progress);
                 } else {

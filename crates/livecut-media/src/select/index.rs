@@ -38,6 +38,16 @@ pub enum Selection {
 }
 
 impl Selection {
+    /// Whether a frame at `pts` of a segment is kept. A lookahead segment is read for what it
+    /// holds of the range (the leading pictures an open GOP codes there, the audio a recorder
+    /// muxed after the range's last frames), so when every frame is kept, none of its own are.
+    fn keeps_in(&self, segment: &crate::SegmentInput, anchor: &RunAnchor, pts: i64) -> bool {
+        if segment.lookahead && *self == Selection::All {
+            return false;
+        }
+        self.keeps(anchor, pts)
+    }
+
     fn keeps(&self, anchor: &RunAnchor, pts: i64) -> bool {
         match *self {
             Selection::All => true,
@@ -333,17 +343,27 @@ impl Continuity {
                 });
             }
         }
-        if let Selection::Range {
-            start_utc_us,
-            end_utc_us,
-        } = selection
-        {
-            lost.retain_mut(|l| {
-                l.start_utc_us = l.start_utc_us.max(start_utc_us);
-                l.end_utc_us = l.end_utc_us.min(end_utc_us);
-                l.end_utc_us > l.start_utc_us
-            });
-        }
+        // Only what the clip takes counts: its range, or its own segments (not a lookahead).
+        let (from, to) = match selection {
+            Selection::Range {
+                start_utc_us,
+                end_utc_us,
+            } => (start_utc_us, end_utc_us),
+            Selection::All => (
+                clip.segments.first().map_or(i64::MIN, |s| s.utc_start_us),
+                clip.segments
+                    .iter()
+                    .filter(|s| !s.lookahead)
+                    .map(|s| s.utc_start_us + s.duration_us)
+                    .max()
+                    .unwrap_or(i64::MAX),
+            ),
+        };
+        lost.retain_mut(|l| {
+            l.start_utc_us = l.start_utc_us.max(from);
+            l.end_utc_us = l.end_utc_us.min(to);
+            l.end_utc_us > l.start_utc_us
+        });
         lost.sort_by_key(|l| l.start_utc_us);
         lost
     }
@@ -489,7 +509,10 @@ impl<'a> Scanner<'a> {
                 gop.trailing_max = gop.trailing_max.max(v.pts);
             }
             builder.pts_in_decode_order.push(v.pts);
-            if self.selection.keeps(&anchor, v.pts) {
+            if self
+                .selection
+                .keeps_in(&self.clip.segments[segment], &anchor, v.pts)
+            {
                 gop.selected += 1;
                 if leading {
                     gop.selected_leading += 1;
@@ -525,7 +548,8 @@ impl<'a> Scanner<'a> {
             let utc = anchor.utc_of(start);
             let (lo, hi) = self.index.available_utc_us.unwrap_or((utc, utc));
             self.index.available_utc_us = Some((lo.min(utc), hi.max(utc)));
-            if !audio_frame_selected(self.selection, &anchor, start, duration) {
+            let seg = &self.clip.segments[segment];
+            if !audio_frame_selected(self.selection, seg, &anchor, (start, duration)) {
                 continue;
             }
             used = true;
@@ -773,16 +797,16 @@ impl AudioProbe {
 /// access unit with a timestamp.
 const NEEDS_PARSING: &str = "segments need libav's parsers";
 
-/// Whether an audio-only clip keeps the audio frame of `duration` starting
-/// at `start` (its run's line): every frame (RoughFast), or those whose
-/// middle lies in the range.
+/// Whether an audio-only clip keeps the audio frame `(start, duration)` (its run's line) of
+/// `segment`: every frame of the range's own segments (RoughFast), or those whose middle lies
+/// in the range.
 pub fn audio_frame_selected(
     selection: Selection,
+    segment: &crate::SegmentInput,
     anchor: &RunAnchor,
-    start: i64,
-    duration: i64,
+    (start, duration): (i64, i64),
 ) -> bool {
-    selection.keeps(anchor, start + duration / 2)
+    selection.keeps_in(segment, anchor, start + duration / 2)
 }
 
 /// A pass 1 scanner: `scan` or `scan_for_decoding`.

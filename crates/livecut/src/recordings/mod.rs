@@ -20,4 +20,4 @@ pub mod register;
 pub mod retention;
 pub mod watch;
 
-pub use plan::{Catalog, ClipPlan, PlanError, Reach, plan_clip, plan_range, plan_texts};
+pub use plan::{Catalog, ClipPlan, PlanError, plan_clip, plan_range, plan_texts};

@@ -224,35 +224,10 @@ fn storage_error(index: usize, source: &Source, e: StorageError) -> PlanError {
     }
 }
 
-/// Which segments a clip needs besides those playing in its range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reach {
-    /// Only the segments playing in the range (the rough modes copy or
-    /// re-encode them whole).
-    Range,
-    /// Also the segment right after the range, if recorded: with open GOPs
-    /// it codes the last frames shown in the range (leading pictures come
-    /// after their keyframe). The accurate modes select frames by time, so
-    /// it adds no frame outside the range.
-    CodedRange,
-}
-
-impl Reach {
-    pub fn for_mode(mode: livecut_media::CutMode) -> Self {
-        match mode {
-            livecut_media::CutMode::Accurate | livecut_media::CutMode::AccurateFast => {
-                Reach::CodedRange
-            }
-            livecut_media::CutMode::Rough | livecut_media::CutMode::RoughFast => Reach::Range,
-        }
-    }
-}
-
 pub async fn plan_clip(
     catalog: Catalog<'_>,
     index: usize,
     clip: &ClipSpec,
-    reach: Reach,
 ) -> Result<ClipPlan, PlanError> {
     let label = stream_label(&clip.stream);
     let mut recordings = StreamRecordings::load(catalog, index, &clip.stream).await?;
@@ -266,7 +241,6 @@ pub async fn plan_clip(
         index,
         &label,
         (clip.start_us, clip.end_us),
-        reach,
         catalog.buckets,
     )
 }
@@ -477,7 +451,6 @@ pub fn plan_range(
     label: &str,
     range: (i64, i64),
     paths: &[PathBuf],
-    reach: Reach,
 ) -> Result<ClipPlan, PlanError> {
     let mut playlists = Vec::with_capacity(paths.len());
     for p in paths {
@@ -493,7 +466,6 @@ pub fn plan_range(
         label,
         range,
         &playlists,
-        reach,
         &Buckets::local(PathBuf::new()),
     )
 }
@@ -505,7 +477,6 @@ pub fn plan_texts(
     label: &str,
     range: (i64, i64),
     texts: &[(Source, SegmentTimes, String)],
-    reach: Reach,
     buckets: &Buckets,
 ) -> Result<ClipPlan, PlanError> {
     let playlists = texts
@@ -513,7 +484,7 @@ pub fn plan_texts(
         .map(|(source, times, text)| parse_playlist(index, source, times, text))
         .collect::<Result<Vec<_>, _>>()?;
     let origins: Vec<Origin> = texts.iter().map(|(s, _, _)| Origin::of(s)).collect();
-    StreamRecordings { origins, playlists }.plan(index, label, range, reach, buckets)
+    StreamRecordings { origins, playlists }.plan(index, label, range, buckets)
 }
 
 impl StreamRecordings {
@@ -522,15 +493,19 @@ impl StreamRecordings {
         index: usize,
         label: &str,
         (start_us, end_us): (i64, i64),
-        reach: Reach,
         buckets: &Buckets,
     ) -> Result<ClipPlan, PlanError> {
         let timeline = self.timeline(index)?;
         let growing = self.growing();
         let mut overlapping = timeline.overlapping(start_us, end_us);
         let in_range = overlapping.len();
-        if reach == Reach::CodedRange
-            && let Some(next) = overlapping
+        // The segment right after the range, if recorded, is read too (`lookahead`): with open
+        // GOPs it codes the last frames shown in the range (leading pictures come after their
+        // keyframe), and recorders mux audio of the range's last frames into it (the ffmpeg
+        // CLI's segments start their audio ~50 ms before their video). The engine takes only
+        // that from it: the accurate modes select frames by time, and the rough modes none of
+        // its own frames.
+        if let Some(next) = overlapping
                 .last()
                 .and_then(|&last| timeline.next_after(last))
         {

@@ -4,7 +4,7 @@
 use super::{Failure, Stop};
 use crate::clock::now_ms;
 use crate::job::request::{ClipSpec, JobRequest};
-use crate::recordings::{Catalog, ClipPlan, PlanError, Reach, plan_clip};
+use crate::recordings::{Catalog, ClipPlan, PlanError, plan_clip};
 use crate::worker::WorkerContext;
 use crate::worker::lease::LeaseKeeper;
 
@@ -17,10 +17,9 @@ pub(super) async fn plan_clips(
     lease: &LeaseKeeper,
     request: &JobRequest,
 ) -> Result<Vec<ClipPlan>, Stop> {
-    let reach = Reach::for_mode(request.mode.cut_mode());
     let mut plans = Vec::with_capacity(request.clips.len());
     for (i, clip) in request.clips.iter().enumerate() {
-        plans.push(plan_live(ctx, lease, i, clip, reach).await?);
+        plans.push(plan_live(ctx, lease, i, clip).await?);
     }
     Ok(plans)
 }
@@ -33,7 +32,6 @@ async fn plan_live(
     lease: &LeaseKeeper,
     index: usize,
     clip: &ClipSpec,
-    reach: Reach,
 ) -> Result<ClipPlan, Stop> {
     let give_up_ms = clip.end_us / 1000 + ctx.settings.live_wait_seconds as i64 * 1000;
     loop {
@@ -43,7 +41,7 @@ async fn plan_live(
             recordings_dir: &ctx.recordings_dir,
             streams: &ctx.streams,
         };
-        match plan_clip(catalog, index, clip, reach).await {
+        match plan_clip(catalog, index, clip).await {
             Ok(plan) if !plan.waits_for_live_edge() || now_ms() >= give_up_ms => return Ok(plan),
             Ok(_) => {}
             Err(PlanError::NoContent { growing: true, .. }) if now_ms() < give_up_ms => {}
