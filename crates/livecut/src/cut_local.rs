@@ -57,14 +57,8 @@ pub async fn run(store: &StoreSettings, args: &CutArgs) -> Result<(), String> {
         if end <= start {
             return Err(format!("--clip {spec:?}: END must be later than START"));
         }
-        let plan = plan_texts(
-            i,
-            "local",
-            (start, end),
-            &playlists,
-            &buckets,
-        )
-        .map_err(|e| e.to_string())?;
+        let plan = plan_texts(i, "local", (start, end), &playlists, &buckets)
+            .map_err(|e| e.to_string())?;
         clips.push(plan.input);
         remote.push(plan.remote);
     }

@@ -3,16 +3,17 @@
 //!
 //! Audio frames are copied whole, so a clip's audio can only start and end
 //! on frame boundaries (1024 samples for AAC, 1152 or 576 for MP3). A frame
-//! is kept when its middle lies inside the video span of its run; it is
-//! then placed right after the previous frame if its ideal position (from
-//! its PTS) is within half a frame of that, dropped if it would overlap the
-//! previous frame by more than half a frame, and left at its ideal position
-//! (a gap) otherwise. Audio therefore stays within half a frame of the
-//! video at every join and never drifts. In an AAC track the writer fills
-//! such a gap with frames of encoded silence (`output::Mp4Writer::write_audio`),
-//! and pads each clip's audio with silence up to its video's end when the
-//! recording's audio stops short (`pad_audio_until`), so the track has no
-//! hole a player would close up; an MP3 track keeps them.
+//! is kept when its middle lies inside the video span of its run. In an AAC
+//! track (`output::Mp4Writer::write_audio`) it then follows the previous
+//! frame, unless it would play over half a frame late (dropped) or a whole
+//! frame or more early (frames of encoded silence fill the hole first); each
+//! clip's audio is padded with silence up to its video's end when the
+//! recording's audio stops a frame or more short (`pad_audio_until`). So the
+//! track has no hole a player would close up, and audio is at most half a
+//! frame late and under a frame early at every join, without drift. An MP3
+//! track places a frame right after the previous one when its ideal position
+//! (from its PTS) is within half a frame of that, drops it when it would
+//! overlap by more, and otherwise leaves a gap (`AudioPlacer`).
 //!
 //! One copied track holds one format, the first clip's with audio (codec,
 //! sample rate, channel count and, for AAC, object type). A clip whose

@@ -316,24 +316,35 @@ impl Mp4Writer {
         }
         track.mp3.enter(source);
         let expected = self.placer.next();
-        let Some(mut pts) = self.placer.place(ideal, samples) else {
-            track.mp3.break_here();
-            track.mp3.saw(frame);
-            return Ok(());
-        };
-        // Gapless AAC: whole frames of silence fill a hole of a frame or more before this frame
-        // (the recording has no audio there, or none in the segments read); the rest, less
-        // than a frame, is placed as any frame is (contiguous within half a frame, else a
-        // gap), so the audio is never put later than its own time. A player that plays the
-        // track straight then stays in sync. MP3 keeps the hole.
-        if pts > expected && !is_mp3 && expected > 0 {
-            let holes = (pts - expected) / samples;
-            if holes > 0 {
-                self.write_silence(expected, holes, source.0)?;
-                self.placer.resume_at(expected + holes * samples);
-                pts = self.placer.place(ideal, samples).unwrap_or(pts);
+        // Gapless AAC: once the track has begun, every frame follows the one before, unless
+        // its own time is over half a frame earlier (it would play late: dropped) or a whole
+        // frame or more later (the recording has no audio there, or none in the segments
+        // read: that many frames of encoded silence fill the hole first). So a frame plays at
+        // most half a frame late and less than one frame early, with no hole a player would
+        // close up. MP3 keeps the old rule and its holes.
+        let pts = if !is_mp3 && expected > 0 {
+            match gapless_place(expected, ideal, samples) {
+                None => {
+                    track.mp3.saw(frame);
+                    return Ok(());
+                }
+                Some(holes) => {
+                    if holes > 0 {
+                        self.write_silence(expected, holes, source.0)?;
+                    }
+                    let pts = expected + holes * samples;
+                    self.placer.resume_at(pts + samples);
+                    pts
+                }
             }
-        }
+        } else {
+            let Some(pts) = self.placer.place(ideal, samples) else {
+                track.mp3.break_here();
+                track.mp3.saw(frame);
+                return Ok(());
+            };
+            pts
+        };
         let Some(track) = self.audio.as_mut() else {
             return Ok(());
         };
@@ -524,8 +535,32 @@ fn rescale_round(value: i64, num: i64, den: i64) -> i64 {
     i64::try_from(rounded).unwrap_or(0)
 }
 
+/// Where a copied AAC frame whose own start is `ideal` goes when the track ends at `next`
+/// (samples): `None` to drop it (it would play over half a frame late), else how many frames of
+/// silence come first (a hole of a whole frame or more), after which it follows contiguously.
+fn gapless_place(next: i64, ideal: i64, samples: i64) -> Option<i64> {
+    let late = next - ideal;
+    if late > samples / 2 {
+        return None;
+    }
+    Some(if late <= -samples { -late / samples } else { 0 })
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn copied_aac_is_gapless_at_most_half_a_frame_late_and_under_a_frame_early() {
+        // Contiguous from half a frame late to almost a frame early.
+        assert_eq!(gapless_place(10_240, 10_240 - 512, 1024), Some(0));
+        assert_eq!(gapless_place(10_240, 10_240 + 1023, 1024), Some(0));
+        // Later than half a frame: dropped.
+        assert_eq!(gapless_place(10_240, 10_240 - 513, 1024), None);
+        // A hole of one frame or more: whole frames of silence, the rest taken up early.
+        assert_eq!(gapless_place(10_240, 10_240 + 1024, 1024), Some(1));
+        assert_eq!(gapless_place(10_240, 10_240 + 3000, 1024), Some(2));
+    }
     use super::rescale_round;
 
     #[test]

@@ -237,12 +237,7 @@ pub async fn plan_clip(
     recordings
         .refuse_if_empty(catalog, index, &clip.stream)
         .await?;
-    recordings.plan(
-        index,
-        &label,
-        (clip.start_us, clip.end_us),
-        catalog.buckets,
-    )
+    recordings.plan(index, &label, (clip.start_us, clip.end_us), catalog.buckets)
 }
 
 /// What is recorded of one stream: its playlists (read and timed) and, once asked for a range,
@@ -506,8 +501,8 @@ impl StreamRecordings {
         // that from it: the accurate modes select frames by time, and the rough modes none of
         // its own frames.
         if let Some(next) = overlapping
-                .last()
-                .and_then(|&last| timeline.next_after(last))
+            .last()
+            .and_then(|&last| timeline.next_after(last))
         {
             overlapping.push(next);
         }
