@@ -78,6 +78,9 @@ pub struct SegmentDemuxer {
     /// Per stream: a video packet was read (the first one of the segment
     /// gets the parameter sets whatever its flags say).
     started: Vec<bool>,
+    /// An MPEG-TS file whose length is not a whole number of 188-byte
+    /// packets: it was cut off mid-write, so its last PES packet is partial.
+    cut_short: bool,
 }
 
 impl Deref for SegmentDemuxer {
@@ -89,6 +92,12 @@ impl Deref for SegmentDemuxer {
 }
 
 impl SegmentDemuxer {
+    /// The file ends inside an MPEG-TS packet (a recorder killed mid-write, a
+    /// partial copy): the last access unit of the segment is incomplete.
+    pub fn cut_short(&self) -> bool {
+        self.cut_short
+    }
+
     /// The next packet, reshaped as MPEG-TS carries it. `Ok(None)` at the
     /// end; damaged MPEG-TS packets the demuxer resyncs past are skipped
     /// and counted in `skipped` (see `input::next_packet`).
@@ -182,9 +191,12 @@ pub fn open_segment(seg: &SegmentInput, how: Reading) -> Result<SegmentDemuxer, 
             (input, Some(io))
         }
     };
+    let cut_short = layout == Layout::MpegTs
+        && std::fs::metadata(&seg.path).is_ok_and(|m| m.len() % TS_PACKET_BYTES != 0);
     let mut demuxer = SegmentDemuxer {
         repack: Vec::new(),
         started: Vec::new(),
+        cut_short,
         input,
         _io: io,
     };
@@ -194,6 +206,9 @@ pub fn open_segment(seg: &SegmentInput, how: Reading) -> Result<SegmentDemuxer, 
     }
     Ok(demuxer)
 }
+
+/// The size of an MPEG-TS packet: a whole recording is a multiple of it.
+const TS_PACKET_BYTES: u64 = 188;
 
 /// MPEG-TS or ISO BMFF, from the first box header. Fragments without their
 /// `moov` cannot be read alone, and say so.

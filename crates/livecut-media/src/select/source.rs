@@ -54,6 +54,11 @@ struct OpenSegment {
     video_packets: u64,
     audio_packets: u64,
     skipped: u32,
+    /// A file cut short (see `SegmentDemuxer::cut_short`): each video packet
+    /// is held until the next one arrives, so the last, incomplete one is
+    /// never handed out (copying it would put a picture that cannot be
+    /// decoded in the output; both passes read the same packets).
+    held_video: Option<SourcePacket>,
 }
 
 pub struct ClipReader<'a> {
@@ -157,6 +162,7 @@ impl<'a> ClipReader<'a> {
             video_packets: 0,
             audio_packets: 0,
             skipped: 0,
+            held_video: None,
         });
         self.next_segment += 1;
         Ok(true)
@@ -270,6 +276,14 @@ impl<'a> ClipReader<'a> {
             let mut packet = match read {
                 Ok(Some(p)) => p,
                 Ok(None) => {
+                    if let Some(dropped) = seg.held_video.take() {
+                        tracing::warn!(
+                            clip = self.clip.index,
+                            segment = %self.clip.segments[seg.index].uri,
+                            pts = dropped.pts,
+                            "the segment file is cut short: its incomplete last picture is left out"
+                        );
+                    }
                     if self.audio_only && seg.audio_packets == 0 {
                         return Err(self.bad(seg.index, "contains no audio".into()));
                     }
@@ -328,8 +342,7 @@ impl<'a> ClipReader<'a> {
                 Track::Audio => seg.audio_packets += 1,
             }
             let segment = seg.index;
-            self.current = Some(seg);
-            return Ok(Some(SourcePacket {
+            let out = SourcePacket {
                 track,
                 packet,
                 pts,
@@ -337,7 +350,17 @@ impl<'a> ClipReader<'a> {
                 audio_codec,
                 segment,
                 run: self.run.unwrap_or(0),
-            }));
+            };
+            if track == Track::Video && seg.input.cut_short() {
+                let previous = seg.held_video.replace(out);
+                self.current = Some(seg);
+                match previous {
+                    Some(p) => return Ok(Some(p)),
+                    None => continue,
+                }
+            }
+            self.current = Some(seg);
+            return Ok(Some(out));
         }
     }
 }
