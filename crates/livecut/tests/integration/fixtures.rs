@@ -308,13 +308,18 @@ pub fn create_key(data_dir: &Path, actions: &str) -> Key {
     }
 }
 
-/// Writes a test recording for `stream` where the index scans for it.
-pub fn make_recording(data_dir: &Path, stream: &str, seconds: u32, extra: &[&str]) -> PathBuf {
-    let dir = data_dir
+/// The folder `serve` scans for `stream`'s playlists.
+pub fn stream_folder(data_dir: &Path, stream: &str) -> PathBuf {
+    data_dir
         .join("recordings")
         .join(DOMAIN)
         .join(APP)
-        .join(stream);
+        .join(stream)
+}
+
+/// Writes a test recording for `stream` where the index scans for it.
+pub fn make_recording(data_dir: &Path, stream: &str, seconds: u32, extra: &[&str]) -> PathBuf {
+    let dir = stream_folder(data_dir, stream);
     std::fs::create_dir_all(&dir).expect("mkdir recording");
     let fps = FPS.to_string();
     testgen(

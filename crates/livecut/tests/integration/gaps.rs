@@ -106,12 +106,7 @@ fn an_encoder_restart_with_a_timestamp_reset_joins_seamlessly() {
         .position(|l| l.starts_with("#EXT-X-PROGRAM-DATE-TIME"))
         .unwrap();
     joined.extend(b.lines().skip(first_b).map(|l| absolute("b", l)));
-    let stream_dir = dir
-        .path()
-        .join("recordings")
-        .join(DOMAIN)
-        .join(APP)
-        .join("cam1");
+    let stream_dir = stream_folder(dir.path(), "cam1");
     std::fs::create_dir_all(&stream_dir).unwrap();
     std::fs::write(stream_dir.join("index.m3u8"), joined.join("\n") + "\n").unwrap();
 

@@ -34,6 +34,15 @@ fn path_of<'a>(url: &'a str, endpoint: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{url} is not on {endpoint}"))
 }
 
+/// A player (the ffmpeg CLI) plays the link alone: frames 0..frames, in order, no decode error.
+fn assert_plays(url: &str, frames: u32, what: &str) {
+    let link = Path::new(url);
+    let errors = oracle::decode_errors(link).unwrap();
+    assert!(errors.is_empty(), "{what}: decode errors {errors:?}");
+    let video = oracle::decode_video_numbers(link).unwrap();
+    assert_frames(&video.numbers(), &(0..frames).collect::<Vec<_>>(), what);
+}
+
 fn pdts(text: &str) -> Vec<i64> {
     let playlist = livecut_hls::parse_media_playlist(text).unwrap();
     playlist
@@ -64,15 +73,7 @@ fn an_index_file_plays_in_a_player_and_its_links_are_signed() {
     );
 
     // A player plays it from the link alone: every frame, in order, no decode error.
-    let link = Path::new(&url);
-    let errors = oracle::decode_errors(link).unwrap();
-    assert!(errors.is_empty(), "decode errors {errors:?}");
-    let video = oracle::decode_video_numbers(link).unwrap();
-    assert_frames(
-        &video.numbers(),
-        &(0..360).collect::<Vec<_>>(),
-        "index file",
-    );
+    assert_plays(&url, 360, "index file");
 
     // A window: only the segments playing in it.
     let body = ok_body(index_file(
@@ -191,13 +192,5 @@ fn an_index_file_of_fmp4_segments_carries_their_init_section() {
         "{text}"
     );
     assert_eq!(pdts(&text)[0], t0);
-    let link = Path::new(&url);
-    let errors = oracle::decode_errors(link).unwrap();
-    assert!(errors.is_empty(), "decode errors {errors:?}");
-    let video = oracle::decode_video_numbers(link).unwrap();
-    assert_frames(
-        &video.numbers(),
-        &(0..240).collect::<Vec<_>>(),
-        "fMP4 index file",
-    );
+    assert_plays(&url, 240, "fMP4 index file");
 }

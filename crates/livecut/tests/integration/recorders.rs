@@ -159,19 +159,9 @@ fn ffmpeg_x264_recordings_in_fmp4_and_mpegts_join_in_one_job() {
         "-b:a",
         "128k",
     ];
-    let fmp4_dir = dir
-        .path()
-        .join("recordings")
-        .join(DOMAIN)
-        .join(APP)
-        .join("xf");
+    let fmp4_dir = stream_folder(dir.path(), "xf");
     let t_fmp4 = ffmpeg_hls(&src, &fmp4_dir, &[&x264[..], FMP4].concat());
-    let ts_dir = dir
-        .path()
-        .join("recordings")
-        .join(DOMAIN)
-        .join(APP)
-        .join("xt");
+    let ts_dir = stream_folder(dir.path(), "xt");
     let t_ts = ffmpeg_hls(&src, &ts_dir, &x264);
 
     let server = Server::start(dir.path(), &[]);
@@ -198,12 +188,7 @@ fn ffmpeg_x264_recordings_in_fmp4_and_mpegts_join_in_one_job() {
 fn ffmpeg_hevc_fmp4_segments_are_cut_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let src = source(dir.path());
-    let rec = dir
-        .path()
-        .join("recordings")
-        .join(DOMAIN)
-        .join(APP)
-        .join("hv");
+    let rec = stream_folder(dir.path(), "hv");
     let t0 = ffmpeg_hls(
         &src,
         &rec,
@@ -393,12 +378,7 @@ fn nginx_rtmp_recordings_in_both_fragment_namings() {
         "{}",
         String::from_utf8_lossy(&add.stderr)
     );
-    let fmp4_dir = dir
-        .path()
-        .join("recordings")
-        .join(DOMAIN)
-        .join(APP)
-        .join("fm2");
+    let fmp4_dir = stream_folder(dir.path(), "fm2");
     let t_fmp4 = ffmpeg_hls(
         &src,
         &fmp4_dir,
@@ -1216,12 +1196,7 @@ fn alibaba_live_recording_callbacks_register_what_live_recorded() {
 fn ffmpeg_recorder_restarted_with_append_list() {
     let dir = tempfile::tempdir().unwrap();
     let src = source_of(dir.path(), 12);
-    let rec = dir
-        .path()
-        .join("recordings")
-        .join(DOMAIN)
-        .join(APP)
-        .join("restart");
+    let rec = stream_folder(dir.path(), "restart");
     std::fs::create_dir_all(&rec).unwrap();
     let part = |segments: std::ops::Range<u32>| {
         let list: Vec<String> = segments
@@ -1305,12 +1280,7 @@ fn ffmpeg_recorder_restarted_with_append_list() {
 fn twenty_clips_of_an_ffmpeg_recording_stay_in_sync_in_every_mode() {
     let dir = tempfile::tempdir().unwrap();
     let src = source_of(dir.path(), 24);
-    let rec = dir
-        .path()
-        .join("recordings")
-        .join(DOMAIN)
-        .join(APP)
-        .join("reel");
+    let rec = stream_folder(dir.path(), "reel");
     let t0 = ffmpeg_hls(
         &src,
         &rec,

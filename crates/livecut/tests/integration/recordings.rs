@@ -92,12 +92,7 @@ fn a_clip_past_the_live_edge_waits_for_the_recorder() {
         &[],
     );
     let text = std::fs::read_to_string(full.join("index.m3u8")).unwrap();
-    let live_dir = dir
-        .path()
-        .join("recordings")
-        .join(DOMAIN)
-        .join(APP)
-        .join("live1");
+    let live_dir = stream_folder(dir.path(), "live1");
     std::fs::create_dir_all(&live_dir).unwrap();
     let absolute = |t: &str| -> String {
         t.lines()
