@@ -224,7 +224,7 @@ fn ffmpeg_hevc_fmp4_segments_are_cut_exactly() {
         "hv",
         t0,
         (a, b),
-        &["AccurateFast", "RoughFast"],
+        &["AccurateFast", "Accurate", "RoughFast", "Rough"],
     );
 }
 
@@ -400,7 +400,7 @@ fn nginx_rtmp_recordings_in_both_fragment_namings() {
         "rtmp1",
         t0,
         (a, b),
-        &["AccurateFast", "Accurate", "RoughFast"],
+        &["AccurateFast", "Accurate", "RoughFast", "Rough"],
     );
     let clips = [
         ("rtmp1", after(t0, 1.2), after(t0, 4.9)),
@@ -607,7 +607,7 @@ fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
 
     let (a, b) = (2.51, 9.25);
     for (stream, modes) in [
-        ("mtx1", &["AccurateFast", "RoughFast"][..]),
+        ("mtx1", &["AccurateFast", "Accurate", "RoughFast", "Rough"][..]),
         ("mtx2", &["Accurate"]),
         ("mtx4", &["AccurateFast"]),
     ] {
@@ -792,7 +792,7 @@ fn srs_on_hls_hook_indexes_segments_as_srs_writes_them() {
         "srs1",
         REC_START_US,
         (a, b),
-        &["AccurateFast", "RoughFast"],
+        &["AccurateFast", "Accurate", "RoughFast", "Rough"],
     );
 }
 
@@ -937,7 +937,7 @@ fn gstreamer_hlssink2_recordings_watched_as_they_grow() {
             stream,
             t0,
             (a, b),
-            &["AccurateFast", "RoughFast"],
+            &["AccurateFast", "Accurate", "RoughFast", "Rough"],
         );
     }
 }
@@ -1041,7 +1041,7 @@ fn pull_recorder_copies_a_live_window_and_survives_a_restart() {
         "pull1",
         t0,
         (a, b),
-        &["AccurateFast", "RoughFast"],
+        &["AccurateFast", "Accurate", "RoughFast", "Rough"],
     );
 }
 
