@@ -141,16 +141,28 @@ pub struct ClipIndex {
     pub lost: Vec<LostSpan>,
 }
 
-/// A span of a clip with no decodable video although the recording covers it.
+/// A span of a clip with no decodable video although the recording covers it, or with
+/// pictures decoded from damaged data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LostSpan {
     pub start_utc_us: i64,
     pub end_utc_us: i64,
-    /// Sequence number of the segment the video stops in.
+    /// Sequence number of the segment the video stops in (or is damaged in).
     pub segment_sequence: u64,
-    /// The segment ends early (its file holds less than its playlist says), rather than a
-    /// hole between two frames.
-    pub short_segment: bool,
+    pub kind: LossKind,
+}
+
+/// How a span was lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LossKind {
+    /// No frame between two frames further apart than a frame.
+    Hole,
+    /// The segment ends early: its file holds less than its playlist says.
+    ShortSegment,
+    /// Pictures are there but `packets` of them lost data in the file (an MPEG-TS continuity
+    /// counter jumped inside them, or the demuxer resynced past damaged bytes): they decode
+    /// with errors, and so does every picture predicted from them, up to the next keyframe.
+    Damaged { packets: u32 },
 }
 
 impl Default for ClipIndex {
@@ -211,6 +223,8 @@ struct VideoInfo {
     /// pictures of a CRA that follows are not decoded.
     end_of_sequence: bool,
     generation: usize,
+    /// The packet lost data (`SourcePacket::damaged`).
+    damaged: bool,
 }
 
 /// The GOP being scanned.
@@ -250,6 +264,20 @@ struct Continuity {
     runs: Vec<RunContinuity>,
     /// (run, segment of the frame before, its PTS, the next frame's PTS).
     gaps: Vec<(usize, usize, i64, i64)>,
+    /// One entry per GOP with damaged pictures, in scan order.
+    damage: Vec<Damage>,
+    /// The current GOP already has an entry in `damage` (the last).
+    gop_damaged: bool,
+}
+
+/// The damaged pictures of one GOP: from the earliest shown of the first damaged picture and
+/// every picture decoded after it (which may predict from it) to the GOP's end.
+struct Damage {
+    run: usize,
+    segment: usize,
+    key_pts: i64,
+    from_pts: i64,
+    packets: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -262,6 +290,30 @@ struct RunContinuity {
 const LOSS_FLOOR_TICKS: i64 = 4_500;
 
 impl Continuity {
+    /// A new GOP starts: damage before it does not reach into it.
+    fn keyframe(&mut self) {
+        self.gop_damaged = false;
+    }
+
+    /// A decodable picture of the GOP keyed at `key_pts`, in decode order.
+    fn picture(&mut self, run: usize, segment: usize, key_pts: i64, pts: i64, damaged: bool) {
+        if self.gop_damaged
+            && let Some(d) = self.damage.last_mut()
+        {
+            d.from_pts = d.from_pts.min(pts);
+            d.packets += u32::from(damaged);
+        } else if damaged {
+            self.damage.push(Damage {
+                run,
+                segment,
+                key_pts,
+                from_pts: pts,
+                packets: 1,
+            });
+            self.gop_damaged = true;
+        }
+    }
+
     fn frames(&mut self, run: usize, segment: usize, sorted_pts: &[i64]) {
         if self.runs.len() <= run {
             self.runs.resize(
@@ -310,9 +362,33 @@ impl Continuity {
                     start_utc_us: anchor.utc_of(before) + frame_us,
                     end_utc_us: anchor.utc_of(after),
                     segment_sequence: clip.segments[segment].sequence,
-                    short_segment: false,
+                    kind: LossKind::Hole,
                 });
             }
+        }
+        for d in &self.damage {
+            let Some(anchor) = index.runs.get(d.run).map(|r| r.anchor) else {
+                continue;
+            };
+            // To the next keyframe of the run, or past the run's last picture.
+            let end = index
+                .gops
+                .iter()
+                .filter(|g| g.run == d.run && g.key_pts > d.key_pts)
+                .map(|g| g.key_pts)
+                .min()
+                .map(|key| anchor.utc_of(key))
+                .or_else(|| {
+                    let (last, _) = self.runs.get(d.run)?.last?;
+                    Some(anchor.utc_of(last) + frame_us)
+                });
+            let Some(end_utc_us) = end else { continue };
+            lost.push(LostSpan {
+                start_utc_us: anchor.utc_of(d.from_pts),
+                end_utc_us,
+                segment_sequence: clip.segments[d.segment].sequence,
+                kind: LossKind::Damaged { packets: d.packets },
+            });
         }
         // A run's video ends before its last segment does: the file is short (truncated while
         // written or copied). The tolerance allows for durations rounded by the recorder.
@@ -339,7 +415,7 @@ impl Continuity {
                     start_utc_us: video_end,
                     end_utc_us: recorded_end,
                     segment_sequence: segment.sequence,
-                    short_segment: true,
+                    kind: LossKind::ShortSegment,
                 });
             }
         }
@@ -464,6 +540,7 @@ impl<'a> Scanner<'a> {
         for v in video {
             if let Some(kind) = v.keyframe {
                 self.close_gop();
+                self.continuity.keyframe();
                 self.open = Some(GopBuilder {
                     gop: Gop {
                         run,
@@ -498,6 +575,8 @@ impl<'a> Scanner<'a> {
                 continue;
             }
             decodable.push(v.pts);
+            self.continuity
+                .picture(run, segment, builder.gop.key_pts, v.pts, v.damaged);
             let utc = anchor.utc_of(v.pts);
             let (lo, hi) = self.index.available_utc_us.unwrap_or((utc, utc));
             self.index.available_utc_us = Some((lo.min(utc), hi.max(utc)));
@@ -597,6 +676,7 @@ impl<'a> Scanner<'a> {
             rasl: info.rasl,
             end_of_sequence,
             generation: self.index.generations.len().saturating_sub(1),
+            damaged: p.damaged,
         })
     }
 
@@ -1067,6 +1147,7 @@ mod tests {
             rasl,
             end_of_sequence: false,
             generation: 0,
+            damaged: false,
         }
     }
 
@@ -1106,7 +1187,13 @@ mod tests {
         s.index.frame_duration = nominal_frame_duration(&s.deltas);
         let lost = s.continuity.lost(&c, &s.run_starts, &s.index, selection);
         lost.iter()
-            .map(|l| (l.start_utc_us, l.end_utc_us, l.short_segment))
+            .map(|l| {
+                (
+                    l.start_utc_us,
+                    l.end_utc_us,
+                    l.kind == LossKind::ShortSegment,
+                )
+            })
             .collect()
     }
 
@@ -1114,6 +1201,50 @@ mod tests {
         numbers
             .map(|n| pic(n, (n % 10 == 0).then_some(Keyframe::Closed), false))
             .collect()
+    }
+
+    /// The damaged spans of `frames` with their packet counts.
+    fn damaged_of(frames: &[VideoInfo]) -> Vec<(i64, i64, u32)> {
+        let c = clip();
+        let mut s = scanner(&c, Selection::All);
+        s.segment_done(0, 0, frames, None).expect("scanned");
+        s.close_gop();
+        s.index.frame_duration = nominal_frame_duration(&s.deltas);
+        let lost = s
+            .continuity
+            .lost(&c, &s.run_starts, &s.index, Selection::All);
+        lost.iter()
+            .filter_map(|l| match l.kind {
+                LossKind::Damaged { packets } => Some((l.start_utc_us, l.end_utc_us, packets)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn damaged_pictures_spoil_their_gop_from_the_earliest_shown_after_them() {
+        // Frame 13 and 15 of the GOP 10..20 lost data: 13..20 is damaged, counted twice.
+        let mut pictures = frames(0..30);
+        pictures[13].damaged = true;
+        pictures[15].damaged = true;
+        assert_eq!(damaged_of(&pictures), [(433_333, 666_667, 2)]);
+        // In decode order 20 24 21 22 23 (B-pictures after their anchor): damage to 24 reaches
+        // back to 21, shown before it but decoded after it; the last GOP ends with the segment.
+        let mut reordered = frames(0..20);
+        reordered.extend([20, 24, 21, 22, 23, 25, 26, 27, 28, 29].map(|n| {
+            let mut p = pic(n, (n == 20).then_some(Keyframe::Closed), false);
+            p.damaged = n == 24;
+            p
+        }));
+        assert_eq!(damaged_of(&reordered), [(700_000, 1_000_000, 1)]);
+        // Damage in one GOP never spills into the next one's count.
+        let mut two = frames(0..30);
+        two[9].damaged = true;
+        two[25].damaged = true;
+        assert_eq!(
+            damaged_of(&two),
+            [(300_000, 333_333, 1), (833_333, 1_000_000, 1)]
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! re-encoding modes: progress by output ticks, and one `ClipReport` per
 //! clip from its plan.
 
-use super::index::ClipIndex;
+use super::index::{ClipIndex, LossKind};
 use super::plan::ClipPlan;
 use crate::timeline::ticks_to_us;
 use crate::{ClipInput, ClipReport};
@@ -45,18 +45,21 @@ pub(crate) fn clip_report(
     for l in &index.lost {
         let seconds = (l.end_utc_us - l.start_utc_us) as f64 / 1e6;
         let into = (l.start_utc_us - clip.start_utc_us) as f64 / 1e6;
-        notes.push(if l.short_segment {
-            format!(
-                "{seconds:.3} s of video missing {into:.3} s into the clip: segment {} ends \
-                 before its recorded duration (a truncated or damaged file)",
-                l.segment_sequence
-            )
-        } else {
-            format!(
+        let segment = l.segment_sequence;
+        notes.push(match l.kind {
+            LossKind::ShortSegment => format!(
+                "{seconds:.3} s of video missing {into:.3} s into the clip: segment {segment} \
+                 ends before its recorded duration (a truncated or damaged file)"
+            ),
+            LossKind::Hole => format!(
                 "{seconds:.3} s of video missing {into:.3} s into the clip, after a frame of \
-                 segment {} (frames dropped by the recorder, damaged, or not decodable)",
-                l.segment_sequence
-            )
+                 segment {segment} (frames dropped by the recorder, damaged, or not decodable)"
+            ),
+            LossKind::Damaged { packets } => format!(
+                "{seconds:.3} s of video damaged {into:.3} s into the clip: {packets} \
+                 picture(s) of segment {segment} lost data in the file ({packets} decode \
+                 error(s)), and the pictures predicted from them up to the next keyframe show it"
+            ),
         });
     }
     ClipReport {

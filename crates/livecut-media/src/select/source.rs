@@ -38,6 +38,9 @@ pub struct SourcePacket {
     /// The demuxer could not time this audio packet (only returned when
     /// asked for).
     pub untimed: bool,
+    /// Data of this packet, or just before it, was lost: the demuxer flagged it corrupt (an
+    /// MPEG-TS continuity counter jumped inside it) or resynced past damaged bytes before it.
+    pub damaged: bool,
     /// The codec of an audio packet.
     pub audio_codec: Option<AudioCodec>,
     /// Index into the clip's segment list.
@@ -54,6 +57,8 @@ struct OpenSegment {
     video_packets: u64,
     audio_packets: u64,
     skipped: u32,
+    /// `skipped` when the previous packet was handed out: a resync since then damages the next.
+    skipped_seen: u32,
     /// A file cut short (see `SegmentDemuxer::cut_short`): each video packet
     /// is held until the next one arrives, so the last, incomplete one is
     /// never handed out (copying it would put a picture that cannot be
@@ -162,6 +167,7 @@ impl<'a> ClipReader<'a> {
             video_packets: 0,
             audio_packets: 0,
             skipped: 0,
+            skipped_seen: 0,
             held_video: None,
         });
         self.next_segment += 1;
@@ -299,6 +305,8 @@ impl<'a> ClipReader<'a> {
                 self.current = Some(seg);
                 continue;
             };
+            let damaged = packet.is_corrupt() || seg.skipped > seg.skipped_seen;
+            seg.skipped_seen = seg.skipped;
             let (tb, audio_codec) = match track {
                 Track::Video => (seg.video.map(|v| v.1), None),
                 Track::Audio => (seg.audio.map(|a| a.1), seg.audio.map(|a| a.2)),
@@ -324,6 +332,7 @@ impl<'a> ClipReader<'a> {
                         packet,
                         pts: self.last_pts,
                         untimed: true,
+                        damaged,
                         audio_codec,
                         segment,
                         run: self.run.unwrap_or(0),
@@ -347,6 +356,7 @@ impl<'a> ClipReader<'a> {
                 packet,
                 pts,
                 untimed: false,
+                damaged,
                 audio_codec,
                 segment,
                 run: self.run.unwrap_or(0),

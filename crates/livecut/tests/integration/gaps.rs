@@ -301,3 +301,111 @@ fn a_truncated_segment_is_reported_or_fails_the_job_as_asked() {
         "{message}"
     );
 }
+
+/// A segment with bytes lost from its middle (30 MPEG-TS packets gone, as a lossy copy or a
+/// bad disk leaves it): its pictures are all there, but some decode with errors. The job does
+/// not succeed silently: the damaged span (from the first damaged picture to the next keyframe)
+/// is in `MissingRanges`, `Notes` count the damaged pictures, and `OnDamagedRecording: Fail`
+/// fails the job instead. A clip that does not reach the damage reports nothing.
+#[test]
+fn a_segment_with_bytes_lost_inside_is_reported_with_its_damaged_pictures_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("source");
+    std::fs::create_dir_all(&src).unwrap();
+    testgen(&src, 12, "2026-11-24T10:00:00Z", &["--fps", "30"]);
+    let rec = dir.path().join("rec");
+    let t0 = ffmpeg_hls(
+        &src.join("index.m3u8"),
+        &rec,
+        &["-c", "copy", "-fps_mode", "passthrough"],
+    );
+    // Segment 2 holds frames 120..180 (4 s .. 6 s): 30 packets of 188 bytes go from its middle.
+    let damaged = rec.join("index2.ts");
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    let middle = bytes.len() / 188 / 2 * 188;
+    bytes.drain(middle..middle + 30 * 188);
+    std::fs::write(&damaged, &bytes).unwrap();
+    let errors = oracle::decode_errors(&damaged).unwrap();
+    assert!(
+        !errors.is_empty(),
+        "the damage is real: the file decodes with errors"
+    );
+    let add = recordings_add(dir.path(), "cam1", &[], rec.join("index.m3u8"));
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+
+    let server = Server::start(dir.path(), &[]);
+    let key = create_key(dir.path(), "ice:*");
+    let mut sdk = Sdk::new(&server.endpoint, key);
+    let submit =
+        |sdk: &mut Sdk, range: (f64, f64), produce: serde_json::Value, name: &str| {
+            let body = ok_body(sdk.submit(
+            &[
+                (
+                    "Clips",
+                    &json!([{"StartTime": after(t0, range.0), "EndTime": after(t0, range.1)}])
+                        .to_string(),
+                ),
+                ("LiveStreamConfig", &stream_config("cam1")),
+                ("MediaProduceConfig", &produce.to_string()),
+                (
+                    "OutputMediaConfig",
+                    &json!({"MediaURL": format!("oss://damaged/{name}")}).to_string(),
+                ),
+            ],
+            Signature::V3,
+        ));
+            let job_id = body["JobId"].as_str().unwrap().to_string();
+            let job = sdk.wait_job(&job_id, Duration::from_secs(60));
+            (raw_job(&server.endpoint, &sdk.key, &job_id), job)
+        };
+    let time =
+        |v: &serde_json::Value| livecut::clock::parse_clip_time(v.as_str().unwrap()).unwrap();
+    for mode in ["AccurateFast", "RoughFast", "Accurate", "Rough"] {
+        let (raw, job) = submit(
+            &mut sdk,
+            (1.0, 9.0),
+            json!({"Mode": mode}),
+            &format!("{mode}.mp4"),
+        );
+        assert_eq!(job["Status"], "Success", "{mode}: {job}");
+        let clip = &raw["ClipResults"][0];
+        let missing = clip["MissingRanges"].as_array().unwrap();
+        assert_eq!(missing.len(), 1, "{mode}: {clip}");
+        let (from, to) = (time(&missing[0]["StartTime"]), time(&missing[0]["EndTime"]));
+        assert!(
+            t0 + 4_000_000 < from && from < to && to <= t0 + 6_000_000,
+            "{mode}: the damaged span lies in segment 2: {clip}"
+        );
+        let notes = clip["Notes"].to_string();
+        assert!(
+            notes.contains("video damaged") && notes.contains("decode error"),
+            "{mode}: {notes}"
+        );
+    }
+    // Before the damage: nothing to report.
+    let (raw, job) = submit(
+        &mut sdk,
+        (0.5, 3.5),
+        json!({"Mode": "AccurateFast"}),
+        "clean.mp4",
+    );
+    assert_eq!(job["Status"], "Success", "{job}");
+    let clip = &raw["ClipResults"][0];
+    assert!(
+        clip["MissingRanges"].as_array().is_none_or(Vec::is_empty),
+        "{clip}"
+    );
+    let (_, job) = submit(
+        &mut sdk,
+        (1.0, 9.0),
+        json!({"Mode": "RoughFast", "OnDamagedRecording": "Fail"}),
+        "strict.mp4",
+    );
+    assert_eq!(job["Status"], "Failed", "{job}");
+    assert_eq!(job["Code"], "InvalidParameter.ResourceContentBad", "{job}");
+    assert!(!dir.path().join("buckets/damaged/strict.mp4").exists());
+}
