@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::settings::{Limits, StoreSettings, WorkerSettings};
+use crate::settings::{HttpSettings, Limits, StoreSettings, WorkerSettings};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -66,6 +66,8 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "LIVECUT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    #[command(flatten)]
+    pub http: HttpSettings,
     #[command(flatten)]
     pub limits: Limits,
     #[command(flatten)]

@@ -94,8 +94,21 @@ error_codes! {
     /// Object storage did not answer (or kept failing) within the retry budget, while reading a
     /// recording or writing an output.
     StorageUnavailable => "InternalError.StorageUnavailable",
-    /// The service cannot serve now (its database or storage does not answer); `/healthz` says so.
+    /// The service cannot serve now (its database or storage does not answer, or it holds as
+    /// many connections as it may); `/healthz` says so.
     ServiceUnavailable => "ServiceUnavailable",
+    /// One client address sent more requests per second than the server allows.
+    Throttling => "Throttling",
+    /// One access key made more calls per second than the server allows.
+    ThrottlingUser => "Throttling.User",
+    /// The request (its head or body) did not arrive in full in time.
+    RequestTimeout => "RequestTimeout",
+    /// The request body is larger than any API call needs.
+    RequestTooLarge => "RequestEntityTooLarge",
+    /// The path is not one this server serves.
+    PathNotFound => "InvalidPath.NotFound",
+    /// The path is served, but not with this HTTP method.
+    UnsupportedMethod => "UnsupportedHTTPMethod",
 }
 
 impl ErrorCode {
@@ -104,7 +117,12 @@ impl ErrorCode {
     pub fn http_status(self) -> StatusCode {
         use ErrorCode::*;
         match self {
-            AccessKeyNotFound | InvalidActionNotFound | NotFound => StatusCode::NOT_FOUND,
+            AccessKeyNotFound | InvalidActionNotFound | NotFound | PathNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            UnsupportedMethod => StatusCode::METHOD_NOT_ALLOWED,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ForbiddenRam | ForbiddenHook | ForbiddenLink => StatusCode::FORBIDDEN,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             InternalError | MediaProcessCrashed | MediaProcessTimeout | StorageUnavailable => {
@@ -121,7 +139,9 @@ impl ErrorCode {
             | TimeStampFormat
             | AccessKeyInactive
             | SignatureNonceUsed
-            | InvalidVersion => StatusCode::BAD_REQUEST,
+            | InvalidVersion
+            | Throttling
+            | ThrottlingUser => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -182,8 +202,20 @@ impl ErrorCode {
                 "Retry the job once the object storage named in Message answers again; the operator can check it with `livecut config check`."
             }
             ServiceUnavailable => {
-                "Retry later; the operator should check what `/healthz` and the service's log name (database, storage)."
+                "Retry later; the operator should check what `/healthz` and the service's log name (database, storage, connection limit)."
             }
+            Throttling => {
+                "Send fewer requests per second from this address; retry after the seconds x-acs-retry-after says."
+            }
+            ThrottlingUser => {
+                "Make fewer calls per second with this access key; retry after the seconds x-acs-retry-after says."
+            }
+            RequestTimeout => {
+                "Send the whole request at once; the server waits only seconds for it."
+            }
+            RequestTooLarge => "API calls carry small parameters; send at most 1 MiB.",
+            PathNotFound => "Send API calls to the path / of the endpoint, as the SDK does.",
+            UnsupportedMethod => "Send API calls as GET or POST, as the SDK does.",
         }
     }
 }

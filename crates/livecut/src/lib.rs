@@ -20,6 +20,7 @@ pub mod http1;
 pub mod ids;
 pub mod job;
 pub mod keys;
+pub mod listener;
 pub mod metrics;
 pub mod preview;
 pub mod recordings;

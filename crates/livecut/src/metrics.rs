@@ -50,6 +50,14 @@ pub const INDEXED_SEGMENTS: &str = "livecut_indexed_segments_total";
 /// counter{source}: hook requests refused, watched playlists or recorded streams that failed a
 /// round.
 pub const INGEST_ERRORS: &str = "livecut_ingest_errors_total";
+/// Gauge: HTTP connections open now (this process).
+pub const HTTP_CONNECTIONS: &str = "livecut_http_connections";
+/// Counter: HTTP connections refused at the connection cap (answered 503 and closed).
+pub const HTTP_CONNECTIONS_REFUSED: &str = "livecut_http_connections_refused_total";
+/// Counter: requests refused by a rate limit, by `limit` (address, key).
+pub const HTTP_THROTTLED: &str = "livecut_http_throttled_total";
+/// Counter: requests that did not arrive and get answered within the request timeout.
+pub const HTTP_TIMEOUTS: &str = "livecut_http_request_timeouts_total";
 
 /// The `code` label of an API request that succeeded.
 pub const SUCCESS_CODE: &str = "Success";
@@ -166,6 +174,19 @@ fn describe() {
         INGEST_ERRORS,
         "Refused hook requests and failed rounds of watched playlists and recorders, by source."
     );
+    describe_gauge!(HTTP_CONNECTIONS, "HTTP connections open now.");
+    describe_counter!(
+        HTTP_CONNECTIONS_REFUSED,
+        "HTTP connections refused at the connection cap."
+    );
+    describe_counter!(
+        HTTP_THROTTLED,
+        "Requests refused by a rate limit, by limit."
+    );
+    describe_counter!(
+        HTTP_TIMEOUTS,
+        "Requests not received and answered within the request timeout."
+    );
 }
 
 /// One API request: its action (`unknown` for one this server does not implement, so that
@@ -218,6 +239,30 @@ pub fn indexed(source: &'static str, n: u64) {
 pub fn ingest_error(source: &'static str) {
     install();
     ::metrics::counter!(INGEST_ERRORS, "source" => source).increment(1);
+}
+
+/// A connection opened (`+1`) or closed (`-1`).
+pub fn http_connections(delta: f64) {
+    install();
+    ::metrics::gauge!(HTTP_CONNECTIONS).increment(delta);
+}
+
+/// A connection refused at the cap.
+pub fn connection_refused() {
+    install();
+    ::metrics::counter!(HTTP_CONNECTIONS_REFUSED).increment(1);
+}
+
+/// A request refused by the rate limit of an `address` or a `key`.
+pub fn throttled(limit: &'static str) {
+    install();
+    ::metrics::counter!(HTTP_THROTTLED, "limit" => limit).increment(1);
+}
+
+/// A request that ran out of time.
+pub fn request_timed_out() {
+    install();
+    ::metrics::counter!(HTTP_TIMEOUTS).increment(1);
 }
 
 /// The scrape: the database's figures as of now, then everything in the Prometheus text format.

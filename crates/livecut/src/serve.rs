@@ -19,7 +19,7 @@ use crate::clock::now_ms;
 use crate::config::StreamSource;
 use crate::db::{Db, nonces};
 use crate::recordings::pull::PullSpec;
-use crate::settings::{StoreSettings, WorkerSettings};
+use crate::settings::{HttpSettings, StoreSettings, WorkerSettings};
 use crate::storage::Buckets;
 use crate::worker::drain::Drain;
 use crate::worker::{Pool, WorkerContext};
@@ -91,6 +91,8 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
                 signer: crate::preview::LinkSigner::load(&db).await?,
                 public_url: storage.public_url.clone(),
             }),
+            key_throttle: crate::api::guard::Throttle::per_second(args.http.rate_per_key)
+                .map(Arc::new),
         },
         ops_state(&db, &storage),
         HookState {
@@ -131,7 +133,7 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
         data_dir.display()
     );
     run_until_stopped(
-        Some((listener, app)),
+        Some((listener, app, args.http.clone())),
         pool,
         args.drain.drain_seconds,
         signals,
@@ -156,7 +158,11 @@ pub async fn worker(store: &StoreSettings, args: &WorkerArgs) -> Result<(), Serv
                 "livecut worker {} listening on http://{addr}  (/metrics, /healthz)",
                 pool.id()
             );
-            Some((listener, ops_router(ops_state(&db, &storage))))
+            Some((
+                listener,
+                ops_router(ops_state(&db, &storage)),
+                HttpSettings::default(),
+            ))
         }
         None => {
             println!("livecut worker {} started", pool.id());
@@ -268,21 +274,20 @@ async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, ServeError> {
 /// Serves `http` (if any) until the first SIGTERM/SIGINT; then stops accepting, lets requests in
 /// flight finish and drains the pool (a second signal cuts the drain short).
 async fn run_until_stopped(
-    http: Option<(TcpListener, Router)>,
+    http: Option<(TcpListener, Router, HttpSettings)>,
     pool: Option<Pool>,
     drain_seconds: u64,
     mut signals: Signals,
 ) -> Result<(), ServeError> {
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let served = async move {
-        let Some((listener, app)) = http else {
-            return Ok(());
+        let Some((listener, app, settings)) = http else {
+            return;
         };
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.wait_for(|stop| *stop).await;
-            })
-            .await
+        crate::listener::serve(listener, app, &settings, async move {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        })
+        .await;
     };
     let control = async move {
         signals.next().await;
@@ -293,8 +298,8 @@ async fn run_until_stopped(
                 .await;
         }
     };
-    let (served, ()) = tokio::join!(served, control);
-    served.map_err(ServeError::Server)
+    tokio::join!(served, control);
+    Ok(())
 }
 
 /// SIGTERM and SIGINT, watched from the start (before the first line is printed, so a signal

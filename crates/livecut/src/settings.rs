@@ -137,3 +137,51 @@ impl Default for WorkerSettings {
         }
     }
 }
+
+/// How the HTTP server guards itself against clients that hold connections, trickle requests or
+/// call too fast (each of these took a naive server down).
+#[derive(Args, Debug, Clone)]
+pub struct HttpSettings {
+    /// Most connections open at once; more are answered `503 ServiceUnavailable` and closed.
+    /// Lowered at start to what the process's open-file limit leaves after a reserve for jobs.
+    #[arg(long, env = "LIVECUT_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// A connection that has not sent a whole request head this long after it opened (or after
+    /// its previous response) is closed: idle keep-alive connections included.
+    #[arg(long, env = "LIVECUT_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+    /// A request whose body has not arrived and been answered within this long gets
+    /// `408 RequestTimeout` and its connection is closed (a body that never ends, a trickle).
+    #[arg(long, env = "LIVECUT_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub request_timeout_seconds: u64,
+    /// Requests per second one client address may make (bursts of twice as many); `Throttling`
+    /// beyond it. 0 = no limit (behind a proxy every client has the proxy's address).
+    #[arg(long, env = "LIVECUT_RATE_PER_ADDRESS", default_value_t = 1000)]
+    pub rate_per_address: u32,
+    /// API calls per second one access key may make (bursts of twice as many);
+    /// `Throttling.User` beyond it. 0 = no limit.
+    #[arg(long, env = "LIVECUT_RATE_PER_KEY", default_value_t = 500)]
+    pub rate_per_key: u32,
+}
+
+impl HttpSettings {
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_seconds.max(1))
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_seconds.max(1))
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            max_connections: 10_000,
+            header_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            rate_per_address: 1000,
+            rate_per_key: 500,
+        }
+    }
+}

@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 
 use super::error::ApiError;
+use super::guard::Throttle;
 use super::rpc::RpcRequest;
 use crate::clock::now_ms;
 use crate::code::ErrorCode;
@@ -12,7 +13,12 @@ use crate::db::{Db, keys, nonces};
 /// Nonces are remembered for the whole validity window of a signature: 15 minutes either side.
 const NONCE_TTL_MS: i64 = 30 * 60 * 1000;
 
-pub async fn authenticate(db: &Db, req: &RpcRequest, action: &str) -> Result<(), ApiError> {
+pub async fn authenticate(
+    db: &Db,
+    req: &RpcRequest,
+    action: &str,
+    throttle: Option<&Throttle<String>>,
+) -> Result<(), ApiError> {
     let signed = livecut_auth::SignedRequest {
         method: &req.method,
         path: &req.path,
@@ -22,6 +28,17 @@ pub async fn authenticate(db: &Db, req: &RpcRequest, action: &str) -> Result<(),
         body: &req.body,
     };
     let parsed = livecut_auth::parse(&signed)?;
+    // The action dispatched must be the one the signature covers (V3 signs `x-acs-action`,
+    // V1 the `Action` parameter); a request naming two actions answers neither.
+    if parsed
+        .action()
+        .is_some_and(|signed_action| signed_action != action)
+    {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
+            "The specified parameter Action does not match the signed action.",
+        ));
+    }
     let key_id = parsed.access_key_id();
     let key = keys::find(db, key_id)
         .await
@@ -39,6 +56,21 @@ pub async fn authenticate(db: &Db, req: &RpcRequest, action: &str) -> Result<(),
         ));
     }
     livecut_auth::verify(&parsed, &signed, &key.secret, OffsetDateTime::now_utc())?;
+    // Counted only once the signature holds, so no one can spend another key's budget.
+    if let Some(throttle) = throttle
+        && let Err(wait) = throttle.check(&key.access_key_id)
+    {
+        crate::metrics::throttled("key");
+        return Err(ApiError::new(
+            ErrorCode::ThrottlingUser,
+            format!(
+                "Request was denied due to user flow control: access key {key_id:?} made more \
+                 than {} calls per second.",
+                throttle.rate()
+            ),
+        )
+        .with_retry_after(wait));
+    }
     // Only a correctly signed request may burn a nonce; otherwise anyone could block nonces.
     let fresh = nonces::claim(db, parsed.nonce(), now_ms(), NONCE_TTL_MS)
         .await

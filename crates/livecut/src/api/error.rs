@@ -9,6 +9,9 @@ use crate::code::ErrorCode;
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// Seconds to wait before retrying (a throttled call): sent as `x-acs-retry-after`, which
+    /// the SDK turns into its ThrottlingException with `retry_after`.
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -17,7 +20,29 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            retry_after_s: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_s = Some(seconds.max(1));
+        self
+    }
+
+    /// The whole HTTP answer: status, JSON body and the retry header.
+    pub fn into_response(self, request_id: &str, host_id: &str) -> axum::response::Response {
+        use axum::http::{HeaderValue, header};
+        use axum::response::IntoResponse;
+        let mut resp = (self.status(), self.body(request_id, host_id).to_string()).into_response();
+        let headers = resp.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json;charset=utf-8"),
+        );
+        if let Some(s) = self.retry_after_s {
+            headers.insert("x-acs-retry-after", HeaderValue::from(s));
+        }
+        resp
     }
 
     pub fn status(&self) -> StatusCode {

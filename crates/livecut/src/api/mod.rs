@@ -7,6 +7,7 @@ pub mod error;
 mod get_live_editing_index_file;
 mod get_live_editing_job;
 mod get_media_info;
+pub mod guard;
 pub mod healthz;
 pub mod hooks;
 mod output_storage;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub streams: Arc<[crate::config::StreamSource]>,
     /// The signer and public URL of preview links.
     pub preview: Arc<crate::preview::Preview>,
+    /// Calls per second per access key (`--rate-per-key`); None = no limit.
+    pub key_throttle: Option<Arc<guard::Throttle<String>>>,
 }
 
 impl AppState {
@@ -151,7 +154,7 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
             ));
         }
     };
-    authenticate::authenticate(&state.db, req, handler).await?;
+    authenticate::authenticate(&state.db, req, handler, state.key_throttle.as_deref()).await?;
     match handler {
         "SubmitLiveEditingJob" => submit_live_editing_job::handle(state, req).await,
         "GetLiveEditingJob" => get_live_editing_job::handle(state, req).await,
@@ -165,19 +168,18 @@ fn json_response(
     host_id: &str,
     result: Result<serde_json::Value, ApiError>,
 ) -> Response {
-    let (status, body) = match result {
+    match result {
         Ok(mut v) => {
             if let Some(o) = v.as_object_mut() {
                 o.insert("RequestId".into(), request_id.into());
             }
-            (StatusCode::OK, v)
+            let mut resp = (StatusCode::OK, v.to_string()).into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json;charset=utf-8"),
+            );
+            resp
         }
-        Err(e) => (e.status(), e.body(request_id, host_id)),
-    };
-    let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json;charset=utf-8"),
-    );
-    resp
+        Err(e) => e.into_response(request_id, host_id),
+    }
 }

@@ -64,16 +64,28 @@ impl RpcRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Signature V3 (an `Authorization` header) signs the action and version as headers;
+    /// V1 signs them as parameters. Each is read only from where its scheme signs it, so an
+    /// unsigned header cannot turn a V1 request into another action or version.
+    fn signs_headers(&self) -> bool {
+        self.header("authorization").is_some()
+    }
+
     pub fn action(&self) -> Option<&str> {
-        self.header("x-acs-action")
-            .or_else(|| self.params.get("Action").map(String::as_str))
-            .filter(|a| !a.is_empty())
+        self.scheme_value("x-acs-action", "Action")
     }
 
     pub fn version(&self) -> Option<&str> {
-        self.header("x-acs-version")
-            .or_else(|| self.params.get("Version").map(String::as_str))
-            .filter(|v| !v.is_empty())
+        self.scheme_value("x-acs-version", "Version")
+    }
+
+    fn scheme_value(&self, header: &str, param: &str) -> Option<&str> {
+        if self.signs_headers() {
+            self.header(header)
+        } else {
+            self.params.get(param).map(String::as_str)
+        }
+        .filter(|v| !v.is_empty())
     }
 
     /// A parameter value, trimmed; None when absent or blank.
@@ -99,6 +111,10 @@ mod tests {
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         );
         h.insert("X-Acs-Action", HeaderValue::from_static("GetMediaInfo"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("ACS3-HMAC-SHA256 x"),
+        );
         let r = RpcRequest::new(
             &Method::POST,
             &uri,
@@ -121,6 +137,22 @@ mod tests {
             .parse()
             .unwrap();
         let r = RpcRequest::new(&Method::GET, &uri, &HeaderMap::new(), bytes::Bytes::new());
+        assert_eq!(r.action(), Some("GetLiveEditingJob"));
+        assert_eq!(r.version(), Some(API_VERSION));
+    }
+
+    #[test]
+    fn unsigned_headers_do_not_override_a_v1_action_or_version() {
+        let uri: Uri = "/?Action=GetLiveEditingJob&Version=2020-11-09&Signature=x"
+            .parse()
+            .unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-acs-action",
+            HeaderValue::from_static("SubmitLiveEditingJob"),
+        );
+        h.insert("x-acs-version", HeaderValue::from_static("2017-09-06"));
+        let r = RpcRequest::new(&Method::GET, &uri, &h, bytes::Bytes::new());
         assert_eq!(r.action(), Some("GetLiveEditingJob"));
         assert_eq!(r.version(), Some(API_VERSION));
     }

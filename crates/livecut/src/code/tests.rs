@@ -41,6 +41,12 @@ const WIRE: &[(ErrorCode, &str)] = &[
         "InternalError.StorageUnavailable",
     ),
     (ErrorCode::ServiceUnavailable, "ServiceUnavailable"),
+    (ErrorCode::Throttling, "Throttling"),
+    (ErrorCode::ThrottlingUser, "Throttling.User"),
+    (ErrorCode::RequestTimeout, "RequestTimeout"),
+    (ErrorCode::RequestTooLarge, "RequestEntityTooLarge"),
+    (ErrorCode::PathNotFound, "InvalidPath.NotFound"),
+    (ErrorCode::UnsupportedMethod, "UnsupportedHTTPMethod"),
 ];
 
 #[test]
@@ -90,6 +96,12 @@ fn http_status_of_each_api_code() {
         (ErrorCode::NotFound, 404),
         (ErrorCode::InternalError, 500),
         (ErrorCode::ServiceUnavailable, 503),
+        (ErrorCode::Throttling, 400),
+        (ErrorCode::ThrottlingUser, 400),
+        (ErrorCode::RequestTimeout, 408),
+        (ErrorCode::RequestTooLarge, 413),
+        (ErrorCode::PathNotFound, 404),
+        (ErrorCode::UnsupportedMethod, 405),
         // Job-only codes: their family's status.
         (ErrorCode::ResourceNotFound, 400),
         (ErrorCode::ResourceContentBad, 400),

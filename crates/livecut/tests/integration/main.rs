@@ -10,6 +10,7 @@ mod fixtures;
 
 mod browser_playback;
 mod crash_recovery;
+mod exposure;
 mod failures;
 mod gaps;
 mod gop_lengths;

@@ -607,7 +607,10 @@ fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
 
     let (a, b) = (2.51, 9.25);
     for (stream, modes) in [
-        ("mtx1", &["AccurateFast", "Accurate", "RoughFast", "Rough"][..]),
+        (
+            "mtx1",
+            &["AccurateFast", "Accurate", "RoughFast", "Rough"][..],
+        ),
         ("mtx2", &["Accurate"]),
         ("mtx4", &["AccurateFast"]),
     ] {

@@ -1,0 +1,319 @@
+//! The server on an open network: clients that hold connections, bodies that never end, more
+//! connections than it may hold, calls that are too fast, paths and methods it does not serve,
+//! and a V1 request with an unsigned action header. Every answer is JSON the SDK parses, and the
+//! jobs of well-behaved clients run through all of it.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::fixtures::*;
+use livecut_testkit::sdk::Signature;
+use serde_json::json;
+
+/// Opens `n` connections to `endpoint` that send nothing.
+fn idle_connections(endpoint: &str, n: usize) -> Vec<TcpStream> {
+    (0..n)
+        .map(|i| {
+            TcpStream::connect(endpoint).unwrap_or_else(|e| panic!("idle connection {i}: {e}"))
+        })
+        .collect()
+}
+
+/// Sends raw `request` bytes on a new connection and reads the answer to its end (the server
+/// closes it, or `limit` passes).
+fn raw_exchange(endpoint: &str, request: &[u8], limit: Duration) -> (u16, serde_json::Value) {
+    let mut s = TcpStream::connect(endpoint).unwrap();
+    s.set_read_timeout(Some(limit)).unwrap();
+    s.write_all(request).unwrap();
+    parse_answer(&read_answer(&mut s))
+}
+
+fn read_answer(s: &mut TcpStream) -> String {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                bytes.extend_from_slice(&buf[..n]);
+                if complete(&bytes) {
+                    break;
+                }
+            }
+            Err(e) => {
+                assert!(!bytes.is_empty(), "no answer: {e}");
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).to_string()
+}
+
+/// A whole response with a content-length body has arrived.
+fn complete(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    head.lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
+        })
+        .is_some_and(|n| body.len() >= n)
+}
+
+fn parse_answer(text: &str) -> (u16, serde_json::Value) {
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("not an HTTP answer: {text:?}"));
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status: {head}"));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{head}"
+    );
+    let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body:?}"));
+    (status, body)
+}
+
+fn submit_clip(sdk: &mut Sdk, name: &str) -> String {
+    let body = ok_body(sdk.submit(
+        &[
+            (
+                "Clips",
+                &json!([{"StartTime": at(1.0), "EndTime": at(3.0)}]).to_string(),
+            ),
+            ("LiveStreamConfig", &stream_config("cam1")),
+            ("MediaProduceConfig", r#"{"Mode":"RoughFast"}"#),
+            (
+                "OutputMediaConfig",
+                &json!({"MediaURL": format!("oss://exposed/{name}.mp4")}).to_string(),
+            ),
+        ],
+        Signature::V3,
+    ));
+    body["JobId"].as_str().unwrap().to_string()
+}
+
+/// 2,000 connections that send nothing and one request whose chunked body never ends, held
+/// while an SDK client submits and polls jobs: its calls and its jobs succeed; the endless body
+/// gets a JSON 408 after the request timeout and the idle connections are closed after the
+/// header timeout.
+#[test]
+fn idle_connections_and_an_endless_body_do_not_stop_the_api_or_its_jobs() {
+    let files = rlimit::increase_nofile_limit(u64::MAX).unwrap();
+    assert!(
+        files >= 2_300,
+        "this test needs 2,300 open files; the hard limit allows {files}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    make_recording(dir.path(), "cam1", 6, &[]);
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--header-timeout-seconds",
+            "4",
+            "--request-timeout-seconds",
+            "3",
+        ],
+    );
+    let key = create_key(dir.path(), "ice:*");
+    let mut sdk = Sdk::new(&server.endpoint, key);
+
+    let idle = idle_connections(&server.endpoint, 2_000);
+    let mut endless = TcpStream::connect(&server.endpoint).unwrap();
+    endless
+        .write_all(
+            b"POST / HTTP/1.1\r\nHost: livecut\r\nTransfer-Encoding: chunked\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\n\r\n",
+        )
+        .unwrap();
+    let trickle = {
+        let mut s = endless.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            // One byte a quarter second, never the last chunk; stops when the server hangs up.
+            while started.elapsed() < Duration::from_secs(30) {
+                if s.write_all(b"1\r\na\r\n").is_err() {
+                    return started.elapsed();
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            started.elapsed()
+        })
+    };
+    let started = Instant::now();
+    let jobs: Vec<String> = (0..3)
+        .map(|i| submit_clip(&mut sdk, &format!("held{i}")))
+        .collect();
+    for job_id in &jobs {
+        let job = sdk.wait_job(job_id, Duration::from_secs(60));
+        assert_eq!(job["Status"], "Success", "{job}");
+    }
+    let busy = started.elapsed();
+
+    // The endless body: a JSON 408, then the connection closes.
+    endless
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let (status, body) = parse_answer(&read_answer(&mut endless));
+    assert_eq!(status, 408, "{body}");
+    assert_eq!(body["Code"], "RequestTimeout", "{body}");
+    let trickled = trickle.join().unwrap();
+    assert!(
+        trickled < Duration::from_secs(12),
+        "the trickling client was cut off after {trickled:?}"
+    );
+    // The idle connections: closed by the server once the header timeout passed.
+    let mut closed = 0;
+    for mut s in idle.into_iter().step_by(100) {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 16];
+        if matches!(s.read(&mut buf), Ok(0)) {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 20, "every sampled idle connection was closed");
+    eprintln!("3 jobs submitted and finished in {busy:?} beside 2,000 idle connections");
+}
+
+/// At its connection cap the server answers a JSON 503 that the SDK reads as
+/// ServiceUnavailable, and serves again as soon as connections go.
+#[test]
+fn a_server_at_its_connection_cap_answers_503_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--max-connections", "40"]);
+    let key = create_key(dir.path(), "ice:*");
+    let mut sdk = Sdk::new(&server.endpoint, key);
+    let idle = idle_connections(&server.endpoint, 40);
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, body) = raw_exchange(
+        &server.endpoint,
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        Duration::from_secs(5),
+    );
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["Code"], "ServiceUnavailable");
+    let (code, status, message) = err_code(&sdk.get_job("no-such-job"));
+    assert_eq!(
+        (code.as_str(), status),
+        ("ServiceUnavailable", 503),
+        "{message}"
+    );
+    drop(idle);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (code, _, message) = err_code(&sdk.get_job("no-such-job"));
+        if code == "NotFound" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still refused: {code}: {message}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Paths and methods the server does not serve, bodies over the limit and calls over the
+/// per-key rate all answer Alibaba JSON with their own Code; the SDK reads each.
+#[test]
+fn every_refusal_is_json_with_its_own_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--rate-per-key", "3"]);
+    let endpoint = &server.endpoint;
+    let limit = Duration::from_secs(5);
+    let (status, body) = raw_exchange(
+        endpoint,
+        b"GET /nothing/here HTTP/1.1\r\nHost: x\r\n\r\n",
+        limit,
+    );
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (404, Some("InvalidPath.NotFound"))
+    );
+    let (status, body) = raw_exchange(endpoint, b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n", limit);
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (405, Some("UnsupportedHTTPMethod"))
+    );
+    let big = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n",
+        2 << 20
+    );
+    let (status, body) = raw_exchange(endpoint, big.as_bytes(), limit);
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (413, Some("RequestEntityTooLarge"))
+    );
+    for (status, body) in [
+        raw_exchange(endpoint, b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n", limit),
+        raw_exchange(endpoint, b"PUT / HTTP/1.1\r\nHost: x\r\n\r\n", limit),
+    ] {
+        for field in ["RequestId", "HostId", "Code", "Message", "Recommend"] {
+            assert!(body[field].is_string(), "{status}: {field} in {body}");
+        }
+    }
+
+    // Bursts of twice the rate pass; beyond, Throttling.User with x-acs-retry-after, which the
+    // SDK reads as its throttling error.
+    let key = create_key(dir.path(), "ice:*");
+    let mut sdk = Sdk::new(endpoint, key);
+    let codes: Vec<String> = (0..12)
+        .map(|_| err_code(&sdk.get_job("no-such-job")).0)
+        .collect();
+    let throttled = codes.iter().filter(|c| *c == "Throttling.User").count();
+    assert!(throttled >= 1, "{codes:?}");
+    assert!(codes.iter().take(6).all(|c| c == "NotFound"), "{codes:?}");
+    std::thread::sleep(Duration::from_millis(2_100));
+    assert_eq!(err_code(&sdk.get_job("no-such-job")).0, "NotFound");
+}
+
+/// A V1 request signs its Action and Version as parameters: an unsigned `x-acs-action` or
+/// `x-acs-version` header beside them changes nothing.
+#[test]
+fn a_v1_request_runs_the_action_it_signed_whatever_its_headers_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let key = create_key(dir.path(), "ice:GetLiveEditingJob");
+    let params = vec![("JobId".to_string(), "no-such-job".to_string())];
+    let signed = livecut_auth::sign_v1(
+        &livecut_auth::OutgoingRequest {
+            method: "GET",
+            host: &server.endpoint,
+            path: "/",
+            action: "GetLiveEditingJob",
+            version: "2020-11-09",
+            params: &params,
+            form: &[],
+            extra_headers: &[],
+        },
+        &livecut_auth::Credentials {
+            access_key_id: &key.id,
+            access_key_secret: &key.secret,
+            security_token: None,
+        },
+        time::OffsetDateTime::now_utc(),
+        &livecut::ids::new_request_id(),
+    );
+    let request = format!(
+        "GET /?{} HTTP/1.1\r\nHost: {}\r\nx-acs-action: SubmitLiveEditingJob\r\n\
+         x-acs-version: 2017-09-06\r\nConnection: close\r\n\r\n",
+        signed.query, server.endpoint
+    );
+    let (status, body) = raw_exchange(&server.endpoint, request.as_bytes(), Duration::from_secs(5));
+    // GetLiveEditingJob ran (the key may not submit, and the version header was not taken).
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (404, Some("NotFound")),
+        "{body}"
+    );
+}
