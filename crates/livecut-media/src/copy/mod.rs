@@ -58,7 +58,7 @@ use crate::error::Cause;
 use crate::select::audio_frames::AudioConfig;
 use crate::select::index::{self, ClipIndex, Gop};
 use crate::select::plan::{self, ClipPlan, Splicing};
-use crate::select::report::{WriteProgress, clip_report};
+use crate::select::report::{WriteProgress, clip_report, silence_note};
 use crate::select::{self, FALLBACK_FRAME_DURATION, scan_all, source_video};
 use crate::timeline::ticks_to_us;
 use crate::{CutJob, CutReport, MediaError};
@@ -373,14 +373,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
             )));
         }
         let mut notes = clip_notes(&shared, index, p);
-        let silence_us = out.silence_before(clip.index);
-        if silence_us > 0 {
-            notes.push(format!(
-                "{} ms of silence inserted in its audio where the listed segments have none, \
-                 so the track plays without a hole",
-                (silence_us + 500) / 1000
-            ));
-        }
+        notes.extend(silence_note(&out.silence_in(clip.index)));
         reports.push(clip_report(clip, index, p, p.reencoded, p.copied, notes));
     }
     out.finish()?;

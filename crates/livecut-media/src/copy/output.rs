@@ -204,8 +204,9 @@ pub struct Mp4Writer {
     placer: AudioPlacer,
     /// The run whose audio is being re-encoded into the track.
     stretch: Option<Stretch>,
-    /// Samples of silence written into holes of the track, by the clip whose audio followed.
-    silence_samples: BTreeMap<usize, i64>,
+    /// Where silence was written into holes of the track, by the clip whose audio followed:
+    /// (first sample, samples), adjacent stretches merged.
+    silence_spans: BTreeMap<usize, Vec<(i64, i64)>>,
 }
 
 impl Mp4Writer {
@@ -245,7 +246,7 @@ impl Mp4Writer {
             dts: DtsRestamper::new(video.reorder_depth, video.frame_duration),
             placer: AudioPlacer::default(),
             stretch: None,
-            silence_samples: BTreeMap::new(),
+            silence_spans: BTreeMap::new(),
         })
     }
 
@@ -261,7 +262,7 @@ impl Mp4Writer {
             dts: DtsRestamper::new(0, crate::select::FALLBACK_FRAME_DURATION),
             placer: AudioPlacer::default(),
             stretch: None,
-            silence_samples: BTreeMap::new(),
+            silence_spans: BTreeMap::new(),
         })
     }
 
@@ -387,7 +388,11 @@ impl Mp4Writer {
             self.file
                 .write(packet, stream, Rational::new(1, rate as i32), tb)?;
         }
-        *self.silence_samples.entry(clip).or_default() += count * samples;
+        let spans = self.silence_spans.entry(clip).or_default();
+        match spans.last_mut() {
+            Some((start, len)) if *start + *len == from => *len += count * samples,
+            _ => spans.push((from, count * samples)),
+        }
         Ok(())
     }
 
@@ -420,12 +425,18 @@ impl Mp4Writer {
         Ok(())
     }
 
-    /// Microseconds of silence written for clip `clip` (see `write_audio`, `pad_audio_until`).
-    pub fn silence_before(&self, clip: usize) -> i64 {
+    /// Where silence was written for clip `clip` (see `write_audio`, `pad_audio_until`): each
+    /// stretch as (start in the output, length), in microseconds.
+    pub fn silence_in(&self, clip: usize) -> Vec<(i64, i64)> {
         let rate = self.audio.as_ref().map_or(1, |t| i64::from(t.rate.max(1)));
-        self.silence_samples
+        self.silence_spans
             .get(&clip)
-            .map_or(0, |s| s * 1_000_000 / rate)
+            .map_or_else(Vec::new, |spans| {
+                spans
+                    .iter()
+                    .map(|&(from, len)| (from * 1_000_000 / rate, len * 1_000_000 / rate))
+                    .collect()
+            })
     }
 
     /// Notes a source audio frame that is not written (outside its run's

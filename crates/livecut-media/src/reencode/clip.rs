@@ -275,15 +275,25 @@ impl<'a> Run<'a> {
     }
 
     /// Flushes the run's decoders and closes its audio span; returns the
-    /// number of frames encoded.
+    /// number of frames encoded. Where its audio span was filled with
+    /// silence is added to `silence` (output µs: start, length).
     fn finish(
         mut self,
         pipe: &mut Pipeline,
         progress: &mut dyn FnMut(i64),
+        silence: &mut Vec<(i64, i64)>,
     ) -> Result<u64, MediaError> {
         self.flush_video(pipe, progress)?;
         if let (Some(audio), Some(encoder)) = (self.audio.as_mut(), pipe.audio.as_mut()) {
             finish_audio(&mut audio.lane, encoder, &mut pipe.sink)?;
+            let rate = i64::from(encoder.rate().max(1));
+            silence.extend(
+                audio
+                    .lane
+                    .silence()
+                    .iter()
+                    .map(|&(from, len)| (from * 1_000_000 / rate, len * 1_000_000 / rate)),
+            );
         }
         let expected = u64::from(self.part.frames);
         if self.encoded != expected {
@@ -306,6 +316,7 @@ pub fn transcode(
     work: &ClipWork<'_>,
     pipe: &mut Pipeline,
     progress: &mut dyn FnMut(i64),
+    silence: &mut Vec<(i64, i64)>,
 ) -> Result<u64, MediaError> {
     let clip = work.clip;
     let mut reader = ClipReader::with_parsing(clip, work.index.parsed).keep_untimed_audio();
@@ -317,7 +328,7 @@ pub fn transcode(
     while let Some(p) = reader.next()? {
         if run_index != Some(p.run) {
             if let Some(done) = run.take() {
-                encoded += done.finish(pipe, progress)?;
+                encoded += done.finish(pipe, progress, silence)?;
             }
             // A GOP never continues across a discontinuity (see `index`).
             gop = None;
@@ -349,7 +360,7 @@ pub fn transcode(
         }
     }
     if let Some(done) = run.take() {
-        encoded += done.finish(pipe, progress)?;
+        encoded += done.finish(pipe, progress, silence)?;
     }
     if next_gop != work.index.gops.len() {
         return Err(MediaError::Internal(format!(

@@ -76,7 +76,7 @@ use self::video::{OutputCodec, VideoEncoder, VideoSettings};
 use crate::geometry::{self, Size, SourceShape};
 use crate::select::index::AudioFormat;
 use crate::select::plan::Splicing;
-use crate::select::report::{WriteProgress, clip_report};
+use crate::select::report::{WriteProgress, clip_report, silence_note};
 use crate::select::{self, FALLBACK_FRAME_DURATION};
 use crate::timeline::ticks_to_us;
 use crate::transcode::audio_encoder::AudioEncoder;
@@ -241,14 +241,16 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
             frame_duration: *frame_duration,
         };
         let mut tick_progress = |tick: i64| writing.reach(tick, progress);
-        let frames = clip::transcode(&work, &mut pipe, &mut tick_progress)?;
+        let mut silence = Vec::new();
+        let frames = clip::transcode(&work, &mut pipe, &mut tick_progress, &mut silence)?;
         if frames != p.frames {
             return Err(MediaError::Internal(format!(
                 "clip {}: planned {} frames, encoded {frames}",
                 clip.index, p.frames
             )));
         }
-        let notes = vec![format!("all {frames} frames decoded and encoded again")];
+        let mut notes = vec![format!("all {frames} frames decoded and encoded again")];
+        notes.extend(silence_note(&silence));
         reports.push(clip_report(clip, index, p, frames, 0, notes));
     }
     let encoded = pipe.video.frames();

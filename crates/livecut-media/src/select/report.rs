@@ -82,9 +82,59 @@ pub(crate) fn clip_report(
     }
 }
 
+/// The note of the silence written into a clip's audio where its segments have none: how much,
+/// and where in the output (the first few stretches), so the spot can be found in a player.
+pub(crate) fn silence_note(spans: &[(i64, i64)]) -> Option<String> {
+    const LISTED: usize = 4;
+    // Stretches under 5 ms are where decoded audio was aligned to the video edge, not holes.
+    const AUDIBLE_US: i64 = 5_000;
+    let spans: Vec<(i64, i64)> = spans
+        .iter()
+        .copied()
+        .filter(|s| s.1 >= AUDIBLE_US)
+        .collect();
+    let total_us: i64 = spans.iter().map(|s| s.1).sum();
+    if total_us <= 0 {
+        return None;
+    }
+    let ms = |us: i64| (us + 500) / 1000;
+    let mut at: Vec<String> = spans
+        .iter()
+        .take(LISTED)
+        .map(|&(start, len)| format!("{} ms at {:.3} s", ms(len), start as f64 / 1e6))
+        .collect();
+    if spans.len() > LISTED {
+        at.push(format!("{} more", spans.len() - LISTED));
+    }
+    Some(format!(
+        "{} ms of silence inserted in its audio where the listed segments have none, so the \
+         track plays without a hole ({} of the output)",
+        ms(total_us),
+        at.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_silence_note_says_how_much_and_where() {
+        assert_eq!(silence_note(&[]), None);
+        let note = silence_note(&[(2_000_000, 21_333), (5_500_000, 42_667)]).expect("a note");
+        assert!(note.starts_with("64 ms of silence"), "{note}");
+        assert!(
+            note.contains("(21 ms at 2.000 s, 43 ms at 5.500 s of the output)"),
+            "{note}"
+        );
+        assert_eq!(silence_note(&[(0, 2_000)]), None, "alignment, not a hole");
+        let many: Vec<(i64, i64)> = (0..6).map(|k| (k * 1_000_000, 21_333)).collect();
+        let note = silence_note(&many).expect("a note");
+        assert!(
+            note.contains("21 ms at 3.000 s, 2 more of the output"),
+            "{note}"
+        );
+    }
 
     #[test]
     fn progress_covers_the_last_nine_tenths_and_never_goes_back() {

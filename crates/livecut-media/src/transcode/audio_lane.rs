@@ -93,6 +93,8 @@ pub(crate) struct Lane {
     offset: i64,
     /// Output sample where the run's span ends.
     end: i64,
+    /// Output samples (first, count) where silence filled the span.
+    silence: Vec<(i64, i64)>,
 }
 
 impl Lane {
@@ -107,6 +109,23 @@ impl Lane {
             base,
             offset,
             end,
+            silence: Vec::new(),
+        }
+    }
+
+    /// Where silence filled the span (output samples: first, count), adjacent stretches merged.
+    pub fn silence(&self) -> &[(i64, i64)] {
+        &self.silence
+    }
+
+    fn note_silence(&mut self, from: i64, samples: u64) {
+        let samples = i64::try_from(samples).unwrap_or(i64::MAX / 4);
+        if samples <= 0 {
+            return;
+        }
+        match self.silence.last_mut() {
+            Some((start, len)) if *start + *len == from => *len += samples,
+            _ => self.silence.push((from, samples)),
         }
     }
 }
@@ -163,7 +182,9 @@ pub(crate) fn place_audio(
     resampler
         .convert(Some(frame), &mut lane.chunk)
         .map_err(|e| MediaError::Internal(format!("clip {clip}: resampling audio: {e}")))?;
+    let before = lane.cursor.written_to();
     let step = lane.cursor.place(start, lane.chunk.len());
+    lane.note_silence(before, step.silence);
     emit(step, &lane.chunk, encoder, sink)
 }
 
@@ -178,7 +199,9 @@ pub(crate) fn drain_resampler(
             .convert(None, &mut lane.chunk)
             .map_err(|e| MediaError::Internal(format!("flushing the resampler: {e}")))?;
         if !lane.chunk.is_empty() {
+            let before = lane.cursor.written_to();
             let step = lane.cursor.place(start, lane.chunk.len());
+            lane.note_silence(before, step.silence);
             emit(step, &lane.chunk, encoder, sink)?;
         }
     }
@@ -192,7 +215,9 @@ pub(crate) fn finish_audio(
     sink: &mut dyn PacketSink,
 ) -> Result<(), MediaError> {
     drain_resampler(lane, encoder, sink)?;
+    let before = lane.cursor.written_to();
     let silence = lane.cursor.finish();
+    lane.note_silence(before, silence);
     encoder.silence(silence, sink)?;
     encoder.align_to(lane.end, sink)
 }

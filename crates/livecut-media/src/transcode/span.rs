@@ -60,6 +60,11 @@ impl SpanCursor {
         self.expected
     }
 
+    /// The sample up to which the span is written (audio or silence).
+    pub fn written_to(&self) -> i64 {
+        self.cursor
+    }
+
     /// Places a chunk of `len` samples ideally starting at `start`.
     pub fn place(&mut self, start: i64, len: usize) -> Step {
         let start = match self.expected {

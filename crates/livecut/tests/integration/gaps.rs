@@ -409,3 +409,89 @@ fn a_segment_with_bytes_lost_inside_is_reported_with_its_damaged_pictures_counte
     assert_eq!(job["Code"], "InvalidParameter.ResourceContentBad", "{job}");
     assert!(!dir.path().join("buckets/damaged/strict.mp4").exists());
 }
+
+/// A recording whose audio has a hole (half a second of AAC frames missing, as an encoder that
+/// dropped input leaves it; made by the ffmpeg CLI): in every mode the output's audio track is
+/// gapless, the hole filled with silence, and the clip's Notes say how much silence went where
+/// in the output.
+#[test]
+fn a_hole_in_the_recorded_audio_is_filled_and_located_in_the_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("source");
+    std::fs::create_dir_all(&src).unwrap();
+    testgen(&src, 10, "2026-11-24T10:00:00Z", &["--fps", "30"]);
+    let rec = dir.path().join("rec");
+    let t0 = ffmpeg_hls(
+        &src.join("index.m3u8"),
+        &rec,
+        &[
+            "-c:v",
+            "copy",
+            "-af",
+            "aselect='not(between(t,4,4.5))'",
+            "-c:a",
+            "aac",
+        ],
+    );
+    let add = recordings_add(dir.path(), "cam1", &[], rec.join("index.m3u8"));
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let server = Server::start(dir.path(), &[]);
+    let key = create_key(dir.path(), "ice:*");
+    let mut sdk = Sdk::new(&server.endpoint, key);
+    // The clip starts at 3 s (RoughFast and Rough: at its segment's start, 2 s), so the hole
+    // is 1 s (2 s) into the output.
+    for (mode, hole_at) in [
+        ("AccurateFast", 1.0),
+        ("Accurate", 1.0),
+        ("RoughFast", 2.0),
+        ("Rough", 2.0),
+    ] {
+        let body = ok_body(sdk.submit(
+            &[
+                (
+                    "Clips",
+                    &json!([{"StartTime": after(t0, 3.0), "EndTime": after(t0, 6.0)}]).to_string(),
+                ),
+                ("LiveStreamConfig", &stream_config("cam1")),
+                ("MediaProduceConfig", &json!({"Mode": mode}).to_string()),
+                (
+                    "OutputMediaConfig",
+                    &json!({"MediaURL": format!("oss://holes/{mode}.mp4")}).to_string(),
+                ),
+            ],
+            Signature::V3,
+        ));
+        let job_id = body["JobId"].as_str().unwrap();
+        let job = sdk.wait_job(job_id, Duration::from_secs(60));
+        assert_eq!(job["Status"], "Success", "{mode}: {job}");
+        let raw = raw_job(&server.endpoint, &sdk.key, job_id);
+        let notes: Vec<String> = raw["ClipResults"][0]["Notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect();
+        let note = notes
+            .iter()
+            .find(|n| n.contains("ms of silence"))
+            .unwrap_or_else(|| panic!("{mode}: no silence note in {notes:?}"));
+        // "491 ms of silence … (491 ms at 0.981 s of the output)"
+        let ms: i64 = note.split(" ms").next().unwrap().parse().unwrap();
+        assert!((440..=560).contains(&ms), "{mode}: {note}");
+        let at: f64 = note
+            .split(" ms at ")
+            .nth(1)
+            .and_then(|s| s.split(" s").next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{mode}: no position in {note}"));
+        assert!((at - hole_at).abs() < 0.1, "{mode}: {note}");
+        let out = dir.path().join(format!("buckets/holes/{mode}.mp4"));
+        let holes = oracle::audio_holes(&out).unwrap();
+        assert!(holes.is_empty(), "{mode}: audio holes {holes:?}");
+        assert!(oracle::decode_errors(&out).unwrap().is_empty(), "{mode}");
+    }
+}
