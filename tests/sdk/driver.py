@@ -57,7 +57,7 @@ def _int_param(name: str, value: str) -> int:
 
 
 # op -> (request model, client method, {wire name: (model field, converter)})
-_OPS: Dict[str, Tuple[type, str, Dict[str, Tuple[str, Callable[[str, str], Any]]]]] = {
+_OPS: Dict[str, Tuple[Optional[type], str, Dict[str, Tuple[str, Callable[[str, str], Any]]]]] = {
     "submit_live_editing_job": (
         ice_models.SubmitLiveEditingJobRequest,
         "submit_live_editing_job",
@@ -87,6 +87,20 @@ _OPS: Dict[str, Tuple[type, str, Dict[str, Tuple[str, Callable[[str, str], Any]]
             "ReturnDetailedInfo": ("return_detailed_info", lambda _n, v: v),
         },
     ),
+    "set_event_callback": (
+        ice_models.SetEventCallbackRequest,
+        "set_event_callback",
+        {
+            "AuthKey": ("auth_key", lambda _n, v: v),
+            "AuthSwitch": ("auth_switch", lambda _n, v: v),
+            "CallbackQueueName": ("callback_queue_name", lambda _n, v: v),
+            "CallbackType": ("callback_type", lambda _n, v: v),
+            "CallbackURL": ("callback_url", lambda _n, v: v),
+            "EventTypeList": ("event_type_list", lambda _n, v: v),
+        },
+    ),
+    # GetEventCallback takes no request: the client method is called without one.
+    "get_event_callback": (None, "get_event_callback", {}),
     "get_live_editing_index_file": (
         ice_models.GetLiveEditingIndexFileRequest,
         "get_live_editing_index_file",
@@ -197,10 +211,12 @@ def _call(cmd: Dict[str, Any]) -> Dict[str, Any]:
             raise DriverError(f"parameter {wire} must be a string")
         field, convert = fields[wire]
         kwargs[field] = convert(wire, value)
-    request = model(**kwargs)
     client = _client(cmd)
     with _tampered(cmd.get("tamper"), cmd.get("signature", "v3")):
-        response = getattr(client, method)(request)
+        if model is None:
+            response = getattr(client, method)()
+        else:
+            response = getattr(client, method)(model(**kwargs))
     body = response.body.to_map() if response.body is not None else None
     return {"ok": True, "status": response.status_code, "body": body}
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::settings::{HttpSettings, Limits, StoreSettings, WorkerSettings};
+use crate::settings::{CallbackSettings, HttpSettings, Limits, StoreSettings, WorkerSettings};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -69,6 +69,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub http: HttpSettings,
     #[command(flatten)]
+    pub callbacks: CallbackSettings,
+    #[command(flatten)]
     pub limits: Limits,
     #[command(flatten)]
     pub worker: WorkerSettings,
@@ -85,6 +87,8 @@ pub struct WorkerArgs {
     /// Serve `/metrics` and `/healthz` on this address (nothing is served without it).
     #[arg(long, env = "LIVECUT_WORKER_LISTEN")]
     pub listen: Option<SocketAddr>,
+    #[command(flatten)]
+    pub callbacks: CallbackSettings,
     #[command(flatten)]
     pub worker: WorkerSettings,
     #[command(flatten)]

@@ -8,7 +8,7 @@ use crate::api::rpc::API_VERSION;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("{0} (is `livecut serve` running?)")]
-    Http(#[from] crate::http1::HttpError),
+    Http(#[from] reqwest::Error),
     #[error("malformed JSON response from {0}")]
     BadResponse(String),
     #[error("{action} failed with HTTP {status}: {code}: {message}")]
@@ -52,17 +52,24 @@ impl ApiClient {
             time::OffsetDateTime::now_utc(),
             &nonce,
         );
-        let response = crate::http1::request(
-            &self.endpoint,
-            "POST",
-            &format!("/?{}", signed.query),
-            &signed.headers,
-            &signed.body,
-            Duration::from_secs(30),
-        )
-        .await?;
-        let (status, body) = (response.status, response.body.as_slice());
-        let json: serde_json::Value = serde_json::from_slice(body)
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        let mut request = client
+            .post(format!("http://{}/?{}", self.endpoint, signed.query))
+            .body(signed.body);
+        for (name, value) in &signed.headers {
+            // reqwest writes Host from the URL, which is the endpoint the signature names.
+            if name != "host" {
+                request = request.header(name, value);
+            }
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await?;
+        let json: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|_| ClientError::BadResponse(self.endpoint.clone()))?;
         if status >= 400 {
             return Err(ClientError::Api {

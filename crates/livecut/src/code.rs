@@ -188,7 +188,7 @@ impl ErrorCode {
             }
             InvalidVersion => "Use API version 2020-11-09.",
             InvalidActionNotFound => {
-                "Call one of SubmitLiveEditingJob, GetLiveEditingJob, GetMediaInfo, GetLiveEditingIndexFile."
+                "Call one of SubmitLiveEditingJob, GetLiveEditingJob, GetMediaInfo, GetLiveEditingIndexFile, SetEventCallback, GetEventCallback."
             }
             NotFound => "Check the id; it is returned by SubmitLiveEditingJob.",
             InternalError => "Retry later; if it persists, report the RequestId to the operator.",

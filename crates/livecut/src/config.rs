@@ -14,6 +14,9 @@
 //! access_key_id_env = "HL_KEY_ID"       # or access_key_id = "…", or access_key_id_file = "/run/secrets/…"
 //! secret_access_key_env = "HL_SECRET"   # or secret_access_key_file; never inline, never a flag
 //!
+//! [callbacks]
+//! allow_cidrs = ["10.0.5.0/24"]         # receivers on internal addresses callbacks may reach (default: public addresses only)
+//!
 //! [http]
 //! allowed_origins = ["https://cdn.example.com"]   # recordings read over plain HTTP(S) from these only
 //! public_url = "https://clips.example.com"        # how players reach this server (preview links); default http://<Host of the request>
@@ -71,6 +74,8 @@ pub enum ConfigError {
     Hook(String),
     #[error("[[record]]: {0}")]
     Record(String),
+    #[error("[callbacks] allow_cidrs: {0}")]
+    Cidr(String),
 }
 
 /// The whole file. Unknown keys are errors, so a typo does not silently change nothing.
@@ -90,6 +95,33 @@ pub struct Config {
     /// Live HLS streams `serve` records itself (the pull recorder).
     #[serde(default)]
     pub record: Vec<RecordConfig>,
+    #[serde(default)]
+    pub callbacks: CallbacksConfig,
+}
+
+/// Where callbacks may go besides public addresses.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbacksConfig {
+    /// Ranges of otherwise refused addresses (loopback, private, link-local, ...) that
+    /// callbacks may be sent to, e.g. `["10.0.5.0/24"]` for a receiver on the private network.
+    #[serde(default)]
+    pub allow_cidrs: Vec<String>,
+}
+
+impl CallbacksConfig {
+    /// The destination policy these settings make.
+    pub fn destinations(&self) -> Result<crate::callback::destination::Destinations, ConfigError> {
+        let nets = self
+            .allow_cidrs
+            .iter()
+            .map(|c| {
+                c.parse::<ipnet::IpNet>()
+                    .map_err(|e| ConfigError::Cidr(format!("{c:?} is not a CIDR range: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(crate::callback::destination::Destinations::new(nets))
+    }
 }
 
 /// One stream the pull recorder copies (`[[record]]`).
@@ -380,6 +412,7 @@ impl Config {
                 return Err(bad(format!("endpoint {endpoint:?} is not a URL")));
             }
         }
+        self.callbacks.destinations()?;
         for origin in &self.http.allowed_origins {
             let parsed = url::Url::parse(origin)
                 .map_err(|e| ConfigError::Origin(format!("{origin:?} is not a URL: {e}")))?;

@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 
 pub mod api;
+pub mod callback;
 pub mod cli;
 pub mod client;
 pub mod clock;
@@ -16,7 +17,6 @@ pub mod config_check;
 pub mod cut_local;
 pub mod db;
 pub mod demo;
-pub mod http1;
 pub mod ids;
 pub mod job;
 pub mod keys;

@@ -42,8 +42,11 @@ pub const JOB_MEDIA_SECONDS: &str = "livecut_job_media_seconds";
 pub const STORAGE_READ_BYTES: &str = "livecut_storage_read_bytes_total";
 /// Counter: bytes written to storage (outputs, covers), by `bucket`.
 pub const STORAGE_WRITTEN_BYTES: &str = "livecut_storage_written_bytes_total";
-/// Counter: completion callbacks by `outcome` (delivered, failed, unsupported).
+/// Counter: completion callback attempts by `outcome` (delivered; retried: failed, to be tried
+/// again; failed: given up; refused: an address the destination policy does not allow).
 pub const CALLBACKS: &str = "livecut_callbacks_total";
+/// Gauge (database): completion events waiting in the outbox.
+pub const CALLBACKS_PENDING: &str = "livecut_callbacks_pending";
 /// counter{source}: segments the server added to the segment index (`hook_srs`,
 /// `hook_alibaba_live`, `watch`, `record`).
 pub const INDEXED_SEGMENTS: &str = "livecut_indexed_segments_total";
@@ -165,7 +168,11 @@ fn describe() {
         Unit::Bytes,
         "Bytes written to storage by bucket."
     );
-    describe_counter!(CALLBACKS, "Completion callbacks by outcome.");
+    describe_counter!(CALLBACKS, "Completion callback attempts by outcome.");
+    describe_gauge!(
+        CALLBACKS_PENDING,
+        "Completion events waiting in the outbox for delivery."
+    );
     describe_counter!(
         INDEXED_SEGMENTS,
         "Segments this process added to the segment index, by source."
@@ -222,8 +229,8 @@ pub fn storage_bytes_written(bucket: &str, n: u64) {
     ::metrics::counter!(STORAGE_WRITTEN_BYTES, "bucket" => bucket.to_string()).increment(n);
 }
 
-/// How a completion callback ended: `delivered`, `failed` (every attempt refused or failed) or
-/// `unsupported` (an address this server cannot post to).
+/// How a callback attempt ended: `delivered`, `retried`, `failed` (given up) or `refused` (an
+/// address the destination policy does not allow).
 pub fn callback(outcome: &'static str) {
     install();
     ::metrics::counter!(CALLBACKS, "outcome" => outcome).increment(1);
@@ -288,6 +295,8 @@ pub async fn render(db: &Db) -> Result<String, DbError> {
         .oldest_queued_created_at
         .map_or(0, |t| (now - t).max(0));
     ::metrics::gauge!(QUEUE_OLDEST_AGE_SECONDS).set(age_ms as f64 / 1000.0);
+    let pending = crate::db::callbacks::pending(db).await?;
+    ::metrics::gauge!(CALLBACKS_PENDING).set(pending as f64);
     let registered = workers::list(db).await?;
     for state in [
         workers::state::RUNNING,

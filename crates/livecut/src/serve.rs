@@ -64,7 +64,12 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
     } else {
         None
     };
-    spawn_nonce_purge(db.clone());
+    spawn_purges(db.clone());
+    tokio::spawn(crate::callback::run(
+        db.clone(),
+        storage.destinations.clone(),
+        args.callbacks.delivery(),
+    ));
     for spec in &storage.records {
         tokio::spawn(crate::recordings::pull::run(
             db.clone(),
@@ -93,6 +98,7 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
             }),
             key_throttle: crate::api::guard::Throttle::per_second(args.http.rate_per_key)
                 .map(Arc::new),
+            destinations: storage.destinations.clone(),
         },
         ops_state(&db, &storage),
         HookState {
@@ -150,6 +156,11 @@ pub async fn worker(store: &StoreSettings, args: &WorkerArgs) -> Result<(), Serv
     let ctx = worker_context(store, &db, &storage, &args.worker)?;
     // A worker-only process is woken by nothing but its poll.
     let pool = Pool::start(ctx, Arc::new(Notify::new())).await?;
+    tokio::spawn(crate::callback::run(
+        db.clone(),
+        storage.destinations.clone(),
+        args.callbacks.delivery(),
+    ));
     let http = match args.listen {
         Some(addr) => {
             let listener = bind(addr).await?;
@@ -189,6 +200,8 @@ pub struct Storage {
     pub records: Vec<PullSpec>,
     /// `[http] public_url`: how players reach this server.
     pub public_url: Option<String>,
+    /// `[callbacks]`: where callbacks may go.
+    pub destinations: Arc<crate::callback::destination::Destinations>,
 }
 
 /// Prepares the data directory, reads the configuration (its buckets' credentials included, so
@@ -203,6 +216,16 @@ async fn open_store(store: &StoreSettings) -> Result<(Db, Storage), ServeError> 
             path: dir.display().to_string(),
             source,
         })?;
+    }
+    // Outputs, recordings and the database with every secret: for this service's user only.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&store.data_dir, std::fs::Permissions::from_mode(0o700)).map_err(
+            |source| ServeError::DataDir {
+                path: store.data_dir.display().to_string(),
+                source,
+            },
+        )?;
     }
     let config = store.load_config()?;
     let storage = Storage {
@@ -229,6 +252,7 @@ async fn open_store(store: &StoreSettings) -> Result<(Db, Storage), ServeError> 
             .collect::<Result<_, _>>()
             .map_err(crate::config::ConfigError::Record)?,
         public_url: config.http.public_url.clone(),
+        destinations: Arc::new(config.callbacks.destinations()?),
     };
     Ok((Db::open(&store.database_url()).await?, storage))
 }
@@ -325,13 +349,20 @@ impl Signals {
     }
 }
 
-fn spawn_nonce_purge(db: Db) {
+/// How long the outbox keeps an event that ended (for GetLiveEditingJob's CallbackStatus).
+const ENDED_CALLBACKS_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
+
+fn spawn_purges(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             if let Err(e) = nonces::purge_expired(&db, now_ms()).await {
                 tracing::warn!(error = %e, "purging expired nonces failed");
+            }
+            let before = now_ms() - ENDED_CALLBACKS_KEPT_MS;
+            if let Err(e) = crate::db::callbacks::purge_ended(&db, before).await {
+                tracing::warn!(error = %e, "purging delivered callbacks failed");
             }
         }
     });

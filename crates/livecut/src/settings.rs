@@ -185,3 +185,28 @@ impl Default for HttpSettings {
         }
     }
 }
+
+/// How completion callbacks are retried.
+#[derive(Args, Debug, Clone)]
+pub struct CallbackSettings {
+    /// A callback not delivered this many hours after its job ended is given up.
+    #[arg(long, env = "LIVECUT_CALLBACK_RETRY_HOURS", default_value_t = 24)]
+    pub callback_retry_hours: u64,
+    /// The longest wait between two attempts (they start 1 s apart and double).
+    #[arg(
+        long,
+        env = "LIVECUT_CALLBACK_MAX_BACKOFF_SECONDS",
+        default_value_t = 600
+    )]
+    pub callback_max_backoff_seconds: u64,
+}
+
+impl CallbackSettings {
+    pub fn delivery(&self) -> crate::callback::Delivery {
+        crate::callback::Delivery {
+            max_backoff: Duration::from_secs(self.callback_max_backoff_seconds.max(1)),
+            retry_for: Duration::from_secs(self.callback_retry_hours.max(1) * 3600),
+            ..crate::callback::Delivery::default()
+        }
+    }
+}

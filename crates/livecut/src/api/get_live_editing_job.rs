@@ -7,6 +7,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::rpc::RpcRequest;
 use crate::clock::format_api_time;
+use crate::db::callbacks;
 use crate::db::jobs::{self, JobRow};
 use crate::job::report::JobReport;
 use crate::job::request::JobRequest;
@@ -21,7 +22,25 @@ pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiErro
         .ok_or_else(|| ApiError::not_found("job"))?;
     let request: JobRequest = serde_json::from_str(&row.request)
         .map_err(|e| ApiError::internal("decoding the stored job", &e))?;
-    Ok(json!({ "LiveEditingJob": job_json(&row, &request) }))
+    let mut job = job_json(&row, &request);
+    let delivery = callbacks::delivery_of(&state.db, job_id)
+        .await
+        .map_err(|e| ApiError::internal("reading the callback state", &e))?;
+    if let Some(d) = delivery.filter(|d| d.state != callbacks::state::NO_ADDRESS) {
+        // livecut's own field (the SDK model drops it; raw JSON readers see it).
+        job["CallbackStatus"] = json!({
+            "State": d.state,
+            "Attempts": d.attempts,
+            "LastError": d.last_error,
+            "NextAttemptTime": if d.state == callbacks::state::PENDING {
+                format_api_time(d.next_attempt_at)
+            } else {
+                String::new()
+            },
+            "DeliveredTime": d.delivered_at.map(format_api_time).unwrap_or_default(),
+        });
+    }
+    Ok(json!({ "LiveEditingJob": job }))
 }
 
 fn job_json(row: &JobRow, request: &JobRequest) -> Value {

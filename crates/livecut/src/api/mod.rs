@@ -13,6 +13,7 @@ pub mod hooks;
 mod output_storage;
 mod preview;
 pub mod rpc;
+mod set_event_callback;
 mod submit_live_editing_job;
 
 use std::sync::Arc;
@@ -33,11 +34,13 @@ use error::ApiError;
 use rpc::{API_VERSION, RpcRequest};
 
 /// The actions this server implements.
-const ACTIONS: [&str; 4] = [
+const ACTIONS: [&str; 6] = [
     "SubmitLiveEditingJob",
     "GetLiveEditingJob",
     "GetMediaInfo",
     "GetLiveEditingIndexFile",
+    "SetEventCallback",
+    "GetEventCallback",
 ];
 
 /// Requests carry only small parameters; anything bigger is not an SDK call.
@@ -59,6 +62,8 @@ pub struct AppState {
     pub preview: Arc<crate::preview::Preview>,
     /// Calls per second per access key (`--rate-per-key`); None = no limit.
     pub key_throttle: Option<Arc<guard::Throttle<String>>>,
+    /// Where callbacks may go (`[callbacks]`), checked at Submit and SetEventCallback.
+    pub destinations: Arc<crate::callback::destination::Destinations>,
 }
 
 impl AppState {
@@ -159,6 +164,8 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
         "SubmitLiveEditingJob" => submit_live_editing_job::handle(state, req).await,
         "GetLiveEditingJob" => get_live_editing_job::handle(state, req).await,
         "GetLiveEditingIndexFile" => get_live_editing_index_file::handle(state, req).await,
+        "SetEventCallback" => set_event_callback::set(state, req).await,
+        "GetEventCallback" => set_event_callback::get(state, req).await,
         _ => get_media_info::handle(state, req).await,
     }
 }

@@ -12,6 +12,11 @@ use crate::job::validate::validate;
 
 pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiError> {
     let request = validate(&req.params, &state.limits)?;
+    if let Some(address) = &request.notify_address {
+        // Only addresses a delivery could reach: the operator's policy decides.
+        crate::callback::event::checked_url(address, &state.destinations)
+            .map_err(|e| ApiError::invalid("UserData.NotifyAddress", &e.to_string()))?;
+    }
     super::output_storage::check(state, &request).await?;
     let done = submit(&state.db, &request, state.max_attempts)
         .await

@@ -1,6 +1,7 @@
 //! The database: one `sqlx::AnyPool` and one SQL code path for SQLite (embedded default) and
 //! PostgreSQL (scale-out). Each table has its own module; only `queue` knows a dialect difference.
 
+pub mod callbacks;
 pub mod job_objects;
 pub mod jobs;
 pub mod keys;
@@ -60,7 +61,7 @@ impl Db {
             return Err(DbError::UnsupportedUrl(url.to_string()));
         };
         if dialect == Dialect::Sqlite {
-            create_sqlite_parent_dir(url)?;
+            create_sqlite_file(url)?;
         }
         let pool = AnyPoolOptions::new()
             .max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 })
@@ -85,7 +86,11 @@ impl Db {
     }
 }
 
-fn create_sqlite_parent_dir(url: &str) -> Result<(), DbError> {
+/// Creates the SQLite file's directory, and the file itself readable by its owner only: it holds
+/// every access key's secret. (SQLite gives its `-wal` and `-shm` files the same mode.) A file
+/// that exists is made owner-only too.
+fn create_sqlite_file(url: &str) -> Result<(), DbError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
@@ -93,7 +98,12 @@ fn create_sqlite_parent_dir(url: &str) -> Result<(), DbError> {
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(parent) = std::path::Path::new(path).parent()
+    let path = std::path::Path::new(path);
+    let failed = |source: std::io::Error| DbError::Directory {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent).map_err(|source| DbError::Directory {
@@ -101,7 +111,29 @@ fn create_sqlite_parent_dir(url: &str) -> Result<(), DbError> {
             source,
         })?;
     }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(failed)?;
+    for file in [
+        path.to_path_buf(),
+        wal_file(path, "-wal"),
+        wal_file(path, "-shm"),
+    ] {
+        if file.exists() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(failed)?;
+        }
+    }
     Ok(())
+}
+
+fn wal_file(db: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_os_string();
+    name.push(suffix);
+    name.into()
 }
 
 /// Opens a fresh database for a test: SQLite in a temp dir, or PostgreSQL when

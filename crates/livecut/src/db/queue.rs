@@ -6,8 +6,8 @@
 //! the job nor to its media asset.
 
 use super::jobs::{COLUMNS, JobRow, from_row, status};
-use super::media;
 use super::{Db, DbError, Dialect};
+use super::{callbacks, media};
 use crate::code::ErrorCode;
 
 /// Takes the oldest queued job, if any, for `owner` until `now + lease`.
@@ -115,6 +115,8 @@ pub async fn finish(
         return Ok(false);
     }
     media::finish_in(&mut tx, job_id, ready, now_ms).await?;
+    // The completion event, in the same transaction: written exactly when the job ends.
+    callbacks::enqueue_in(&mut tx, job_id, now_ms).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -141,6 +143,21 @@ pub async fn hand_back(db: &Db, job_id: &str, owner: &str, now_ms: i64) -> Resul
 /// Jobs whose lease expired: queued again, or failed when their attempts are used up (a job that
 /// kills its worker every time must not cycle forever). Returns (requeued, failed).
 pub async fn recover_expired(db: &Db, now_ms: i64) -> Result<(u64, u64), DbError> {
+    let mut tx = db.pool.begin().await?;
+    // The completion events of the jobs about to fail, in the same transaction.
+    sqlx::query(
+        "INSERT INTO callback_outbox (id, job_id, event_type, state, attempts, created_at, \
+         next_attempt_at, lease_until, address, last_error) \
+         SELECT 'abandoned-' || job_id || '-' || $5, job_id, $2, $3, 0, $1, $1, 0, '', '' \
+         FROM jobs WHERE status = $4 AND lease_expires_at < $1 AND attempts >= max_attempts",
+    )
+    .bind(now_ms)
+    .bind(callbacks::PRODUCE_MEDIA_COMPLETE)
+    .bind(callbacks::state::PENDING)
+    .bind(status::PROCESSING)
+    .bind(now_ms.to_string())
+    .execute(&mut *tx)
+    .await?;
     let failed = sqlx::query(
         "UPDATE jobs SET status = $1, code = $4, \
          message = 'The job was abandoned by its worker ' || CAST(attempts AS TEXT) || ' times (worker process died or lost its lease); giving up.', \
@@ -151,9 +168,10 @@ pub async fn recover_expired(db: &Db, now_ms: i64) -> Result<(u64, u64), DbError
     .bind(now_ms)
     .bind(status::PROCESSING)
     .bind(ErrorCode::InternalError.as_str())
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
+    tx.commit().await?;
     let requeued = sqlx::query(
         "UPDATE jobs SET status = $1, lease_owner = NULL, lease_expires_at = NULL, modified_at = $2, run_at = $2 \
          WHERE status = $3 AND lease_expires_at < $2",

@@ -11,7 +11,6 @@ pub mod drain;
 mod execute;
 mod lease;
 pub mod media_job;
-mod notify;
 pub mod registry;
 
 use std::future::Future;

@@ -317,3 +317,23 @@ fn a_v1_request_runs_the_action_it_signed_whatever_its_headers_say() {
         "{body}"
     );
 }
+
+/// The database holds every access key's secret: it and the data directory are the service
+/// user's only, whether `keys create` or `serve` made them.
+#[test]
+fn the_data_directory_and_its_database_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    create_key(&data, "ice:*");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data.join("livecut.db")), 0o600, "made by keys create");
+    let _server = Server::start(&data, &[]);
+    assert_eq!(mode(&data), 0o700);
+    for file in ["livecut.db", "livecut.db-wal", "livecut.db-shm"] {
+        let path = data.join(file);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{file}");
+        }
+    }
+}

@@ -114,6 +114,12 @@ fn long_job(sdk: &mut Sdk, name: &str) -> String {
         &[
             ("Clips", &Value::Array(clips).to_string()),
             ("LiveStreamConfig", &stream_config("cam1")),
+            // Every frame encoded again at 640x360: seconds of work, so the child is caught
+            // running however fast the copy paths get.
+            (
+                "MediaProduceConfig",
+                r#"{"Mode":"Accurate","Width":640,"Height":360}"#,
+            ),
             (
                 "OutputMediaConfig",
                 &json!({"MediaURL": format!("oss://fails/{name}")}).to_string(),

@@ -228,20 +228,42 @@ pub fn signal(child: &Child, name: &str) {
     assert!(status.success(), "kill -{name} {}", child.id());
 }
 
+/// A plain HTTP request to a server (not an API call): (status, body).
+pub fn http_request(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<u8>) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = client
+            .request(method, format!("http://{endpoint}{path}"))
+            .body(body.to_vec());
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let resp = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path} of {endpoint}: {e}"));
+        let status = resp.status().as_u16();
+        (status, resp.bytes().await.unwrap().to_vec())
+    })
+}
+
 /// A plain GET to a server's operator route (`/metrics`, `/healthz`): (status, body).
 pub fn http_get(endpoint: &str, path: &str) -> (u16, String) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let resp = rt
-        .block_on(livecut::http1::request(
-            endpoint,
-            "GET",
-            path,
-            &[],
-            b"",
-            Duration::from_secs(10),
-        ))
-        .unwrap_or_else(|e| panic!("GET {path} of {endpoint}: {e}"));
-    (resp.status, String::from_utf8_lossy(&resp.body).to_string())
+    let (status, body) = http_request(endpoint, "GET", path, &[], b"");
+    (status, String::from_utf8_lossy(&body).to_string())
 }
 
 /// The value of one series (`name{labels}` exactly as rendered) in a Prometheus scrape.
@@ -274,6 +296,7 @@ pub fn fresh_pg_database(tag: &str) -> Option<String> {
     Some(format!("{}/{}", &base[..i], name))
 }
 
+#[derive(Clone)]
 pub struct Key {
     pub id: String,
     pub secret: String,

@@ -9,6 +9,7 @@
 mod fixtures;
 
 mod browser_playback;
+mod callbacks;
 mod crash_recovery;
 mod exposure;
 mod failures;

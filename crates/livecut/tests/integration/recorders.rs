@@ -682,21 +682,17 @@ fn mediamtx_segments_reported_by_its_hook_are_cut_exactly() {
 
 /// POSTs `body` to a server's SRS hook with `token`: (status, JSON reply).
 fn srs_hook(endpoint: &str, token: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let resp = rt
-        .block_on(livecut::http1::request(
-            endpoint,
-            "POST",
-            &format!("/hooks/srs/on_hls?token={token}"),
-            &[("Content-Type".to_string(), "application/json".to_string())],
-            body.to_string().as_bytes(),
-            Duration::from_secs(10),
-        ))
-        .unwrap();
+    let (status, reply) = http_request(
+        endpoint,
+        "POST",
+        &format!("/hooks/srs/on_hls?token={token}"),
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    );
     (
-        resp.status,
-        serde_json::from_slice(&resp.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&resp.body))),
+        status,
+        serde_json::from_slice(&reply)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&reply))),
     )
 }
 
@@ -1060,22 +1056,19 @@ fn live_callback(
     let signature = hex::encode(Md5::digest(
         format!("{domain}|{timestamp}|{key}").as_bytes(),
     ));
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let resp = rt
-        .block_on(livecut::http1::request(
-            endpoint,
-            "POST",
-            "/hooks/alibaba-live/record",
-            &[
-                ("Content-Type".to_string(), "application/json".to_string()),
-                ("ALI-LIVE-TIMESTAMP".to_string(), timestamp.to_string()),
-                ("ALI-LIVE-SIGNATURE".to_string(), signature),
-            ],
-            body.to_string().as_bytes(),
-            Duration::from_secs(10),
-        ))
-        .unwrap();
-    (resp.status, serde_json::from_slice(&resp.body).unwrap())
+    let timestamp = timestamp.to_string();
+    let (status, reply) = http_request(
+        endpoint,
+        "POST",
+        "/hooks/alibaba-live/record",
+        &[
+            ("Content-Type", "application/json"),
+            ("ALI-LIVE-TIMESTAMP", &timestamp),
+            ("ALI-LIVE-SIGNATURE", &signature),
+        ],
+        body.to_string().as_bytes(),
+    );
+    (status, serde_json::from_slice(&reply).unwrap())
 }
 
 /// Alibaba Cloud Live records into OSS (`record/{AppName}/{StreamName}/`, TS segments named

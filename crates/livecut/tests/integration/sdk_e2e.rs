@@ -84,7 +84,7 @@ fn three_clips_two_streams_v3_and_v1_through_the_official_sdk() {
                 ("OutputMediaConfig", &json!({"MediaURL": url}).to_string()),
                 (
                     "UserData",
-                    r#"{"NotifyAddress":"http://127.0.0.1:9/none","k":"v"}"#,
+                    r#"{"NotifyAddress":"http://callbacks.invalid/none","k":"v"}"#,
                 ),
             ],
             sig,

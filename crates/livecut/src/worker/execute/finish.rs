@@ -1,6 +1,6 @@
-//! Step 4: the job's end is recorded, with its media asset, in one transaction fenced by the
-//! lease (`db::queue::finish`); then, if the request names one, the completion callback, and the
-//! job's metrics.
+//! Step 4: the job's end is recorded, with its media asset and its completion event (the
+//! callback outbox), in one transaction fenced by the lease (`db::queue::finish`); then the
+//! job's metrics, and the outbox is woken to deliver the event.
 
 use std::time::Instant;
 
@@ -12,9 +12,8 @@ use crate::db::media::Ready;
 use crate::db::queue::{self, Outcome as End};
 use crate::job::request::JobRequest;
 use crate::worker::WorkerContext;
-use crate::worker::notify;
 
-/// `request` is None when the stored request could not be decoded (then there is no callback).
+/// `request` is None when the stored request could not be decoded (its mode is then unknown).
 pub(super) async fn finish(
     ctx: &WorkerContext,
     owner: &str,
@@ -100,27 +99,6 @@ fn report(
         status::SUCCESS
     };
     crate::metrics::job_finished(mode, status, started.elapsed().as_secs_f64(), media_seconds);
-    if let Some(request) = request {
-        notify_completion(job, request, failure);
-    }
-}
-
-fn notify_completion(job: &JobRow, request: JobRequest, failure: Option<Failure>) {
-    let Some(address) = request.notify_address else {
-        return;
-    };
-    let (code, message) = match failure {
-        Some(f) => (Some(f.code), f.message),
-        None => (None, String::new()),
-    };
-    notify::spawn_delivery(notify::Completion {
-        notify_address: address,
-        job_id: job.job_id.clone(),
-        project_id: job.project_id.clone(),
-        media_id: job.media_id.clone(),
-        media_url: job.media_url.clone(),
-        error_code: code,
-        error_message: message,
-        user_data: request.user_data,
-    });
+    // The completion event was written with the job's end; this process's outbox sends it now.
+    crate::callback::wake();
 }
