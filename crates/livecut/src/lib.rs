@@ -21,6 +21,7 @@ pub mod ids;
 pub mod job;
 pub mod keys;
 pub mod listener;
+pub mod log_lines;
 pub mod metrics;
 pub mod preview;
 pub mod recordings;

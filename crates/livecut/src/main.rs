@@ -147,6 +147,6 @@ fn init_tracing() {
     let filter = EnvFilter::try_from_env("LIVECUT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(livecut::log_lines::SafeLines)
         .init();
 }

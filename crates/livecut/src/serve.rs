@@ -99,6 +99,7 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
             key_throttle: crate::api::guard::Throttle::per_second(args.http.rate_per_key)
                 .map(Arc::new),
             destinations: storage.destinations.clone(),
+            nonces: Arc::new(crate::api::nonce_window::NonceWindow::new(NONCES_IN_MEMORY)),
         },
         ops_state(&db, &storage),
         HookState {
@@ -348,6 +349,10 @@ impl Signals {
         }
     }
 }
+
+/// Nonces an API process remembers (about 24 bytes each; 2,000,000 is 6.7 minutes of 5,000
+/// calls a second); beyond, reads are claimed in the database too.
+const NONCES_IN_MEMORY: usize = 2_000_000;
 
 /// How long the outbox keeps an event that ended (for GetLiveEditingJob's CallbackStatus).
 const ENDED_CALLBACKS_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;

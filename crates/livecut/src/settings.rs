@@ -78,6 +78,10 @@ pub struct Limits {
     /// Largest output width or height in pixels.
     #[arg(long, env = "LIVECUT_MAX_DIMENSION", default_value_t = 4096)]
     pub max_dimension: u32,
+    /// How far in the future a clip may end (the recorder has yet to write it; the job waits
+    /// in the queue, not on a worker, until then).
+    #[arg(long, env = "LIVECUT_MAX_FUTURE_SECONDS", default_value_t = 3600)]
+    pub max_future_seconds: u64,
 }
 
 impl Default for Limits {
@@ -87,6 +91,7 @@ impl Default for Limits {
             max_clip_seconds: 6 * 3600,
             max_total_seconds: 12 * 3600,
             max_dimension: 4096,
+            max_future_seconds: 3600,
         }
     }
 }

@@ -3,22 +3,28 @@
 
 use time::OffsetDateTime;
 
+use super::AppState;
 use super::error::ApiError;
-use super::guard::Throttle;
+use super::nonce_window::Seen;
 use super::rpc::RpcRequest;
 use crate::clock::now_ms;
 use crate::code::ErrorCode;
-use crate::db::{Db, keys, nonces};
+use crate::db::{keys, nonces};
 
 /// Nonces are remembered for the whole validity window of a signature: 15 minutes either side.
 const NONCE_TTL_MS: i64 = 30 * 60 * 1000;
 
+/// The actions that change state: their nonces are also claimed in the database, so a replay
+/// to another process of a scale-out is refused as well (see `nonce_window`).
+const WRITES: [&str; 2] = ["SubmitLiveEditingJob", "SetEventCallback"];
+
 pub async fn authenticate(
-    db: &Db,
+    state: &AppState,
     req: &RpcRequest,
     action: &str,
-    throttle: Option<&Throttle<String>>,
 ) -> Result<(), ApiError> {
+    let db = &state.db;
+    let throttle = state.key_throttle.as_deref();
     let signed = livecut_auth::SignedRequest {
         method: &req.method,
         path: &req.path,
@@ -72,9 +78,17 @@ pub async fn authenticate(
         .with_retry_after(wait));
     }
     // Only a correctly signed request may burn a nonce; otherwise anyone could block nonces.
-    let fresh = nonces::claim(db, parsed.nonce(), now_ms(), NONCE_TTL_MS)
-        .await
-        .map_err(|e| ApiError::internal("nonce store", &e))?;
+    let now = now_ms();
+    let fresh = match state
+        .nonces
+        .check(key_id, parsed.nonce(), now + NONCE_TTL_MS, now)
+    {
+        Seen::Replayed => false,
+        Seen::Fresh if !WRITES.contains(&action) => true,
+        Seen::Fresh | Seen::Full => nonces::claim(db, parsed.nonce(), now, NONCE_TTL_MS)
+            .await
+            .map_err(|e| ApiError::internal("nonce store", &e))?,
+    };
     if !fresh {
         return Err(ApiError::new(
             ErrorCode::SignatureNonceUsed,

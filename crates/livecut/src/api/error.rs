@@ -19,7 +19,7 @@ impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             code,
-            message: message.into(),
+            message: bounded(message.into()),
             retry_after_s: None,
         }
     }
@@ -84,6 +84,17 @@ impl ApiError {
     }
 }
 
+/// Longest Message an error answer carries: a message quotes what the client sent, and a client
+/// can send a lot.
+const MAX_MESSAGE_CHARS: usize = 1024;
+
+fn bounded(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => message,
+        Some((cut, _)) => format!("{}… (message cut)", &message[..cut]),
+    }
+}
+
 impl From<crate::job::validate::ValidationError> for ApiError {
     fn from(e: crate::job::validate::ValidationError) -> Self {
         ApiError::new(e.code, e.message)
@@ -112,6 +123,13 @@ mod tests {
         assert_eq!(body["Code"], "NotFound");
         assert_eq!(body["Message"], "The specified job not found.");
         assert_eq!(body["Recommend"], ErrorCode::NotFound.recommend());
+    }
+
+    #[test]
+    fn messages_are_bounded() {
+        let e = ApiError::invalid(&"p".repeat(5000), "too long");
+        assert!(e.message.chars().count() < 1100, "{}", e.message.len());
+        assert!(e.message.ends_with("(message cut)"));
     }
 
     #[test]

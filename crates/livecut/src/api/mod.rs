@@ -10,6 +10,7 @@ mod get_media_info;
 pub mod guard;
 pub mod healthz;
 pub mod hooks;
+pub mod nonce_window;
 mod output_storage;
 mod preview;
 pub mod rpc;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub key_throttle: Option<Arc<guard::Throttle<String>>>,
     /// Where callbacks may go (`[callbacks]`), checked at Submit and SetEventCallback.
     pub destinations: Arc<crate::callback::destination::Destinations>,
+    /// The nonces this process accepted (replay protection without a write per read).
+    pub nonces: Arc<nonce_window::NonceWindow>,
 }
 
 impl AppState {
@@ -136,6 +139,9 @@ async fn rpc(
 }
 
 async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Value, ApiError> {
+    if let Some(name) = req.duplicate() {
+        return Err(ApiError::invalid(name, "it is given more than once"));
+    }
     let action = req.action().ok_or_else(|| ApiError::missing("Action"))?;
     if let Some(v) = req.version()
         && v != API_VERSION
@@ -159,7 +165,7 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
             ));
         }
     };
-    authenticate::authenticate(&state.db, req, handler, state.key_throttle.as_deref()).await?;
+    authenticate::authenticate(state, req, handler).await?;
     match handler {
         "SubmitLiveEditingJob" => submit_live_editing_job::handle(state, req).await,
         "GetLiveEditingJob" => get_live_editing_job::handle(state, req).await,

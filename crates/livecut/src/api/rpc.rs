@@ -57,6 +57,17 @@ impl RpcRequest {
         }
     }
 
+    /// A parameter name given more than once (in the query, the form, or both): which value
+    /// counts would be a guess, so such a request is refused.
+    pub fn duplicate(&self) -> Option<&str> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.query
+            .iter()
+            .chain(self.form.iter())
+            .map(|(k, _)| k.as_str())
+            .find(|k| !seen.insert(*k))
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -139,6 +150,25 @@ mod tests {
         let r = RpcRequest::new(&Method::GET, &uri, &HeaderMap::new(), bytes::Bytes::new());
         assert_eq!(r.action(), Some("GetLiveEditingJob"));
         assert_eq!(r.version(), Some(API_VERSION));
+    }
+
+    #[test]
+    fn a_parameter_given_twice_is_found() {
+        let uri: Uri = "/?A=1&Clips=x".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        let r = RpcRequest::new(
+            &Method::POST,
+            &uri,
+            &h,
+            bytes::Bytes::from_static(b"Clips=y"),
+        );
+        assert_eq!(r.duplicate(), Some("Clips"));
+        let r = RpcRequest::new(&Method::GET, &uri, &HeaderMap::new(), bytes::Bytes::new());
+        assert_eq!(r.duplicate(), None);
     }
 
     #[test]

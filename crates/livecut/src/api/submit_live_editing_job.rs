@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::rpc::RpcRequest;
+use crate::clock::now_ms;
 use crate::code::ErrorCode;
 use crate::job::request::OutputTarget;
 use crate::job::submit::{SubmitError, submit};
@@ -12,6 +13,23 @@ use crate::job::validate::validate;
 
 pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiError> {
     let request = validate(&req.params, &state.limits)?;
+    let latest_end_us =
+        (now_ms() + state.limits.max_future_seconds as i64 * 1000).saturating_mul(1000);
+    if let Some((i, clip)) = request
+        .clips
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.end_us > latest_end_us)
+    {
+        return Err(ApiError::invalid(
+            &format!("Clips[{i}].EndTime"),
+            &format!(
+                "it is {} s in the future; a clip may end at most {} s from now",
+                (clip.end_us / 1000 - now_ms()) / 1000,
+                state.limits.max_future_seconds
+            ),
+        ));
+    }
     if let Some(address) = &request.notify_address {
         // Only addresses a delivery could reach: the operator's policy decides.
         crate::callback::event::checked_url(address, &state.destinations)

@@ -140,6 +140,31 @@ pub async fn hand_back(db: &Db, job_id: &str, owner: &str, now_ms: i64) -> Resul
     Ok(r.rows_affected() == 1)
 }
 
+/// Puts a running job back in the queue until `run_at_ms` (its clip ends in the future: no
+/// worker waits for the recorder that long). The attempt does not count. Fenced by the lease.
+pub async fn defer(
+    db: &Db,
+    job_id: &str,
+    owner: &str,
+    run_at_ms: i64,
+    now_ms: i64,
+) -> Result<bool, DbError> {
+    let r = sqlx::query(
+        "UPDATE jobs SET status = $1, lease_owner = NULL, lease_expires_at = NULL, \
+         attempts = attempts - 1, modified_at = $2, run_at = $3 \
+         WHERE job_id = $4 AND lease_owner = $5 AND status = $6",
+    )
+    .bind(status::QUEUING)
+    .bind(now_ms)
+    .bind(run_at_ms)
+    .bind(job_id)
+    .bind(owner)
+    .bind(status::PROCESSING)
+    .execute(&db.pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Jobs whose lease expired: queued again, or failed when their attempts are used up (a job that
 /// kills its worker every time must not cycle forever). Returns (requeued, failed).
 pub async fn recover_expired(db: &Db, now_ms: i64) -> Result<(u64, u64), DbError> {

@@ -154,13 +154,34 @@ fn live_stream_config(
     };
     let field = |k: &str| {
         let p = format!("LiveStreamConfig.{k}");
-        string_field(&obj, k, &p)?.ok_or_else(|| missing(p))
+        let v = string_field(&obj, k, &p)?.ok_or_else(|| missing(p.clone()))?;
+        stream_part(v, &p)
     };
     Ok(Some(StreamKey {
         app_name: field("AppName")?,
         domain_name: field("DomainName")?,
         stream_name: field("StreamName")?,
     }))
+}
+
+/// The longest DomainName, AppName or StreamName.
+const MAX_STREAM_PART: usize = 255;
+
+/// A DomainName, AppName or StreamName: it names folders of recordings and appears in logs and
+/// playlists, so it holds no path separator, no control character and is not `.` or `..`.
+pub fn stream_part(value: String, parameter: &str) -> Result<String, ValidationError> {
+    let why = if value.chars().count() > MAX_STREAM_PART {
+        format!("it is longer than {MAX_STREAM_PART} characters")
+    } else if value == "." || value == ".." {
+        format!("{value:?} is not a name")
+    } else if value.contains(['/', '\\']) {
+        "it must not contain / or \\".to_string()
+    } else if value.chars().any(char::is_control) {
+        "it must not contain control characters (newlines, NUL)".to_string()
+    } else {
+        return Ok(value);
+    };
+    Err(invalid(parameter, why))
 }
 
 fn clips(
@@ -266,7 +287,7 @@ fn one_clip(
     // Each stream field falls back to LiveStreamConfig on its own, as IMS documents.
     let stream_field = |k: &str, default: Option<&String>| -> Result<String, ValidationError> {
         match string_field(obj, k, &p(k))? {
-            Some(v) => Ok(v),
+            Some(v) => stream_part(v, &p(k)),
             None => default.cloned().ok_or_else(|| {
                 invalid(
                     p(k),
@@ -344,6 +365,14 @@ fn media_produce_config(
     Ok((mode, width, height, on_damaged))
 }
 
+/// The smallest output width or height an encoder takes.
+const MIN_DIMENSION: u32 = 32;
+/// Output video bit rates accepted, in kbit/s (IMS's unit).
+const BITRATE_KBPS: std::ops::RangeInclusive<u32> = 50..=100_000;
+/// The longest part of an object name between slashes (a file name on a folder bucket; the
+/// whole name's limit is `location`'s).
+const MAX_NAME_BYTES: usize = 255;
+
 fn check_dimensions(
     mode: Mode,
     width: Option<u32>,
@@ -365,12 +394,30 @@ fn check_dimensions(
         if v % 2 != 0 {
             return Err(invalid(name, format!("{v} is odd; it must be even")));
         }
+        if v < MIN_DIMENSION {
+            return Err(invalid(
+                name,
+                format!("{v} is below the minimum of {MIN_DIMENSION}"),
+            ));
+        }
         if v > limits.max_dimension {
             return Err(invalid(
                 name,
                 format!("{v} is above the limit of {}", limits.max_dimension),
             ));
         }
+    }
+    if let Some(b) = bitrate
+        && !BITRATE_KBPS.contains(&b)
+    {
+        return Err(invalid(
+            "OutputMediaConfig.Bitrate",
+            format!(
+                "{b} kbit/s is outside {}-{} kbit/s",
+                BITRATE_KBPS.start(),
+                BITRATE_KBPS.end()
+            ),
+        ));
     }
     if bitrate.is_some() && !mode.reencodes() {
         return Err(invalid(
@@ -445,6 +492,20 @@ fn output_media_config(
         OutputTarget::OssObject => "OutputMediaConfig.MediaURL",
         OutputTarget::VodMedia => "OutputMediaConfig.FileName",
     };
+    if let Some(long) = location
+        .key
+        .split('/')
+        .find(|part| part.len() > MAX_NAME_BYTES)
+    {
+        return Err(invalid(
+            param,
+            format!(
+                "a part of the object name is {} bytes long, more than {MAX_NAME_BYTES} (a \
+                 file name in a folder bucket)",
+                long.len()
+            ),
+        ));
+    }
     if !has_extension(&location.key, &["mp4", "m3u8"]) {
         return Err(invalid(
             param,

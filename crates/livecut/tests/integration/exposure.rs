@@ -20,69 +20,6 @@ fn idle_connections(endpoint: &str, n: usize) -> Vec<TcpStream> {
         .collect()
 }
 
-/// Sends raw `request` bytes on a new connection and reads the answer to its end (the server
-/// closes it, or `limit` passes).
-fn raw_exchange(endpoint: &str, request: &[u8], limit: Duration) -> (u16, serde_json::Value) {
-    let mut s = TcpStream::connect(endpoint).unwrap();
-    s.set_read_timeout(Some(limit)).unwrap();
-    s.write_all(request).unwrap();
-    parse_answer(&read_answer(&mut s))
-}
-
-fn read_answer(s: &mut TcpStream) -> String {
-    let mut bytes = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                bytes.extend_from_slice(&buf[..n]);
-                if complete(&bytes) {
-                    break;
-                }
-            }
-            Err(e) => {
-                assert!(!bytes.is_empty(), "no answer: {e}");
-                break;
-            }
-        }
-    }
-    String::from_utf8_lossy(&bytes).to_string()
-}
-
-/// A whole response with a content-length body has arrived.
-fn complete(bytes: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(bytes);
-    let Some((head, body)) = text.split_once("\r\n\r\n") else {
-        return false;
-    };
-    head.lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse::<usize>().ok())?
-        })
-        .is_some_and(|n| body.len() >= n)
-}
-
-fn parse_answer(text: &str) -> (u16, serde_json::Value) {
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("not an HTTP answer: {text:?}"));
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status: {head}"));
-    assert!(
-        head.to_ascii_lowercase()
-            .contains("content-type: application/json"),
-        "{head}"
-    );
-    let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body:?}"));
-    (status, body)
-}
-
 fn submit_clip(sdk: &mut Sdk, name: &str) -> String {
     let body = ok_body(sdk.submit(
         &[

@@ -7,7 +7,8 @@
 //! while every other test's servers and recordings hold a [`Shared`] claim on it.
 
 use std::cell::RefCell;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::rc::{Rc, Weak};
@@ -103,6 +104,33 @@ impl Server {
         Server {
             child,
             endpoint,
+            _claim: claim,
+        }
+    }
+
+    /// Starts `livecut serve` as `start` does, its log (stderr) written to `log`.
+    pub fn start_logged(data_dir: &Path, extra: &[&str], log: &Path) -> Server {
+        let claim = shared();
+        let mut child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("LIVECUT_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log).expect("create the log file"))
+            .spawn()
+            .expect("start livecut serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines
+            .next()
+            .expect("livecut serve printed nothing")
+            .expect("read its output");
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            endpoint: announced_endpoint(&first),
+            child,
             _claim: claim,
         }
     }
@@ -226,6 +254,69 @@ pub fn signal(child: &Child, name: &str) {
         .status()
         .expect("run kill");
     assert!(status.success(), "kill -{name} {}", child.id());
+}
+
+/// Sends raw `request` bytes on a new connection and reads the answer to its end (the server
+/// closes it, or `limit` passes).
+pub fn raw_exchange(endpoint: &str, request: &[u8], limit: Duration) -> (u16, serde_json::Value) {
+    let mut s = TcpStream::connect(endpoint).unwrap();
+    s.set_read_timeout(Some(limit)).unwrap();
+    s.write_all(request).unwrap();
+    parse_answer(&read_answer(&mut s))
+}
+
+pub fn read_answer(s: &mut TcpStream) -> String {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                bytes.extend_from_slice(&buf[..n]);
+                if complete(&bytes) {
+                    break;
+                }
+            }
+            Err(e) => {
+                assert!(!bytes.is_empty(), "no answer: {e}");
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).to_string()
+}
+
+/// A whole response with a content-length body has arrived.
+fn complete(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    head.lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
+        })
+        .is_some_and(|n| body.len() >= n)
+}
+
+pub fn parse_answer(text: &str) -> (u16, serde_json::Value) {
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("not an HTTP answer: {text:?}"));
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status: {head}"));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{head}"
+    );
+    let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body:?}"));
+    (status, body)
 }
 
 /// A plain HTTP request to a server (not an API call): (status, body).
@@ -537,6 +628,22 @@ pub fn job_times(data_dir: &Path, job_id: &str) -> (i64, Option<i64>) {
                     .await
                     .unwrap();
             row
+        })
+}
+
+/// How many jobs the embedded database of `data_dir` holds.
+pub fn job_count(data_dir: &Path) -> i64 {
+    let url = format!("sqlite://{}?mode=ro", data_dir.join("livecut.db").display());
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async move {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            n
         })
 }
 

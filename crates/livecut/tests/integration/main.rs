@@ -8,6 +8,7 @@
 
 mod fixtures;
 
+mod bad_input;
 mod browser_playback;
 mod callbacks;
 mod crash_recovery;

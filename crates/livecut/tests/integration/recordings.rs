@@ -152,6 +152,138 @@ fn a_clip_past_the_live_edge_waits_for_the_recorder() {
     );
 }
 
+/// A clip that ends seconds in the future on a live stream does not hold the only worker: its
+/// job goes back to the queue until the clip's end while another job runs, then waits for the
+/// recorder and succeeds. A clip ending further ahead than `--max-future-seconds` is refused.
+#[test]
+fn a_clip_ending_in_the_future_waits_in_the_queue_not_on_a_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let now_us = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    // The whole recording, 30 s before now to 15 s after, is on disk; the stream's playlist
+    // shows the first 10 s, as a recorder that is behind.
+    let start_us = (now_us / 1_000_000 - 30) * 1_000_000;
+    let full = dir.path().join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    testgen(
+        &full,
+        45,
+        &livecut::clock::format_precise_time(start_us),
+        &[],
+    );
+    let text = std::fs::read_to_string(full.join("index.m3u8")).unwrap();
+    let absolute = |t: &str| -> String {
+        t.lines()
+            .map(|l| {
+                if l.ends_with(".ts") {
+                    full.join(l).display().to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
+    let live: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("#EXT-X-ENDLIST"))
+        .collect();
+    let header_len = live
+        .iter()
+        .position(|l| l.starts_with("#EXT-X-PROGRAM-DATE-TIME"))
+        .unwrap();
+    let live_dir = stream_folder(dir.path(), "live2");
+    std::fs::create_dir_all(&live_dir).unwrap();
+    std::fs::write(
+        live_dir.join("index.m3u8"),
+        absolute(&live[..header_len + 5 * 3].join("\n")),
+    )
+    .unwrap();
+    make_recording(dir.path(), "cam1", 6, &[]);
+
+    let server = Server::start(
+        dir.path(),
+        &["--workers", "1", "--max-future-seconds", "60"],
+    );
+    let key = create_key(dir.path(), "ice:*");
+    let mut sdk = Sdk::new(&server.endpoint, key);
+    let clip = |a: i64, b: i64| {
+        json!([{"StartTime": livecut::clock::format_precise_time(a), "EndTime": livecut::clock::format_precise_time(b)}]).to_string()
+    };
+    // Too far ahead: refused at once.
+    let (code, _, message) = err_code(&sdk.submit(
+        &[
+            ("Clips", &clip(now_us, now_us + 3_600_000_000)),
+            ("LiveStreamConfig", &stream_config("live2")),
+            ("OutputMediaConfig", r#"{"MediaURL":"oss://clips/far.mp4"}"#),
+        ],
+        Signature::V3,
+    ));
+    assert_eq!(code, "InvalidParameter", "{message}");
+    assert!(
+        message.contains("Clips[0].EndTime") && message.contains("future"),
+        "{message}"
+    );
+    // Ends 8 s from now (32.5 s .. 38 s of the recording).
+    let (a, b) = (start_us + 32_500_000, start_us + 38_000_000);
+    let future = ok_body(sdk.submit(
+        &[
+            ("Clips", &clip(a, b)),
+            ("LiveStreamConfig", &stream_config("live2")),
+            (
+                "OutputMediaConfig",
+                r#"{"MediaURL":"oss://clips/future.mp4"}"#,
+            ),
+        ],
+        Signature::V3,
+    ))["JobId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::thread::sleep(Duration::from_millis(800));
+    let other = ok_body(sdk.submit(
+        &[
+            (
+                "Clips",
+                &json!([{"StartTime": at(1.0), "EndTime": at(3.0)}]).to_string(),
+            ),
+            ("LiveStreamConfig", &stream_config("cam1")),
+            (
+                "OutputMediaConfig",
+                r#"{"MediaURL":"oss://clips/other.mp4"}"#,
+            ),
+        ],
+        Signature::V3,
+    ))["JobId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let job = sdk.wait_job(&other, Duration::from_secs(30));
+    assert_eq!(job["Status"], "Success", "the only worker was free: {job}");
+    let waiting = ok_body(sdk.get_job(&future));
+    assert_eq!(
+        waiting["LiveEditingJob"]["Status"], "Queuing",
+        "waiting in the queue: {waiting}"
+    );
+    // The recorder catches up with the whole recording (still live: no ENDLIST).
+    std::fs::write(live_dir.join("index.m3u8"), absolute(&live.join("\n"))).unwrap();
+    let job = sdk.wait_job(&future, Duration::from_secs(60));
+    assert_eq!(job["Status"], "Success", "{job}");
+    let done_us = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    assert!(done_us >= b, "not cut before its end");
+    assert_frames(
+        &frames_of(&dir.path().join("buckets/clips/future.mp4")),
+        &accurate_frames(32.5, 38.0),
+        "future clip",
+    );
+}
+
 /// The ffmpeg CLI's hls muxer writes an HLS recording of `codec` video into `dir`.
 fn ffmpeg_recording(dir: &std::path::Path, codec: &str) {
     std::fs::create_dir_all(dir).unwrap();

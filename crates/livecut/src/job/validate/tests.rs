@@ -389,6 +389,38 @@ fn width_and_height_are_positive_even_and_limited() {
         "Height",
         "limit of 4096",
     );
+    assert_invalid(
+        &[("MediaProduceConfig", r#"{"Mode":"Accurate","Width":2}"#)],
+        "Width",
+        "minimum of 32",
+    );
+}
+
+#[test]
+fn bit_rates_and_object_names_that_could_only_fail_later_are_refused() {
+    assert_invalid(
+        &[
+            ("MediaProduceConfig", r#"{"Mode":"Accurate"}"#),
+            (
+                "OutputMediaConfig",
+                r#"{"MediaURL":"oss://b-1/k.mp4","Bitrate":4294967295}"#,
+            ),
+        ],
+        "OutputMediaConfig.Bitrate",
+        "outside 50-100000",
+    );
+    let long_name = format!(r#"{{"MediaURL":"oss://b-1/dir/{}.mp4"}}"#, "n".repeat(300));
+    assert_invalid(
+        &[("OutputMediaConfig", &long_name)],
+        "OutputMediaConfig.MediaURL",
+        "more than 255",
+    );
+    let long_key = format!(r#"{{"MediaURL":"oss://b-1/{}x.mp4"}}"#, "d/".repeat(520));
+    assert_invalid(
+        &[("OutputMediaConfig", &long_key)],
+        "OutputMediaConfig.MediaURL",
+        "longer than 1023",
+    );
 }
 
 #[test]

@@ -23,8 +23,9 @@ pub(super) async fn finish(
     started: Instant,
 ) {
     let failure = match outcome {
-        // Another worker owns the job now; whatever it does is the job's end.
-        Outcome::LeaseLost => return,
+        // Another worker owns the job now (or the job went back to the queue): whatever
+        // happens next is the job's end.
+        Outcome::LeaseLost | Outcome::Deferred(_) => return,
         Outcome::Finished(produced) => match finish_success(ctx, owner, job, &produced).await {
             Ok(finished) => {
                 let media_seconds = Some(produced.media_seconds);

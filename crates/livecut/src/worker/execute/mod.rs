@@ -59,12 +59,16 @@ enum Outcome {
     Failed(Failure),
     /// Another worker owns the job now; this one must leave it alone.
     LeaseLost,
+    /// The job waits in the queue until `run_at` (ms), holding no worker.
+    Deferred(i64),
 }
 
 /// Why a step did not hand on to the next; `?` in the steps turns it into the `Outcome`.
 enum Stop {
     Failed(Failure),
     LeaseLost,
+    /// A clip ends in the future: back to the queue until then (`run_at` ms).
+    Defer(i64),
 }
 
 impl From<Failure> for Stop {
@@ -79,6 +83,7 @@ impl From<Result<Produced, Stop>> for Outcome {
             Ok(p) => Outcome::Finished(p),
             Err(Stop::Failed(f)) => Outcome::Failed(f),
             Err(Stop::LeaseLost) => Outcome::LeaseLost,
+            Err(Stop::Defer(run_at)) => Outcome::Deferred(run_at),
         }
     }
 }
@@ -113,6 +118,21 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
     drop(lease);
     // Scratch holds only this attempt's files; the published output lives in its bucket.
     let _ = tokio::fs::remove_dir_all(&work_dir).await;
+    if let Outcome::Deferred(run_at) = outcome {
+        match crate::db::queue::defer(&ctx.db, &job.job_id, owner, run_at, crate::clock::now_ms())
+            .await
+        {
+            Ok(true) => {
+                tracing::info!(job_id = %job.job_id, run_at, "a clip ends in the future: the job waits in the queue");
+            }
+            Ok(false) => {
+                tracing::warn!(job_id = %job.job_id, "lease lost before the job could be deferred");
+            }
+            // The lease runs out and the job is taken up again: nothing is lost.
+            Err(e) => tracing::warn!(job_id = %job.job_id, error = %e, "deferring the job failed"),
+        }
+        return;
+    }
     finish::finish(ctx, owner, &job, request.ok(), outcome, started).await;
 }
 
@@ -133,7 +153,7 @@ fn damaged(clip: &livecut_media::ClipReport) -> Failure {
         .notes
         .iter()
         .rev()
-        .find(|n| n.contains("video missing"))
+        .find(|n| n.contains("video missing") || n.contains("video damaged"))
         .cloned()
         .unwrap_or_default();
     Failure::new(

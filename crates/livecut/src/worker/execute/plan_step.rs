@@ -8,6 +8,9 @@ use crate::recordings::{Catalog, ClipPlan, PlanError, plan_clip};
 use crate::worker::WorkerContext;
 use crate::worker::lease::LeaseKeeper;
 
+/// A clip ending further than this in the future sends its job back to the queue until then.
+const DEFER_BEYOND_MS: i64 = 3_000;
+
 /// How often the playlists of a live recording are re-read while waiting for its recorder.
 const LIVE_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -46,6 +49,12 @@ async fn plan_live(
             Ok(_) => {}
             Err(PlanError::NoContent { growing: true, .. }) if now_ms() < give_up_ms => {}
             Err(e) => return Err(Failure::new(e.code(), e.to_string()).into()),
+        }
+        // A clip that ends seconds from now is waited for here (the freshest clips); one that
+        // ends later goes back to the queue rather than hold a worker.
+        let end_ms = clip.end_us / 1000;
+        if end_ms - now_ms() > DEFER_BEYOND_MS {
+            return Err(Stop::Defer(end_ms));
         }
         tracing::debug!(
             clip = index,
