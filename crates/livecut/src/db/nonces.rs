@@ -7,25 +7,19 @@ use super::{Db, DbError};
 pub async fn claim(db: &Db, nonce: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, DbError> {
     // An expired row is replaced instead of rejected: after the window the timestamp check alone
     // already refuses the old request, so the nonce value is free again.
-    let updated = sqlx::query(
-        "UPDATE signature_nonces SET expires_at = $1 WHERE nonce = $2 AND expires_at < $3",
+    let _turn = db.hot_writer().await;
+    // One statement: a new nonce is inserted, an expired one taken over, a live one left alone.
+    let claimed = sqlx::query(
+        "INSERT INTO signature_nonces (nonce, expires_at) VALUES ($1, $2) \
+         ON CONFLICT (nonce) DO UPDATE SET expires_at = excluded.expires_at \
+         WHERE signature_nonces.expires_at < $3",
     )
-    .bind(now_ms + ttl_ms)
     .bind(nonce)
+    .bind(now_ms + ttl_ms)
     .bind(now_ms)
     .execute(&db.pool)
     .await?;
-    if updated.rows_affected() == 1 {
-        return Ok(true);
-    }
-    let inserted = sqlx::query(
-        "INSERT INTO signature_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
-    )
-    .bind(nonce)
-    .bind(now_ms + ttl_ms)
-    .execute(&db.pool)
-    .await?;
-    Ok(inserted.rows_affected() == 1)
+    Ok(claimed.rows_affected() == 1)
 }
 
 /// Drops expired nonces so the table stays the size of one validity window.

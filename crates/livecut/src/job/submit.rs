@@ -38,6 +38,7 @@ pub async fn submit(
     let media_id = new_resource_id();
     let request_json = serde_json::to_string(request)
         .map_err(|e| DbError::Corrupt(format!("cannot encode the job request: {e}")))?;
+    let _turn = db.hot_writer().await;
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
     let project_id = match &request.project_id {
         Some(p) => {
