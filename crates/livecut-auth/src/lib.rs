@@ -38,3 +38,6 @@ mod sdk_vectors;
 mod tamper_tests;
 #[cfg(test)]
 mod test_support;
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -20,3 +20,6 @@ pub use naming::{SegmentTimes, SegmentTimesError};
 pub use parse::parse_media_playlist;
 pub use playlist::{MapSection, MediaPlaylist, PlaylistType, Segment};
 pub use timeline::{DEFAULT_TOLERANCE_US, TimedSegment, Timeline};
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -12,3 +12,6 @@ pub mod hevc;
 pub mod mp4_sample;
 pub mod mpeg_audio;
 pub mod parameter_sets;
+
+#[cfg(test)]
+mod fuzz_tests;

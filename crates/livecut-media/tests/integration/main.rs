@@ -44,5 +44,6 @@ mod cut_rough;
 mod cut_shared_index;
 mod cut_size_change;
 mod cut_sources;
+mod fuzz_segments;
 mod join_sync;
 mod matrix;

@@ -60,6 +60,7 @@ pub async fn heartbeat(
 }
 
 /// How a job ended.
+#[derive(Clone, Copy)]
 pub enum Outcome<'a> {
     /// The output is published; its asset becomes `Normal` with these facts.
     Success {
@@ -140,18 +141,20 @@ pub async fn hand_back(db: &Db, job_id: &str, owner: &str, now_ms: i64) -> Resul
     Ok(r.rows_affected() == 1)
 }
 
-/// Puts a running job back in the queue until `run_at_ms` (its clip ends in the future: no
-/// worker waits for the recorder that long). The attempt does not count. Fenced by the lease.
+/// Puts a running job back in the queue until `run_at_ms`: its clip ends in the future (no
+/// worker waits for the recorder that long; the attempt does not count), or its media process
+/// was killed and it gets another attempt (`counts`). Fenced by the lease.
 pub async fn defer(
     db: &Db,
     job_id: &str,
     owner: &str,
     run_at_ms: i64,
+    counts: bool,
     now_ms: i64,
 ) -> Result<bool, DbError> {
     let r = sqlx::query(
         "UPDATE jobs SET status = $1, lease_owner = NULL, lease_expires_at = NULL, \
-         attempts = attempts - 1, modified_at = $2, run_at = $3 \
+         attempts = attempts - $7, modified_at = $2, run_at = $3 \
          WHERE job_id = $4 AND lease_owner = $5 AND status = $6",
     )
     .bind(status::QUEUING)
@@ -160,6 +163,7 @@ pub async fn defer(
     .bind(job_id)
     .bind(owner)
     .bind(status::PROCESSING)
+    .bind(i64::from(!counts))
     .execute(&db.pool)
     .await?;
     Ok(r.rows_affected() == 1)

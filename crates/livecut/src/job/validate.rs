@@ -550,4 +550,6 @@ fn user_data(
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod tests;

@@ -18,10 +18,13 @@ pub enum ChildError {
     Spawn(std::io::Error),
     #[error("Cannot write the media job spec {path}: {reason}")]
     Spec { path: String, reason: String },
-    #[error(
-        "The media process crashed ({how}) while cutting {clips} clip(s); the recording may be corrupt."
-    )]
-    Crashed { how: String, clips: usize },
+    #[error("The media process {how} while cutting {clips} clip(s).")]
+    Crashed {
+        how: String,
+        clips: usize,
+        /// The signal that ended it (None: an unexpected exit code).
+        signal: Option<i32>,
+    },
     #[error("The media process exceeded the job time limit of {0} s and was stopped.")]
     Timeout(u64),
     #[error("The media process ended without a readable result: {0}")]
@@ -95,16 +98,33 @@ pub async fn run_media_child(
             serde_json::from_slice(&bytes).map_err(|e| ChildError::NoResult(e.to_string()))
         }
         Some(code) => Err(ChildError::Crashed {
-            how: format!("exit code {code}"),
+            how: format!("ended with exit code {code}"),
             clips,
+            signal: None,
         }),
         None => {
             use std::os::unix::process::ExitStatusExt;
+            let signal = status.signal().unwrap_or(0);
             Err(ChildError::Crashed {
-                how: format!("signal {}", status.signal().unwrap_or(0)),
+                how: signal_story(signal),
                 clips,
+                signal: Some(signal),
             })
         }
+    }
+}
+
+/// What a signal that ended the media process says about why, for the job's Message: a
+/// process killed from outside (out of memory, an operator) is not a damaged recording.
+fn signal_story(signal: i32) -> String {
+    match signal {
+        9 => "was killed by signal 9 (SIGKILL: the kernel's out-of-memory killer, or an operator)"
+            .into(),
+        15 => "was stopped by signal 15 (SIGTERM)".into(),
+        11 => "crashed on signal 11 (SIGSEGV, an invalid memory access)".into(),
+        6 => "aborted on signal 6 (SIGABRT)".into(),
+        7 => "crashed on signal 7 (SIGBUS)".into(),
+        n => format!("was ended by signal {n}"),
     }
 }
 
@@ -115,9 +135,12 @@ mod tests {
     #[test]
     fn crashes_and_timeouts_have_their_own_codes() {
         let crashed = ChildError::Crashed {
-            how: "signal 11".into(),
+            how: signal_story(9),
             clips: 2,
+            signal: Some(9),
         };
+        assert!(crashed.to_string().contains("out-of-memory"), "{crashed}");
+        assert!(!crashed.to_string().contains("corrupt"), "{crashed}");
         assert_eq!(crashed.code().as_str(), "InternalError.MediaProcessCrashed");
         assert_eq!(
             ChildError::Timeout(60).code().as_str(),

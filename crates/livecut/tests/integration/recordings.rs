@@ -162,14 +162,14 @@ fn a_clip_ending_in_the_future_waits_in_the_queue_not_on_a_worker() {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_micros() as i64;
-    // The whole recording, 30 s before now to 15 s after, is on disk; the stream's playlist
+    // The whole recording, 30 s before now to 30 s after, is on disk; the stream's playlist
     // shows the first 10 s, as a recorder that is behind.
     let start_us = (now_us / 1_000_000 - 30) * 1_000_000;
     let full = dir.path().join("full");
     std::fs::create_dir_all(&full).unwrap();
     testgen(
         &full,
-        45,
+        60,
         &livecut::clock::format_precise_time(start_us),
         &[],
     );
@@ -227,8 +227,8 @@ fn a_clip_ending_in_the_future_waits_in_the_queue_not_on_a_worker() {
         message.contains("Clips[0].EndTime") && message.contains("future"),
         "{message}"
     );
-    // Ends 8 s from now (32.5 s .. 38 s of the recording).
-    let (a, b) = (start_us + 32_500_000, start_us + 38_000_000);
+    // Ends about 20 s from now (45 s .. 50 s of the recording): time for the other job.
+    let (a, b) = (start_us + 45_000_000, start_us + 50_000_000);
     let future = ok_body(sdk.submit(
         &[
             ("Clips", &clip(a, b)),
@@ -261,7 +261,7 @@ fn a_clip_ending_in_the_future_waits_in_the_queue_not_on_a_worker() {
         .as_str()
         .unwrap()
         .to_string();
-    let job = sdk.wait_job(&other, Duration::from_secs(30));
+    let job = sdk.wait_job(&other, Duration::from_secs(90));
     assert_eq!(job["Status"], "Success", "the only worker was free: {job}");
     let waiting = ok_body(sdk.get_job(&future));
     assert_eq!(
@@ -270,7 +270,7 @@ fn a_clip_ending_in_the_future_waits_in_the_queue_not_on_a_worker() {
     );
     // The recorder catches up with the whole recording (still live: no ENDLIST).
     std::fs::write(live_dir.join("index.m3u8"), absolute(&live.join("\n"))).unwrap();
-    let job = sdk.wait_job(&future, Duration::from_secs(60));
+    let job = sdk.wait_job(&future, Duration::from_secs(90));
     assert_eq!(job["Status"], "Success", "{job}");
     let done_us = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -279,7 +279,7 @@ fn a_clip_ending_in_the_future_waits_in_the_queue_not_on_a_worker() {
     assert!(done_us >= b, "not cut before its end");
     assert_frames(
         &frames_of(&dir.path().join("buckets/clips/future.mp4")),
-        &accurate_frames(32.5, 38.0),
+        &accurate_frames(45.0, 50.0),
         "future clip",
     );
 }

@@ -40,6 +40,7 @@ pub(super) async fn cut(
     mut clips: Vec<ClipInput>,
     remote: &[Vec<Remote>],
     work_dir: &Path,
+    attempt: i64,
 ) -> Result<Cut, Stop> {
     tokio::fs::create_dir_all(work_dir).await.map_err(|e| {
         Failure::new(
@@ -99,6 +100,30 @@ pub(super) async fn cut(
         }
         Ok(ChildOutcome::Failed { code, message }) => Err(Failure { code, message }.into()),
         Err(ChildError::LeaseLost) => Err(Stop::LeaseLost),
+        // A process ended by a signal (the OOM killer, a crash that may not recur) gets one
+        // more attempt, from the queue; the second time the job fails, saying so.
+        Err(ChildError::Crashed {
+            signal: Some(signal),
+            ..
+        }) if attempt <= 1 => {
+            tracing::warn!(
+                signal,
+                "the media process was ended by a signal; the job is retried once"
+            );
+            Err(Stop::Defer {
+                run_at: crate::clock::now_ms(),
+                counts: true,
+            })
+        }
+        Err(
+            e @ ChildError::Crashed {
+                signal: Some(_), ..
+            },
+        ) => Err(Failure::new(
+            e.code(),
+            format!("{e} It had already been retried once after the same end."),
+        )
+        .into()),
         Err(e) => Err(Failure::new(e.code(), e.to_string()).into()),
     }
 }

@@ -25,16 +25,16 @@ pub(super) async fn finish(
     let failure = match outcome {
         // Another worker owns the job now (or the job went back to the queue): whatever
         // happens next is the job's end.
-        Outcome::LeaseLost | Outcome::Deferred(_) => return,
+        Outcome::LeaseLost | Outcome::Deferred { .. } => return,
         Outcome::Finished(produced) => match finish_success(ctx, owner, job, &produced).await {
+            // After the retries, the output is published but cannot be registered.
             Ok(finished) => {
                 let media_seconds = Some(produced.media_seconds);
                 report(job, finished, request, None, (started, media_seconds));
                 return;
             }
-            // Nothing was written: the output is published but not registered, so the job
-            // fails (as a failed registration always has) rather than pointing at an asset that
-            // does not say Normal.
+            // Nothing was written: the job fails rather than point at an asset that does not
+            // say Normal.
             Err(e) => Failure::new(
                 ErrorCode::InternalError,
                 format!("Registering the media asset failed: {e}"),
@@ -48,7 +48,11 @@ pub(super) async fn finish(
         message: &failure.message,
         report: "",
     };
-    match queue::finish(&ctx.db, &job.job_id, owner, end, now_ms()).await {
+    let recorded = with_retries(&job.job_id, "recording the job's failure", || {
+        queue::finish(&ctx.db, &job.job_id, owner, end, now_ms())
+    })
+    .await;
+    match recorded {
         Ok(finished) => {
             if finished {
                 super::publish::remove_objects(ctx, &job.job_id).await;
@@ -57,6 +61,35 @@ pub(super) async fn finish(
         }
         Err(e) => {
             tracing::error!(job_id = %job.job_id, error = %e, "recording the job's end failed");
+        }
+    }
+}
+
+/// Waits between attempts at a database write after the cut: a locked database or a full pool
+/// passes, and the job must not fail for it (its output may already be published). The write
+/// is fenced by the lease, so repeating it never applies it twice.
+const RETRY_WAITS_MS: [u64; 5] = [200, 500, 1_000, 2_000, 4_000];
+
+async fn with_retries<T, F, Fut>(
+    job_id: &str,
+    what: &str,
+    mut write: F,
+) -> Result<T, crate::db::DbError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::db::DbError>>,
+{
+    let mut waits = RETRY_WAITS_MS.iter();
+    loop {
+        match write().await {
+            Ok(v) => return Ok(v),
+            Err(e) => match waits.next() {
+                Some(&ms) => {
+                    tracing::warn!(job_id, error = %e, retry_in_ms = ms, "{what} failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                }
+                None => return Err(e),
+            },
         }
     }
 }
@@ -76,7 +109,10 @@ async fn finish_success(
             cover_url: &produced.cover_url,
         },
     };
-    queue::finish(&ctx.db, &job.job_id, owner, end, now_ms()).await
+    with_retries(&job.job_id, "registering the media asset", || {
+        queue::finish(&ctx.db, &job.job_id, owner, end, now_ms())
+    })
+    .await
 }
 
 /// Logs the end; a job this worker really finished is counted (with the time since `started` and

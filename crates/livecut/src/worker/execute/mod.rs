@@ -60,15 +60,19 @@ enum Outcome {
     /// Another worker owns the job now; this one must leave it alone.
     LeaseLost,
     /// The job waits in the queue until `run_at` (ms), holding no worker.
-    Deferred(i64),
+    Deferred { run_at: i64, counts: bool },
 }
 
 /// Why a step did not hand on to the next; `?` in the steps turns it into the `Outcome`.
 enum Stop {
     Failed(Failure),
     LeaseLost,
-    /// A clip ends in the future: back to the queue until then (`run_at` ms).
-    Defer(i64),
+    /// Back to the queue until `run_at` (ms): a clip ends in the future (the attempt does not
+    /// count), or the media process was killed and the job is tried again (it counts).
+    Defer {
+        run_at: i64,
+        counts: bool,
+    },
 }
 
 impl From<Failure> for Stop {
@@ -83,7 +87,7 @@ impl From<Result<Produced, Stop>> for Outcome {
             Ok(p) => Outcome::Finished(p),
             Err(Stop::Failed(f)) => Outcome::Failed(f),
             Err(Stop::LeaseLost) => Outcome::LeaseLost,
-            Err(Stop::Defer(run_at)) => Outcome::Deferred(run_at),
+            Err(Stop::Defer { run_at, counts }) => Outcome::Deferred { run_at, counts },
         }
     }
 }
@@ -110,7 +114,7 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
     });
     publish::clean_leftovers(ctx, &job.job_id).await;
     let outcome: Outcome = match &request {
-        Ok(request) => produce(ctx, &mut lease, &job.job_id, request, &work_dir)
+        Ok(request) => produce(ctx, &mut lease, &job, request, &work_dir)
             .await
             .into(),
         Err(f) => Outcome::Failed(f.clone()),
@@ -118,12 +122,11 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
     drop(lease);
     // Scratch holds only this attempt's files; the published output lives in its bucket.
     let _ = tokio::fs::remove_dir_all(&work_dir).await;
-    if let Outcome::Deferred(run_at) = outcome {
-        match crate::db::queue::defer(&ctx.db, &job.job_id, owner, run_at, crate::clock::now_ms())
-            .await
-        {
+    if let Outcome::Deferred { run_at, counts } = outcome {
+        let now = crate::clock::now_ms();
+        match crate::db::queue::defer(&ctx.db, &job.job_id, owner, run_at, counts, now).await {
             Ok(true) => {
-                tracing::info!(job_id = %job.job_id, run_at, "a clip ends in the future: the job waits in the queue");
+                tracing::info!(job_id = %job.job_id, run_at, "the job waits in the queue");
             }
             Ok(false) => {
                 tracing::warn!(job_id = %job.job_id, "lease lost before the job could be deferred");
@@ -171,10 +174,11 @@ fn damaged(clip: &livecut_media::ClipReport) -> Failure {
 async fn produce(
     ctx: &WorkerContext,
     lease: &mut LeaseKeeper,
-    job_id: &str,
+    job: &JobRow,
     request: &JobRequest,
     work_dir: &Path,
 ) -> Result<Produced, Stop> {
+    let job_id = job.job_id.as_str();
     let plans = plan_step::plan_clips(ctx, lease, request).await?;
     let mut inputs = Vec::with_capacity(plans.len());
     let mut remote = Vec::with_capacity(plans.len());
@@ -184,7 +188,7 @@ async fn produce(
         remote.push(p.remote);
         missing.push(p.missing);
     }
-    let cut = cut::cut(ctx, lease, request, inputs, &remote, work_dir).await?;
+    let cut = cut::cut(ctx, lease, request, inputs, &remote, work_dir, job.attempts).await?;
     if request.on_damaged == DamagedPolicy::Fail
         && let Some(clip) = cut.report.clips.iter().find(|c| !c.lost.is_empty())
     {

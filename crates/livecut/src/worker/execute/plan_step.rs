@@ -54,7 +54,10 @@ async fn plan_live(
         // ends later goes back to the queue rather than hold a worker.
         let end_ms = clip.end_us / 1000;
         if end_ms - now_ms() > DEFER_BEYOND_MS {
-            return Err(Stop::Defer(end_ms));
+            return Err(Stop::Defer {
+                run_at: end_ms,
+                counts: false,
+            });
         }
         tracing::debug!(
             clip = index,
