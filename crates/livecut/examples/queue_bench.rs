@@ -110,6 +110,7 @@ async fn enqueue(db: &Db, n: usize) -> Result<f64, BoxError> {
             &mut tx,
             &project_id,
             &format!("Live editing job {job_id}"),
+            livecut::keys::DEFAULT_ACCOUNT,
             now,
         )
         .await?;
@@ -129,6 +130,7 @@ async fn enqueue(db: &Db, n: usize) -> Result<f64, BoxError> {
                 file_size: 0,
                 created_at: now,
                 modified_at: now,
+                account: livecut::keys::DEFAULT_ACCOUNT.into(),
             },
         )
         .await?;
@@ -143,6 +145,7 @@ async fn enqueue(db: &Db, n: usize) -> Result<f64, BoxError> {
                 request: &request,
                 max_attempts: 3,
                 now_ms: now,
+                account: livecut::keys::DEFAULT_ACCOUNT,
             },
         )
         .await?;

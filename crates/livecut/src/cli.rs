@@ -111,6 +111,10 @@ pub enum KeysCommand {
         /// Comma-separated RAM actions: ice:*, ice:SubmitLiveEditingJob, ice:GetLiveEditingJob, ice:GetMediaInfo.
         #[arg(long, default_value = "ice:*")]
         actions: String,
+        /// The account the key acts for (it sees only that account's jobs, assets, projects
+        /// and callback settings).
+        #[arg(long, default_value = crate::keys::DEFAULT_ACCOUNT)]
+        account: String,
         /// Print exactly one JSON line {"AccessKeyId":…,"AccessKeySecret":…}.
         #[arg(long)]
         json: bool,

@@ -8,12 +8,17 @@ use crate::db::keys::{self, AccessKey};
 use crate::db::{Db, DbError};
 
 /// The RAM actions a key may be granted.
-pub const KNOWN_ACTIONS: [&str; 4] = [
+pub const KNOWN_ACTIONS: [&str; 7] = [
     "ice:*",
     "ice:SubmitLiveEditingJob",
     "ice:GetLiveEditingJob",
     "ice:GetMediaInfo",
+    "ice:GetLiveEditingIndexFile",
+    "ice:SetEventCallback",
+    "ice:GetEventCallback",
 ];
+
+pub use crate::db::keys::DEFAULT_ACCOUNT;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -21,6 +26,8 @@ pub enum KeyError {
     UnknownAction(String),
     #[error("no action given; use for example --actions 'ice:*'")]
     NoAction,
+    #[error("account {0:?} is not a name: use 1-64 letters, digits, '-' and '_'")]
+    BadAccount(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -51,12 +58,27 @@ fn random_alnum(n: usize) -> String {
         .collect()
 }
 
-pub async fn create(db: &Db, actions: Vec<String>) -> Result<AccessKey, KeyError> {
+pub fn check_account(name: &str) -> Result<(), KeyError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(KeyError::BadAccount(name.chars().take(80).collect()))
+    }
+}
+
+/// A new key of `account` allowed `actions`.
+pub async fn create(db: &Db, actions: Vec<String>, account: &str) -> Result<AccessKey, KeyError> {
+    check_account(account)?;
     let key = AccessKey {
         access_key_id: format!("LTAI{}", random_alnum(20)),
         secret: random_alnum(30),
         actions,
         disabled: false,
+        account: account.to_string(),
     };
     keys::insert(db, &key, now_ms()).await?;
     Ok(key)
@@ -86,11 +108,28 @@ mod tests {
     async fn created_keys_are_stored_and_distinct() {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::db::testing::sqlite(&dir).await;
-        let a = create(&db, vec!["ice:*".into()]).await.unwrap();
-        let b = create(&db, vec!["ice:*".into()]).await.unwrap();
+        let a = create(&db, vec!["ice:*".into()], DEFAULT_ACCOUNT)
+            .await
+            .unwrap();
+        let b = create(&db, vec!["ice:*".into()], "shop-b").await.unwrap();
         assert_ne!(a.access_key_id, b.access_key_id);
         assert_eq!(a.access_key_id.len(), 24);
         assert_eq!(a.secret.len(), 30);
         assert_eq!(keys::find(&db, &a.access_key_id).await.unwrap(), Some(a));
+        assert_eq!(
+            keys::find(&db, &b.access_key_id)
+                .await
+                .unwrap()
+                .map(|k| k.account),
+            Some("shop-b".to_string())
+        );
+    }
+
+    #[test]
+    fn account_names_are_plain_words() {
+        assert!(check_account("shop-a_1").is_ok());
+        for bad in ["", "a b", "../x", "x/y", &"a".repeat(65), "é"] {
+            assert!(check_account(bad).is_err(), "{bad:?}");
+        }
     }
 }

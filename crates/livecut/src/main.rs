@@ -48,12 +48,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())
         }
-        Command::Keys(KeysCommand::Create { actions, json }) => {
+        Command::Keys(KeysCommand::Create {
+            actions,
+            account,
+            json,
+        }) => {
             let actions = livecut::keys::parse_actions(&actions).map_err(|e| e.to_string())?;
             let db = livecut::db::Db::open(&cli.store.database_url())
                 .await
                 .map_err(|e| e.to_string())?;
-            let key = livecut::keys::create(&db, actions)
+            let key = livecut::keys::create(&db, actions, &account)
                 .await
                 .map_err(|e| e.to_string())?;
             if json {

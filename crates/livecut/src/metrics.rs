@@ -346,6 +346,7 @@ mod tests {
                 request: "{}",
                 max_attempts: 3,
                 now_ms: at,
+                account: "default",
             };
             jobs::insert(&mut tx, &job).await.unwrap();
         }

@@ -18,11 +18,12 @@ const NONCE_TTL_MS: i64 = 30 * 60 * 1000;
 /// to another process of a scale-out is refused as well (see `nonce_window`).
 const WRITES: [&str; 2] = ["SubmitLiveEditingJob", "SetEventCallback"];
 
+/// The key that signed the request, once it may call `action`.
 pub async fn authenticate(
     state: &AppState,
     req: &RpcRequest,
     action: &str,
-) -> Result<(), ApiError> {
+) -> Result<keys::AccessKey, ApiError> {
     let db = &state.db;
     let throttle = state.key_throttle.as_deref();
     let signed = livecut_auth::SignedRequest {
@@ -103,5 +104,5 @@ pub async fn authenticate(
             ),
         ));
     }
-    Ok(())
+    Ok(key)
 }

@@ -11,9 +11,9 @@
 
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::error::ApiError;
 use super::rpc::RpcRequest;
+use super::{AppState, Caller};
 use crate::clock::{now_ms, parse_clip_time};
 use crate::code::ErrorCode;
 use crate::job::request::StreamKey;
@@ -26,7 +26,11 @@ const AUTH_TIMEOUT_RANGE_S: std::ops::RangeInclusive<i64> = 60..=86_400;
 /// Longer names are not stream names (and would make unwieldy links).
 const MAX_NAME_CHARS: usize = 255;
 
-pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: &RpcRequest,
+    caller: &Caller,
+) -> Result<Value, ApiError> {
     let name = |p: &str| -> Result<String, ApiError> {
         let v = req
             .param(p)
@@ -48,7 +52,7 @@ pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiErro
         stream_name: name("StreamName")?,
     };
     if let Some(project) = req.param("ProjectId").filter(|p| !p.is_empty()) {
-        let known = crate::db::projects::exists(&state.db, project)
+        let known = crate::db::projects::exists(&state.db, project, &caller.account)
             .await
             .map_err(|e| ApiError::internal("reading the project", &e))?;
         if !known {

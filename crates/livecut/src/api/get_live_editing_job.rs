@@ -3,22 +3,27 @@
 
 use serde_json::{Map, Value, json};
 
-use super::AppState;
 use super::error::ApiError;
 use super::rpc::RpcRequest;
+use super::{AppState, Caller};
 use crate::clock::format_api_time;
 use crate::db::callbacks;
 use crate::db::jobs::{self, JobRow};
 use crate::job::report::JobReport;
 use crate::job::request::JobRequest;
 
-pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: &RpcRequest,
+    caller: &Caller,
+) -> Result<Value, ApiError> {
     let job_id = req
         .param("JobId")
         .ok_or_else(|| ApiError::missing("JobId"))?;
     let row = jobs::get(&state.db, job_id)
         .await
         .map_err(|e| ApiError::internal("reading the job", &e))?
+        .filter(|job| job.account == caller.account)
         .ok_or_else(|| ApiError::not_found("job"))?;
     let request: JobRequest = serde_json::from_str(&row.request)
         .map_err(|e| ApiError::internal("decoding the stored job", &e))?;

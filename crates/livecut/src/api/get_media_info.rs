@@ -4,14 +4,18 @@
 use livecut_media::{MediaProbe, StreamKind, StreamProbe};
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::error::ApiError;
 use super::rpc::RpcRequest;
+use super::{AppState, Caller};
 use crate::clock::format_api_time;
 use crate::db::media::{self, MediaRow};
 use crate::job::location;
 
-pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: &RpcRequest,
+    caller: &Caller,
+) -> Result<Value, ApiError> {
     let row = if let Some(media_id) = req.param("MediaId") {
         media::get(&state.db, media_id).await
     } else if let Some(url) = req.param("InputURL") {
@@ -22,6 +26,7 @@ pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiErro
         return Err(ApiError::missing("MediaId"));
     }
     .map_err(|e| ApiError::internal("reading the media asset", &e))?
+    .filter(|media| media.account == caller.account)
     .ok_or_else(|| ApiError::not_found("media"))?;
     Ok(json!({ "MediaInfo": media_info(&row) }))
 }

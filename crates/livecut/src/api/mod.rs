@@ -81,6 +81,12 @@ impl AppState {
     }
 }
 
+/// Who made an authenticated call: everything it reads or creates is its account's, and
+/// another account's ids answer NotFound (so ids do not leak).
+pub struct Caller {
+    pub account: String,
+}
+
 /// The RPC route, the operator's routes of `ops` and the recorders' hooks.
 pub fn router(state: AppState, ops: healthz::OpsState, hooks: hooks::HookState) -> Router {
     Router::new()
@@ -165,14 +171,17 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
             ));
         }
     };
-    authenticate::authenticate(state, req, handler).await?;
+    let key = authenticate::authenticate(state, req, handler).await?;
+    let caller = Caller {
+        account: key.account,
+    };
     match handler {
-        "SubmitLiveEditingJob" => submit_live_editing_job::handle(state, req).await,
-        "GetLiveEditingJob" => get_live_editing_job::handle(state, req).await,
-        "GetLiveEditingIndexFile" => get_live_editing_index_file::handle(state, req).await,
-        "SetEventCallback" => set_event_callback::set(state, req).await,
-        "GetEventCallback" => set_event_callback::get(state, req).await,
-        _ => get_media_info::handle(state, req).await,
+        "SubmitLiveEditingJob" => submit_live_editing_job::handle(state, req, &caller).await,
+        "GetLiveEditingJob" => get_live_editing_job::handle(state, req, &caller).await,
+        "GetLiveEditingIndexFile" => get_live_editing_index_file::handle(state, req, &caller).await,
+        "SetEventCallback" => set_event_callback::set(state, req, &caller).await,
+        "GetEventCallback" => set_event_callback::get(state, req, &caller).await,
+        _ => get_media_info::handle(state, req, &caller).await,
     }
 }
 

@@ -5,16 +5,16 @@
 
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::error::ApiError;
 use super::rpc::RpcRequest;
+use super::{AppState, Caller};
 use crate::clock::now_ms;
-use crate::db::callbacks::{self, DEFAULT_ACCOUNT, EventCallback};
+use crate::db::callbacks::{self, EventCallback};
 
 /// Most event types one setting may name.
 const MAX_EVENT_TYPES: usize = 32;
 
-pub async fn set(state: &AppState, req: &RpcRequest) -> Result<Value, ApiError> {
+pub async fn set(state: &AppState, req: &RpcRequest, caller: &Caller) -> Result<Value, ApiError> {
     let callback_type = req.param("CallbackType").unwrap_or("HTTP");
     match callback_type {
         "HTTP" => {}
@@ -58,14 +58,14 @@ pub async fn set(state: &AppState, req: &RpcRequest) -> Result<Value, ApiError> 
         auth_switch: auth_switch.to_string(),
         auth_key: auth_key.to_string(),
     };
-    callbacks::set_event_callback(&state.db, DEFAULT_ACCOUNT, &setting, now_ms())
+    callbacks::set_event_callback(&state.db, &caller.account, &setting, now_ms())
         .await
         .map_err(|e| ApiError::internal("storing the event callback", &e))?;
     Ok(json!({ "Success": true }))
 }
 
-pub async fn get(state: &AppState, _req: &RpcRequest) -> Result<Value, ApiError> {
-    let setting = callbacks::event_callback(&state.db, DEFAULT_ACCOUNT)
+pub async fn get(state: &AppState, _req: &RpcRequest, caller: &Caller) -> Result<Value, ApiError> {
+    let setting = callbacks::event_callback(&state.db, &caller.account)
         .await
         .map_err(|e| ApiError::internal("reading the event callback", &e))?;
     Ok(match setting {

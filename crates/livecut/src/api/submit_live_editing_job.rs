@@ -2,16 +2,20 @@
 
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::error::ApiError;
 use super::rpc::RpcRequest;
+use super::{AppState, Caller};
 use crate::clock::now_ms;
 use crate::code::ErrorCode;
 use crate::job::request::OutputTarget;
 use crate::job::submit::{SubmitError, submit};
 use crate::job::validate::validate;
 
-pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: &RpcRequest,
+    caller: &Caller,
+) -> Result<Value, ApiError> {
     let request = validate(&req.params, &state.limits)?;
     let latest_end_us =
         (now_ms() + state.limits.max_future_seconds as i64 * 1000).saturating_mul(1000);
@@ -36,7 +40,7 @@ pub async fn handle(state: &AppState, req: &RpcRequest) -> Result<Value, ApiErro
             .map_err(|e| ApiError::invalid("UserData.NotifyAddress", &e.to_string()))?;
     }
     super::output_storage::check(state, &request).await?;
-    let done = submit(&state.db, &request, state.max_attempts)
+    let done = submit(&state.db, &request, state.max_attempts, &caller.account)
         .await
         .map_err(|e| match e {
             SubmitError::UnknownProject(_) => {

@@ -88,6 +88,7 @@ mod tests {
             attempts: 1,
             max_attempts: 3,
             lease_owner: None,
+            account: "default".into(),
         }
     }
 

@@ -214,7 +214,7 @@ async fn attempt(db: &Db, client: &reqwest::Client, policy: &Destinations, c: &C
         Ok(None) => return Sent::Nowhere,
         Err(e) => return failed("", format!("reading the job failed: {e}")),
     };
-    let configured = match callbacks::event_callback(db, callbacks::DEFAULT_ACCOUNT).await {
+    let configured = match callbacks::event_callback(db, &job.account).await {
         Ok(c) => c,
         Err(e) => return failed("", format!("reading the event callback failed: {e}")),
     };

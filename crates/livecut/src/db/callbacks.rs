@@ -8,8 +8,8 @@ use sqlx::{Any, Row, Transaction};
 
 use super::{Db, DbError};
 
-/// The account of every row until accounts exist.
-pub const DEFAULT_ACCOUNT: &str = "";
+#[cfg(test)]
+use super::keys::DEFAULT_ACCOUNT;
 /// The one event this service emits.
 pub const PRODUCE_MEDIA_COMPLETE: &str = "ProduceMediaComplete";
 

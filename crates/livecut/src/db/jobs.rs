@@ -33,10 +33,12 @@ pub struct JobRow {
     pub attempts: i64,
     pub max_attempts: i64,
     pub lease_owner: Option<String>,
+    /// The account of the key that submitted it.
+    pub account: String,
 }
 
 pub(crate) const COLUMNS: &str = "job_id, project_id, media_id, media_url, status, request, code, message, report, \
-     created_at, modified_at, completed_at, attempts, max_attempts, lease_owner";
+     created_at, modified_at, completed_at, attempts, max_attempts, lease_owner, account";
 
 pub(crate) fn from_row(row: &AnyRow) -> Result<JobRow, DbError> {
     Ok(JobRow {
@@ -55,6 +57,7 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<JobRow, DbError> {
         attempts: row.try_get("attempts")?,
         max_attempts: row.try_get("max_attempts")?,
         lease_owner: row.try_get("lease_owner")?,
+        account: row.try_get("account")?,
     })
 }
 
@@ -69,12 +72,13 @@ pub struct NewJob<'a> {
     pub request: &'a str,
     pub max_attempts: i64,
     pub now_ms: i64,
+    pub account: &'a str,
 }
 
 pub async fn insert(tx: &mut Transaction<'_, Any>, job: &NewJob<'_>) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO jobs (job_id, project_id, media_id, media_url, status, request, created_at, modified_at, \
-         max_attempts, run_at, mode) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $7, $9)",
+         max_attempts, run_at, mode, account) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $7, $9, $10)",
     )
     .bind(job.job_id)
     .bind(job.project_id)
@@ -85,9 +89,23 @@ pub async fn insert(tx: &mut Transaction<'_, Any>, job: &NewJob<'_>) -> Result<(
     .bind(job.now_ms)
     .bind(job.max_attempts)
     .bind(job.mode)
+    .bind(job.account)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The account of job `job_id`, read inside `tx`.
+pub async fn account_of_in(
+    tx: &mut Transaction<'_, Any>,
+    job_id: &str,
+) -> Result<Option<String>, DbError> {
+    let row = sqlx::query("SELECT account FROM jobs WHERE job_id = $1")
+        .bind(job_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|r| r.try_get("account").map_err(DbError::from))
+        .transpose()
 }
 
 pub async fn get(db: &Db, job_id: &str) -> Result<Option<JobRow>, DbError> {
@@ -158,6 +176,7 @@ mod tests {
             request: "{}",
             max_attempts: 3,
             now_ms,
+            account: "default",
         };
         insert(&mut tx, &job).await.unwrap();
         tx.commit().await.unwrap();

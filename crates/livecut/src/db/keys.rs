@@ -4,6 +4,9 @@ use sqlx::Row;
 
 use super::{Db, DbError};
 
+/// The account of keys created without `--account` (and of rows from before accounts).
+pub const DEFAULT_ACCOUNT: &str = "default";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
     pub access_key_id: String,
@@ -11,6 +14,9 @@ pub struct AccessKey {
     /// RAM actions such as `ice:SubmitLiveEditingJob` or `ice:*`.
     pub actions: Vec<String>,
     pub disabled: bool,
+    /// The account the key acts for: it sees and changes only that account's jobs, assets,
+    /// projects and callback settings.
+    pub account: String,
 }
 
 impl AccessKey {
@@ -25,14 +31,15 @@ impl AccessKey {
 
 pub async fn insert(db: &Db, key: &AccessKey, now_ms: i64) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO access_keys (access_key_id, secret, actions, created_at, disabled) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO access_keys (access_key_id, secret, actions, created_at, disabled, account) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&key.access_key_id)
     .bind(&key.secret)
     .bind(key.actions.join(","))
     .bind(now_ms)
     .bind(i64::from(key.disabled))
+    .bind(&key.account)
     .execute(&db.pool)
     .await?;
     Ok(())
@@ -40,7 +47,8 @@ pub async fn insert(db: &Db, key: &AccessKey, now_ms: i64) -> Result<(), DbError
 
 pub async fn find(db: &Db, access_key_id: &str) -> Result<Option<AccessKey>, DbError> {
     let row = sqlx::query(
-        "SELECT access_key_id, secret, actions, disabled FROM access_keys WHERE access_key_id = $1",
+        "SELECT access_key_id, secret, actions, disabled, account FROM access_keys \
+         WHERE access_key_id = $1",
     )
     .bind(access_key_id)
     .fetch_optional(&db.pool)
@@ -57,6 +65,7 @@ pub async fn find(db: &Db, access_key_id: &str) -> Result<Option<AccessKey>, DbE
             .map(String::from)
             .collect(),
         disabled: row.try_get::<i64, _>("disabled")? != 0,
+        account: row.try_get("account")?,
     }))
 }
 
@@ -73,6 +82,7 @@ mod tests {
                 .map(std::string::ToString::to_string)
                 .collect(),
             disabled: false,
+            account: "default".into(),
         }
     }
 

@@ -28,10 +28,12 @@ pub struct MediaRow {
     pub file_size: i64,
     pub created_at: i64,
     pub modified_at: i64,
+    /// The account of the key that submitted its job.
+    pub account: String,
 }
 
 const COLUMNS: &str = "media_id, job_id, input_url, bucket, object_key, status, title, cover_url, user_data, \
-     probe, file_size, created_at, modified_at";
+     probe, file_size, created_at, modified_at, account";
 
 fn from_row(row: &AnyRow) -> Result<MediaRow, DbError> {
     Ok(MediaRow {
@@ -48,12 +50,13 @@ fn from_row(row: &AnyRow) -> Result<MediaRow, DbError> {
         file_size: row.try_get("file_size")?,
         created_at: row.try_get("created_at")?,
         modified_at: row.try_get("modified_at")?,
+        account: row.try_get("account")?,
     })
 }
 
 pub async fn insert(tx: &mut Transaction<'_, Any>, m: &MediaRow) -> Result<(), DbError> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO media_assets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        "INSERT INTO media_assets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     )))
     .bind(&m.media_id)
     .bind(&m.job_id)
@@ -68,6 +71,7 @@ pub async fn insert(tx: &mut Transaction<'_, Any>, m: &MediaRow) -> Result<(), D
     .bind(m.file_size)
     .bind(m.created_at)
     .bind(m.modified_at)
+    .bind(&m.account)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -58,6 +58,7 @@ mod tests {
                 request: "{}",
                 max_attempts: 3,
                 now_ms: 1,
+                account: "default",
             };
             insert(&mut tx, &job).await.unwrap();
         }

@@ -11,26 +11,31 @@ pub async fn create(
     tx: &mut Transaction<'_, Any>,
     project_id: &str,
     title: &str,
+    account: &str,
     now_ms: i64,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO projects (project_id, title, project_type, create_source, business_config, created_at, modified_at) \
-         VALUES ($1, $2, $3, $4, '', $5, $5)",
+        "INSERT INTO projects (project_id, title, project_type, create_source, business_config, created_at, modified_at, account) \
+         VALUES ($1, $2, $3, $4, '', $5, $5, $6)",
     )
     .bind(project_id)
     .bind(title)
     .bind(LIVE_EDITING_PROJECT)
     .bind(CREATE_SOURCE_OPENAPI)
     .bind(now_ms)
+    .bind(account)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-pub async fn exists(db: &Db, project_id: &str) -> Result<bool, DbError> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM projects WHERE project_id = $1")
-        .bind(project_id)
-        .fetch_one(&db.pool)
-        .await?;
+/// The project exists in `account` (another account's project does not exist for it).
+pub async fn exists(db: &Db, project_id: &str, account: &str) -> Result<bool, DbError> {
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM projects WHERE project_id = $1 AND account = $2")
+            .bind(project_id)
+            .bind(account)
+            .fetch_one(&db.pool)
+            .await?;
     Ok(row.try_get::<i64, _>("n")? > 0)
 }

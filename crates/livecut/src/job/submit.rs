@@ -22,16 +22,19 @@ pub enum SubmitError {
     #[error("The specified parameter ProjectId is not valid: project {0:?} does not exist.")]
     UnknownProject(String),
     /// Another job that has not failed writes this output; the API names the parameter.
-    #[error("{location} is already the output of job {owner}; choose another name")]
+    #[error("{location} is already the output of {owner}; choose another name")]
     OutputTaken { location: String, owner: String },
     #[error(transparent)]
     Db(#[from] DbError),
 }
 
+/// Stores the job for `account` (the caller's): its project must be that account's, and the
+/// project, asset and job it creates are.
 pub async fn submit(
     db: &Db,
     request: &JobRequest,
     max_attempts: i64,
+    account: &str,
 ) -> Result<Submitted, SubmitError> {
     let now = now_ms();
     let job_id = new_resource_id();
@@ -42,14 +45,21 @@ pub async fn submit(
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
     let project_id = match &request.project_id {
         Some(p) => {
-            if !projects::exists(db, p).await? {
+            if !projects::exists(db, p, account).await? {
                 return Err(SubmitError::UnknownProject(p.clone()));
             }
             p.clone()
         }
         None => {
             let p = new_resource_id();
-            projects::create(&mut tx, &p, &format!("Live editing job {job_id}"), now).await?;
+            projects::create(
+                &mut tx,
+                &p,
+                &format!("Live editing job {job_id}"),
+                account,
+                now,
+            )
+            .await?;
             p
         }
     };
@@ -61,6 +71,11 @@ pub async fn submit(
     )
     .await?
     {
+        // Another account's job id is not told (ids do not leak across accounts).
+        let owner = match jobs::account_of_in(&mut tx, &owner).await?.as_deref() {
+            Some(a) if a == account => format!("job {owner}"),
+            _ => "a job of another account".to_string(),
+        };
         return Err(SubmitError::OutputTaken {
             location: request.output.canonical_url(),
             owner,
@@ -88,6 +103,7 @@ pub async fn submit(
             file_size: 0,
             created_at: now,
             modified_at: now,
+            account: account.to_string(),
         },
     )
     .await?;
@@ -102,6 +118,7 @@ pub async fn submit(
             request: &request_json,
             max_attempts,
             now_ms: now,
+            account,
         },
     )
     .await?;

@@ -31,25 +31,7 @@ fn signed_with(
     form: &[(String, String)],
     extra: &str,
 ) -> Vec<u8> {
-    let s = livecut_auth::sign_v3(
-        &livecut_auth::OutgoingRequest {
-            method: "POST",
-            host: endpoint,
-            path: "/",
-            action,
-            version,
-            params: &[],
-            form,
-            extra_headers: &[],
-        },
-        &livecut_auth::Credentials {
-            access_key_id: &key.id,
-            access_key_secret: &key.secret,
-            security_token: None,
-        },
-        time::OffsetDateTime::now_utc(),
-        &livecut::ids::new_request_id(),
-    );
+    let s = sign(endpoint, key, Scheme::V3Form, (action, version), form);
     let mut head = format!("POST /?{} HTTP/1.1\r\n", s.query);
     for (k, v) in &s.headers {
         head.push_str(&format!("{k}: {v}\r\n"));

@@ -222,24 +222,12 @@ fn a_v1_request_runs_the_action_it_signed_whatever_its_headers_say() {
     let server = Server::start(dir.path(), &[]);
     let key = create_key(dir.path(), "ice:GetLiveEditingJob");
     let params = vec![("JobId".to_string(), "no-such-job".to_string())];
-    let signed = livecut_auth::sign_v1(
-        &livecut_auth::OutgoingRequest {
-            method: "GET",
-            host: &server.endpoint,
-            path: "/",
-            action: "GetLiveEditingJob",
-            version: "2020-11-09",
-            params: &params,
-            form: &[],
-            extra_headers: &[],
-        },
-        &livecut_auth::Credentials {
-            access_key_id: &key.id,
-            access_key_secret: &key.secret,
-            security_token: None,
-        },
-        time::OffsetDateTime::now_utc(),
-        &livecut::ids::new_request_id(),
+    let signed = sign(
+        &server.endpoint,
+        &key,
+        Scheme::V1Query,
+        ("GetLiveEditingJob", "2020-11-09"),
+        &params,
     );
     let request = format!(
         "GET /?{} HTTP/1.1\r\nHost: {}\r\nx-acs-action: SubmitLiveEditingJob\r\n\

@@ -319,6 +319,50 @@ pub fn parse_answer(text: &str) -> (u16, serde_json::Value) {
     (status, body)
 }
 
+/// How `sign` signs a call.
+pub enum Scheme {
+    /// ACS3-HMAC-SHA256, parameters in a form body (as the SDK's V3 POST).
+    V3Form,
+    /// HMAC-SHA1, parameters in the query (as the SDK's V1).
+    V1Query,
+}
+
+/// `action` with `params` signed by `key` for `endpoint`, as the SDK would send it.
+pub fn sign(
+    endpoint: &str,
+    key: &Key,
+    scheme: Scheme,
+    (action, version): (&str, &str),
+    params: &[(String, String)],
+) -> livecut_auth::SignedOutgoing {
+    let none: &[(String, String)] = &[];
+    let (method, query, form) = match scheme {
+        Scheme::V3Form => ("POST", none, params),
+        Scheme::V1Query => ("GET", params, none),
+    };
+    let outgoing = livecut_auth::OutgoingRequest {
+        method,
+        host: endpoint,
+        path: "/",
+        action,
+        version,
+        params: query,
+        form,
+        extra_headers: &[],
+    };
+    let credentials = livecut_auth::Credentials {
+        access_key_id: &key.id,
+        access_key_secret: &key.secret,
+        security_token: None,
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let nonce = livecut::ids::new_request_id();
+    match scheme {
+        Scheme::V3Form => livecut_auth::sign_v3(&outgoing, &credentials, now, &nonce),
+        Scheme::V1Query => livecut_auth::sign_v1(&outgoing, &credentials, now, &nonce),
+    }
+}
+
 /// A plain HTTP request to a server (not an API call): (status, body).
 pub fn http_request(
     endpoint: &str,
@@ -395,10 +439,21 @@ pub struct Key {
 
 /// `livecut keys create --json`, exactly as an operator runs it.
 pub fn create_key(data_dir: &Path, actions: &str) -> Key {
+    create_key_with(data_dir, &["--actions", actions])
+}
+
+/// `livecut keys create --account ACCOUNT --actions ACTIONS --json`.
+pub fn create_account_key(data_dir: &Path, account: &str, actions: &str) -> Key {
+    create_key_with(data_dir, &["--account", account, "--actions", actions])
+}
+
+fn create_key_with(data_dir: &Path, flags: &[&str]) -> Key {
     let out = Command::new(BIN)
         .arg("--data-dir")
         .arg(data_dir)
-        .args(["keys", "create", "--actions", actions, "--json"])
+        .args(["keys", "create"])
+        .args(flags)
+        .arg("--json")
         .output()
         .expect("run keys create");
     assert!(

@@ -1,12 +1,13 @@
 //! A recording with a hole inside a clip's range: the output holds every recorded frame of the
 //! range, in order, with continuous timestamps, and the per-clip report names the missing range.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::fixtures::*;
 use livecut_testkit::oracle;
 use livecut_testkit::sdk::Signature;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[test]
 fn a_missing_segment_is_skipped_and_reported() {
@@ -148,6 +149,65 @@ fn an_encoder_restart_with_a_timestamp_reset_joins_seamlessly() {
     }
 }
 
+/// A 12-second recording of the numbered pattern remuxed by the ffmpeg CLI's hls muxer with
+/// `args` (2-second segments `index0.ts`…), its first segment's PROGRAM-DATE-TIME `t0`.
+fn ffmpeg_copy(dir: &Path, args: &[&str]) -> (PathBuf, i64) {
+    let src = dir.join("source");
+    std::fs::create_dir_all(&src).unwrap();
+    testgen(&src, 12, "2026-11-24T10:00:00Z", &["--fps", "30"]);
+    let rec = dir.join("rec");
+    let t0 = ffmpeg_hls(&src.join("index.m3u8"), &rec, args);
+    (rec, t0)
+}
+
+/// `rec` registered as cam1 and served, with an SDK client.
+struct Served {
+    server: Server,
+    sdk: Sdk,
+    t0: i64,
+}
+
+impl Served {
+    fn start(dir: &Path, rec: &Path, t0: i64) -> Served {
+        let add = recordings_add(dir, "cam1", &[], rec.join("index.m3u8"));
+        assert!(
+            add.status.success(),
+            "{}",
+            String::from_utf8_lossy(&add.stderr)
+        );
+        let server = Server::start(dir, &[]);
+        let key = create_key(dir, "ice:*");
+        let sdk = Sdk::new(&server.endpoint, key);
+        Served { server, sdk, t0 }
+    }
+
+    /// One clip `[a, b)` s after `t0` into `url`, waited for: (the raw job, the SDK's job).
+    fn cut(&mut self, (a, b): (f64, f64), produce: serde_json::Value, url: &str) -> (Value, Value) {
+        let body = ok_body(
+            self.sdk.submit(
+                &[
+                    (
+                        "Clips",
+                        &json!([{"StartTime": after(self.t0, a), "EndTime": after(self.t0, b)}])
+                            .to_string(),
+                    ),
+                    ("LiveStreamConfig", &stream_config("cam1")),
+                    ("MediaProduceConfig", &produce.to_string()),
+                    ("OutputMediaConfig", &json!({"MediaURL": url}).to_string()),
+                ],
+                Signature::V3,
+            ),
+        );
+        let job_id = body["JobId"].as_str().unwrap().to_string();
+        let job = self.sdk.wait_job(&job_id, Duration::from_secs(60));
+        (raw_job(&self.server.endpoint, &self.sdk.key, &job_id), job)
+    }
+}
+
+fn clip_time(v: &Value) -> i64 {
+    livecut::clock::parse_clip_time(v.as_str().unwrap()).unwrap()
+}
+
 /// A segment cut short (a recorder killed mid-write, a partial copy) inside a clip, in a recording
 /// the ffmpeg CLI's hls muxer wrote: the job does not succeed silently with frames missing. By
 /// default it succeeds with the lost span in `MissingRanges` and a note; with
@@ -155,15 +215,7 @@ fn an_encoder_restart_with_a_timestamp_reset_joins_seamlessly() {
 #[test]
 fn a_truncated_segment_is_reported_or_fails_the_job_as_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("source");
-    std::fs::create_dir_all(&src).unwrap();
-    testgen(&src, 12, "2026-11-24T10:00:00Z", &["--fps", "30"]);
-    let rec = dir.path().join("rec");
-    let t0 = ffmpeg_hls(
-        &src.join("index.m3u8"),
-        &rec,
-        &["-c", "copy", "-fps_mode", "passthrough"],
-    );
+    let (rec, t0) = ffmpeg_copy(dir.path(), &["-c", "copy", "-fps_mode", "passthrough"]);
     // Segment 2 holds frames 120..180; keep the first 40 % of its bytes.
     let damaged = rec.join("index2.ts");
     let bytes = std::fs::read(&damaged).unwrap();
@@ -171,47 +223,15 @@ fn a_truncated_segment_is_reported_or_fails_the_job_as_asked() {
     let left = oracle::decode_video_numbers(&damaged).unwrap().numbers();
     let last_left = left.iter().flatten().copied().max().unwrap();
     assert!((120..170).contains(&last_left), "{left:?}");
-    let add = recordings_add(dir.path(), "cam1", &[], rec.join("index.m3u8"));
-    assert!(
-        add.status.success(),
-        "{}",
-        String::from_utf8_lossy(&add.stderr)
-    );
-
-    let server = Server::start(dir.path(), &[]);
-    let key = create_key(dir.path(), "ice:*");
-    let mut sdk = Sdk::new(&server.endpoint, key);
-    let submit = |sdk: &mut Sdk, produce: serde_json::Value, name: &str| {
-        let body = ok_body(sdk.submit(
-            &[
-                (
-                    "Clips",
-                    &json!([{"StartTime": after(t0, 1.0), "EndTime": after(t0, 9.0)}]).to_string(),
-                ),
-                ("LiveStreamConfig", &stream_config("cam1")),
-                ("MediaProduceConfig", &produce.to_string()),
-                (
-                    "OutputMediaConfig",
-                    &json!({"MediaURL": format!("oss://damaged/{name}")}).to_string(),
-                ),
-            ],
-            Signature::V3,
-        ));
-        let job_id = body["JobId"].as_str().unwrap().to_string();
-        (
-            job_id.clone(),
-            sdk.wait_job(&job_id, Duration::from_secs(60)),
-        )
-    };
+    let mut served = Served::start(dir.path(), &rec, t0);
     for mode in ["AccurateFast", "RoughFast", "Accurate"] {
         let name = format!("{mode}.mp4");
-        let (job_id, job) = submit(&mut sdk, json!({"Mode": mode}), &name);
+        let url = format!("oss://damaged/{name}");
+        let (raw, job) = served.cut((1.0, 9.0), json!({"Mode": mode}), &url);
         assert_eq!(job["Status"], "Success", "{mode}: {job}");
-        let raw = raw_job(&server.endpoint, &sdk.key, &job_id);
         let clip = &raw["ClipResults"][0];
         let missing = clip["MissingRanges"].as_array().unwrap();
-        let time =
-            |v: &serde_json::Value| livecut::clock::parse_clip_time(v.as_str().unwrap()).unwrap();
+        let time = clip_time;
         // The lost span runs to where segment 3 starts; it begins after the last picture the
         // damaged file still holds whole (the incomplete one is left out, so a B-picture before
         // it may show as a one-frame span of its own).
@@ -267,10 +287,11 @@ fn a_truncated_segment_is_reported_or_fails_the_job_as_asked() {
             "{mode}: {inside:?}"
         );
     }
-    let (_, job) = submit(
-        &mut sdk,
+    // (An unknown OnDamagedRecording is refused at Submit: see `bad_input`.)
+    let (_, job) = served.cut(
+        (1.0, 9.0),
         json!({"Mode": "AccurateFast", "OnDamagedRecording": "Fail"}),
-        "strict.mp4",
+        "oss://damaged/strict.mp4",
     );
     assert_eq!(job["Status"], "Failed", "{job}");
     assert_eq!(job["Code"], "InvalidParameter.ResourceContentBad", "{job}");
@@ -280,26 +301,6 @@ fn a_truncated_segment_is_reported_or_fails_the_job_as_asked() {
         "{message}"
     );
     assert!(!dir.path().join("buckets/damaged/strict.mp4").exists());
-    let (code, _, message) = err_code(&sdk.submit(
-        &[
-            (
-                "Clips",
-                &json!([{"StartTime": at(1.0), "EndTime": at(2.0)}]).to_string(),
-            ),
-            ("LiveStreamConfig", &stream_config("cam1")),
-            (
-                "MediaProduceConfig",
-                &json!({"OnDamagedRecording": "Ignore"}).to_string(),
-            ),
-            ("OutputMediaConfig", r#"{"MediaURL":"oss://damaged/x.mp4"}"#),
-        ],
-        Signature::V3,
-    ));
-    assert_eq!(code, "InvalidParameter", "{message}");
-    assert!(
-        message.contains("MediaProduceConfig.OnDamagedRecording"),
-        "{message}"
-    );
 }
 
 /// A segment with bytes lost from its middle (30 MPEG-TS packets gone, as a lossy copy or a
@@ -310,15 +311,7 @@ fn a_truncated_segment_is_reported_or_fails_the_job_as_asked() {
 #[test]
 fn a_segment_with_bytes_lost_inside_is_reported_with_its_damaged_pictures_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("source");
-    std::fs::create_dir_all(&src).unwrap();
-    testgen(&src, 12, "2026-11-24T10:00:00Z", &["--fps", "30"]);
-    let rec = dir.path().join("rec");
-    let t0 = ffmpeg_hls(
-        &src.join("index.m3u8"),
-        &rec,
-        &["-c", "copy", "-fps_mode", "passthrough"],
-    );
+    let (rec, t0) = ffmpeg_copy(dir.path(), &["-c", "copy", "-fps_mode", "passthrough"]);
     // Segment 2 holds frames 120..180 (4 s .. 6 s): 30 packets of 188 bytes go from its middle.
     let damaged = rec.join("index2.ts");
     let mut bytes = std::fs::read(&damaged).unwrap();
@@ -330,47 +323,11 @@ fn a_segment_with_bytes_lost_inside_is_reported_with_its_damaged_pictures_counte
         !errors.is_empty(),
         "the damage is real: the file decodes with errors"
     );
-    let add = recordings_add(dir.path(), "cam1", &[], rec.join("index.m3u8"));
-    assert!(
-        add.status.success(),
-        "{}",
-        String::from_utf8_lossy(&add.stderr)
-    );
-
-    let server = Server::start(dir.path(), &[]);
-    let key = create_key(dir.path(), "ice:*");
-    let mut sdk = Sdk::new(&server.endpoint, key);
-    let submit =
-        |sdk: &mut Sdk, range: (f64, f64), produce: serde_json::Value, name: &str| {
-            let body = ok_body(sdk.submit(
-            &[
-                (
-                    "Clips",
-                    &json!([{"StartTime": after(t0, range.0), "EndTime": after(t0, range.1)}])
-                        .to_string(),
-                ),
-                ("LiveStreamConfig", &stream_config("cam1")),
-                ("MediaProduceConfig", &produce.to_string()),
-                (
-                    "OutputMediaConfig",
-                    &json!({"MediaURL": format!("oss://damaged/{name}")}).to_string(),
-                ),
-            ],
-            Signature::V3,
-        ));
-            let job_id = body["JobId"].as_str().unwrap().to_string();
-            let job = sdk.wait_job(&job_id, Duration::from_secs(60));
-            (raw_job(&server.endpoint, &sdk.key, &job_id), job)
-        };
-    let time =
-        |v: &serde_json::Value| livecut::clock::parse_clip_time(v.as_str().unwrap()).unwrap();
+    let mut served = Served::start(dir.path(), &rec, t0);
+    let time = clip_time;
     for mode in ["AccurateFast", "RoughFast", "Accurate", "Rough"] {
-        let (raw, job) = submit(
-            &mut sdk,
-            (1.0, 9.0),
-            json!({"Mode": mode}),
-            &format!("{mode}.mp4"),
-        );
+        let url = format!("oss://damaged/{mode}.mp4");
+        let (raw, job) = served.cut((1.0, 9.0), json!({"Mode": mode}), &url);
         assert_eq!(job["Status"], "Success", "{mode}: {job}");
         let clip = &raw["ClipResults"][0];
         let missing = clip["MissingRanges"].as_array().unwrap();
@@ -387,11 +344,10 @@ fn a_segment_with_bytes_lost_inside_is_reported_with_its_damaged_pictures_counte
         );
     }
     // Before the damage: nothing to report.
-    let (raw, job) = submit(
-        &mut sdk,
+    let (raw, job) = served.cut(
         (0.5, 3.5),
         json!({"Mode": "AccurateFast"}),
-        "clean.mp4",
+        "oss://damaged/clean.mp4",
     );
     assert_eq!(job["Status"], "Success", "{job}");
     let clip = &raw["ClipResults"][0];
@@ -399,11 +355,10 @@ fn a_segment_with_bytes_lost_inside_is_reported_with_its_damaged_pictures_counte
         clip["MissingRanges"].as_array().is_none_or(Vec::is_empty),
         "{clip}"
     );
-    let (_, job) = submit(
-        &mut sdk,
+    let (_, job) = served.cut(
         (1.0, 9.0),
         json!({"Mode": "RoughFast", "OnDamagedRecording": "Fail"}),
-        "strict.mp4",
+        "oss://damaged/strict.mp4",
     );
     assert_eq!(job["Status"], "Failed", "{job}");
     assert_eq!(job["Code"], "InvalidParameter.ResourceContentBad", "{job}");
@@ -417,13 +372,8 @@ fn a_segment_with_bytes_lost_inside_is_reported_with_its_damaged_pictures_counte
 #[test]
 fn a_hole_in_the_recorded_audio_is_filled_and_located_in_the_notes() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("source");
-    std::fs::create_dir_all(&src).unwrap();
-    testgen(&src, 10, "2026-11-24T10:00:00Z", &["--fps", "30"]);
-    let rec = dir.path().join("rec");
-    let t0 = ffmpeg_hls(
-        &src.join("index.m3u8"),
-        &rec,
+    let (rec, t0) = ffmpeg_copy(
+        dir.path(),
         &[
             "-c:v",
             "copy",
@@ -433,15 +383,7 @@ fn a_hole_in_the_recorded_audio_is_filled_and_located_in_the_notes() {
             "aac",
         ],
     );
-    let add = recordings_add(dir.path(), "cam1", &[], rec.join("index.m3u8"));
-    assert!(
-        add.status.success(),
-        "{}",
-        String::from_utf8_lossy(&add.stderr)
-    );
-    let server = Server::start(dir.path(), &[]);
-    let key = create_key(dir.path(), "ice:*");
-    let mut sdk = Sdk::new(&server.endpoint, key);
+    let mut served = Served::start(dir.path(), &rec, t0);
     // The clip starts at 3 s (RoughFast and Rough: at its segment's start, 2 s), so the hole
     // is 1 s (2 s) into the output.
     for (mode, hole_at) in [
@@ -450,25 +392,9 @@ fn a_hole_in_the_recorded_audio_is_filled_and_located_in_the_notes() {
         ("RoughFast", 2.0),
         ("Rough", 2.0),
     ] {
-        let body = ok_body(sdk.submit(
-            &[
-                (
-                    "Clips",
-                    &json!([{"StartTime": after(t0, 3.0), "EndTime": after(t0, 6.0)}]).to_string(),
-                ),
-                ("LiveStreamConfig", &stream_config("cam1")),
-                ("MediaProduceConfig", &json!({"Mode": mode}).to_string()),
-                (
-                    "OutputMediaConfig",
-                    &json!({"MediaURL": format!("oss://holes/{mode}.mp4")}).to_string(),
-                ),
-            ],
-            Signature::V3,
-        ));
-        let job_id = body["JobId"].as_str().unwrap();
-        let job = sdk.wait_job(job_id, Duration::from_secs(60));
+        let url = format!("oss://holes/{mode}.mp4");
+        let (raw, job) = served.cut((3.0, 6.0), json!({"Mode": mode}), &url);
         assert_eq!(job["Status"], "Success", "{mode}: {job}");
-        let raw = raw_job(&server.endpoint, &sdk.key, job_id);
         let notes: Vec<String> = raw["ClipResults"][0]["Notes"]
             .as_array()
             .unwrap()

@@ -8,6 +8,7 @@
 
 mod fixtures;
 
+mod accounts;
 mod bad_input;
 mod browser_playback;
 mod callbacks;

@@ -73,60 +73,95 @@ fn a_playlist_registered_while_serving_is_used() {
     );
 }
 
+/// A recording whose frame 0 is `ago_s` seconds before now, `seconds` long, written in full to
+/// a side folder; `show` writes the stream's playlist in the scanned folder with the first
+/// segments only (or all), without ENDLIST, as a live recorder that is behind or caught up.
+struct LiveRecording {
+    start_us: i64,
+    full: std::path::PathBuf,
+    lines: Vec<String>,
+    header_len: usize,
+    playlist: std::path::PathBuf,
+}
+
+impl LiveRecording {
+    fn new(dir: &std::path::Path, stream: &str, ago_s: i64, seconds: u32) -> LiveRecording {
+        let now_us = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as i64;
+        let start_us = (now_us / 1_000_000 - ago_s) * 1_000_000;
+        let full = dir.join(format!("full-{stream}"));
+        std::fs::create_dir_all(&full).unwrap();
+        testgen(
+            &full,
+            seconds,
+            &livecut::clock::format_precise_time(start_us),
+            &[],
+        );
+        let text = std::fs::read_to_string(full.join("index.m3u8")).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .filter(|l| !l.starts_with("#EXT-X-ENDLIST"))
+            .map(str::to_string)
+            .collect();
+        let header_len = lines
+            .iter()
+            .position(|l| l.starts_with("#EXT-X-PROGRAM-DATE-TIME"))
+            .unwrap();
+        let live_dir = stream_folder(dir, stream);
+        std::fs::create_dir_all(&live_dir).unwrap();
+        LiveRecording {
+            start_us,
+            full,
+            lines,
+            header_len,
+            playlist: live_dir.join("index.m3u8"),
+        }
+    }
+
+    /// The playlist with its first `segments` segments (3 lines each: PDT, EXTINF, URI), or all.
+    fn show(&self, segments: Option<usize>) {
+        let end = segments.map_or(self.lines.len(), |n| self.header_len + n * 3);
+        let text: Vec<String> = self.lines[..end]
+            .iter()
+            .map(|l| {
+                if l.ends_with(".ts") {
+                    self.full.join(l).display().to_string()
+                } else {
+                    l.clone()
+                }
+            })
+            .collect();
+        std::fs::write(&self.playlist, text.join("\n") + "\n").unwrap();
+    }
+
+    fn at(&self, seconds: f64) -> String {
+        livecut::clock::format_precise_time(self.start_us + (seconds * 1e6).round() as i64)
+    }
+}
+
 #[test]
 fn a_clip_past_the_live_edge_waits_for_the_recorder() {
     let dir = tempfile::tempdir().unwrap();
-    // A recording whose last frame is "now", written in full to a side folder; the stream's
-    // playlist in the scanned folder first shows only its first 10 s, like a live recorder.
-    let now_us = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_micros() as i64;
-    let start_us = (now_us / 1_000_000 - 30) * 1_000_000;
-    let full = dir.path().join("full");
-    std::fs::create_dir_all(&full).unwrap();
-    testgen(
-        &full,
-        30,
-        &livecut::clock::format_precise_time(start_us),
-        &[],
-    );
-    let text = std::fs::read_to_string(full.join("index.m3u8")).unwrap();
-    let live_dir = stream_folder(dir.path(), "live1");
-    std::fs::create_dir_all(&live_dir).unwrap();
-    let absolute = |t: &str| -> String {
-        t.lines()
-            .map(|l| {
-                if l.ends_with(".ts") {
-                    full.join(l).display().to_string()
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-            + "\n"
-    };
-    let segments_only: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.starts_with("#EXT-X-ENDLIST"))
-        .collect();
-    // Header + first 5 segments (3 lines each: PDT, EXTINF, URI).
-    let header_len = segments_only
-        .iter()
-        .position(|l| l.starts_with("#EXT-X-PROGRAM-DATE-TIME"))
-        .unwrap();
-    let partial = segments_only[..header_len + 5 * 3].join("\n");
-    std::fs::write(live_dir.join("index.m3u8"), absolute(&partial)).unwrap();
+    // The recording's last frame is "now"; the playlist first shows its first 10 s.
+    let live = LiveRecording::new(dir.path(), "live1", 30, 30);
+    live.show(Some(5));
 
     let server = Server::start(dir.path(), &[]);
     let key = create_key(dir.path(), "ice:*");
     let mut sdk = Sdk::new(&server.endpoint, key);
     let body = ok_body(sdk.submit(
         &[
-            ("Clips", &json!([{"StartTime": livecut::clock::format_precise_time(start_us + 3_510_000), "EndTime": livecut::clock::format_precise_time(start_us + 25_200_000)}]).to_string()),
+            (
+                "Clips",
+                &json!([{"StartTime": live.at(3.51), "EndTime": live.at(25.2)}]).to_string(),
+            ),
             ("LiveStreamConfig", &stream_config("live1")),
-            ("OutputMediaConfig", r#"{"MediaURL":"oss://clips/live.mp4"}"#),
+            (
+                "OutputMediaConfig",
+                r#"{"MediaURL":"oss://clips/live.mp4"}"#,
+            ),
         ],
         Signature::V3,
     ));
@@ -138,11 +173,7 @@ fn a_clip_past_the_live_edge_waits_for_the_recorder() {
         "waiting for the recorder: {job}"
     );
     // The recorder catches up (still live: no ENDLIST).
-    std::fs::write(
-        live_dir.join("index.m3u8"),
-        absolute(&segments_only.join("\n")),
-    )
-    .unwrap();
+    live.show(None);
     let job = sdk.wait_job(&job_id, Duration::from_secs(60));
     assert_eq!(job["Status"], "Success", "{job}");
     assert_frames(
@@ -158,50 +189,10 @@ fn a_clip_past_the_live_edge_waits_for_the_recorder() {
 #[test]
 fn a_clip_ending_in_the_future_waits_in_the_queue_not_on_a_worker() {
     let dir = tempfile::tempdir().unwrap();
-    let now_us = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_micros() as i64;
-    // The whole recording, 30 s before now to 30 s after, is on disk; the stream's playlist
-    // shows the first 10 s, as a recorder that is behind.
-    let start_us = (now_us / 1_000_000 - 30) * 1_000_000;
-    let full = dir.path().join("full");
-    std::fs::create_dir_all(&full).unwrap();
-    testgen(
-        &full,
-        60,
-        &livecut::clock::format_precise_time(start_us),
-        &[],
-    );
-    let text = std::fs::read_to_string(full.join("index.m3u8")).unwrap();
-    let absolute = |t: &str| -> String {
-        t.lines()
-            .map(|l| {
-                if l.ends_with(".ts") {
-                    full.join(l).display().to_string()
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-            + "\n"
-    };
-    let live: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.starts_with("#EXT-X-ENDLIST"))
-        .collect();
-    let header_len = live
-        .iter()
-        .position(|l| l.starts_with("#EXT-X-PROGRAM-DATE-TIME"))
-        .unwrap();
-    let live_dir = stream_folder(dir.path(), "live2");
-    std::fs::create_dir_all(&live_dir).unwrap();
-    std::fs::write(
-        live_dir.join("index.m3u8"),
-        absolute(&live[..header_len + 5 * 3].join("\n")),
-    )
-    .unwrap();
+    // The whole recording, 30 s before now to 30 s after, is on disk; the playlist shows the
+    // first 10 s, as a recorder that is behind.
+    let live = LiveRecording::new(dir.path(), "live2", 30, 60);
+    live.show(Some(5));
     make_recording(dir.path(), "cam1", 6, &[]);
 
     let server = Server::start(
@@ -214,6 +205,7 @@ fn a_clip_ending_in_the_future_waits_in_the_queue_not_on_a_worker() {
         json!([{"StartTime": livecut::clock::format_precise_time(a), "EndTime": livecut::clock::format_precise_time(b)}]).to_string()
     };
     // Too far ahead: refused at once.
+    let now_us = live.start_us + 30_000_000;
     let (code, _, message) = err_code(&sdk.submit(
         &[
             ("Clips", &clip(now_us, now_us + 3_600_000_000)),
@@ -228,7 +220,7 @@ fn a_clip_ending_in_the_future_waits_in_the_queue_not_on_a_worker() {
         "{message}"
     );
     // Ends about 20 s from now (45 s .. 50 s of the recording): time for the other job.
-    let (a, b) = (start_us + 45_000_000, start_us + 50_000_000);
+    let (a, b) = (live.start_us + 45_000_000, live.start_us + 50_000_000);
     let future = ok_body(sdk.submit(
         &[
             ("Clips", &clip(a, b)),
@@ -269,7 +261,7 @@ fn a_clip_ending_in_the_future_waits_in_the_queue_not_on_a_worker() {
         "waiting in the queue: {waiting}"
     );
     // The recorder catches up with the whole recording (still live: no ENDLIST).
-    std::fs::write(live_dir.join("index.m3u8"), absolute(&live.join("\n"))).unwrap();
+    live.show(None);
     let job = sdk.wait_job(&future, Duration::from_secs(90));
     assert_eq!(job["Status"], "Success", "{job}");
     let done_us = SystemTime::now()

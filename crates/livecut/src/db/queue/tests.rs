@@ -23,6 +23,7 @@ async fn enqueue(db: &Db, id: &str, now_ms: i64, max_attempts: i64) {
             request: "{}",
             max_attempts,
             now_ms,
+            account: "default",
         },
     )
     .await
@@ -163,6 +164,7 @@ async fn submit(db: &Db, id: &str, now_ms: i64) -> String {
             file_size: 0,
             created_at: now_ms,
             modified_at: now_ms,
+            account: "default".into(),
         },
     )
     .await

@@ -1,0 +1,122 @@
+//! Accounts: every key acts for one, and sees only what that account created. Another
+//! account's JobId, MediaId, media URL and ProjectId answer NotFound (or "not found" for a
+//! project), exactly as ids that do not exist, so ids do not leak; callback settings are per
+//! account.
+
+use std::time::Duration;
+
+use crate::fixtures::*;
+use livecut_testkit::sdk::{SdkReply, Signature};
+use serde_json::json;
+
+fn submit(sdk: &mut Sdk, output: &str, project: Option<&str>) -> SdkReply {
+    let clips = json!([{"StartTime": at(1.0), "EndTime": at(2.5)}]).to_string();
+    let stream = stream_config("cam1");
+    let output = json!({"MediaURL": output}).to_string();
+    let mut params = vec![
+        ("Clips", clips.as_str()),
+        ("LiveStreamConfig", stream.as_str()),
+        ("MediaProduceConfig", r#"{"Mode":"RoughFast"}"#),
+        ("OutputMediaConfig", output.as_str()),
+    ];
+    if let Some(p) = project {
+        params.push(("ProjectId", p));
+    }
+    sdk.submit(&params, Signature::V3)
+}
+
+#[test]
+fn another_accounts_ids_answer_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    make_recording(dir.path(), "cam1", 4, &[]);
+    let server = Server::start(dir.path(), &[]);
+    let alpha = create_account_key(dir.path(), "alpha", "ice:*");
+    let beta = create_account_key(dir.path(), "beta", "ice:*");
+    let default = create_key(dir.path(), "ice:*");
+    let mut a = Sdk::new(&server.endpoint, alpha.clone());
+    let mut b = Sdk::new(&server.endpoint, beta);
+    let mut d = Sdk::new(&server.endpoint, default);
+
+    let body = ok_body(submit(&mut a, "oss://shared/alpha.mp4", None));
+    let job_id = body["JobId"].as_str().unwrap().to_string();
+    let media_id = body["MediaId"].as_str().unwrap().to_string();
+    let project_id = body["ProjectId"].as_str().unwrap().to_string();
+    let job = a.wait_job(&job_id, Duration::from_secs(60));
+    assert_eq!(job["Status"], "Success", "{job}");
+    let media_of = |sdk: &mut Sdk, param: &str, value: &str| {
+        let call = sdk.call_as("get_media_info").param(param, value);
+        sdk.send(&call)
+    };
+    assert_eq!(
+        ok_body(media_of(&mut a, "MediaId", &media_id))["MediaInfo"]["MediaId"],
+        media_id.as_str()
+    );
+
+    for (who, sdk) in [("beta", &mut b), ("default", &mut d)] {
+        let (code, status, message) = err_code(&sdk.get_job(&job_id));
+        let (none_code, none_status, none_message) = err_code(&sdk.get_job("no-such-job"));
+        assert_eq!(
+            (code.as_str(), status),
+            ("NotFound", 404),
+            "{who}: {message}"
+        );
+        assert_eq!(
+            (none_code, none_status),
+            (code.clone(), status),
+            "{who}: the same answer as an id that does not exist ({none_message})"
+        );
+        let (code, status, _) = err_code(&media_of(sdk, "MediaId", &media_id));
+        assert_eq!((code.as_str(), status), ("NotFound", 404), "{who}");
+        let (code, _, _) = err_code(&media_of(sdk, "InputURL", "oss://shared/alpha.mp4"));
+        assert_eq!(code, "NotFound", "{who}");
+        // Alpha's project cannot take beta's jobs or previews.
+        let (code, _, message) = err_code(&submit(sdk, "oss://shared/b.mp4", Some(&project_id)));
+        assert_eq!(code, "InvalidParameter", "{who}: {message}");
+        assert!(message.contains("ProjectId"), "{who}: {message}");
+        let call = sdk
+            .call_as("get_live_editing_index_file")
+            .param("DomainName", DOMAIN)
+            .param("AppName", APP)
+            .param("StreamName", "cam1")
+            .param("ProjectId", &project_id);
+        let (code, _, message) = err_code(&sdk.send(&call));
+        assert_eq!(code, "NotFound", "{who}: {message}");
+        // An output location alpha's live job owns is refused without naming that job.
+        let (code, _, message) = err_code(&submit(sdk, "oss://shared/alpha.mp4", None));
+        assert_eq!(code, "InvalidParameter", "{who}: {message}");
+        assert!(!message.contains(&job_id), "{who}: {message}");
+    }
+
+    // Callback settings are per account.
+    let call = a
+        .call_as("set_event_callback")
+        .param("CallbackURL", "https://hooks.example.com/alpha");
+    assert_eq!(ok_body(a.send(&call))["Success"], true);
+    let get = b.call_as("get_event_callback");
+    assert_eq!(ok_body(b.send(&get))["CallbackURL"], "");
+    let get = a.call_as("get_event_callback");
+    assert_eq!(
+        ok_body(a.send(&get))["CallbackURL"],
+        "https://hooks.example.com/alpha"
+    );
+    // Alpha still sees its own job through its project.
+    let body = ok_body(submit(&mut a, "oss://shared/alpha2.mp4", Some(&project_id)));
+    assert_eq!(body["ProjectId"], project_id.as_str());
+}
+
+#[test]
+fn an_account_name_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_livecut"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["keys", "create", "--account", "bad name/..", "--json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a name"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
