@@ -115,6 +115,14 @@ pub enum KeysCommand {
         /// and callback settings).
         #[arg(long, default_value = crate::keys::DEFAULT_ACCOUNT)]
         account: String,
+        /// Output locations the key may write: `*`, or comma-separated `bucket` or
+        /// `bucket/prefix` (MediaURL, CoverUrl, VOD StorageLocation).
+        #[arg(long, default_value = "*")]
+        buckets: String,
+        /// Recordings the key may read: `*`, or comma-separated `DomainName` or
+        /// `DomainName/AppName`.
+        #[arg(long, default_value = "*")]
+        streams: String,
         /// Print exactly one JSON line {"AccessKeyId":…,"AccessKeySecret":…}.
         #[arg(long)]
         json: bool,

@@ -93,9 +93,14 @@ pub async fn run(store: &StoreSettings, args: &DemoArgs) -> Result<(), String> {
     let db = Db::open(&store.database_url())
         .await
         .map_err(|e| e.to_string())?;
-    let key = crate::keys::create(&db, vec!["ice:*".into()], crate::keys::DEFAULT_ACCOUNT)
-        .await
-        .map_err(|e| e.to_string())?;
+    let key = crate::keys::create(
+        &db,
+        vec!["ice:*".into()],
+        crate::keys::DEFAULT_ACCOUNT,
+        crate::db::keys::Resources::default(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     println!("2/4 created access key {}", key.access_key_id);
 
     // 3. Two clips cut mid-GOP, joined, through the signed API.

@@ -4,7 +4,7 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 
 use crate::clock::now_ms;
-use crate::db::keys::{self, AccessKey};
+use crate::db::keys::{self, AccessKey, Resources};
 use crate::db::{Db, DbError};
 
 /// The RAM actions a key may be granted.
@@ -28,6 +28,10 @@ pub enum KeyError {
     NoAction,
     #[error("account {0:?} is not a name: use 1-64 letters, digits, '-' and '_'")]
     BadAccount(String),
+    #[error(
+        "{0} {1:?}: give `*` or comma-separated names (bucket or bucket/prefix; domain or domain/app)"
+    )]
+    BadResource(&'static str, String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -70,8 +74,39 @@ pub fn check_account(name: &str) -> Result<(), KeyError> {
     }
 }
 
-/// A new key of `account` allowed `actions`.
-pub async fn create(db: &Db, actions: Vec<String>, account: &str) -> Result<AccessKey, KeyError> {
+/// `--buckets` / `--streams`: comma-separated patterns, `*` for all.
+pub fn parse_resources(buckets: &str, streams: &str) -> Result<Resources, KeyError> {
+    let list = |raw: &str, what: &'static str| -> Result<Vec<String>, KeyError> {
+        let items: Vec<String> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .collect();
+        let bad = items.iter().find(|p| {
+            p.as_str() != "*"
+                && (p.split('/').next().is_none_or(str::is_empty)
+                    || p.chars().any(|c| c.is_control() || c == '*' || c == ','))
+        });
+        match (items.is_empty(), bad) {
+            (true, _) => Err(KeyError::BadResource(what, raw.into())),
+            (_, Some(b)) => Err(KeyError::BadResource(what, b.clone())),
+            _ => Ok(items),
+        }
+    };
+    Ok(Resources {
+        write_buckets: list(buckets, "--buckets")?,
+        read_streams: list(streams, "--streams")?,
+    })
+}
+
+/// A new key of `account` allowed `actions` on `resources`.
+pub async fn create(
+    db: &Db,
+    actions: Vec<String>,
+    account: &str,
+    resources: Resources,
+) -> Result<AccessKey, KeyError> {
     check_account(account)?;
     let key = AccessKey {
         access_key_id: format!("LTAI{}", random_alnum(20)),
@@ -79,6 +114,7 @@ pub async fn create(db: &Db, actions: Vec<String>, account: &str) -> Result<Acce
         actions,
         disabled: false,
         account: account.to_string(),
+        resources,
     };
     keys::insert(db, &key, now_ms()).await?;
     Ok(key)
@@ -108,10 +144,27 @@ mod tests {
     async fn created_keys_are_stored_and_distinct() {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::db::testing::sqlite(&dir).await;
-        let a = create(&db, vec!["ice:*".into()], DEFAULT_ACCOUNT)
+        let a = create(
+            &db,
+            vec!["ice:*".into()],
+            DEFAULT_ACCOUNT,
+            Resources::default(),
+        )
+        .await
+        .unwrap();
+        let limited = parse_resources("out-b,shared/b/", "live.example.com/shop").unwrap();
+        let b = create(&db, vec!["ice:*".into()], "shop-b", limited.clone())
             .await
             .unwrap();
-        let b = create(&db, vec!["ice:*".into()], "shop-b").await.unwrap();
+        assert_eq!(
+            keys::find(&db, &b.access_key_id)
+                .await
+                .unwrap()
+                .map(|k| k.resources),
+            Some(limited)
+        );
+        assert!(parse_resources("", "*").is_err());
+        assert!(parse_resources("*", "/app").is_err());
         assert_ne!(a.access_key_id, b.access_key_id);
         assert_eq!(a.access_key_id.len(), 24);
         assert_eq!(a.secret.len(), 30);

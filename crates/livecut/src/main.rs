@@ -51,13 +51,17 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Keys(KeysCommand::Create {
             actions,
             account,
+            buckets,
+            streams,
             json,
         }) => {
+            let resources =
+                livecut::keys::parse_resources(&buckets, &streams).map_err(|e| e.to_string())?;
             let actions = livecut::keys::parse_actions(&actions).map_err(|e| e.to_string())?;
             let db = livecut::db::Db::open(&cli.store.database_url())
                 .await
                 .map_err(|e| e.to_string())?;
-            let key = livecut::keys::create(&db, actions, &account)
+            let key = livecut::keys::create(&db, actions, &account, resources)
                 .await
                 .map_err(|e| e.to_string())?;
             if json {

@@ -51,6 +51,7 @@ pub async fn handle(
         app_name: name("AppName")?,
         stream_name: name("StreamName")?,
     };
+    caller.check_read("the stream", &stream.domain_name, &stream.app_name)?;
     if let Some(project) = req.param("ProjectId").filter(|p| !p.is_empty()) {
         let known = crate::db::projects::exists(&state.db, project, &caller.account)
             .await

@@ -85,6 +85,41 @@ impl AppState {
 /// another account's ids answer NotFound (so ids do not leak).
 pub struct Caller {
     pub account: String,
+    pub key_id: String,
+    /// The buckets it may write and the streams it may read.
+    pub resources: crate::db::keys::Resources,
+}
+
+impl Caller {
+    /// `Forbidden.RAM` unless the key may write `bucket`/`key` (named by `parameter`).
+    pub fn check_write(&self, parameter: &str, bucket: &str, key: &str) -> Result<(), ApiError> {
+        if self.resources.may_write(bucket, key) {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            ErrorCode::ForbiddenRam,
+            format!(
+                "User not authorized to operate on the specified resource: access key {:?} may \
+                 not write {parameter} oss://{bucket}/{key}.",
+                self.key_id
+            ),
+        ))
+    }
+
+    /// `Forbidden.RAM` unless the key may read the recordings of `domain`/`app`.
+    pub fn check_read(&self, parameter: &str, domain: &str, app: &str) -> Result<(), ApiError> {
+        if self.resources.may_read(domain, app) {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            ErrorCode::ForbiddenRam,
+            format!(
+                "User not authorized to operate on the specified resource: access key {:?} may \
+                 not read the recordings of {parameter} {domain}/{app}.",
+                self.key_id
+            ),
+        ))
+    }
 }
 
 /// The RPC route, the operator's routes of `ops` and the recorders' hooks.
@@ -174,6 +209,8 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
     let key = authenticate::authenticate(state, req, handler).await?;
     let caller = Caller {
         account: key.account,
+        key_id: key.access_key_id,
+        resources: key.resources,
     };
     match handler {
         "SubmitLiveEditingJob" => submit_live_editing_job::handle(state, req, &caller).await,

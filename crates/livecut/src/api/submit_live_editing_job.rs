@@ -34,6 +34,21 @@ pub async fn handle(
             ),
         ));
     }
+    // The key's resources: where it may write, which recordings it may read.
+    let output = super::output_storage::output_parameter(&request);
+    caller.check_write(output, &request.output.bucket, &request.output.key)?;
+    for (i, clip) in request.clips.iter().enumerate() {
+        caller.check_read(
+            &format!("Clips[{i}]"),
+            &clip.stream.domain_name,
+            &clip.stream.app_name,
+        )?;
+        if let Some(url) = &clip.cover_url
+            && let Ok(cover) = crate::job::location::parse_url(url)
+        {
+            caller.check_write(&format!("Clips[{i}].CoverUrl"), &cover.bucket, &cover.key)?;
+        }
+    }
     if let Some(address) = &request.notify_address {
         // Only addresses a delivery could reach: the operator's policy decides.
         crate::callback::event::checked_url(address, &state.destinations)

@@ -17,6 +17,53 @@ pub struct AccessKey {
     /// The account the key acts for: it sees and changes only that account's jobs, assets,
     /// projects and callback settings.
     pub account: String,
+    /// What it may write and read, beyond its actions.
+    pub resources: Resources,
+}
+
+/// A key's RAM resources: output locations it may write (`bucket` or `bucket/prefix`) and
+/// recordings it may read (`DomainName` or `DomainName/AppName`); `*` is everything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resources {
+    pub write_buckets: Vec<String>,
+    pub read_streams: Vec<String>,
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Resources {
+            write_buckets: vec!["*".into()],
+            read_streams: vec!["*".into()],
+        }
+    }
+}
+
+impl Resources {
+    /// May the key write object `key` of `bucket`?
+    pub fn may_write(&self, bucket: &str, key: &str) -> bool {
+        self.write_buckets.iter().any(|p| match p.split_once('/') {
+            _ if p == "*" => true,
+            None => p == bucket,
+            Some((b, prefix)) => b == bucket && key.starts_with(prefix),
+        })
+    }
+
+    /// May the key read the recordings of `app` on `domain`?
+    pub fn may_read(&self, domain: &str, app: &str) -> bool {
+        self.read_streams.iter().any(|p| match p.split_once('/') {
+            _ if p == "*" => true,
+            None => p == domain,
+            Some((d, a)) => d == domain && a == app,
+        })
+    }
+}
+
+fn list(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 impl AccessKey {
@@ -31,8 +78,8 @@ impl AccessKey {
 
 pub async fn insert(db: &Db, key: &AccessKey, now_ms: i64) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO access_keys (access_key_id, secret, actions, created_at, disabled, account) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO access_keys (access_key_id, secret, actions, created_at, disabled, account, \
+         write_buckets, read_streams) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&key.access_key_id)
     .bind(&key.secret)
@@ -40,6 +87,8 @@ pub async fn insert(db: &Db, key: &AccessKey, now_ms: i64) -> Result<(), DbError
     .bind(now_ms)
     .bind(i64::from(key.disabled))
     .bind(&key.account)
+    .bind(key.resources.write_buckets.join(","))
+    .bind(key.resources.read_streams.join(","))
     .execute(&db.pool)
     .await?;
     Ok(())
@@ -47,8 +96,8 @@ pub async fn insert(db: &Db, key: &AccessKey, now_ms: i64) -> Result<(), DbError
 
 pub async fn find(db: &Db, access_key_id: &str) -> Result<Option<AccessKey>, DbError> {
     let row = sqlx::query(
-        "SELECT access_key_id, secret, actions, disabled, account FROM access_keys \
-         WHERE access_key_id = $1",
+        "SELECT access_key_id, secret, actions, disabled, account, write_buckets, read_streams \
+         FROM access_keys WHERE access_key_id = $1",
     )
     .bind(access_key_id)
     .fetch_optional(&db.pool)
@@ -66,12 +115,33 @@ pub async fn find(db: &Db, access_key_id: &str) -> Result<Option<AccessKey>, DbE
             .collect(),
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         account: row.try_get("account")?,
+        resources: Resources {
+            write_buckets: list(&row.try_get::<String, _>("write_buckets")?),
+            read_streams: list(&row.try_get::<String, _>("read_streams")?),
+        },
     }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resources_limit_buckets_prefixes_domains_and_apps() {
+        let r = Resources {
+            write_buckets: vec!["alpha".into(), "shared/team-a/".into()],
+            read_streams: vec!["live.example.com/shop".into(), "other.example.com".into()],
+        };
+        assert!(r.may_write("alpha", "any/key.mp4"));
+        assert!(r.may_write("shared", "team-a/x.mp4"));
+        assert!(!r.may_write("shared", "team-b/x.mp4"));
+        assert!(!r.may_write("beta", "x.mp4"));
+        assert!(r.may_read("live.example.com", "shop"));
+        assert!(!r.may_read("live.example.com", "news"));
+        assert!(r.may_read("other.example.com", "anything"));
+        assert!(Resources::default().may_write("any", "thing"));
+        assert!(Resources::default().may_read("any", "thing"));
+    }
 
     fn key(actions: &[&str]) -> AccessKey {
         AccessKey {
@@ -83,6 +153,7 @@ mod tests {
                 .collect(),
             disabled: false,
             account: "default".into(),
+            resources: Resources::default(),
         }
     }
 

@@ -120,3 +120,62 @@ fn an_account_name_is_checked() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A key limited to buckets (or a bucket prefix) and to streams (a domain or one app of it)
+/// may write and read nothing else: Submit answers `Forbidden.RAM`, naming the parameter, and
+/// queues nothing.
+#[test]
+fn a_key_limited_to_buckets_and_streams_touches_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    make_recording(dir.path(), "cam1", 4, &[]);
+    let server = Server::start(dir.path(), &[]);
+    let limited = create_key_with(
+        dir.path(),
+        &[
+            "--actions",
+            "ice:*",
+            "--buckets",
+            "alpha-out,shared/team-a/",
+            "--streams",
+            &format!("{DOMAIN}/{APP}"),
+        ],
+    );
+    let other_app = create_key_with(
+        dir.path(),
+        &["--actions", "ice:*", "--streams", &format!("{DOMAIN}/news")],
+    );
+    let mut sdk = Sdk::new(&server.endpoint, limited);
+    for allowed in ["oss://alpha-out/x.mp4", "oss://shared/team-a/x.mp4"] {
+        let body = ok_body(submit(&mut sdk, allowed, None));
+        let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(60));
+        assert_eq!(job["Status"], "Success", "{allowed}: {job}");
+    }
+    for refused in ["oss://beta-out/x.mp4", "oss://shared/team-b/x.mp4"] {
+        let (code, status, message) = err_code(&submit(&mut sdk, refused, None));
+        assert_eq!(
+            (code.as_str(), status),
+            ("Forbidden.RAM", 403),
+            "{refused}: {message}"
+        );
+        assert!(
+            message.contains("OutputMediaConfig.MediaURL"),
+            "{refused}: {message}"
+        );
+    }
+    let mut news = Sdk::new(&server.endpoint, other_app);
+    let (code, status, message) = err_code(&submit(&mut news, "oss://news-out/x.mp4", None));
+    assert_eq!((code.as_str(), status), ("Forbidden.RAM", 403), "{message}");
+    assert!(message.contains("Clips[0]"), "{message}");
+    let call = news
+        .call_as("get_live_editing_index_file")
+        .param("DomainName", DOMAIN)
+        .param("AppName", APP)
+        .param("StreamName", "cam1");
+    let (code, _, _) = err_code(&news.send(&call));
+    assert_eq!(code, "Forbidden.RAM");
+    assert_eq!(
+        job_count(dir.path()),
+        2,
+        "only the two allowed jobs were queued"
+    );
+}

@@ -872,7 +872,11 @@ fn every_bad_request_gets_its_status_code_and_parameter_and_leaves_nothing_behin
     );
     assert!(!text.contains('\u{0}'), "a NUL reached the log");
     // Secrets never reach the log, not even of a request signed with a wrong one.
-    for secret in [key.secret.as_str(), reader.secret.as_str(), "not-the-secret"] {
+    for secret in [
+        key.secret.as_str(),
+        reader.secret.as_str(),
+        "not-the-secret",
+    ] {
         assert!(!text.contains(secret), "a secret reached the log");
     }
     let longest = text.lines().map(str::len).max().unwrap_or(0);

@@ -447,7 +447,8 @@ pub fn create_account_key(data_dir: &Path, account: &str, actions: &str) -> Key 
     create_key_with(data_dir, &["--account", account, "--actions", actions])
 }
 
-fn create_key_with(data_dir: &Path, flags: &[&str]) -> Key {
+/// `livecut keys create FLAGS… --json` (e.g. `--buckets`, `--streams`).
+pub fn create_key_with(data_dir: &Path, flags: &[&str]) -> Key {
     let out = Command::new(BIN)
         .arg("--data-dir")
         .arg(data_dir)
