@@ -127,6 +127,23 @@ pub enum KeysCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the keys (never their secrets): account, actions, resources, state.
+    List {
+        /// One JSON line per key.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key: its calls are refused (`InvalidAccessKeyId.Inactive`) from now on.
+    Disable { access_key_id: String },
+    /// Accept a disabled key again.
+    Enable { access_key_id: String },
+    /// Give a key a new secret (printed once); the old one stops working at once.
+    Rotate {
+        access_key_id: String,
+        /// Print exactly one JSON line {"AccessKeyId":…,"AccessKeySecret":…}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

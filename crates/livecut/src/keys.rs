@@ -120,6 +120,113 @@ pub async fn create(
     Ok(key)
 }
 
+/// A new secret for `access_key_id`; None when there is no such key.
+pub async fn rotate(db: &Db, access_key_id: &str) -> Result<Option<String>, KeyError> {
+    let secret = random_alnum(30);
+    Ok(keys::set_secret(db, access_key_id, &secret)
+        .await?
+        .then_some(secret))
+}
+
+/// `livecut keys …`: what an operator runs, printed for a terminal or as JSON lines.
+pub async fn run(db: &Db, command: crate::cli::KeysCommand) -> Result<(), String> {
+    use crate::cli::KeysCommand;
+    let fail = |e: KeyError| e.to_string();
+    match command {
+        KeysCommand::Create {
+            actions,
+            account,
+            buckets,
+            streams,
+            json,
+        } => {
+            let resources = parse_resources(&buckets, &streams).map_err(fail)?;
+            let actions = parse_actions(&actions).map_err(fail)?;
+            let key = create(db, actions, &account, resources)
+                .await
+                .map_err(fail)?;
+            print_secret(&key.access_key_id, &key.secret, json);
+            if !json {
+                println!("Account:         {}", key.account);
+                println!("Actions:         {}", key.actions.join(","));
+            }
+        }
+        KeysCommand::List { json } => {
+            for k in keys::list(db).await.map_err(|e| e.to_string())? {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "AccessKeyId": k.access_key_id,
+                            "Account": k.account,
+                            "Actions": k.actions,
+                            "Buckets": k.resources.write_buckets,
+                            "Streams": k.resources.read_streams,
+                            "Disabled": k.disabled,
+                        })
+                    );
+                } else {
+                    println!(
+                        "{}  account {}  actions {}  buckets {}  streams {}{}",
+                        k.access_key_id,
+                        k.account,
+                        k.actions.join(","),
+                        k.resources.write_buckets.join(","),
+                        k.resources.read_streams.join(","),
+                        if k.disabled { "  DISABLED" } else { "" }
+                    );
+                }
+            }
+        }
+        KeysCommand::Disable { access_key_id } => {
+            found(
+                keys::set_disabled(db, &access_key_id, true).await,
+                &access_key_id,
+            )?;
+            println!("{access_key_id} disabled: its calls are refused from now on");
+        }
+        KeysCommand::Enable { access_key_id } => {
+            found(
+                keys::set_disabled(db, &access_key_id, false).await,
+                &access_key_id,
+            )?;
+            println!("{access_key_id} enabled");
+        }
+        KeysCommand::Rotate {
+            access_key_id,
+            json,
+        } => {
+            let secret = rotate(db, &access_key_id)
+                .await
+                .map_err(fail)?
+                .ok_or_else(|| format!("no access key {access_key_id:?}"))?;
+            print_secret(&access_key_id, &secret, json);
+        }
+    }
+    Ok(())
+}
+
+fn found(r: Result<bool, DbError>, id: &str) -> Result<(), String> {
+    match r {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!("no access key {id:?}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn print_secret(id: &str, secret: &str, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"AccessKeyId": id, "AccessKeySecret": secret})
+        );
+    } else {
+        println!("AccessKeyId:     {id}");
+        println!("AccessKeySecret: {secret}");
+        println!("Store the secret as safely as a password; it is not shown again.");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

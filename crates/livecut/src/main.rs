@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use livecut::cli::{Cli, Command, ConfigCommand, KeysCommand, RecordingsCommand};
+use livecut::cli::{Cli, Command, ConfigCommand, RecordingsCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -48,34 +48,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())
         }
-        Command::Keys(KeysCommand::Create {
-            actions,
-            account,
-            buckets,
-            streams,
-            json,
-        }) => {
-            let resources =
-                livecut::keys::parse_resources(&buckets, &streams).map_err(|e| e.to_string())?;
-            let actions = livecut::keys::parse_actions(&actions).map_err(|e| e.to_string())?;
+        Command::Keys(command) => {
             let db = livecut::db::Db::open(&cli.store.database_url())
                 .await
                 .map_err(|e| e.to_string())?;
-            let key = livecut::keys::create(&db, actions, &account, resources)
-                .await
-                .map_err(|e| e.to_string())?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"AccessKeyId": key.access_key_id, "AccessKeySecret": key.secret})
-                );
-            } else {
-                println!("AccessKeyId:     {}", key.access_key_id);
-                println!("AccessKeySecret: {}", key.secret);
-                println!("Actions:         {}", key.actions.join(","));
-                println!("Store the secret as safely as a password.");
-            }
-            Ok(())
+            livecut::keys::run(&db, command).await
         }
         Command::Recordings(RecordingsCommand::Add {
             domain,

@@ -58,7 +58,7 @@ impl Resources {
     }
 }
 
-fn list(raw: &str) -> Vec<String> {
+fn split_list(raw: &str) -> Vec<String> {
     raw.split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
@@ -94,6 +94,43 @@ pub async fn insert(db: &Db, key: &AccessKey, now_ms: i64) -> Result<(), DbError
     Ok(())
 }
 
+/// Every key, newest last, with its secret blanked (listing never shows one).
+pub async fn list(db: &Db) -> Result<Vec<AccessKey>, DbError> {
+    let rows =
+        sqlx::query("SELECT access_key_id FROM access_keys ORDER BY created_at, access_key_id")
+            .fetch_all(&db.pool)
+            .await?;
+    let mut keys = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: String = r.try_get("access_key_id")?;
+        if let Some(mut key) = find(db, &id).await? {
+            key.secret.clear();
+            keys.push(key);
+        }
+    }
+    Ok(keys)
+}
+
+/// Disables or enables a key; false when there is no such key.
+pub async fn set_disabled(db: &Db, access_key_id: &str, disabled: bool) -> Result<bool, DbError> {
+    let r = sqlx::query("UPDATE access_keys SET disabled = $1 WHERE access_key_id = $2")
+        .bind(i64::from(disabled))
+        .bind(access_key_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Replaces a key's secret; false when there is no such key.
+pub async fn set_secret(db: &Db, access_key_id: &str, secret: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("UPDATE access_keys SET secret = $1 WHERE access_key_id = $2")
+        .bind(secret)
+        .bind(access_key_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 pub async fn find(db: &Db, access_key_id: &str) -> Result<Option<AccessKey>, DbError> {
     let row = sqlx::query(
         "SELECT access_key_id, secret, actions, disabled, account, write_buckets, read_streams \
@@ -116,8 +153,8 @@ pub async fn find(db: &Db, access_key_id: &str) -> Result<Option<AccessKey>, DbE
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         account: row.try_get("account")?,
         resources: Resources {
-            write_buckets: list(&row.try_get::<String, _>("write_buckets")?),
-            read_streams: list(&row.try_get::<String, _>("read_streams")?),
+            write_buckets: split_list(&row.try_get::<String, _>("write_buckets")?),
+            read_streams: split_list(&row.try_get::<String, _>("read_streams")?),
         },
     }))
 }

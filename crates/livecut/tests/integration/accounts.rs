@@ -179,3 +179,58 @@ fn a_key_limited_to_buckets_and_streams_touches_nothing_else() {
         "only the two allowed jobs were queued"
     );
 }
+
+/// An operator lists keys (never their secrets), revokes one, enables it again and rotates its
+/// secret: the SDK sees each change at once.
+#[test]
+fn keys_are_listed_revoked_and_rotated() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let key = create_account_key(dir.path(), "alpha", "ice:GetLiveEditingJob");
+    let keys = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_livecut"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("keys")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let listed = keys(&["list", "--json"]);
+    let line: serde_json::Value = serde_json::from_str(listed.trim()).unwrap();
+    assert_eq!(line["AccessKeyId"], key.id.as_str());
+    assert_eq!(line["Account"], "alpha");
+    assert!(
+        !listed.contains(&key.secret),
+        "a listing never shows a secret"
+    );
+
+    let mut sdk = Sdk::new(&server.endpoint, key.clone());
+    assert_eq!(err_code(&sdk.get_job("none")).0, "NotFound");
+    keys(&["disable", &key.id]);
+    assert_eq!(
+        err_code(&sdk.get_job("none")).0,
+        "InvalidAccessKeyId.Inactive"
+    );
+    keys(&["enable", &key.id]);
+    assert_eq!(err_code(&sdk.get_job("none")).0, "NotFound");
+    let rotated: serde_json::Value =
+        serde_json::from_str(keys(&["rotate", &key.id, "--json"]).trim()).unwrap();
+    let secret = rotated["AccessKeySecret"].as_str().unwrap().to_string();
+    assert_ne!(secret, key.secret);
+    assert_eq!(err_code(&sdk.get_job("none")).0, "SignatureDoesNotMatch");
+    let mut renewed = Sdk::new(
+        &server.endpoint,
+        Key {
+            id: key.id.clone(),
+            secret,
+        },
+    );
+    assert_eq!(err_code(&renewed.get_job("none")).0, "NotFound");
+}
