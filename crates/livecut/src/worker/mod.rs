@@ -12,6 +12,7 @@ mod execute;
 mod lease;
 pub mod media_job;
 pub mod registry;
+pub(crate) mod scratch;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -72,6 +73,13 @@ impl Pool {
             &nonce[nonce.len() - 8..]
         );
         registry::register(&ctx.db, &process_id, &hostname(), &ctx.settings).await?;
+        let swept = scratch::sweep(&ctx.db, &ctx.scratch_dir).await;
+        if swept > 0 {
+            tracing::info!(
+                folders = swept,
+                "removed the scratch of attempts killed earlier"
+            );
+        }
         let running = Arc::new(Running::default());
         let heartbeat = registry::spawn_heartbeat(
             ctx.db.clone(),

@@ -76,6 +76,14 @@ fn a_killed_server_finishes_its_job_after_restart() {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+    // Mid-cut: the media child runs in the attempt's scratch folder.
+    while media_child_of(dir.path()).is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no media child appeared"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
     server.kill(); // SIGKILL
     std::thread::sleep(Duration::from_millis(500));
     assert!(!out.exists(), "no output may appear while no server runs");
@@ -85,10 +93,17 @@ fn a_killed_server_finishes_its_job_after_restart() {
         "the media child must die with its server"
     );
 
+    // The killed attempt left its scratch folder behind.
+    let killed_scratch = dir.path().join("scratch").join(format!("{job_id}-1"));
+    assert!(killed_scratch.exists(), "the killed attempt's folder");
     let server = Server::start(dir.path(), &flags);
     sdk.endpoint = server.endpoint.clone();
     let job = sdk.wait_job(&job_id, Duration::from_secs(120));
     assert_eq!(job["Status"], "Success", "{job}");
+    assert!(
+        !killed_scratch.exists(),
+        "the next attempt removed the killed attempt's scratch"
+    );
     stop.store(true, Ordering::Relaxed);
     let seen = watcher.join().unwrap();
     let final_size = std::fs::metadata(&out).unwrap().len();

@@ -113,6 +113,7 @@ pub async fn run(ctx: &WorkerContext, owner: &str, job: JobRow) {
         )
     });
     publish::clean_leftovers(ctx, &job.job_id).await;
+    super::scratch::remove_earlier(&ctx.scratch_dir, &job.job_id, job.attempts).await;
     let outcome: Outcome = match &request {
         Ok(request) => produce(ctx, &mut lease, &job, request, &work_dir)
             .await
