@@ -21,12 +21,32 @@ pub enum ClientError {
 }
 
 pub struct ApiClient {
-    pub endpoint: String,
-    pub access_key_id: String,
-    pub access_key_secret: String,
+    endpoint: String,
+    access_key_id: String,
+    access_key_secret: String,
+    /// One HTTP client (and its connection pool) for every call.
+    http: reqwest::Client,
 }
 
 impl ApiClient {
+    pub fn new(
+        endpoint: &str,
+        access_key_id: &str,
+        access_key_secret: &str,
+    ) -> Result<ApiClient, ClientError> {
+        crate::storage::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(ApiClient {
+            endpoint: endpoint.to_string(),
+            access_key_id: access_key_id.to_string(),
+            access_key_secret: access_key_secret.to_string(),
+            http,
+        })
+    }
+
     pub async fn call(
         &self,
         action: &str,
@@ -52,12 +72,8 @@ impl ApiClient {
             time::OffsetDateTime::now_utc(),
             &nonce,
         );
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()?;
-        let mut request = client
+        let mut request = self
+            .http
             .post(format!("http://{}/?{}", self.endpoint, signed.query))
             .body(signed.body);
         for (name, value) in &signed.headers {

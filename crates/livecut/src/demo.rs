@@ -104,11 +104,8 @@ pub async fn run(store: &StoreSettings, args: &DemoArgs) -> Result<(), String> {
     println!("2/4 created access key {}", key.access_key_id);
 
     // 3. Two clips cut mid-GOP, joined, through the signed API.
-    let client = ApiClient {
-        endpoint: args.endpoint.clone(),
-        access_key_id: key.access_key_id.clone(),
-        access_key_secret: key.secret.clone(),
-    };
+    let client = ApiClient::new(&args.endpoint, &key.access_key_id, &key.secret)
+        .map_err(|e| e.to_string())?;
     let at = |s: f64| format_precise_time(start_us + (s * 1e6) as i64);
     let clips = serde_json::json!([
         {"StartTime": at(3.5), "EndTime": at(9.25)},

@@ -37,12 +37,7 @@ pub enum KeyError {
 }
 
 pub fn parse_actions(raw: &str) -> Result<Vec<String>, KeyError> {
-    let actions: Vec<String> = raw
-        .split(',')
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-        .map(String::from)
-        .collect();
+    let actions = keys::split_list(raw);
     if actions.is_empty() {
         return Err(KeyError::NoAction);
     }
@@ -77,12 +72,7 @@ pub fn check_account(name: &str) -> Result<(), KeyError> {
 /// `--buckets` / `--streams`: comma-separated patterns, `*` for all.
 pub fn parse_resources(buckets: &str, streams: &str) -> Result<Resources, KeyError> {
     let list = |raw: &str, what: &'static str| -> Result<Vec<String>, KeyError> {
-        let items: Vec<String> = raw
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(String::from)
-            .collect();
+        let items = keys::split_list(raw);
         let bad = items.iter().find(|p| {
             p.as_str() != "*"
                 && (p.split('/').next().is_none_or(str::is_empty)

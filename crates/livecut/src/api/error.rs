@@ -31,16 +31,10 @@ impl ApiError {
 
     /// The whole HTTP answer: status, JSON body and the retry header.
     pub fn into_response(self, request_id: &str, host_id: &str) -> axum::response::Response {
-        use axum::http::{HeaderValue, header};
-        use axum::response::IntoResponse;
-        let mut resp = (self.status(), self.body(request_id, host_id).to_string()).into_response();
-        let headers = resp.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json;charset=utf-8"),
-        );
+        let mut resp = json_body(self.status(), &self.body(request_id, host_id));
         if let Some(s) = self.retry_after_s {
-            headers.insert("x-acs-retry-after", HeaderValue::from(s));
+            resp.headers_mut()
+                .insert("x-acs-retry-after", axum::http::HeaderValue::from(s));
         }
         resp
     }
@@ -82,6 +76,17 @@ impl ApiError {
             "Recommend": self.code.recommend(),
         })
     }
+}
+
+/// A JSON answer with `status`, as every API answer is sent.
+pub fn json_body(status: StatusCode, body: &serde_json::Value) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json;charset=utf-8"),
+    );
+    resp
 }
 
 /// Longest Message an error answer carries: a message quotes what the client sent, and a client

@@ -22,8 +22,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
 use axum::routing::get;
 use tokio::sync::Notify;
 
@@ -156,11 +156,7 @@ async fn rpc(
     body: Bytes,
 ) -> Response {
     let request_id = new_request_id();
-    let host_id = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("livecut")
-        .to_string();
+    let host_id = guard::host_id(&headers);
     let req = RpcRequest::new(&method, &uri, &headers, body);
     let started = std::time::Instant::now();
     let result = dispatch(&state, &req).await;
@@ -232,12 +228,7 @@ fn json_response(
             if let Some(o) = v.as_object_mut() {
                 o.insert("RequestId".into(), request_id.into());
             }
-            let mut resp = (StatusCode::OK, v.to_string()).into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json;charset=utf-8"),
-            );
-            resp
+            error::json_body(StatusCode::OK, &v)
         }
         Err(e) => e.into_response(request_id, host_id),
     }

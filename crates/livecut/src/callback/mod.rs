@@ -80,7 +80,7 @@ pub fn http_client(
     policy: Arc<Destinations>,
     timeout: Duration,
 ) -> Result<reqwest::Client, reqwest::Error> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::storage::install_crypto_provider();
     reqwest::Client::builder()
         .tls_backend_rustls()
         .no_proxy()

@@ -58,7 +58,8 @@ impl Resources {
     }
 }
 
-fn split_list(raw: &str) -> Vec<String> {
+/// The items of a comma-separated list as stored (and as `livecut keys create` takes them).
+pub fn split_list(raw: &str) -> Vec<String> {
     raw.split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
@@ -94,21 +95,20 @@ pub async fn insert(db: &Db, key: &AccessKey, now_ms: i64) -> Result<(), DbError
     Ok(())
 }
 
-/// Every key, newest last, with its secret blanked (listing never shows one).
+/// Every key, oldest first, with its secret blanked (listing never shows one).
 pub async fn list(db: &Db) -> Result<Vec<AccessKey>, DbError> {
-    let rows =
-        sqlx::query("SELECT access_key_id FROM access_keys ORDER BY created_at, access_key_id")
-            .fetch_all(&db.pool)
-            .await?;
-    let mut keys = Vec::with_capacity(rows.len());
-    for r in rows {
-        let id: String = r.try_get("access_key_id")?;
-        if let Some(mut key) = find(db, &id).await? {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM access_keys ORDER BY created_at, access_key_id"
+    )))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let mut key = from_row(row)?;
             key.secret.clear();
-            keys.push(key);
-        }
-    }
-    Ok(keys)
+            Ok(key)
+        })
+        .collect()
 }
 
 /// Disables or enables a key; false when there is no such key.
@@ -131,32 +131,34 @@ pub async fn set_secret(db: &Db, access_key_id: &str, secret: &str) -> Result<bo
     Ok(r.rows_affected() == 1)
 }
 
+const COLUMNS: &str =
+    "access_key_id, secret, actions, disabled, account, write_buckets, read_streams";
+
 pub async fn find(db: &Db, access_key_id: &str) -> Result<Option<AccessKey>, DbError> {
-    let row = sqlx::query(
-        "SELECT access_key_id, secret, actions, disabled, account, write_buckets, read_streams \
-         FROM access_keys WHERE access_key_id = $1",
-    )
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM access_keys WHERE access_key_id = $1"
+    )))
     .bind(access_key_id)
     .fetch_optional(&db.pool)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let actions: String = row.try_get("actions")?;
-    Ok(Some(AccessKey {
+    row.as_ref().map(from_row).transpose()
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<AccessKey, DbError> {
+    let list = |column: &str| -> Result<Vec<String>, DbError> {
+        Ok(split_list(&row.try_get::<String, _>(column)?))
+    };
+    Ok(AccessKey {
         access_key_id: row.try_get("access_key_id")?,
         secret: row.try_get("secret")?,
-        actions: actions
-            .split(',')
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(String::from)
-            .collect(),
+        actions: list("actions")?,
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         account: row.try_get("account")?,
         resources: Resources {
-            write_buckets: split_list(&row.try_get::<String, _>("write_buckets")?),
-            read_streams: split_list(&row.try_get::<String, _>("read_streams")?),
+            write_buckets: list("write_buckets")?,
+            read_streams: list("read_streams")?,
         },
-    }))
+    })
 }
 
 #[cfg(test)]

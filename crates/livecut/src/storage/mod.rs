@@ -24,6 +24,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use crate::config::{Config, ConfigError, Unlisted};
 use crate::job::location::ObjectLocation;
 pub use backend::Backend;
+pub(crate) use backend::install_crypto_provider;
 pub use fetch::{FetchItem, Prefetch, Remote, localize};
 pub use publish::{NoJournal, UploadJournal, UploadRecord};
 pub use source::{Source, SourceError};

@@ -753,11 +753,7 @@ pub fn rough_frames(a: f64, b: f64) -> Vec<u32> {
 
 /// GetLiveEditingJob through the project's own V3-signed client, keeping every field.
 pub fn raw_job(endpoint: &str, key: &Key, job_id: &str) -> Value {
-    let client = livecut::client::ApiClient {
-        endpoint: endpoint.to_string(),
-        access_key_id: key.id.clone(),
-        access_key_secret: key.secret.clone(),
-    };
+    let client = livecut::client::ApiClient::new(endpoint, &key.id, &key.secret).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let body = rt
         .block_on(client.call(

@@ -104,11 +104,7 @@ fn submit_all(apis: &[&Server], key: &Key) -> Vec<(String, String)> {
     rt.block_on(async {
         let clients: Vec<livecut::client::ApiClient> = apis
             .iter()
-            .map(|a| livecut::client::ApiClient {
-                endpoint: a.endpoint.clone(),
-                access_key_id: key.id.clone(),
-                access_key_secret: key.secret.clone(),
-            })
+            .map(|a| livecut::client::ApiClient::new(&a.endpoint, &key.id, &key.secret).unwrap())
             .collect();
         let clients = &clients;
         let calls = (0..JOBS).map(|n| async move {
