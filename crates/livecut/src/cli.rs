@@ -137,13 +137,20 @@ pub enum KeysCommand {
     Disable { access_key_id: String },
     /// Accept a disabled key again.
     Enable { access_key_id: String },
-    /// Give a key a new secret (printed once); the old one stops working at once.
+    /// Give a key a new secret (printed once); the old one stops working at once, or after
+    /// `--overlap-minutes` so clients can switch without failed calls.
     Rotate {
         access_key_id: String,
+        /// How long the old secret still verifies signatures (0: it stops at once; at most 30 days).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=43_200))]
+        overlap_minutes: u32,
         /// Print exactly one JSON line {"AccessKeyId":…,"AccessKeySecret":…}.
         #[arg(long)]
         json: bool,
     },
+    /// Print a fresh master key for `LIVECUT_MASTER_KEY` (32 random bytes, base64). With one set,
+    /// every secret in the database is stored encrypted; keep it outside the database's backups.
+    MasterKey,
 }
 
 #[derive(Subcommand, Debug)]

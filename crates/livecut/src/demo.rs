@@ -8,7 +8,7 @@ use livecut_media::{AudioCodec, VideoCodec};
 use crate::cli::{DemoArgs, TestgenArgs};
 use crate::client::ApiClient;
 use crate::clock::{format_precise_time, now_ms, parse_clip_time};
-use crate::db::Db;
+
 use crate::settings::StoreSettings;
 
 const DEMO_DOMAIN: &str = "demo.livecut.local";
@@ -90,9 +90,7 @@ pub async fn run(store: &StoreSettings, args: &DemoArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
 
     // 2. A key, created the way an operator would.
-    let db = Db::open(&store.database_url())
-        .await
-        .map_err(|e| e.to_string())?;
+    let db = store.open_db().await.map_err(|e| e.to_string())?;
     let key = crate::keys::create(
         &db,
         vec!["ice:*".into()],

@@ -105,15 +105,22 @@ pub async fn create(
         disabled: false,
         account: account.to_string(),
         resources,
+        previous: None,
     };
     keys::insert(db, &key, now_ms()).await?;
     Ok(key)
 }
 
-/// A new secret for `access_key_id`; None when there is no such key.
-pub async fn rotate(db: &Db, access_key_id: &str) -> Result<Option<String>, KeyError> {
+/// A new secret for `access_key_id`, the old one accepted for `overlap_minutes` more; None when
+/// there is no such key.
+pub async fn rotate(
+    db: &Db,
+    access_key_id: &str,
+    overlap_minutes: u32,
+) -> Result<Option<String>, KeyError> {
     let secret = random_alnum(30);
-    Ok(keys::set_secret(db, access_key_id, &secret)
+    let until = now_ms() + i64::from(overlap_minutes) * 60_000;
+    Ok(keys::set_secret(db, access_key_id, &secret, until)
         .await?
         .then_some(secret))
 }
@@ -184,14 +191,23 @@ pub async fn run(db: &Db, command: crate::cli::KeysCommand) -> Result<(), String
         }
         KeysCommand::Rotate {
             access_key_id,
+            overlap_minutes,
             json,
         } => {
-            let secret = rotate(db, &access_key_id)
+            let secret = rotate(db, &access_key_id, overlap_minutes)
                 .await
                 .map_err(fail)?
                 .ok_or_else(|| format!("no access key {access_key_id:?}"))?;
             print_secret(&access_key_id, &secret, json);
+            if !json && overlap_minutes > 0 {
+                println!("The old secret is accepted for {overlap_minutes} more minutes.");
+            }
         }
+        // Handled before the database is opened (main.rs).
+        KeysCommand::MasterKey => println!(
+            "{}",
+            crate::db::seal::new_master_key().map_err(|e| e.to_string())?
+        ),
     }
     Ok(())
 }

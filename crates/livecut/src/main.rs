@@ -41,17 +41,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string()),
         Command::Workers { json } => {
-            let db = livecut::db::Db::open(&cli.store.database_url())
-                .await
-                .map_err(|e| e.to_string())?;
+            let db = cli.store.open_db().await.map_err(|e| e.to_string())?;
             livecut::worker::registry::print(&db, json)
                 .await
                 .map_err(|e| e.to_string())
         }
+        Command::Keys(livecut::cli::KeysCommand::MasterKey) => {
+            // Needs no database: the key is for the database.
+            let key = livecut::db::seal::new_master_key().map_err(|e| e.to_string())?;
+            println!("{key}");
+            Ok(())
+        }
         Command::Keys(command) => {
-            let db = livecut::db::Db::open(&cli.store.database_url())
-                .await
-                .map_err(|e| e.to_string())?;
+            let db = cli.store.open_db().await.map_err(|e| e.to_string())?;
             livecut::keys::run(&db, command).await
         }
         Command::Recordings(RecordingsCommand::Add {

@@ -255,7 +255,7 @@ async fn open_store(store: &StoreSettings) -> Result<(Db, Storage), ServeError> 
         public_url: config.http.public_url.clone(),
         destinations: Arc::new(config.callbacks.destinations()?),
     };
-    Ok((Db::open(&store.database_url()).await?, storage))
+    Ok((store.open_db().await?, storage))
 }
 
 /// What a worker pool works with: the one place that says where buckets, recordings and scratch

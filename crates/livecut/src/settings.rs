@@ -27,6 +27,49 @@ pub struct StoreSettings {
     /// (see `livecut config check`).
     #[arg(long, env = "LIVECUT_CONFIG", global = true)]
     pub config: Option<PathBuf>,
+
+    /// Master key sealing every secret the database holds (AES-256-GCM; 32 bytes in hex or
+    /// base64, from `livecut keys master-key`). Give it through the environment or a file, not
+    /// the command line, where other users can read it.
+    #[arg(
+        long,
+        env = "LIVECUT_MASTER_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub master_key: Option<Hidden>,
+
+    /// A file holding the master key (instead of `LIVECUT_MASTER_KEY`).
+    #[arg(long, env = "LIVECUT_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<PathBuf>,
+
+    /// The master key before a roll: secrets sealed with it are opened and sealed again with the
+    /// current one when the database is opened.
+    #[arg(
+        long,
+        env = "LIVECUT_MASTER_KEY_PREVIOUS",
+        hide_env_values = true,
+        global = true
+    )]
+    pub master_key_previous: Option<Hidden>,
+}
+
+/// A setting that is a secret: its `Debug` never shows it (settings are printed in logs and
+/// errors).
+#[derive(Clone)]
+pub struct Hidden(pub String);
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<hidden>")
+    }
+}
+
+impl std::str::FromStr for Hidden {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Hidden(s.to_string()))
+    }
 }
 
 impl StoreSettings {
@@ -38,6 +81,32 @@ impl StoreSettings {
                 self.data_dir.join("livecut.db").display()
             ),
         }
+    }
+
+    /// The sealer of the master key settings (none set: secrets stored in clear).
+    pub fn sealer(&self) -> Result<crate::db::seal::Sealer, crate::db::seal::SealError> {
+        let set = |v: &Option<Hidden>| {
+            v.as_ref()
+                .map(|h| h.0.clone())
+                .filter(|v| !v.trim().is_empty())
+        };
+        let current = match (set(&self.master_key), &self.master_key_file) {
+            (Some(key), _) => Some(key),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| crate::db::seal::SealError::KeyFile(e.kind().to_string()))?,
+            ),
+            (None, None) => None,
+        };
+        crate::db::seal::Sealer::new(
+            current.as_deref(),
+            set(&self.master_key_previous).as_deref(),
+        )
+    }
+
+    /// Opens the database with the master key of these settings.
+    pub async fn open_db(&self) -> Result<crate::db::Db, crate::db::DbError> {
+        crate::db::Db::open_with(&self.database_url(), self.sealer()?).await
     }
 
     pub fn buckets_dir(&self) -> PathBuf {

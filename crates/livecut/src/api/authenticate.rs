@@ -62,7 +62,21 @@ pub async fn authenticate(
             format!("Specified access key {key_id:?} is disabled."),
         ));
     }
-    livecut_auth::verify(&parsed, &signed, &key.secret, OffsetDateTime::now_utc())?;
+    // The current secret, or the previous one while a rotation's overlap lasts; the current
+    // secret's answer is the one reported when neither holds.
+    let now_utc = OffsetDateTime::now_utc();
+    let mut verdict = Ok(());
+    for (i, secret) in key.secrets_at(now_ms()).enumerate() {
+        match livecut_auth::verify(&parsed, &signed, secret, now_utc) {
+            Ok(()) => {
+                verdict = Ok(());
+                break;
+            }
+            Err(e) if i == 0 => verdict = Err(e),
+            Err(_) => {}
+        }
+    }
+    verdict?;
     // Counted only once the signature holds, so no one can spend another key's budget.
     if let Some(throttle) = throttle
         && let Err(wait) = throttle.check(&key.access_key_id)

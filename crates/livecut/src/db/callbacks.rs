@@ -54,6 +54,7 @@ pub async fn set_event_callback(
     c: &EventCallback,
     now_ms: i64,
 ) -> Result<(), DbError> {
+    let auth_key = db.sealer.seal(&auth_key_slot(account), &c.auth_key)?;
     sqlx::query(
         "INSERT INTO event_callbacks (account, callback_type, callback_url, event_types, \
          auth_switch, auth_key, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -67,7 +68,7 @@ pub async fn set_event_callback(
     .bind(&c.callback_url)
     .bind(&c.event_types)
     .bind(&c.auth_switch)
-    .bind(&c.auth_key)
+    .bind(auth_key)
     .bind(now_ms)
     .execute(&db.pool)
     .await?;
@@ -88,10 +89,18 @@ pub async fn event_callback(db: &Db, account: &str) -> Result<Option<EventCallba
             callback_url: r.try_get("callback_url")?,
             event_types: r.try_get("event_types")?,
             auth_switch: r.try_get("auth_switch")?,
-            auth_key: r.try_get("auth_key")?,
+            auth_key: db.sealer.open(
+                &auth_key_slot(account),
+                &r.try_get::<String, _>("auth_key")?,
+            )?,
         })
     })
     .transpose()
+}
+
+/// Where an account's AuthKey is sealed (the row binding of `db::seal`).
+pub(super) fn auth_key_slot(account: &str) -> String {
+    format!("event_callbacks.auth_key/{account}")
 }
 
 /// Writes a `ProduceMediaComplete` event of `job_id` into the outbox, inside the transaction that

@@ -2,6 +2,7 @@
 
 use sqlx::Row;
 
+use super::seal::Sealer;
 use super::{Db, DbError};
 
 /// The account of keys created without `--account` (and of rows from before accounts).
@@ -19,6 +20,15 @@ pub struct AccessKey {
     pub account: String,
     /// What it may write and read, beyond its actions.
     pub resources: Resources,
+    /// The secret before the last rotation, still accepted until its time (ms) when the rotation
+    /// gave an overlap.
+    pub previous: Option<PreviousSecret>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousSecret {
+    pub secret: String,
+    pub until_ms: i64,
 }
 
 /// A key's RAM resources: output locations it may write (`bucket` or `bucket/prefix`) and
@@ -68,6 +78,17 @@ pub fn split_list(raw: &str) -> Vec<String> {
 }
 
 impl AccessKey {
+    /// The secrets a signature may be made with at `now_ms`: the current one, then the previous
+    /// one while its overlap lasts.
+    pub fn secrets_at(&self, now_ms: i64) -> impl Iterator<Item = &str> {
+        let previous = self
+            .previous
+            .as_ref()
+            .filter(|p| now_ms < p.until_ms)
+            .map(|p| p.secret.as_str());
+        std::iter::once(self.secret.as_str()).chain(previous)
+    }
+
     /// RAM semantics: `ice:*` allows every ice action; otherwise an exact, case-insensitive match.
     pub fn allows(&self, action: &str) -> bool {
         let wanted = format!("ice:{action}");
@@ -77,13 +98,21 @@ impl AccessKey {
     }
 }
 
+/// Where a key's secrets are sealed (the row binding of `seal`).
+fn slot(column: &str, access_key_id: &str) -> String {
+    format!("access_keys.{column}/{access_key_id}")
+}
+
 pub async fn insert(db: &Db, key: &AccessKey, now_ms: i64) -> Result<(), DbError> {
+    let secret = db
+        .sealer
+        .seal(&slot("secret", &key.access_key_id), &key.secret)?;
     sqlx::query(
         "INSERT INTO access_keys (access_key_id, secret, actions, created_at, disabled, account, \
          write_buckets, read_streams) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&key.access_key_id)
-    .bind(&key.secret)
+    .bind(secret)
     .bind(key.actions.join(","))
     .bind(now_ms)
     .bind(i64::from(key.disabled))
@@ -95,20 +124,14 @@ pub async fn insert(db: &Db, key: &AccessKey, now_ms: i64) -> Result<(), DbError
     Ok(())
 }
 
-/// Every key, oldest first, with its secret blanked (listing never shows one).
+/// Every key, oldest first, with its secrets blanked (listing never shows one, nor opens one).
 pub async fn list(db: &Db) -> Result<Vec<AccessKey>, DbError> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM access_keys ORDER BY created_at, access_key_id"
     )))
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let mut key = from_row(row)?;
-            key.secret.clear();
-            Ok(key)
-        })
-        .collect()
+    rows.iter().map(|row| from_row(row, None)).collect()
 }
 
 /// Disables or enables a key; false when there is no such key.
@@ -121,18 +144,47 @@ pub async fn set_disabled(db: &Db, access_key_id: &str, disabled: bool) -> Resul
     Ok(r.rows_affected() == 1)
 }
 
-/// Replaces a key's secret; false when there is no such key.
-pub async fn set_secret(db: &Db, access_key_id: &str, secret: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("UPDATE access_keys SET secret = $1 WHERE access_key_id = $2")
-        .bind(secret)
+/// Replaces a key's secret; the old one keeps verifying signatures until `overlap_until_ms`
+/// (nothing before `now`: it stops at once). False when there is no such key.
+pub async fn set_secret(
+    db: &Db,
+    access_key_id: &str,
+    secret: &str,
+    overlap_until_ms: i64,
+) -> Result<bool, DbError> {
+    let sealed = db.sealer.seal(&slot("secret", access_key_id), secret)?;
+    let mut tx = db.pool.begin().await?;
+    let Some(old) = sqlx::query("SELECT secret FROM access_keys WHERE access_key_id = $1")
         .bind(access_key_id)
-        .execute(&db.pool)
-        .await?;
-    Ok(r.rows_affected() == 1)
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(false);
+    };
+    // Moved from one slot to the other, so opened and sealed again for its new row binding.
+    let old = db.sealer.open(
+        &slot("secret", access_key_id),
+        &old.try_get::<String, _>("secret")?,
+    )?;
+    let previous = db
+        .sealer
+        .seal(&slot("previous_secret", access_key_id), &old)?;
+    sqlx::query(
+        "UPDATE access_keys SET secret = $1, previous_secret = $2, previous_until = $3 \
+         WHERE access_key_id = $4",
+    )
+    .bind(sealed)
+    .bind(previous)
+    .bind(overlap_until_ms)
+    .bind(access_key_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
-const COLUMNS: &str =
-    "access_key_id, secret, actions, disabled, account, write_buckets, read_streams";
+const COLUMNS: &str = "access_key_id, secret, actions, disabled, account, write_buckets, \
+     read_streams, previous_secret, previous_until";
 
 pub async fn find(db: &Db, access_key_id: &str) -> Result<Option<AccessKey>, DbError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -141,16 +193,39 @@ pub async fn find(db: &Db, access_key_id: &str) -> Result<Option<AccessKey>, DbE
     .bind(access_key_id)
     .fetch_optional(&db.pool)
     .await?;
-    row.as_ref().map(from_row).transpose()
+    row.as_ref()
+        .map(|row| from_row(row, Some(&db.sealer)))
+        .transpose()
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<AccessKey, DbError> {
+/// A key as stored; its secrets opened with `sealer`, or left blank without one.
+fn from_row(row: &sqlx::any::AnyRow, sealer: Option<&Sealer>) -> Result<AccessKey, DbError> {
     let list = |column: &str| -> Result<Vec<String>, DbError> {
         Ok(split_list(&row.try_get::<String, _>(column)?))
     };
+    let access_key_id: String = row.try_get("access_key_id")?;
+    let secret = |column: &str| -> Result<String, DbError> {
+        match sealer {
+            Some(sealer) => Ok(sealer.open(
+                &slot(column, &access_key_id),
+                &row.try_get::<String, _>(column)?,
+            )?),
+            None => Ok(String::new()),
+        }
+    };
+    let until_ms: i64 = row.try_get("previous_until")?;
+    let previous = if until_ms > 0 && !row.try_get::<String, _>("previous_secret")?.is_empty() {
+        Some(PreviousSecret {
+            secret: secret("previous_secret")?,
+            until_ms,
+        })
+    } else {
+        None
+    };
     Ok(AccessKey {
-        access_key_id: row.try_get("access_key_id")?,
-        secret: row.try_get("secret")?,
+        secret: secret("secret")?,
+        access_key_id,
+        previous,
         actions: list("actions")?,
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         account: row.try_get("account")?,
@@ -193,6 +268,7 @@ mod tests {
             disabled: false,
             account: "default".into(),
             resources: Resources::default(),
+            previous: None,
         }
     }
 
@@ -212,5 +288,41 @@ mod tests {
         insert(&db, &k, 1).await.unwrap();
         assert_eq!(find(&db, "LTAIkey").await.unwrap(), Some(k));
         assert_eq!(find(&db, "nope").await.unwrap(), None);
+    }
+
+    async fn stored_secret(db: &Db, column: &str) -> String {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT {column} FROM access_keys WHERE access_key_id = 'LTAIkey'"
+        )))
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn rotation_keeps_the_old_secret_for_its_overlap_and_both_are_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let master = crate::db::seal::new_master_key().unwrap();
+        let sealer = || Sealer::new(Some(&master), None).unwrap();
+        let db = crate::db::testing::sqlite_with(&dir, sealer()).await;
+        insert(&db, &key(&["ice:*"]), 1).await.unwrap();
+        assert!(stored_secret(&db, "secret").await.starts_with("lcsealed:"));
+        assert!(set_secret(&db, "LTAIkey", "new", 5_000).await.unwrap());
+        assert!(!set_secret(&db, "nope", "new", 0).await.unwrap());
+        let k = find(&db, "LTAIkey").await.unwrap().unwrap();
+        assert_eq!(k.secret, "new");
+        assert_eq!(k.secrets_at(4_999).collect::<Vec<_>>(), ["new", "s"]);
+        assert_eq!(k.secrets_at(5_000).collect::<Vec<_>>(), ["new"]);
+        let previous = stored_secret(&db, "previous_secret").await;
+        assert!(previous.starts_with("lcsealed:"), "{previous}");
+        assert!(
+            list(&db).await.unwrap()[0].secret.is_empty(),
+            "never listed"
+        );
+        drop(db);
+        // Without the master key the database does not open, and says why.
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let err = Db::open_with(&url, Sealer::clear()).await.err().unwrap();
+        assert!(err.to_string().contains("LIVECUT_MASTER_KEY"), "{err}");
     }
 }

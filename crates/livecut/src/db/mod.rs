@@ -11,6 +11,7 @@ pub mod output_owners;
 pub mod projects;
 pub mod queue;
 pub mod recordings;
+pub mod seal;
 pub mod secrets;
 pub mod segments;
 pub mod workers;
@@ -35,6 +36,8 @@ pub enum DbError {
     },
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),
+    #[error(transparent)]
+    Seal(#[from] seal::SealError),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,11 +53,20 @@ pub struct Db {
     /// SQLite has one writer at a time; writers of this process that contend for it wait their
     /// turn here instead of in SQLite's busy handler, which sleeps in steps of up to 100 ms.
     write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Seals the secrets stored in the database with the master key, when one is set.
+    pub sealer: std::sync::Arc<seal::Sealer>,
 }
 
 impl Db {
-    /// Opens (creating if needed) and migrates the database at `url`.
+    /// Opens (creating if needed) and migrates the database at `url`, without a master key (a
+    /// database whose secrets are sealed is refused; `StoreSettings::open_db` has the key).
     pub async fn open(url: &str) -> Result<Db, DbError> {
+        Db::open_with(url, seal::Sealer::clear()).await
+    }
+
+    /// Opens the database with `sealer`; with a master key, secrets stored in clear or under the
+    /// previous key are sealed under the current one before the database is used.
+    pub async fn open_with(url: &str, sealer: seal::Sealer) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let dialect = if url.starts_with("sqlite:") {
             Dialect::Sqlite
@@ -85,11 +97,18 @@ impl Db {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Db {
+        let db = Db {
             pool,
             dialect,
             write_gate: std::sync::Arc::default(),
-        })
+            sealer: std::sync::Arc::new(sealer),
+        };
+        if db.sealer.seals() {
+            secrets::reseal(&db).await?;
+        } else {
+            secrets::ensure_open_without_key(&db).await?;
+        }
+        Ok(db)
     }
 }
 
@@ -162,14 +181,28 @@ pub(crate) mod testing {
     use super::*;
 
     pub async fn sqlite(dir: &tempfile::TempDir) -> Db {
+        sqlite_with(dir, seal::Sealer::clear()).await
+    }
+
+    pub async fn sqlite_with(dir: &tempfile::TempDir, sealer: seal::Sealer) -> Db {
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        Db::open(&url).await.expect("open sqlite")
+        Db::open_with(&url, sealer).await.expect("open sqlite")
     }
 
     /// A fresh PostgreSQL database per call, created inside the throwaway cluster named by
     /// `LIVECUT_TEST_PG_URL`. None when that variable is unset (local runs without PostgreSQL);
     /// CI always sets it, so the PostgreSQL path is always tested there.
     pub async fn postgres() -> Option<Db> {
+        let url = postgres_url().await?;
+        Some(
+            Db::open_with(&url, seal::Sealer::clear())
+                .await
+                .expect("open postgres"),
+        )
+    }
+
+    /// The URL of a fresh PostgreSQL database (see [`postgres`]).
+    pub async fn postgres_url() -> Option<String> {
         let Ok(base) = std::env::var("LIVECUT_TEST_PG_URL") else {
             // A CI run without PostgreSQL would silently skip half the storage tests.
             assert!(
@@ -193,6 +226,6 @@ pub(crate) mod testing {
             Some(i) => format!("{}/{}", &base[..i], name),
             None => panic!("LIVECUT_TEST_PG_URL has no database part"),
         };
-        Some(Db::open(&url).await.expect("open postgres"))
+        Some(url)
     }
 }

@@ -11,8 +11,8 @@
 use livecut_hls::SegmentTimes;
 
 use crate::clock::{format_precise_time, now_ms, parse_clip_time};
+use crate::db::recordings;
 use crate::db::segments::{self, IndexedSegment};
-use crate::db::{Db, recordings};
 use crate::settings::StoreSettings;
 use crate::storage::Source;
 
@@ -72,7 +72,7 @@ pub async fn add(
         .as_deref()
         .map(|u| canonical(&buckets, u))
         .transpose()?;
-    let db = Db::open(&store.database_url()).await?;
+    let db = store.open_db().await?;
     let mut sequence = match facts.sequence {
         Some(s) => s,
         None => segments::next_sequence(&db, stream).await?,
@@ -165,7 +165,7 @@ pub async fn list(
         .transpose()
         .map_err(|e| RegisterError::Times(format!("--from {e}")))?
         .unwrap_or(i64::MIN);
-    let db = Db::open(&store.database_url()).await?;
+    let db = store.open_db().await?;
     for s in segments::list(&db, stream, (from_us, i64::MAX), limit.max(0)).await? {
         if json {
             println!(

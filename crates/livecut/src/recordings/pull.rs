@@ -246,9 +246,7 @@ pub async fn record(
         args.to.as_deref(),
     )?;
     let buckets = store.buckets().map_err(|e| e.to_string())?;
-    let db = Db::open(&store.database_url())
-        .await
-        .map_err(|e| e.to_string())?;
+    let db = store.open_db().await.map_err(|e| e.to_string())?;
     println!(
         "recording {} as {}/{}/{} into {}",
         spec.url,

@@ -5,7 +5,7 @@
 use livecut_hls::{SegmentTimes, Timeline, parse_media_playlist};
 
 use crate::clock::{format_precise_time, now_ms};
-use crate::db::{Db, DbError, recordings};
+use crate::db::{DbError, recordings};
 use crate::settings::StoreSettings;
 use crate::storage::{Buckets, Source, SourceError, StorageError};
 
@@ -104,7 +104,7 @@ pub async fn add(
             .transpose()?;
         first.get_or_insert((seg.uri.clone(), s, init));
     }
-    let db = Db::open(&store.database_url()).await?;
+    let db = store.open_db().await?;
     let key = source.to_index_string();
     // A recording whose codecs livecut cannot cut is refused now, not failed at job time; the
     // refusal is kept so that a job on the stream says why.

@@ -3,7 +3,7 @@
 //! it from cron (or a systemd timer) with the retention the recordings are kept for.
 
 use crate::clock::now_ms;
-use crate::db::Db;
+
 use crate::db::segments;
 use crate::settings::StoreSettings;
 use crate::storage::Source;
@@ -18,7 +18,7 @@ pub async fn forget(
     delete_files: bool,
 ) -> Result<(), RegisterError> {
     let buckets = store.buckets()?;
-    let db = Db::open(&store.database_url()).await?;
+    let db = store.open_db().await?;
     let cutoff_us = (now_ms() - i64::from(days) * 86_400_000) * 1000;
     let gone = segments::forget_before(&db, cutoff_us).await?;
     let mut deleted = 0usize;
