@@ -181,6 +181,7 @@ async fn claimer(db: Db, owner: String) -> Result<Vec<String>, BoxError> {
                     probe_json: PROBE,
                     file_size: 1_234_567,
                     cover_url: "",
+                    duration_ms: 10_000,
                 },
             },
             now_ms(),

@@ -36,6 +36,22 @@ pub enum Command {
     /// Manage access keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Usage per account over UTC days (default: this month so far): jobs, output minutes and
+    /// bytes per mode, and the media assets each account stores now.
+    Usage {
+        /// One account (default: every account).
+        #[arg(long)]
+        account: Option<String>,
+        /// First day, YYYY-MM-DD (UTC).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD (UTC), included.
+        #[arg(long)]
+        to: Option<String>,
+        /// One JSON line per account.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage the recordings the index knows.
     #[command(subcommand)]
     Recordings(RecordingsCommand),

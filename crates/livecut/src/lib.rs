@@ -28,4 +28,5 @@ pub mod recordings;
 pub mod serve;
 pub mod settings;
 pub mod storage;
+pub mod usage;
 pub mod worker;

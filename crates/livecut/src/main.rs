@@ -46,6 +46,23 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())
         }
+        Command::Usage {
+            account,
+            from,
+            to,
+            json,
+        } => {
+            let db = cli.store.open_db().await.map_err(|e| e.to_string())?;
+            livecut::usage::run(
+                &db,
+                account.as_deref(),
+                from.as_deref(),
+                to.as_deref(),
+                json,
+            )
+            .await
+            .map_err(|e| e.to_string())
+        }
         Command::Keys(livecut::cli::KeysCommand::MasterKey) => {
             // Needs no database: the key is for the database.
             let key = livecut::db::seal::new_master_key().map_err(|e| e.to_string())?;

@@ -53,6 +53,13 @@ pub const INDEXED_SEGMENTS: &str = "livecut_indexed_segments_total";
 /// counter{source}: hook requests refused, watched playlists or recorded streams that failed a
 /// round.
 pub const INGEST_ERRORS: &str = "livecut_ingest_errors_total";
+/// Gauge (database): output seconds metered per `account` and `mode`, since metering began (what
+/// IMS bills: output minutes per mode).
+pub const ACCOUNT_OUTPUT_SECONDS: &str = "livecut_account_output_seconds";
+/// Gauge (database): jobs ended per `account` and `status` (Success, Failed), since metering began.
+pub const ACCOUNT_JOBS: &str = "livecut_account_jobs";
+/// Gauge (database): bytes of the media assets each `account` stores now.
+pub const ACCOUNT_STORED_BYTES: &str = "livecut_account_stored_bytes";
 /// Gauge: HTTP connections open now (this process).
 pub const HTTP_CONNECTIONS: &str = "livecut_http_connections";
 /// Counter: HTTP connections refused at the connection cap (answered 503 and closed).
@@ -180,6 +187,20 @@ fn describe() {
     describe_counter!(
         INGEST_ERRORS,
         "Refused hook requests and failed rounds of watched playlists and recorders, by source."
+    );
+    describe_gauge!(
+        ACCOUNT_OUTPUT_SECONDS,
+        Unit::Seconds,
+        "Output media seconds per account and mode since metering began."
+    );
+    describe_gauge!(
+        ACCOUNT_JOBS,
+        "Jobs ended per account and status since metering began."
+    );
+    describe_gauge!(
+        ACCOUNT_STORED_BYTES,
+        Unit::Bytes,
+        "Bytes of the media assets each account stores now."
     );
     describe_gauge!(HTTP_CONNECTIONS, "HTTP connections open now.");
     describe_counter!(
@@ -309,8 +330,37 @@ pub async fn render(db: &Db) -> Result<String, DbError> {
             .count();
         ::metrics::gauge!(WORKERS, "state" => state).set(n as f64);
     }
+    accounts(db).await?;
     handle.run_upkeep();
     Ok(handle.render())
+}
+
+/// The per-account usage figures (one series per account the operator created, so the labels
+/// stay as few as the accounts).
+async fn accounts(db: &Db) -> Result<(), DbError> {
+    let used = crate::db::usage::by_mode(db, None, (i64::MIN, i64::MAX)).await?;
+    let mut jobs: std::collections::BTreeMap<(String, &str), i64> = Default::default();
+    for u in &used {
+        let mode = mode_label(&u.mode).to_string();
+        ::metrics::gauge!(ACCOUNT_OUTPUT_SECONDS, "account" => u.account.clone(), "mode" => mode)
+            .set(u.output_ms as f64 / 1000.0);
+        *jobs
+            .entry((u.account.clone(), status::SUCCESS))
+            .or_default() += u.jobs_succeeded;
+        *jobs.entry((u.account.clone(), status::FAILED)).or_default() += u.jobs_failed;
+    }
+    for ((account, status), n) in jobs {
+        ::metrics::gauge!(ACCOUNT_JOBS, "account" => account, "status" => status).set(n as f64);
+    }
+    let stored = crate::db::usage::stored(db, None).await?;
+    // An account whose assets are all gone shows 0, not its last figure.
+    for u in &used {
+        ::metrics::gauge!(ACCOUNT_STORED_BYTES, "account" => u.account.clone()).set(0.0);
+    }
+    for s in stored {
+        ::metrics::gauge!(ACCOUNT_STORED_BYTES, "account" => s.account).set(s.bytes as f64);
+    }
+    Ok(())
 }
 
 fn mode_label(stored: &str) -> &str {

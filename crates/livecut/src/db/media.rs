@@ -85,6 +85,8 @@ pub struct Ready<'a> {
     pub file_size: i64,
     /// Empty when the job has no cover.
     pub cover_url: &'a str,
+    /// The output's duration, metered as the account's usage.
+    pub duration_ms: i64,
 }
 
 /// Marks the asset of job `job_id` `Normal` with its file's facts, or (`None`) `ProduceFailed`.

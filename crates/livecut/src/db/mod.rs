@@ -14,6 +14,7 @@ pub mod recordings;
 pub mod seal;
 pub mod secrets;
 pub mod segments;
+pub mod usage;
 pub mod workers;
 
 use std::time::Duration;

@@ -7,7 +7,7 @@
 
 use super::jobs::{COLUMNS, JobRow, from_row, status};
 use super::{Db, DbError, Dialect};
-use super::{callbacks, media};
+use super::{callbacks, media, usage};
 use crate::code::ErrorCode;
 
 /// Takes the oldest queued job, if any, for `owner` until `now + lease`.
@@ -116,6 +116,12 @@ pub async fn finish(
         return Ok(false);
     }
     media::finish_in(&mut tx, job_id, ready, now_ms).await?;
+    let ended = usage::Ended {
+        succeeded: ready.is_some(),
+        output_ms: ready.map_or(0, |r| r.duration_ms),
+        output_bytes: ready.map_or(0, |r| r.file_size),
+    };
+    usage::record_in(&mut tx, job_id, ended, now_ms).await?;
     // The completion event, in the same transaction: written exactly when the job ends.
     callbacks::enqueue_in(&mut tx, job_id, now_ms).await?;
     tx.commit().await?;

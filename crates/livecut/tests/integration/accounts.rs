@@ -322,3 +322,103 @@ fn secrets_at_rest_are_sealed_with_the_master_key() {
     assert!(listed.status.success());
     assert_eq!(String::from_utf8_lossy(&listed.stdout).lines().count(), 2);
 }
+
+/// Usage is metered per account as IMS bills it: `livecut usage` and `/metrics` show each
+/// account's jobs, output seconds per mode and bytes, and what it stores now.
+#[test]
+fn usage_is_metered_per_account() {
+    let dir = tempfile::tempdir().unwrap();
+    make_recording(dir.path(), "cam1", 4, &[]);
+    let server = Server::start(dir.path(), &[]);
+    let mut alpha = Sdk::new(
+        &server.endpoint,
+        create_account_key(dir.path(), "alpha", "ice:*"),
+    );
+    let mut beta = Sdk::new(
+        &server.endpoint,
+        create_account_key(dir.path(), "beta", "ice:*"),
+    );
+    let mut sizes = Vec::new();
+    for (who, output) in ["alpha", "alpha", "beta"]
+        .into_iter()
+        .zip(["a1", "a2", "b1"])
+    {
+        let sdk = if who == "alpha" {
+            &mut alpha
+        } else {
+            &mut beta
+        };
+        let output = format!("oss://out/{output}.mp4");
+        let body = ok_body(submit(sdk, &output, None));
+        let job = sdk.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(60));
+        assert_eq!(job["Status"], "Success", "{job}");
+        let call = sdk
+            .call_as("get_media_info")
+            .param("MediaId", body["MediaId"].as_str().unwrap());
+        let info = ok_body(sdk.send(&call));
+        sizes.push(info["MediaInfo"]["FileInfoList"][0]["FileBasicInfo"]["FileSize"].clone());
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_livecut"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["usage", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let (a, b) = (&lines[0], &lines[1]);
+    assert_eq!(
+        (a["Account"].as_str(), b["Account"].as_str()),
+        (Some("alpha"), Some("beta"))
+    );
+    let mode = &a["Modes"][0];
+    assert_eq!(mode["Mode"], "RoughFast", "{a}");
+    assert_eq!(mode["JobsSucceeded"], 2);
+    assert_eq!(mode["JobsFailed"], 0);
+    // Two clips of 1.5 s, cut at keyframes by RoughFast: about 1.5 s or more each.
+    let seconds = mode["OutputSeconds"].as_f64().unwrap();
+    assert!((2.9..8.5).contains(&seconds), "{seconds}");
+    let size = |v: &serde_json::Value| {
+        v.as_str()
+            .map_or_else(|| v.as_i64().unwrap(), |s| s.parse().unwrap())
+    };
+    assert_eq!(
+        mode["OutputBytes"].as_i64().unwrap(),
+        size(&sizes[0]) + size(&sizes[1])
+    );
+    assert_eq!(a["StoredAssets"], 2);
+    assert_eq!(b["Modes"][0]["JobsSucceeded"], 1);
+    assert_eq!(b["StoredBytes"].as_i64().unwrap(), size(&sizes[2]));
+
+    let (_, scrape) = http_get(&server.endpoint, "/metrics");
+    let sample = |series: &str| {
+        scrape
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(series)?
+                    .strip_prefix(' ')?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("{series} not in the scrape"))
+    };
+    let metered = sample("livecut_account_output_seconds{account=\"alpha\",mode=\"RoughFast\"}");
+    assert!((metered - seconds).abs() < 0.01, "{metered} vs {seconds}");
+    assert_eq!(
+        sample("livecut_account_jobs{account=\"beta\",status=\"Success\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample("livecut_account_stored_bytes{account=\"beta\"}") as i64,
+        size(&sizes[2])
+    );
+}

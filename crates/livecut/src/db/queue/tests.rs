@@ -8,6 +8,7 @@ const READY: media::Ready<'static> = media::Ready {
     probe_json: "{\"duration\":1}",
     file_size: 1234,
     cover_url: "oss://b/k.jpg",
+    duration_ms: 1000,
 };
 
 async fn enqueue(db: &Db, id: &str, now_ms: i64, max_attempts: i64) {

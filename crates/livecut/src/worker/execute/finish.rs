@@ -107,6 +107,7 @@ async fn finish_success(
             probe_json: &produced.probe_json,
             file_size: produced.file_size as i64,
             cover_url: &produced.cover_url,
+            duration_ms: (produced.media_seconds * 1000.0).round() as i64,
         },
     };
     with_retries(&job.job_id, "registering the media asset", || {
