@@ -4,6 +4,9 @@
 # action: calls per second and p50/p99 latency.
 #
 #   bench/api_throughput.sh [seconds] [connections]
+#
+# With LIVECUT_DATABASE_URL=postgres://… in the environment the server uses that PostgreSQL
+# database instead of SQLite (every livecut command reads the variable).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-10}
@@ -29,7 +32,11 @@ stream='{"DomainName":"livecut.test","AppName":"live","StreamName":"cam1"}'
   --action SubmitLiveEditingJob --param "Clips=$clips" --param "LiveStreamConfig=$stream" \
   --param 'OutputMediaConfig={"MediaURL":"oss://load/{n}.mp4"}' \
   --connections "$connections" --seconds "$seconds"
-job=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select job_id from jobs limit 1").fetchone()[0])' "$data/livecut.db")
+if [[ -n "${LIVECUT_DATABASE_URL:-}" ]]; then
+  job=$(psql -At "$LIVECUT_DATABASE_URL" -c 'select job_id from jobs limit 1')
+else
+  job=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select job_id from jobs limit 1").fetchone()[0])' "$data/livecut.db")
+fi
 "$load" --endpoint "$endpoint" --key-id "$id" --secret-env LOAD_SECRET \
   --action GetLiveEditingJob --param "JobId=$job" \
   --connections "$connections" --seconds "$seconds"

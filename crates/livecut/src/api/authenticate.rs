@@ -11,19 +11,29 @@ use crate::clock::now_ms;
 use crate::code::ErrorCode;
 use crate::db::{keys, nonces};
 
-/// Nonces are remembered for the whole validity window of a signature: 15 minutes either side.
-const NONCE_TTL_MS: i64 = 30 * 60 * 1000;
+use crate::db::nonces::TTL_MS as NONCE_TTL_MS;
 
 /// The actions that change state: their nonces are also claimed in the database, so a replay
 /// to another process of a scale-out is refused as well (see `nonce_window`).
-const WRITES: [&str; 2] = ["SubmitLiveEditingJob", "SetEventCallback"];
+const WRITES: [&str; 2] = [SUBMIT, "SetEventCallback"];
+
+/// The write whose handler claims the nonce in its own transaction (one commit per Submit, not
+/// two: Submit is the hot write).
+const SUBMIT: &str = "SubmitLiveEditingJob";
+
+/// Who signed a request.
+pub struct Authenticated {
+    pub key: keys::AccessKey,
+    /// A nonce still to be claimed in the database by the handler's write (Submit's).
+    pub unclaimed_nonce: Option<String>,
+}
 
 /// The key that signed the request, once it may call `action`.
 pub async fn authenticate(
     state: &AppState,
     req: &RpcRequest,
     action: &str,
-) -> Result<keys::AccessKey, ApiError> {
+) -> Result<Authenticated, ApiError> {
     let db = &state.db;
     let throttle = state.key_throttle.as_deref();
     let signed = livecut_auth::SignedRequest {
@@ -94,12 +104,17 @@ pub async fn authenticate(
     }
     // Only a correctly signed request may burn a nonce; otherwise anyone could block nonces.
     let now = now_ms();
+    let mut unclaimed_nonce = None;
     let fresh = match state
         .nonces
         .check(key_id, parsed.nonce(), now + NONCE_TTL_MS, now)
     {
         Seen::Replayed => false,
         Seen::Fresh if !WRITES.contains(&action) => true,
+        Seen::Fresh | Seen::Full if action == SUBMIT => {
+            unclaimed_nonce = Some(parsed.nonce().to_string());
+            true
+        }
         Seen::Fresh | Seen::Full => nonces::claim(db, parsed.nonce(), now, NONCE_TTL_MS)
             .await
             .map_err(|e| ApiError::internal("nonce store", &e))?,
@@ -118,5 +133,8 @@ pub async fn authenticate(
             ),
         ));
     }
-    Ok(key)
+    Ok(Authenticated {
+        key,
+        unclaimed_nonce,
+    })
 }

@@ -88,6 +88,9 @@ pub struct Caller {
     pub key_id: String,
     /// The buckets it may write and the streams it may read.
     pub resources: crate::db::keys::Resources,
+    /// The request's signature nonce when the handler's write must claim it (Submit's
+    /// transaction, see `authenticate`).
+    pub unclaimed_nonce: Option<String>,
 }
 
 impl Caller {
@@ -202,11 +205,12 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
             ));
         }
     };
-    let key = authenticate::authenticate(state, req, handler).await?;
+    let signed = authenticate::authenticate(state, req, handler).await?;
     let caller = Caller {
-        account: key.account,
-        key_id: key.access_key_id,
-        resources: key.resources,
+        account: signed.key.account,
+        key_id: signed.key.access_key_id,
+        resources: signed.key.resources,
+        unclaimed_nonce: signed.unclaimed_nonce,
     };
     match handler {
         "SubmitLiveEditingJob" => submit_live_editing_job::handle(state, req, &caller).await,

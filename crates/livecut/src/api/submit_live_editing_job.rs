@@ -8,7 +8,7 @@ use super::{AppState, Caller};
 use crate::clock::now_ms;
 use crate::code::ErrorCode;
 use crate::job::request::OutputTarget;
-use crate::job::submit::{SubmitError, submit};
+use crate::job::submit::{SubmitError, Submitter, submit};
 use crate::job::validate::validate;
 
 pub async fn handle(
@@ -55,9 +55,14 @@ pub async fn handle(
             .map_err(|e| ApiError::invalid("UserData.NotifyAddress", &e.to_string()))?;
     }
     super::output_storage::check(state, &request).await?;
-    let done = submit(&state.db, &request, state.max_attempts, &caller.account)
+    let submitter = Submitter {
+        account: &caller.account,
+        nonce: caller.unclaimed_nonce.as_deref(),
+    };
+    let done = submit(&state.db, &request, state.max_attempts, submitter)
         .await
         .map_err(|e| match e {
+            SubmitError::NonceUsed => ApiError::new(ErrorCode::SignatureNonceUsed, e.to_string()),
             SubmitError::UnknownProject(_) => {
                 ApiError::new(ErrorCode::InvalidParameter, e.to_string())
             }

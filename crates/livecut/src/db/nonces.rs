@@ -1,24 +1,46 @@
 //! Replay protection: a signature nonce may be used once within the signature's validity window.
 //! Kept in the database (not in memory) so that every API process of a scale-out sees every nonce.
 
+use sqlx::{Any, Transaction};
+
 use super::{Db, DbError};
+
+/// Nonces are remembered for the whole validity window of a signature: 15 minutes either side.
+pub const TTL_MS: i64 = 30 * 60 * 1000;
+
+/// One statement: a new nonce is inserted, an expired one taken over, a live one left alone. An
+/// expired row is replaced instead of rejected: after the window the timestamp check alone
+/// already refuses the old request, so the nonce value is free again.
+const CLAIM: &str = "INSERT INTO signature_nonces (nonce, expires_at) VALUES ($1, $2) \
+     ON CONFLICT (nonce) DO UPDATE SET expires_at = excluded.expires_at \
+     WHERE signature_nonces.expires_at < $3";
 
 /// Records `nonce`; false when it was already used and has not expired.
 pub async fn claim(db: &Db, nonce: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, DbError> {
-    // An expired row is replaced instead of rejected: after the window the timestamp check alone
-    // already refuses the old request, so the nonce value is free again.
     let _turn = db.hot_writer().await;
-    // One statement: a new nonce is inserted, an expired one taken over, a live one left alone.
-    let claimed = sqlx::query(
-        "INSERT INTO signature_nonces (nonce, expires_at) VALUES ($1, $2) \
-         ON CONFLICT (nonce) DO UPDATE SET expires_at = excluded.expires_at \
-         WHERE signature_nonces.expires_at < $3",
-    )
-    .bind(nonce)
-    .bind(now_ms + ttl_ms)
-    .bind(now_ms)
-    .execute(&db.pool)
-    .await?;
+    let claimed = sqlx::query(CLAIM)
+        .bind(nonce)
+        .bind(now_ms + ttl_ms)
+        .bind(now_ms)
+        .execute(&db.pool)
+        .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+/// `claim` inside the transaction of the write the request makes (Submit), so that the request
+/// commits one transaction, not two; a replay rolls the whole write back.
+pub async fn claim_in(
+    tx: &mut Transaction<'_, Any>,
+    nonce: &str,
+    now_ms: i64,
+    ttl_ms: i64,
+) -> Result<bool, DbError> {
+    let claimed = sqlx::query(CLAIM)
+        .bind(nonce)
+        .bind(now_ms + ttl_ms)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
     Ok(claimed.rows_affected() == 1)
 }
 

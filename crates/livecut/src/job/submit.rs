@@ -4,7 +4,7 @@
 use crate::clock::now_ms;
 use crate::db::jobs::{self, NewJob};
 use crate::db::media::{self, MediaRow};
-use crate::db::{Db, DbError, output_owners, projects};
+use crate::db::{Db, DbError, nonces, output_owners, projects};
 use crate::ids::new_resource_id;
 
 use super::request::JobRequest;
@@ -24,18 +24,28 @@ pub enum SubmitError {
     /// Another job that has not failed writes this output; the API names the parameter.
     #[error("{location} is already the output of {owner}; choose another name")]
     OutputTaken { location: String, owner: String },
+    #[error("Specified signature nonce was used already.")]
+    NonceUsed,
     #[error(transparent)]
     Db(#[from] DbError),
 }
 
-/// Stores the job for `account` (the caller's): its project must be that account's, and the
+/// Who submits: the account the job belongs to, and the request's signature nonce when it is to
+/// be claimed in the job's transaction (a replay then stores nothing).
+pub struct Submitter<'a> {
+    pub account: &'a str,
+    pub nonce: Option<&'a str>,
+}
+
+/// Stores the job for the submitter's account: its project must be that account's, and the
 /// project, asset and job it creates are.
 pub async fn submit(
     db: &Db,
     request: &JobRequest,
     max_attempts: i64,
-    account: &str,
+    submitter: Submitter<'_>,
 ) -> Result<Submitted, SubmitError> {
+    let account = submitter.account;
     let now = now_ms();
     let job_id = new_resource_id();
     let media_id = new_resource_id();
@@ -43,6 +53,11 @@ pub async fn submit(
         .map_err(|e| DbError::Corrupt(format!("cannot encode the job request: {e}")))?;
     let _turn = db.hot_writer().await;
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    if let Some(nonce) = submitter.nonce
+        && !nonces::claim_in(&mut tx, nonce, now, nonces::TTL_MS).await?
+    {
+        return Err(SubmitError::NonceUsed);
+    }
     let project_id = match &request.project_id {
         Some(p) => {
             if !projects::exists(db, p, account).await? {

@@ -569,3 +569,56 @@ fn keys_carry_the_actions_they_may_call() {
         assert_eq!(err_code(&r).0, "NotFound", "reading is allowed");
     }
 }
+
+/// A write replayed to another API process of the same database is refused: Submit claims its
+/// nonce in the job's own transaction (so the replay stores no second job), SetEventCallback in
+/// its own write.
+#[test]
+fn a_write_replayed_to_another_process_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    make_recording(dir.path(), "cam1", 4, &[]);
+    let first = Server::start(dir.path(), &["--workers", "0"]);
+    let second = Server::start(dir.path(), &["--workers", "0"]);
+    let key = create_key(dir.path(), "ice:*");
+    let clips = json!([{"StartTime": at(1.0), "EndTime": at(2.0)}]).to_string();
+    let stream = stream_config("cam1");
+    for sig in [Signature::V3, Signature::V1] {
+        let nonce = format!("{:032x}", rand_u128(sig));
+        let output = json!({"MediaURL": format!("oss://out/replay-{sig:?}.mp4")}).to_string();
+        let submit = |sdk: &Sdk| {
+            sdk.call_as("submit_live_editing_job")
+                .signature(sig)
+                .param("Clips", clips.as_str())
+                .param("LiveStreamConfig", stream.as_str())
+                .param("OutputMediaConfig", output.as_str())
+                .tamper(json!({"fixed_nonce": nonce}))
+        };
+        let mut a = Sdk::new(&first.endpoint, key.clone());
+        let mut b = Sdk::new(&second.endpoint, key.clone());
+        let body = ok_body(a.send(&submit(&a)));
+        assert!(body["JobId"].as_str().is_some_and(|j| !j.is_empty()));
+        let before = job_count(dir.path());
+        let (code, status, _) = err_code(&b.send(&submit(&b)));
+        assert_eq!(
+            (code.as_str(), status),
+            ("SignatureNonceUsed", 400),
+            "{sig:?}"
+        );
+        assert_eq!(
+            job_count(dir.path()),
+            before,
+            "{sig:?}: the replay stored nothing"
+        );
+
+        let nonce = format!("{:032x}", rand_u128(sig) ^ 0xfeed);
+        let set = |sdk: &Sdk| {
+            sdk.call_as("set_event_callback")
+                .signature(sig)
+                .param("CallbackURL", "https://hooks.example.com/cb")
+                .tamper(json!({"fixed_nonce": nonce}))
+        };
+        assert_eq!(ok_body(a.send(&set(&a)))["Success"], true);
+        let (code, _, _) = err_code(&b.send(&set(&b)));
+        assert_eq!(code, "SignatureNonceUsed", "{sig:?}");
+    }
+}
