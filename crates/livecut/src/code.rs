@@ -105,6 +105,8 @@ error_codes! {
     RequestTimeout => "RequestTimeout",
     /// The request body is larger than any API call needs.
     RequestTooLarge => "RequestEntityTooLarge",
+    /// The request head has more or longer header fields than any API call needs.
+    HeadersTooLarge => "RequestHeaderFieldsTooLarge",
     /// The path is not one this server serves.
     PathNotFound => "InvalidPath.NotFound",
     /// The path is served, but not with this HTTP method.
@@ -123,6 +125,7 @@ impl ErrorCode {
             UnsupportedMethod => StatusCode::METHOD_NOT_ALLOWED,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ForbiddenRam | ForbiddenHook | ForbiddenLink => StatusCode::FORBIDDEN,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             InternalError | MediaProcessCrashed | MediaProcessTimeout | StorageUnavailable => {
@@ -214,6 +217,9 @@ impl ErrorCode {
                 "Send the whole request at once; the server waits only seconds for it."
             }
             RequestTooLarge => "API calls carry small parameters; send at most 1 MiB.",
+            HeadersTooLarge => {
+                "Send at most 100 header fields and 32 KiB of headers, as the SDK does."
+            }
             PathNotFound => "Send API calls to the path / of the endpoint, as the SDK does.",
             UnsupportedMethod => "Send API calls as GET or POST, as the SDK does.",
         }

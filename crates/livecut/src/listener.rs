@@ -36,8 +36,11 @@ const RESERVED_FILES: u64 = 512;
 const REFUSALS_AT_ONCE: usize = 64;
 /// How long writing a refusal may take.
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
-/// Longest request head (request line and headers).
-const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Longest request head (request line and headers) hyper reads, and the most header fields it
+/// parses; beyond them hyper answers 431 itself, without a body. The guard's own, lower limits
+/// (`api::guard::MAX_HEADERS`, `MAX_HEADER_BYTES`) answer the heads in between with JSON.
+const MAX_HEAD_BYTES: usize = 128 * 1024;
+const HYPER_MAX_HEADERS: usize = 256;
 /// How long requests in flight get to finish after shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
@@ -79,7 +82,8 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(settings.header_timeout())
-        .max_buf_size(MAX_HEAD_BYTES);
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(HYPER_MAX_HEADERS);
     tokio::pin!(stop);
     loop {
         let (stream, remote) = tokio::select! {

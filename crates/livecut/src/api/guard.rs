@@ -83,8 +83,37 @@ impl Guard {
     }
 }
 
+/// The most header fields a request may carry, and their total size (names and values). The SDK
+/// sends about a dozen in under 2 KiB. hyper's own limits are set above these
+/// (`listener::HYPER_MAX_HEADERS`, `listener::MAX_HEAD_BYTES`) so that a head between the two
+/// gets this JSON answer instead of hyper's plain one.
+pub const MAX_HEADERS: usize = 100;
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
 pub async fn guard(State(guard): State<Arc<Guard>>, req: Request, next: Next) -> Response {
     let host_id = host_id(req.headers());
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if req.headers().len() > MAX_HEADERS || header_bytes > MAX_HEADER_BYTES {
+        let mut resp = ApiError::new(
+            ErrorCode::HeadersTooLarge,
+            format!(
+                "The request has {} header fields of {header_bytes} bytes; at most {MAX_HEADERS} \
+                 fields and {MAX_HEADER_BYTES} bytes are accepted.",
+                req.headers().len()
+            ),
+        )
+        .into_response(&new_request_id(), &host_id);
+        // Its body (if any) is not read: close rather than read past it.
+        resp.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+        return resp;
+    }
     if let (Some(throttle), Some(ConnectInfo(addr))) = (
         &guard.per_address,
         req.extensions().get::<ConnectInfo<SocketAddr>>(),

@@ -45,6 +45,7 @@ const WIRE: &[(ErrorCode, &str)] = &[
     (ErrorCode::ThrottlingUser, "Throttling.User"),
     (ErrorCode::RequestTimeout, "RequestTimeout"),
     (ErrorCode::RequestTooLarge, "RequestEntityTooLarge"),
+    (ErrorCode::HeadersTooLarge, "RequestHeaderFieldsTooLarge"),
     (ErrorCode::PathNotFound, "InvalidPath.NotFound"),
     (ErrorCode::UnsupportedMethod, "UnsupportedHTTPMethod"),
 ];
@@ -100,6 +101,7 @@ fn http_status_of_each_api_code() {
         (ErrorCode::ThrottlingUser, 400),
         (ErrorCode::RequestTimeout, 408),
         (ErrorCode::RequestTooLarge, 413),
+        (ErrorCode::HeadersTooLarge, 431),
         (ErrorCode::PathNotFound, 404),
         (ErrorCode::UnsupportedMethod, 405),
         // Job-only codes: their family's status.

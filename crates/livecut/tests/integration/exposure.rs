@@ -191,6 +191,23 @@ fn every_refusal_is_json_with_its_own_code() {
         (status, body["Code"].as_str()),
         (413, Some("RequestEntityTooLarge"))
     );
+    // Heads with more or longer fields than any API call: JSON 431 up to hyper's own limits.
+    let many = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        "X-A: b\r\n".repeat(150)
+    );
+    let long = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(40_000)
+    );
+    for head in [many, long] {
+        let (status, body) = raw_exchange(endpoint, head.as_bytes(), limit);
+        assert_eq!(
+            (status, body["Code"].as_str()),
+            (431, Some("RequestHeaderFieldsTooLarge")),
+            "{body}"
+        );
+    }
     for (status, body) in [
         raw_exchange(endpoint, b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n", limit),
         raw_exchange(endpoint, b"PUT / HTTP/1.1\r\nHost: x\r\n\r\n", limit),
