@@ -56,6 +56,24 @@ def _int_param(name: str, value: str) -> int:
         raise DriverError(f"{name} must be an integer, got {value!r}") from e
 
 
+def _bool_param(name: str, value: str) -> bool:
+    if value not in ("true", "false"):
+        raise DriverError(f"{name} must be true or false, got {value!r}")
+    return value == "true"
+
+
+def _text(_name: str, value: str) -> str:
+    return value
+
+
+def _fields(**fields: Any) -> Dict[str, Tuple[str, Callable[[str, str], Any]]]:
+    """Wire name -> (model field, converter); a bare field name means a string."""
+    out = {}
+    for wire, spec in fields.items():
+        out[wire] = spec if isinstance(spec, tuple) else (spec, _text)
+    return out
+
+
 # op -> (request model, client method, {wire name: (model field, converter)})
 _OPS: Dict[str, Tuple[Optional[type], str, Dict[str, Tuple[str, Callable[[str, str], Any]]]]] = {
     "submit_live_editing_job": (
@@ -112,6 +130,66 @@ _OPS: Dict[str, Tuple[Optional[type], str, Dict[str, Tuple[str, Callable[[str, s
         },
     ),
 }
+
+_OPS.update({
+    "create_editing_project": (
+        ice_models.CreateEditingProjectRequest,
+        "create_editing_project",
+        _fields(BusinessConfig="business_config", ClipsParam="clips_param", CoverURL="cover_url",
+                Description="description", ProjectType="project_type", TemplateId="template_id",
+                TemplateType="template_type", Timeline="timeline", Title="title"),
+    ),
+    "get_editing_project": (
+        ice_models.GetEditingProjectRequest,
+        "get_editing_project",
+        _fields(ProjectId="project_id", RequestSource="request_source"),
+    ),
+    "update_editing_project": (
+        ice_models.UpdateEditingProjectRequest,
+        "update_editing_project",
+        _fields(BusinessStatus="business_status", ClipsParam="clips_param", CoverURL="cover_url",
+                Description="description", ProjectId="project_id", TemplateId="template_id",
+                Timeline="timeline", Title="title"),
+    ),
+    # The SDK models MaxResults of this request as a string.
+    "list_editing_projects": (
+        ice_models.ListEditingProjectsRequest,
+        "list_editing_projects",
+        _fields(CreateSource="create_source", EndTime="end_time", Keyword="keyword",
+                MaxResults="max_results", NextToken="next_token", ProjectType="project_type",
+                SortBy="sort_by", StartTime="start_time", Status="status",
+                TemplateType="template_type"),
+    ),
+    "delete_editing_projects": (
+        ice_models.DeleteEditingProjectsRequest,
+        "delete_editing_projects",
+        _fields(ProjectIds="project_ids"),
+    ),
+    "list_media_basic_infos": (
+        ice_models.ListMediaBasicInfosRequest,
+        "list_media_basic_infos",
+        _fields(AuthTimeout=("auth_timeout", _int_param), BusinessType="business_type",
+                EndTime="end_time", IncludeFileBasicInfo=("include_file_basic_info", _bool_param),
+                MaxResults=("max_results", _int_param), MediaId="media_id",
+                MediaType="media_type", NextToken="next_token", SortBy="sort_by",
+                Source="source", StartTime="start_time", Status="status"),
+    ),
+    "delete_media_infos": (
+        ice_models.DeleteMediaInfosRequest,
+        "delete_media_infos",
+        _fields(DeletePhysicalFiles=("delete_physical_files", _bool_param),
+                InputURLs="input_urls", MediaIds="media_ids"),
+    ),
+    "update_media_info": (
+        ice_models.UpdateMediaInfoRequest,
+        "update_media_info",
+        _fields(AppendTags=("append_tags", _bool_param), BusinessType="business_type",
+                CateId=("cate_id", _int_param), Category="category", CoverURL="cover_url",
+                Description="description", InputURL="input_url", MediaId="media_id",
+                MediaTags="media_tags", ReferenceId="reference_id", Title="title",
+                UserData="user_data"),
+    ),
+})
 
 _clients: Dict[Tuple[str, str, str, str], Client] = {}
 

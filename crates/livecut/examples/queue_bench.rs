@@ -106,7 +106,7 @@ async fn enqueue(db: &Db, n: usize) -> Result<f64, BoxError> {
         let request = request_json(i);
         let key = format!("out/job-{i:06}.mp4");
         let url = format!("oss://bench/{key}");
-        projects::create(
+        projects::create_for_job(
             &mut tx,
             &project_id,
             &format!("Live editing job {job_id}"),
@@ -131,6 +131,7 @@ async fn enqueue(db: &Db, n: usize) -> Result<f64, BoxError> {
                 created_at: now,
                 modified_at: now,
                 account: livecut::keys::DEFAULT_ACCOUNT.into(),
+                library: media::LibraryFields::default(),
             },
         )
         .await?;

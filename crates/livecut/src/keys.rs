@@ -8,7 +8,7 @@ use crate::db::keys::{self, AccessKey, Resources};
 use crate::db::{Db, DbError};
 
 /// The RAM actions a key may be granted.
-pub const KNOWN_ACTIONS: [&str; 7] = [
+pub const KNOWN_ACTIONS: [&str; 15] = [
     "ice:*",
     "ice:SubmitLiveEditingJob",
     "ice:GetLiveEditingJob",
@@ -16,6 +16,14 @@ pub const KNOWN_ACTIONS: [&str; 7] = [
     "ice:GetLiveEditingIndexFile",
     "ice:SetEventCallback",
     "ice:GetEventCallback",
+    "ice:CreateEditingProject",
+    "ice:GetEditingProject",
+    "ice:UpdateEditingProject",
+    "ice:ListEditingProjects",
+    "ice:DeleteEditingProjects",
+    "ice:ListMediaBasicInfos",
+    "ice:DeleteMediaInfos",
+    "ice:UpdateMediaInfo",
 ];
 
 pub use crate::db::keys::DEFAULT_ACCOUNT;

@@ -15,7 +15,15 @@ use crate::db::nonces::TTL_MS as NONCE_TTL_MS;
 
 /// The actions that change state: their nonces are also claimed in the database, so a replay
 /// to another process of a scale-out is refused as well (see `nonce_window`).
-const WRITES: [&str; 2] = [SUBMIT, "SetEventCallback"];
+const WRITES: [&str; 7] = [
+    SUBMIT,
+    "SetEventCallback",
+    "CreateEditingProject",
+    "UpdateEditingProject",
+    "DeleteEditingProjects",
+    "DeleteMediaInfos",
+    "UpdateMediaInfo",
+];
 
 /// The write whose handler claims the nonce in its own transaction (one commit per Submit, not
 /// two: Submit is the hot write).

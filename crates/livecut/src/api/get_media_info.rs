@@ -16,7 +16,18 @@ pub async fn handle(
     req: &RpcRequest,
     caller: &Caller,
 ) -> Result<Value, ApiError> {
-    let row = if let Some(media_id) = req.param("MediaId") {
+    let row = find(state, req, caller).await?;
+    Ok(json!({ "MediaInfo": media_info(&row) }))
+}
+
+/// The caller's asset named by `MediaId` or `InputURL` (another account's answers as one that
+/// does not exist).
+pub(super) async fn find(
+    state: &AppState,
+    req: &RpcRequest,
+    caller: &Caller,
+) -> Result<MediaRow, ApiError> {
+    if let Some(media_id) = req.param("MediaId") {
         media::get(&state.db, media_id).await
     } else if let Some(url) = req.param("InputURL") {
         let loc =
@@ -27,23 +38,23 @@ pub async fn handle(
     }
     .map_err(|e| ApiError::internal("reading the media asset", &e))?
     .filter(|media| media.account == caller.account)
-    .ok_or_else(|| ApiError::not_found("media"))?;
-    Ok(json!({ "MediaInfo": media_info(&row) }))
+    .ok_or_else(|| ApiError::not_found("media"))
 }
 
-fn media_info(row: &MediaRow) -> Value {
+/// GetMediaInfo's `MediaInfo` (ListMediaBasicInfos shows the same, without the stream lists).
+pub(super) fn media_info(row: &MediaRow) -> Value {
     let mut info = json!({
         "MediaId": row.media_id,
         "MediaBasicInfo": {
             "MediaId": row.media_id,
             "InputURL": row.input_url,
             "MediaType": "video",
-            "BusinessType": "general",
+            "BusinessType": row.library.business_type,
             "Source": "oss",
             "Title": row.title,
-            "Description": "",
-            "Category": "",
-            "MediaTags": "",
+            "Description": row.library.description,
+            "Category": row.library.category,
+            "MediaTags": row.library.media_tags,
             "CoverURL": row.cover_url,
             "UserData": row.user_data,
             "Snapshots": "[]",
@@ -54,9 +65,9 @@ fn media_info(row: &MediaRow) -> Value {
             "DeletedTime": "",
             "Biz": "ICE",
             "UploadSource": "general",
-            "ReferenceId": row.job_id,
+            "ReferenceId": row.library.reference_id,
             "CateName": "",
-            "CateId": 0,
+            "CateId": row.library.cate_id,
         },
         "FileInfoList": [],
     });

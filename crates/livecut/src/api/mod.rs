@@ -3,6 +3,8 @@
 //! `healthz` has the operator's routes (`/healthz`, `/metrics`).
 
 mod authenticate;
+mod delete_media_infos;
+mod editing_projects;
 pub mod error;
 mod get_live_editing_index_file;
 mod get_live_editing_job;
@@ -10,12 +12,15 @@ mod get_media_info;
 pub mod guard;
 pub mod healthz;
 pub mod hooks;
+mod list_media_basic_infos;
 pub mod nonce_window;
 mod output_storage;
+mod paging;
 mod preview;
 pub mod rpc;
 mod set_event_callback;
 mod submit_live_editing_job;
+mod update_media_info;
 
 use std::sync::Arc;
 
@@ -35,13 +40,21 @@ use error::ApiError;
 use rpc::{API_VERSION, RpcRequest};
 
 /// The actions this server implements.
-const ACTIONS: [&str; 6] = [
+const ACTIONS: [&str; 14] = [
     "SubmitLiveEditingJob",
     "GetLiveEditingJob",
     "GetMediaInfo",
     "GetLiveEditingIndexFile",
     "SetEventCallback",
     "GetEventCallback",
+    "CreateEditingProject",
+    "GetEditingProject",
+    "UpdateEditingProject",
+    "ListEditingProjects",
+    "DeleteEditingProjects",
+    "ListMediaBasicInfos",
+    "DeleteMediaInfos",
+    "UpdateMediaInfo",
 ];
 
 /// Requests carry only small parameters; anything bigger is not an SDK call.
@@ -218,6 +231,14 @@ async fn dispatch(state: &AppState, req: &RpcRequest) -> Result<serde_json::Valu
         "GetLiveEditingIndexFile" => get_live_editing_index_file::handle(state, req, &caller).await,
         "SetEventCallback" => set_event_callback::set(state, req, &caller).await,
         "GetEventCallback" => set_event_callback::get(state, req, &caller).await,
+        "CreateEditingProject" => editing_projects::create::handle(state, req, &caller).await,
+        "GetEditingProject" => editing_projects::get::handle(state, req, &caller).await,
+        "UpdateEditingProject" => editing_projects::update::handle(state, req, &caller).await,
+        "ListEditingProjects" => editing_projects::list::handle(state, req, &caller).await,
+        "DeleteEditingProjects" => editing_projects::delete::handle(state, req, &caller).await,
+        "ListMediaBasicInfos" => list_media_basic_infos::handle(state, req, &caller).await,
+        "DeleteMediaInfos" => delete_media_infos::handle(state, req, &caller).await,
+        "UpdateMediaInfo" => update_media_info::handle(state, req, &caller).await,
         _ => get_media_info::handle(state, req, &caller).await,
     }
 }

@@ -29,7 +29,11 @@ pub async fn check(state: &AppState, request: &JobRequest) -> Result<(), ApiErro
     Ok(())
 }
 
-async fn check_bucket(state: &AppState, parameter: &str, bucket: &str) -> Result<(), ApiError> {
+pub(super) async fn check_bucket(
+    state: &AppState,
+    parameter: &str,
+    bucket: &str,
+) -> Result<(), ApiError> {
     if state.buckets.backend(bucket).is_err() {
         return Err(ApiError::invalid(
             parameter,

@@ -99,6 +99,20 @@ impl RpcRequest {
         .filter(|v| !v.is_empty())
     }
 
+    /// A boolean parameter: `true` or `false` in any case (the Python SDK sends `True`), false
+    /// when absent.
+    pub fn flag(&self, name: &str) -> Result<bool, super::error::ApiError> {
+        match self.param(name) {
+            None => Ok(false),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(_) => Err(super::error::ApiError::invalid(
+                name,
+                "it is not true or false",
+            )),
+        }
+    }
+
     /// A parameter value, trimmed; None when absent or blank.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params

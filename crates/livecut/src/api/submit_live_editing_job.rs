@@ -16,7 +16,8 @@ pub async fn handle(
     req: &RpcRequest,
     caller: &Caller,
 ) -> Result<Value, ApiError> {
-    let request = validate(&req.params, &state.limits)?;
+    let params = with_project_storage(state, req, caller).await?;
+    let request = validate(&params, &state.limits)?;
     let latest_end_us =
         (now_ms() + state.limits.max_future_seconds as i64 * 1000).saturating_mul(1000);
     if let Some((i, clip)) = request
@@ -85,4 +86,78 @@ pub async fn handle(
         body["VodMediaId"] = json!(done.media_id);
     }
     Ok(body)
+}
+
+/// The parameters with the output storage of the request's project filled in where the request
+/// leaves it out (IMS: "the system reads the storage configurations of the project"): its
+/// OutputMediaTarget, and an output named by a fresh id in its StorageLocation and Path.
+/// What the request gives itself (a MediaURL, Width, Height, Bitrate) stays.
+async fn with_project_storage<'a>(
+    state: &AppState,
+    req: &'a RpcRequest,
+    caller: &Caller,
+) -> Result<std::borrow::Cow<'a, std::collections::BTreeMap<String, String>>, ApiError> {
+    use std::borrow::Cow;
+    let Some(project_id) = req.param("ProjectId") else {
+        return Ok(Cow::Borrowed(&req.params));
+    };
+    let project = crate::db::projects::get(&state.db, project_id, &caller.account)
+        .await
+        .map_err(|e| ApiError::internal("reading the project", &e))?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "ProjectId",
+                &format!("project {project_id:?} does not exist"),
+            )
+        })?;
+    let Some(storage) = super::editing_projects::business_config(
+        &project.business_config,
+        "BusinessConfig",
+        false,
+    )?
+    else {
+        return Ok(Cow::Borrowed(&req.params));
+    };
+    let mut params = req.params.clone();
+    let target = params
+        .get("OutputMediaTarget")
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| storage.target.clone());
+    params.insert("OutputMediaTarget".into(), target.clone());
+    let mut output = match params.get("OutputMediaConfig").map(|s| s.trim()) {
+        None | Some("") => serde_json::Map::new(),
+        Some(raw) => match serde_json::from_str::<Value>(raw) {
+            Ok(Value::Object(o)) => o,
+            // Left for validation to name precisely.
+            _ => return Ok(Cow::Owned(params)),
+        },
+    };
+    let file_name = format!("{}.mp4", crate::ids::new_resource_id());
+    let named = |o: &serde_json::Map<String, Value>, k: &str| {
+        o.get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|v| !v.trim().is_empty())
+    };
+    if target == "vod-media" {
+        if !named(&output, "StorageLocation") {
+            output.insert("StorageLocation".into(), json!(storage.storage_location));
+        }
+        if !named(&output, "FileName") {
+            output.insert("FileName".into(), json!(file_name));
+        }
+    } else if !named(&output, "MediaURL") {
+        let loc = storage
+            .location(&file_name)
+            .map_err(|e| ApiError::invalid("ProjectId", &format!("its storage: {e}")))?;
+        output.insert(
+            "MediaURL".into(),
+            json!(format!("oss://{}/{}", loc.bucket, loc.key)),
+        );
+    }
+    params.insert(
+        "OutputMediaConfig".into(),
+        Value::Object(output).to_string(),
+    );
+    Ok(Cow::Owned(params))
 }

@@ -106,6 +106,20 @@ pub async fn owner(db: &Db, bucket: &str, key: &str) -> Result<Option<String>, D
     Ok(row.map(|r| r.try_get("job_id")).transpose()?)
 }
 
+/// Whether `job_id` is the only job that recorded the object (so deleting it takes nothing from
+/// another job, e.g. a later job that wrote the same name).
+pub async fn only_of(db: &Db, job_id: &str, bucket: &str, key: &str) -> Result<bool, DbError> {
+    let others: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM job_objects WHERE bucket = $1 AND object_key = $2 AND job_id <> $3",
+    )
+    .bind(bucket)
+    .bind(key)
+    .bind(job_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(others == 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

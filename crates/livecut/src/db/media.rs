@@ -30,10 +30,39 @@ pub struct MediaRow {
     pub modified_at: i64,
     /// The account of the key that submitted its job.
     pub account: String,
+    /// What UpdateMediaInfo edits besides Title, CoverURL and UserData.
+    pub library: LibraryFields,
+}
+
+/// The media library's descriptive fields of an asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LibraryFields {
+    pub description: String,
+    /// Comma-separated tags.
+    pub media_tags: String,
+    pub category: String,
+    pub cate_id: i64,
+    pub business_type: String,
+    /// The caller's own id for the asset (the job id until changed).
+    pub reference_id: String,
+}
+
+impl Default for LibraryFields {
+    fn default() -> Self {
+        LibraryFields {
+            description: String::new(),
+            media_tags: String::new(),
+            category: String::new(),
+            cate_id: 0,
+            business_type: "general".to_string(),
+            reference_id: String::new(),
+        }
+    }
 }
 
 const COLUMNS: &str = "media_id, job_id, input_url, bucket, object_key, status, title, cover_url, user_data, \
-     probe, file_size, created_at, modified_at, account";
+     probe, file_size, created_at, modified_at, account, description, media_tags, category, \
+     cate_id, business_type, reference_id";
 
 fn from_row(row: &AnyRow) -> Result<MediaRow, DbError> {
     Ok(MediaRow {
@@ -51,12 +80,21 @@ fn from_row(row: &AnyRow) -> Result<MediaRow, DbError> {
         created_at: row.try_get("created_at")?,
         modified_at: row.try_get("modified_at")?,
         account: row.try_get("account")?,
+        library: LibraryFields {
+            description: row.try_get("description")?,
+            media_tags: row.try_get("media_tags")?,
+            category: row.try_get("category")?,
+            cate_id: row.try_get("cate_id")?,
+            business_type: row.try_get("business_type")?,
+            reference_id: row.try_get("reference_id")?,
+        },
     })
 }
 
 pub async fn insert(tx: &mut Transaction<'_, Any>, m: &MediaRow) -> Result<(), DbError> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO media_assets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "INSERT INTO media_assets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14, $15, $16, $17, $18, $19, $20)"
     )))
     .bind(&m.media_id)
     .bind(&m.job_id)
@@ -72,6 +110,16 @@ pub async fn insert(tx: &mut Transaction<'_, Any>, m: &MediaRow) -> Result<(), D
     .bind(m.created_at)
     .bind(m.modified_at)
     .bind(&m.account)
+    .bind(&m.library.description)
+    .bind(&m.library.media_tags)
+    .bind(&m.library.category)
+    .bind(m.library.cate_id)
+    .bind(&m.library.business_type)
+    .bind(if m.library.reference_id.is_empty() {
+        &m.job_id
+    } else {
+        &m.library.reference_id
+    })
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -147,4 +195,112 @@ pub async fn find_by_location(
     .fetch_optional(&db.pool)
     .await?;
     row.as_ref().map(from_row).transpose()
+}
+/// What ListMediaBasicInfos filters on; empty strings filter nothing.
+#[derive(Debug, Clone, Default)]
+pub struct MediaFilter {
+    pub media_id: String,
+    pub status: String,
+    pub business_type: String,
+    pub created_from: Option<i64>,
+    pub created_before: Option<i64>,
+}
+
+const FILTER: &str = "account = $1 AND ($2 = '' OR media_id = $2) AND ($3 = '' OR status = $3) \
+     AND ($4 = '' OR business_type = $4) AND created_at >= $5 AND created_at <= $6";
+
+/// One page of `account`'s assets matching `filter` (keyset paging as `projects::list`).
+pub async fn list(
+    db: &Db,
+    account: &str,
+    filter: &MediaFilter,
+    oldest_first: bool,
+    after: Option<&(i64, String)>,
+    limit: i64,
+) -> Result<Vec<MediaRow>, DbError> {
+    let (cmp, order) = if oldest_first {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM media_assets WHERE {FILTER} \
+         AND ($7 = 0 OR created_at {cmp} $8 OR (created_at = $8 AND media_id {cmp} $9)) \
+         ORDER BY created_at {order}, media_id {order} LIMIT $10"
+    );
+    let (after_at, after_id) = after.cloned().unwrap_or_default();
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(account)
+        .bind(&filter.media_id)
+        .bind(&filter.status)
+        .bind(&filter.business_type)
+        .bind(filter.created_from.unwrap_or(i64::MIN))
+        .bind(filter.created_before.unwrap_or(i64::MAX))
+        .bind(i64::from(after.is_some()))
+        .bind(after_at)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// How many of `account`'s assets match `filter` (ListMediaBasicInfos' TotalCount).
+pub async fn count(db: &Db, account: &str, filter: &MediaFilter) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM media_assets WHERE {FILTER}"
+    )))
+    .bind(account)
+    .bind(&filter.media_id)
+    .bind(&filter.status)
+    .bind(&filter.business_type)
+    .bind(filter.created_from.unwrap_or(i64::MIN))
+    .bind(filter.created_before.unwrap_or(i64::MAX))
+    .fetch_one(&db.pool)
+    .await?)
+}
+
+/// Writes the editable fields of `m` (UpdateMediaInfo); false when the asset is gone.
+pub async fn update_info(db: &Db, m: &MediaRow, now_ms: i64) -> Result<bool, DbError> {
+    let r = sqlx::query(
+        "UPDATE media_assets SET title = $1, cover_url = $2, user_data = $3, description = $4, \
+         media_tags = $5, category = $6, cate_id = $7, business_type = $8, reference_id = $9, \
+         modified_at = $10 WHERE media_id = $11 AND account = $12",
+    )
+    .bind(&m.title)
+    .bind(&m.cover_url)
+    .bind(&m.user_data)
+    .bind(&m.library.description)
+    .bind(&m.library.media_tags)
+    .bind(&m.library.category)
+    .bind(m.library.cate_id)
+    .bind(&m.library.business_type)
+    .bind(&m.library.reference_id)
+    .bind(now_ms)
+    .bind(&m.media_id)
+    .bind(&m.account)
+    .execute(&db.pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Deletes asset `media_id` of `account` and frees its output location for new jobs (when its
+/// job still owns it); false when there was no such asset. Its objects are left to the caller.
+pub async fn delete(db: &Db, media_id: &str, account: &str) -> Result<bool, DbError> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "DELETE FROM output_owners WHERE job_id IN \
+         (SELECT job_id FROM media_assets WHERE media_id = $1 AND account = $2)",
+    )
+    .bind(media_id)
+    .bind(account)
+    .execute(&mut *tx)
+    .await?;
+    let r = sqlx::query("DELETE FROM media_assets WHERE media_id = $1 AND account = $2")
+        .bind(media_id)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(r.rows_affected() == 1)
 }

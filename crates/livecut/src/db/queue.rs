@@ -7,7 +7,7 @@
 
 use super::jobs::{COLUMNS, JobRow, from_row, status};
 use super::{Db, DbError, Dialect};
-use super::{callbacks, media, usage};
+use super::{callbacks, media, projects, usage};
 use crate::code::ErrorCode;
 
 /// Takes the oldest queued job, if any, for `owner` until `now + lease`.
@@ -122,6 +122,7 @@ pub async fn finish(
         output_bytes: ready.map_or(0, |r| r.file_size),
     };
     usage::record_in(&mut tx, job_id, ended, now_ms).await?;
+    projects::set_ended_in(&mut tx, job_id, ended.succeeded, now_ms).await?;
     // The completion event, in the same transaction: written exactly when the job ends.
     callbacks::enqueue_in(&mut tx, job_id, now_ms).await?;
     tx.commit().await?;

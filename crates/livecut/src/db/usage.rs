@@ -148,6 +148,7 @@ mod tests {
             created_at: now_ms,
             modified_at: now_ms,
             account: account.into(),
+            library: media::LibraryFields::default(),
         };
         media::insert(&mut tx, &media).await.unwrap();
         let job = jobs::NewJob {

@@ -63,11 +63,12 @@ pub async fn submit(
             if !projects::exists(db, p, account).await? {
                 return Err(SubmitError::UnknownProject(p.clone()));
             }
+            projects::set_producing_in(&mut tx, p, now).await?;
             p.clone()
         }
         None => {
             let p = new_resource_id();
-            projects::create(
+            projects::create_for_job(
                 &mut tx,
                 &p,
                 &format!("Live editing job {job_id}"),
@@ -119,6 +120,7 @@ pub async fn submit(
             created_at: now,
             modified_at: now,
             account: account.to_string(),
+            library: media::LibraryFields::default(),
         },
     )
     .await?;

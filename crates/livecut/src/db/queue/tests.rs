@@ -166,6 +166,7 @@ async fn submit(db: &Db, id: &str, now_ms: i64) -> String {
             created_at: now_ms,
             modified_at: now_ms,
             account: "default".into(),
+            library: media::LibraryFields::default(),
         },
     )
     .await
