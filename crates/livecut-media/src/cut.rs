@@ -5,11 +5,11 @@
 //! video or audio-only jobs. Both kinds select their frames through the
 //! same `select` layer.
 
-use crate::{CutJob, CutMode, CutReport, MediaError, copy, geometry, reencode, select};
+use crate::{CutJob, CutMode, CutReport, MediaError, Progress, copy, geometry, reencode, select};
 
 /// Cuts `job.clips` out of their recordings and joins them into
 /// `job.output`. `progress` receives 0.0..=1.0, by processed duration.
-pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
+pub fn cut(job: &CutJob, progress: &mut dyn FnMut(Progress)) -> Result<CutReport, MediaError> {
     crate::av::init()?;
     validate(job)?;
     check_options(job)?;

@@ -78,13 +78,15 @@
 
 // Layers, lowest first; a module uses only modules of its own or a lower
 // layer (docs/ARCHITECTURE.md has the map):
-// 1. facts and formats without libav: codec, error, fetch, geometry, job, timeline, bitstream
+// 1. facts and formats without libav: codec, error, fetch, geometry, job, progress, timeline,
+//    bitstream
 mod bitstream;
 mod codec;
 mod error;
 mod fetch;
 mod geometry;
 mod job;
+mod progress;
 mod timeline;
 // 2. libav (FFmpeg): every unsafe line of the crate
 mod av;
@@ -112,3 +114,4 @@ pub use fetch::{SegmentGate, install_segment_gate};
 pub use hls_output::{HlsOutput, remux_to_hls};
 pub use job::{ClipInput, ClipReport, CutJob, CutMode, CutReport, InitSection, SegmentInput};
 pub use probe::{MediaProbe, StreamKind, StreamProbe, probe, probe_segment};
+pub use progress::{Progress, Step};

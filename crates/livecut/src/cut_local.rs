@@ -108,10 +108,15 @@ pub async fn run(store: &StoreSettings, args: &CutArgs) -> Result<(), String> {
         output_height: args.height,
         video_bitrate_kbps: args.bitrate,
     };
-    let report = tokio::task::spawn_blocking(move || livecut_media::cut(&job, &mut |_| {}))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("{}: {e}", ErrorCode::from(&e)))?;
+    let report = tokio::task::spawn_blocking(move || {
+        let mut bar = ProgressLine::new();
+        let report = livecut_media::cut(&job, &mut |p| bar.show(&p));
+        bar.end();
+        report
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("{}: {e}", ErrorCode::from(&e)))?;
     let cut_seconds = began.elapsed().as_secs_f64();
     if let Some(loc) = &output_object {
         let began = Instant::now();
@@ -161,4 +166,75 @@ pub async fn run(store: &StoreSettings, args: &CutArgs) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The progress of `livecut cut` on its terminal: one line redrawn in place (step, a bar, how
+/// many segments read or frames written of how many), at most ten times a second. Nothing when
+/// stderr is not a terminal, so logs and pipes stay clean.
+struct ProgressLine {
+    on: bool,
+    drawn: Option<Instant>,
+}
+
+impl ProgressLine {
+    const WIDTH: usize = 30;
+
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        ProgressLine {
+            on: std::io::stderr().is_terminal(),
+            drawn: None,
+        }
+    }
+
+    fn show(&mut self, p: &livecut_media::Progress) {
+        let finished = p.step == livecut_media::Step::Writing && p.done == p.total;
+        let due = self
+            .drawn
+            .is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(100));
+        if !self.on || !(due || finished) {
+            return;
+        }
+        self.drawn = Some(Instant::now());
+        eprint!("\r{}", render(p, Self::WIDTH));
+    }
+
+    fn end(&self) {
+        if self.on && self.drawn.is_some() {
+            eprintln!();
+        }
+    }
+}
+
+fn render(p: &livecut_media::Progress, width: usize) -> String {
+    let filled = ((p.fraction() * width as f32).round() as usize).min(width);
+    let step = match p.step {
+        livecut_media::Step::Reading => "reading",
+        livecut_media::Step::Writing => "writing",
+    };
+    format!(
+        "{step:<8}[{}{}] {:>3}%  {}/{} {}",
+        "#".repeat(filled),
+        " ".repeat(width - filled),
+        (p.fraction() * 100.0).floor() as u32,
+        p.done,
+        p.total,
+        p.unit()
+    )
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::*;
+    use livecut_media::{Progress, Step};
+
+    #[test]
+    fn the_line_shows_step_bar_and_counts() {
+        let p = Progress {
+            step: Step::Writing,
+            done: 450,
+            total: 900,
+        };
+        assert_eq!(render(&p, 10), "writing [######    ]  55%  450/900 frames");
+    }
 }

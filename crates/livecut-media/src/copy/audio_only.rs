@@ -20,7 +20,7 @@ use crate::select::report::{WriteProgress, clip_report};
 use crate::select::source::{ClipReader, Track};
 use crate::select::{no_audio_in_range, plan, scan_all, selection};
 use crate::timeline::{TICKS_PER_SECOND, ticks_to_us};
-use crate::{ClipInput, CutJob, CutReport, MediaError};
+use crate::{ClipInput, CutJob, CutReport, MediaError, Progress};
 
 /// Where one clip's runs go on the output timeline.
 struct AudioPlan {
@@ -69,8 +69,7 @@ fn plan_clip(
 }
 
 /// Runs a copy-mode job whose first clip is audio-only.
-pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
-    progress(0.0);
+pub fn cut(job: &CutJob, progress: &mut dyn FnMut(Progress)) -> Result<CutReport, MediaError> {
     let indexes = scan_all(job, index::scan_audio_only, progress)?;
     let mut config = None;
     for (clip, index) in job.clips.iter().zip(&indexes) {
@@ -108,7 +107,7 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
         cursor = p.plan.end;
         plans.push(p);
     }
-    let mut writing = WriteProgress::new(cursor);
+    let mut writing = WriteProgress::new(cursor, frame_ticks);
     let mut out = Mp4Writer::create_audio_only(&job.output, &config)?;
     let mut reports = Vec::with_capacity(job.clips.len());
     for ((clip, index), p) in job.clips.iter().zip(&indexes).zip(&plans) {
@@ -162,7 +161,7 @@ pub fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, Med
         reports.push(clip_report(clip, index, &p.plan, 0, frames, notes));
     }
     out.finish()?;
-    progress(1.0);
+    writing.finish(progress);
     Ok(CutReport {
         clips: reports,
         duration_us: ticks_to_us(cursor),

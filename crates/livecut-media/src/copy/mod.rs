@@ -61,7 +61,7 @@ use crate::select::plan::{self, ClipPlan, Splicing};
 use crate::select::report::{WriteProgress, clip_report, silence_note};
 use crate::select::{self, FALLBACK_FRAME_DURATION, scan_all, source_video};
 use crate::timeline::ticks_to_us;
-use crate::{CutJob, CutReport, MediaError};
+use crate::{CutJob, CutReport, MediaError, Progress};
 
 /// What all clips must agree on to share one video and one audio track.
 struct Shared {
@@ -282,8 +282,10 @@ fn route(shared: &Shared, boundary: Option<&BoundaryEncoder>) -> Result<Route, M
 
 /// Runs a `RoughFast` or `AccurateFast` job whose first clip has video
 /// (validated by `crate::cut`).
-pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
-    progress(0.0);
+pub(crate) fn cut(
+    job: &CutJob,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<CutReport, MediaError> {
     let indexes = scan_all(job, index::scan, progress)?;
     let shared = shared_facts(job, &indexes)?;
 
@@ -306,7 +308,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
         cursor = p.end;
         plans.push(p);
     }
-    let mut writing = WriteProgress::new(cursor);
+    let mut writing = WriteProgress::new(cursor, shared.frame_duration);
 
     let needs_encoder = plans.iter().any(|p| p.reencoded > 0);
     let source_reorder = indexes.iter().map(|i| i.reorder_depth).max().unwrap_or(0);
@@ -377,7 +379,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
         reports.push(clip_report(clip, index, p, p.reencoded, p.copied, notes));
     }
     out.finish()?;
-    progress(1.0);
+    writing.finish(progress);
     Ok(CutReport {
         clips: reports,
         duration_us: ticks_to_us(cursor),

@@ -41,7 +41,7 @@ use crate::timeline::{RunAnchor, TICKS_PER_SECOND};
 use crate::transcode::audio_encoder::AudioEncoder;
 use crate::transcode::audio_lane::{AudioDecoding, Lane, drain_resampler, place_audio};
 use crate::transcode::span::ticks_to_samples;
-use crate::{ClipInput, ClipReport, CutJob, CutReport, MediaError};
+use crate::{ClipInput, ClipReport, CutJob, CutReport, MediaError, Progress};
 
 /// Audio packets decoded at most to learn the first clip's format.
 const FORMAT_PROBE_PACKETS: usize = 64;
@@ -257,8 +257,10 @@ fn transcode_clip(
 }
 
 /// Runs an `Accurate` or `Rough` job whose first clip is audio-only.
-pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
-    progress(0.0);
+pub(crate) fn cut(
+    job: &CutJob,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<CutReport, MediaError> {
     let indexes = select::scan_all(job, index::scan_audio_only, progress)?;
     for (clip, index) in job.clips.iter().zip(&indexes) {
         if index.audio.is_none() {
@@ -300,7 +302,10 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
         },
     )?;
     let mut out = Output { encoder, sink };
-    let mut writing = WriteProgress::new(samples_to_ticks(planned, rate));
+    let mut writing = WriteProgress::new(
+        samples_to_ticks(planned, rate),
+        samples_to_ticks(1024, rate),
+    );
     let mut reports = Vec::with_capacity(job.clips.len());
     for ((clip, index), clip_spans) in job.clips.iter().zip(&indexes).zip(&spans) {
         let mut tick_progress = |tick: i64| writing.reach(tick, progress);
@@ -335,7 +340,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
     let total = out.encoder.position();
     out.encoder.finish(&mut out.sink)?;
     out.sink.finish()?;
-    progress(1.0);
+    writing.finish(progress);
     Ok(CutReport {
         clips: reports,
         duration_us: samples_to_us(total, rate),

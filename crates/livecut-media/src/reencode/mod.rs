@@ -81,7 +81,7 @@ use crate::select::{self, FALLBACK_FRAME_DURATION};
 use crate::timeline::ticks_to_us;
 use crate::transcode::audio_encoder::AudioEncoder;
 use crate::transcode::scale::OutputPicture;
-use crate::{CutJob, CutReport, MediaError};
+use crate::{CutJob, CutReport, MediaError, Progress};
 
 /// The output size of a job whose first clip has the shape `first`:
 /// nothing requested is the first clip's display size; otherwise the
@@ -205,8 +205,10 @@ fn open_pipeline(
 }
 
 /// Runs an `Accurate` or `Rough` job (validated by `crate::cut`).
-pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutReport, MediaError> {
-    progress(0.0);
+pub(crate) fn cut(
+    job: &CutJob,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<CutReport, MediaError> {
     let indexes = select::scan_all(job, select::index::scan_for_decoding, progress)?;
     // Each clip keeps its own frame rate on the timeline; the track's
     // nominal rate is the first clip's.
@@ -228,7 +230,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
         cursor = p.end;
         plans.push((p, frame_duration));
     }
-    let mut writing = WriteProgress::new(cursor);
+    let mut writing = WriteProgress::new(cursor, plans.first().map_or(1, |p| p.1));
 
     let first_audio = indexes.iter().find_map(|i| i.decoded_audio);
     let mut pipe = open_pipeline(job, plans[0].1, first_audio)?;
@@ -261,7 +263,7 @@ pub(crate) fn cut(job: &CutJob, progress: &mut dyn FnMut(f32)) -> Result<CutRepo
         )));
     }
     pipe.finish(cursor)?;
-    progress(1.0);
+    writing.finish(progress);
     Ok(CutReport {
         clips: reports,
         duration_us: ticks_to_us(cursor),

@@ -23,7 +23,7 @@ use ffmpeg_next::{codec, media};
 
 use self::index::{ClipIndex, Selection};
 use crate::error::Cause;
-use crate::{ClipInput, CutJob, CutMode, MediaError};
+use crate::{ClipInput, CutJob, CutMode, MediaError, Progress, Step};
 
 /// Frame duration assumed when a clip has too few frames to measure one.
 pub(crate) const FALLBACK_FRAME_DURATION: i64 = 3000;
@@ -53,14 +53,27 @@ pub(crate) fn selection(mode: CutMode, clip: &ClipInput) -> Selection {
 pub(crate) fn scan_all(
     job: &CutJob,
     scan: index::Scan,
-    progress: &mut dyn FnMut(f32),
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<Vec<ClipIndex>, MediaError> {
-    let count = job.clips.len() as f32;
+    let total: usize = job.clips.iter().map(|c| c.segments.len()).sum();
+    let mut before = 0usize;
+    let mut reading = |done: usize| {
+        progress(Progress {
+            step: Step::Reading,
+            done: done as u64,
+            total: total as u64,
+        });
+    };
+    reading(0);
     let mut indexes = Vec::with_capacity(job.clips.len());
-    for (i, clip) in job.clips.iter().enumerate() {
-        let mut scan_progress = |f: f32| progress(0.1 * (i as f32 + f) / count);
+    for clip in &job.clips {
+        let n = clip.segments.len();
+        // `scan` reports the share of this clip's segments read.
+        let mut scan_progress = |f: f32| reading(before + (f * n as f32).round() as usize);
         indexes.push(scan(clip, selection(job.mode, clip), &mut scan_progress)?);
+        before += n;
     }
+    reading(total);
     Ok(indexes)
 }
 

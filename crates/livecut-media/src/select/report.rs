@@ -5,30 +5,47 @@
 use super::index::{ClipIndex, LossKind};
 use super::plan::ClipPlan;
 use crate::timeline::ticks_to_us;
-use crate::{ClipInput, ClipReport};
+use crate::{ClipInput, ClipReport, Progress, Step};
 
-/// Progress of the writing pass: the last nine tenths of the job, by the
-/// output tick reached out of `total`.
+/// Progress of the writing pass, by the output tick reached out of `total`,
+/// reported in output frames of `frame` ticks each.
 pub(crate) struct WriteProgress {
     reached: i64,
     total: i64,
+    frame: i64,
 }
 
 impl WriteProgress {
-    pub fn new(total: i64) -> Self {
+    pub fn new(total: i64, frame: i64) -> Self {
         WriteProgress {
             reached: 0,
             total: total.max(1),
+            frame: frame.max(1),
         }
+    }
+
+    fn report(&self, progress: &mut dyn FnMut(Progress)) {
+        let frames = |ticks: i64| (ticks.max(0) as u64).div_ceil(self.frame as u64);
+        progress(Progress {
+            step: Step::Writing,
+            done: frames(self.reached),
+            total: frames(self.total),
+        });
     }
 
     /// Reports `tick` if it is further than any before: ticks only grow
     /// within a clip, but progress must never go backwards.
-    pub fn reach(&mut self, tick: i64, progress: &mut dyn FnMut(f32)) {
+    pub fn reach(&mut self, tick: i64, progress: &mut dyn FnMut(Progress)) {
         if tick > self.reached {
             self.reached = tick.min(self.total);
-            progress(0.1 + 0.9 * (self.reached as f32 / self.total as f32));
+            self.report(progress);
         }
+    }
+
+    /// The output is whole.
+    pub fn finish(&mut self, progress: &mut dyn FnMut(Progress)) {
+        self.reached = self.total;
+        self.report(progress);
     }
 }
 
@@ -137,22 +154,23 @@ mod tests {
     }
 
     #[test]
-    fn progress_covers_the_last_nine_tenths_and_never_goes_back() {
+    fn progress_counts_output_frames_and_never_goes_back() {
         let mut seen = Vec::new();
-        let mut writing = WriteProgress::new(100);
+        let mut writing = WriteProgress::new(100, 10);
         for tick in [0, 50, 40, 50, 100, 250] {
-            writing.reach(tick, &mut |f| seen.push(f));
+            writing.reach(tick, &mut |p| seen.push((p.done, p.total)));
         }
         // Nothing for 0 or a tick already passed; beyond the total it stays
         // at the end.
-        let end = 0.1 + 0.9;
-        assert_eq!(seen, [0.1 + 0.9 * 0.5, end, end]);
+        assert_eq!(seen, [(5, 10), (10, 10), (10, 10)]);
+        writing.finish(&mut |p| seen.push((p.done, p.total)));
+        assert_eq!(seen.last(), Some(&(10, 10)));
     }
 
     #[test]
     fn an_empty_output_still_has_a_total() {
         let mut seen = Vec::new();
-        WriteProgress::new(0).reach(1, &mut |f| seen.push(f));
-        assert_eq!(seen, [0.1 + 0.9]);
+        WriteProgress::new(0, 3000).reach(1, &mut |p| seen.push(p.fraction()));
+        assert_eq!(seen, [1.0]);
     }
 }

@@ -45,6 +45,8 @@ pub async fn handle(
             "DeliveredTime": d.delivered_at.map(format_api_time).unwrap_or_default(),
         });
     }
+    // livecut's own field, like CallbackStatus: how far the job is.
+    job["Progress"] = progress(&row);
     Ok(json!({ "LiveEditingJob": job }))
 }
 
@@ -108,4 +110,15 @@ fn output_config(request: &JobRequest) -> Value {
         }
     }
     Value::Object(m)
+}
+
+/// The job's progress: a waiting job has none yet, a finished one is whole; a running (or
+/// failed) one shows what its worker last reported.
+fn progress(row: &JobRow) -> Value {
+    let fixed = |step: &str, percent: u32| json!({ "Step": step, "Done": 0, "Total": 0, "Unit": "", "Percent": percent });
+    match row.status.as_str() {
+        jobs::status::SUCCESS => fixed("Done", 100),
+        jobs::status::QUEUING if row.progress.is_empty() => fixed("Queuing", 0),
+        _ => serde_json::from_str(&row.progress).unwrap_or_else(|_| fixed("Queuing", 0)),
+    }
 }

@@ -89,6 +89,7 @@ mod tests {
             max_attempts: 3,
             lease_owner: None,
             account: "default".into(),
+            progress: String::new(),
         }
     }
 

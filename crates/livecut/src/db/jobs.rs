@@ -35,10 +35,12 @@ pub struct JobRow {
     pub lease_owner: Option<String>,
     /// The account of the key that submitted it.
     pub account: String,
+    /// How far it is, JSON (`worker::progress`); empty until a worker reports.
+    pub progress: String,
 }
 
 pub(crate) const COLUMNS: &str = "job_id, project_id, media_id, media_url, status, request, code, message, report, \
-     created_at, modified_at, completed_at, attempts, max_attempts, lease_owner, account";
+     created_at, modified_at, completed_at, attempts, max_attempts, lease_owner, account, progress";
 
 pub(crate) fn from_row(row: &AnyRow) -> Result<JobRow, DbError> {
     Ok(JobRow {
@@ -58,6 +60,7 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<JobRow, DbError> {
         max_attempts: row.try_get("max_attempts")?,
         lease_owner: row.try_get("lease_owner")?,
         account: row.try_get("account")?,
+        progress: row.try_get("progress")?,
     })
 }
 

@@ -59,6 +59,26 @@ pub async fn heartbeat(
     Ok(r.rows_affected() == 1)
 }
 
+/// Records how far a running job is (`progress`, JSON), fenced like every write of a running
+/// job; false when `owner` no longer holds it.
+pub async fn set_progress(
+    db: &Db,
+    job_id: &str,
+    owner: &str,
+    progress: &str,
+) -> Result<bool, DbError> {
+    let r = sqlx::query(
+        "UPDATE jobs SET progress = $1 WHERE job_id = $2 AND lease_owner = $3 AND status = $4",
+    )
+    .bind(progress)
+    .bind(job_id)
+    .bind(owner)
+    .bind(status::PROCESSING)
+    .execute(&db.pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// How a job ended.
 #[derive(Clone, Copy)]
 pub enum Outcome<'a> {

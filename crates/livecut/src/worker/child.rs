@@ -79,15 +79,26 @@ pub async fn run_media_child(
         .map_err(ChildError::Spawn)?;
     let deadline = tokio::time::sleep(Duration::from_secs(ctx.settings.job_timeout_seconds));
     tokio::pin!(deadline);
-    let status = tokio::select! {
-        status = child.wait() => status.map_err(ChildError::Spawn)?,
-        _ = lease.lost() => {
-            let _ = child.kill().await;
-            return Err(ChildError::LeaseLost);
-        }
-        _ = &mut deadline => {
-            let _ = child.kill().await;
-            return Err(ChildError::Timeout(ctx.settings.job_timeout_seconds));
+    let reporter = lease.reporter();
+    let mut poll = tokio::time::interval(Duration::from_secs(1));
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status.map_err(ChildError::Spawn)?,
+            _ = lease.lost() => {
+                let _ = child.kill().await;
+                return Err(ChildError::LeaseLost);
+            }
+            _ = &mut deadline => {
+                let _ = child.kill().await;
+                return Err(ChildError::Timeout(ctx.settings.job_timeout_seconds));
+            }
+            _ = poll.tick() => {
+                if let Some(path) = &job_spec.progress
+                    && let Some(p) = super::progress::read_file(path).await
+                {
+                    reporter.send_replace(super::progress::cutting(&p).to_string());
+                }
+            }
         }
     };
     match status.code() {

@@ -15,7 +15,12 @@ use crate::worker::drain::{Drain, Phase};
 pub struct LeaseKeeper {
     lost: watch::Receiver<bool>,
     task: JoinHandle<()>,
+    /// The job's latest progress (JSON), written into its row by the keeper task.
+    progress: watch::Sender<String>,
 }
+
+/// How often a changed progress is written into the job's row.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 impl LeaseKeeper {
     pub fn start(
@@ -27,13 +32,25 @@ impl LeaseKeeper {
         drain: Drain,
     ) -> Self {
         let (tx, lost) = watch::channel(false);
+        let (progress, mut reported) = watch::channel(String::new());
         let lease_ms = lease.as_millis() as i64;
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.tick().await;
+            let mut progress_tick = tokio::time::interval(PROGRESS_EVERY);
             loop {
                 tokio::select! {
                     _ = tick.tick() => {}
+                    _ = progress_tick.tick() => {
+                        if reported.has_changed().unwrap_or(false) {
+                            let value = reported.borrow_and_update().clone();
+                            // A lost write is only a stale progress; the lease decides the rest.
+                            if let Err(e) = queue::set_progress(&db, &job_id, &owner, &value).await {
+                                tracing::debug!(job_id, error = %e, "progress not recorded");
+                            }
+                        }
+                        continue;
+                    }
                     () = drain.reached(Phase::HandBack) => {
                         tracing::warn!(job_id, "drain time is up; stopping the job to hand it back");
                         let _ = tx.send(true);
@@ -52,7 +69,21 @@ impl LeaseKeeper {
                 }
             }
         });
-        LeaseKeeper { lost, task }
+        LeaseKeeper {
+            lost,
+            task,
+            progress,
+        }
+    }
+
+    /// Reports how far the job is (written into its row within a second).
+    pub fn report(&self, progress: &serde_json::Value) {
+        self.progress.send_replace(progress.to_string());
+    }
+
+    /// A handle that reports progress while the keeper itself is borrowed elsewhere.
+    pub fn reporter(&self) -> watch::Sender<String> {
+        self.progress.clone()
     }
 
     pub fn is_lost(&self) -> bool {

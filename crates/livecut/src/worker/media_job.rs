@@ -25,6 +25,9 @@ pub struct MediaJobSpec {
     /// Where the buckets of `fetch` are configured (present when `fetch` is not empty).
     #[serde(default)]
     pub storage: Option<ChildStorage>,
+    /// Where the child writes the engine's progress for its worker (`worker::progress`).
+    #[serde(default)]
+    pub progress: Option<PathBuf>,
 }
 
 /// How the child builds the bucket map its downloads use: the same configuration file as its
@@ -114,12 +117,16 @@ fn execute(spec: &Path) -> Result<Produced, (ErrorCode, String)> {
     let fail = |e: livecut_media::MediaError| (ErrorCode::from(&e), e.to_string());
     livecut_media::init().map_err(fail)?;
     let prefetch = start_downloads(&spec)?;
-    let mut last = -1i32;
+    // At most four writes a second: the worker reads once a second.
+    let mut written_at: Option<std::time::Instant> = None;
     let report = livecut_media::cut(job, &mut |p| {
-        let pct = (p * 100.0) as i32;
-        if pct / 10 != last / 10 {
-            last = pct;
-            tracing::debug!(progress = pct, "cutting");
+        let due = written_at.is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(250));
+        let last = p.step == livecut_media::Step::Writing && p.done == p.total;
+        if let Some(path) = &spec.progress
+            && (due || last)
+        {
+            super::progress::write_file(path, &p);
+            written_at = Some(std::time::Instant::now());
         }
     })
     .map_err(fail)?;

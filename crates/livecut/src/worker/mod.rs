@@ -11,6 +11,7 @@ pub mod drain;
 mod execute;
 mod lease;
 pub mod media_job;
+pub mod progress;
 pub mod registry;
 pub(crate) mod scratch;
 

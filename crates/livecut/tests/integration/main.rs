@@ -21,6 +21,7 @@ mod hevc_sources;
 mod index_file;
 mod modes_and_covers;
 mod postgres_service;
+mod progress;
 mod projects_and_library;
 mod recorders;
 mod recordings;

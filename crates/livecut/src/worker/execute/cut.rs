@@ -66,6 +66,7 @@ pub(super) async fn cut(
         fetch,
         cover: cover.as_ref().map(|c| c.request.clone()),
         hls: hls_request(request, work_dir),
+        progress: Some(work_dir.join("progress.json")),
         cut: CutJob {
             mode: request.mode.cut_mode(),
             clips,

@@ -180,6 +180,7 @@ async fn produce(
     work_dir: &Path,
 ) -> Result<Produced, Stop> {
     let job_id = job.job_id.as_str();
+    lease.report(&crate::worker::progress::planning());
     let plans = plan_step::plan_clips(ctx, lease, request).await?;
     let mut inputs = Vec::with_capacity(plans.len());
     let mut remote = Vec::with_capacity(plans.len());
@@ -200,6 +201,7 @@ async fn produce(
     if lease.is_lost() {
         return Err(Stop::LeaseLost);
     }
+    lease.report(&crate::worker::progress::publishing());
     let published = publish::publish(ctx, job_id, request, &cut).await?;
     Ok(Produced {
         report: JobReport {
