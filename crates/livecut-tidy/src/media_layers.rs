@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "fetch",
             "geometry",
             "job",
+            "progress",
             "timeline",
         ],
     ),

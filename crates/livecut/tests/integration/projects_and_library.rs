@@ -505,3 +505,62 @@ fn the_media_library_through_the_sdk() {
     let (code, _, _) = err_code(&call(&mut a, "delete_media_infos", &[]));
     assert_eq!(code, "MissingParameter");
 }
+
+/// The new calls are RAM actions of their own, and a key limited to a bucket cannot make a
+/// project that writes elsewhere.
+#[test]
+fn project_and_library_calls_need_their_ram_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let reader = create_key(
+        dir.path(),
+        "ice:ListEditingProjects,ice:ListMediaBasicInfos",
+    );
+    let mut r = Sdk::new(&server.endpoint, reader);
+    assert!(ok_body(call(&mut r, "list_editing_projects", &[]))["ProjectList"].is_array());
+    assert_eq!(
+        ok_body(call(&mut r, "list_media_basic_infos", &[]))["TotalCount"],
+        0
+    );
+    for (op, params) in [
+        ("create_editing_project", vec![("Title", "x")]),
+        ("delete_media_infos", vec![("MediaIds", "abc")]),
+        (
+            "update_media_info",
+            vec![("MediaId", "abc"), ("Title", "x")],
+        ),
+        ("delete_editing_projects", vec![("ProjectIds", "abc")]),
+    ] {
+        let (code, status, message) = err_code(&call(&mut r, op, &params));
+        assert_eq!(
+            (code.as_str(), status),
+            ("Forbidden.RAM", 403),
+            "{op}: {message}"
+        );
+    }
+    let limited = create_key_with(dir.path(), &["--actions", "ice:*", "--buckets", "team-a"]);
+    let mut l = Sdk::new(&server.endpoint, limited);
+    let (code, _, message) = err_code(&call(
+        &mut l,
+        "create_editing_project",
+        &[
+            ("ProjectType", "LiveEditingProject"),
+            ("BusinessConfig", LIVE_CONFIG),
+        ],
+    ));
+    assert_eq!(code, "Forbidden.RAM", "{message}");
+    assert!(
+        message.contains("BusinessConfig.OutputMediaConfig.StorageLocation"),
+        "{message}"
+    );
+    let mine = r#"{"OutputMediaConfig":{"StorageLocation":"team-a"}}"#;
+    let made = ok_body(call(
+        &mut l,
+        "create_editing_project",
+        &[
+            ("ProjectType", "LiveEditingProject"),
+            ("BusinessConfig", mine),
+        ],
+    ));
+    assert_eq!(made["Project"]["StatusName"], "Draft");
+}
