@@ -11,15 +11,14 @@ ALTER TABLE projects ADD COLUMN business_status TEXT NOT NULL DEFAULT '';
 ALTER TABLE projects ADD COLUMN status TEXT NOT NULL DEFAULT 'Draft';
 ALTER TABLE projects ADD COLUMN modified_source TEXT NOT NULL DEFAULT '';
 UPDATE projects SET modified_source = create_source;
--- Each project's state from its latest job; the index serves only this backfill (Submit does not
--- pay for it afterwards).
-CREATE INDEX backfill_jobs_by_project ON jobs (project_id, created_at);
+-- Each project's state from its latest job. The index also serves the end of every job (a
+-- project stays Producing while another of its jobs waits or runs).
+CREATE INDEX jobs_by_project ON jobs (project_id, created_at);
 UPDATE projects SET status = COALESCE((
     SELECT CASE j.status WHEN 'Success' THEN 'Produced' WHEN 'Failed' THEN 'ProduceFailed'
            ELSE 'Producing' END
     FROM jobs j WHERE j.project_id = projects.project_id
     ORDER BY j.created_at DESC LIMIT 1), 'Draft');
-DROP INDEX backfill_jobs_by_project;
 CREATE INDEX projects_by_account ON projects (account, created_at, project_id);
 
 ALTER TABLE media_assets ADD COLUMN description TEXT NOT NULL DEFAULT '';

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::settings::{CallbackSettings, HttpSettings, Limits, StoreSettings, WorkerSettings};
+use crate::settings::{
+    CallbackSettings, HttpSettings, Limits, OpsSettings, StoreSettings, WorkerSettings,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -92,6 +94,8 @@ pub struct ServeArgs {
     pub worker: WorkerSettings,
     #[command(flatten)]
     pub drain: DrainArgs,
+    #[command(flatten)]
+    pub ops: OpsSettings,
     /// How often the playlists registered with `--segment-times hook` are read for new
     /// segments, in milliseconds.
     #[arg(long, env = "LIVECUT_WATCH_MILLIS", default_value_t = 1000)]
@@ -103,6 +107,8 @@ pub struct WorkerArgs {
     /// Serve `/metrics` and `/healthz` on this address (nothing is served without it).
     #[arg(long, env = "LIVECUT_WORKER_LISTEN")]
     pub listen: Option<SocketAddr>,
+    #[command(flatten)]
+    pub ops: OpsSettings,
     #[command(flatten)]
     pub callbacks: CallbackSettings,
     #[command(flatten)]

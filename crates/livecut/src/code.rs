@@ -77,6 +77,8 @@ error_codes! {
     ForbiddenRam => "Forbidden.RAM",
     /// A recorder hook's request does not carry the token its URL must have.
     ForbiddenHook => "Forbidden.Hook",
+    /// `/metrics` asked for without the metrics token the operator set.
+    ForbiddenMetrics => "Forbidden.Metrics",
     /// A preview link (index playlist or segment) is not signed by this deployment, or expired.
     ForbiddenLink => "Forbidden.Link",
     /// The request speaks another API version.
@@ -126,7 +128,9 @@ impl ErrorCode {
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            ForbiddenRam | ForbiddenHook | ForbiddenLink => StatusCode::FORBIDDEN,
+            ForbiddenRam | ForbiddenHook | ForbiddenLink | ForbiddenMetrics => {
+                StatusCode::FORBIDDEN
+            }
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             InternalError | MediaProcessCrashed | MediaProcessTimeout | StorageUnavailable => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -183,6 +187,9 @@ impl ErrorCode {
             }
             SignatureNonceUsed => "Use a fresh SignatureNonce for every request.",
             ForbiddenRam => "Grant the action to this key (`livecut keys create --actions ...`).",
+            ForbiddenMetrics => {
+                "Send the metrics token the operator set (--metrics-token) as Authorization: Bearer."
+            }
             ForbiddenHook => {
                 "Put the token of the configuration's [hooks.srs] in the hook URL (`?token=...`)."
             }

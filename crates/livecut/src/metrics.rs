@@ -293,8 +293,10 @@ pub fn request_timed_out() {
     ::metrics::counter!(HTTP_TIMEOUTS).increment(1);
 }
 
-/// The scrape: the database's figures as of now, then everything in the Prometheus text format.
-pub async fn render(db: &Db) -> Result<String, DbError> {
+/// The scrape: the database's figures as of now, then everything in the Prometheus text format;
+/// with `accounts`, each account's usage too (only behind the metrics token: account names and
+/// figures are not for every client that reaches the port).
+pub async fn render(db: &Db, accounts: bool) -> Result<String, DbError> {
     let handle = install();
     let census = jobs::census(db).await?;
     let now = now_ms();
@@ -330,14 +332,16 @@ pub async fn render(db: &Db) -> Result<String, DbError> {
             .count();
         ::metrics::gauge!(WORKERS, "state" => state).set(n as f64);
     }
-    accounts(db).await?;
+    if accounts {
+        account_usage(db).await?;
+    }
     handle.run_upkeep();
     Ok(handle.render())
 }
 
 /// The per-account usage figures (one series per account the operator created, so the labels
 /// stay as few as the accounts).
-async fn accounts(db: &Db) -> Result<(), DbError> {
+async fn account_usage(db: &Db) -> Result<(), DbError> {
     let used = crate::db::usage::by_mode(db, None, (i64::MIN, i64::MAX)).await?;
     let mut jobs: std::collections::BTreeMap<(String, &str), i64> = Default::default();
     for u in &used {
@@ -406,7 +410,7 @@ mod tests {
         callback("delivered");
         storage_bytes_written("out", 1000);
 
-        let text = render(&db).await.unwrap();
+        let text = render(&db, false).await.unwrap();
         let jobs = |status: &str, mode: &str| {
             sample(
                 &text,

@@ -101,7 +101,7 @@ pub async fn serve(store: &StoreSettings, args: &ServeArgs) -> Result<(), ServeE
             destinations: storage.destinations.clone(),
             nonces: Arc::new(crate::api::nonce_window::NonceWindow::new(NONCES_IN_MEMORY)),
         },
-        ops_state(&db, &storage),
+        ops_state(&db, &storage, &args.ops),
         HookState {
             db: db.clone(),
             buckets: storage.buckets.clone(),
@@ -172,7 +172,7 @@ pub async fn worker(store: &StoreSettings, args: &WorkerArgs) -> Result<(), Serv
             );
             Some((
                 listener,
-                ops_router(ops_state(&db, &storage)),
+                ops_router(ops_state(&db, &storage, &args.ops)),
                 HttpSettings::default(),
             ))
         }
@@ -280,10 +280,15 @@ pub fn worker_context(
 }
 
 /// What `/healthz` and `/metrics` check, for `serve` and `worker` alike.
-fn ops_state(db: &Db, storage: &Storage) -> OpsState {
+fn ops_state(db: &Db, storage: &Storage, ops: &crate::settings::OpsSettings) -> OpsState {
     OpsState {
         db: db.clone(),
         buckets: storage.buckets.clone(),
+        metrics_token: ops
+            .metrics_token
+            .as_ref()
+            .map(|t| t.0.clone())
+            .filter(|t| !t.is_empty()),
     }
 }
 

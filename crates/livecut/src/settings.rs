@@ -54,6 +54,16 @@ pub struct StoreSettings {
     pub master_key_previous: Option<Hidden>,
 }
 
+/// The operator's routes (`/metrics`, `/healthz`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct OpsSettings {
+    /// A bearer token `/metrics` then requires (`Authorization: Bearer …`). With it the scrape
+    /// also has each account's usage (output seconds, jobs, bytes stored); without it `/metrics`
+    /// stays open and shows no account, so tenants never see each other's names or figures.
+    #[arg(long, env = "LIVECUT_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Hidden>,
+}
+
 /// A setting that is a secret: its `Debug` never shows it (settings are printed in logs and
 /// errors).
 #[derive(Clone)]

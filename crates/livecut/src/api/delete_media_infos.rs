@@ -1,8 +1,9 @@
 //! `DeleteMediaInfos`: the caller's assets named by `MediaIds` or `InputURLs` (comma-separated)
 //! leave the media library, and with `DeletePhysicalFiles=true` their files too (the output, its
-//! cover and HLS parts: every object the job recorded that no other job also wrote). Ids that
-//! are not the caller's are `IgnoredList` (as ids that do not exist); an asset whose job is still
-//! running, or whose files the key may not delete, is `ForbiddenList` and stays.
+//! cover and HLS parts: every object the job recorded that no other job also wrote; the files
+//! go first, so a storage failure leaves the asset listed). Ids that are not the caller's are
+//! `IgnoredList` (as ids that do not exist); an asset whose job is still running, whose files the
+//! key may not delete, or whose storage refused, is `ForbiddenList` and stays.
 
 use serde_json::{Value, json};
 
@@ -51,17 +52,15 @@ pub async fn handle(
             forbidden.push(name);
             continue;
         }
-        if physical && !caller.resources.may_write(&row.bucket, &row.object_key) {
-            forbidden.push(name);
-            continue;
+        if physical {
+            match delete_files(state, caller, &row).await? {
+                Files::Deleted => {}
+                Files::Refused => {
+                    forbidden.push(name);
+                    continue;
+                }
+            }
         }
-        let objects = if physical {
-            job_objects::of_job(&state.db, &row.job_id)
-                .await
-                .map_err(|e| ApiError::internal("reading the job's objects", &e))?
-        } else {
-            Vec::new()
-        };
         let deleted = media::delete(&state.db, &row.media_id, &caller.account)
             .await
             .map_err(|e| ApiError::internal("deleting the media asset", &e))?;
@@ -69,31 +68,62 @@ pub async fn handle(
             ignored.push(name);
             continue;
         }
-        for o in objects {
-            let only_ours = job_objects::only_of(&state.db, &row.job_id, &o.bucket, &o.key)
-                .await
-                .map_err(|e| ApiError::internal("reading the job's objects", &e))?;
-            if !only_ours {
-                continue;
-            }
-            let loc = ObjectLocation {
-                bucket: o.bucket.clone(),
-                key: o.key.clone(),
-            };
-            // The record goes after the object: a failed delete is retried by the next call
-            // that finds the record, never leaves an object nobody lists.
-            match state.buckets.delete(&loc).await {
-                Ok(()) => {
-                    let _ = job_objects::forget(&state.db, &row.job_id, &o).await;
-                }
-                Err(e) => {
-                    tracing::warn!(media_id = %row.media_id, error = %e, "deleting a file of a deleted asset failed");
-                }
-            }
-        }
         tracing::info!(media_id = %row.media_id, physical, "media asset deleted");
     }
     Ok(json!({ "IgnoredList": ignored, "ForbiddenList": forbidden }))
+}
+
+enum Files {
+    Deleted,
+    /// The key may not delete one of them, or the storage refused: the asset stays.
+    Refused,
+}
+
+/// Deletes the files of `row`'s job (output, cover, HLS parts: what the job recorded and no
+/// other job also wrote) before its asset goes, so a failure leaves the asset listed and the
+/// call can be repeated. Every file must be one the key may write, or none is deleted.
+async fn delete_files(
+    state: &AppState,
+    caller: &Caller,
+    row: &MediaRow,
+) -> Result<Files, ApiError> {
+    let mut ours = Vec::new();
+    for o in job_objects::of_job(&state.db, &row.job_id)
+        .await
+        .map_err(|e| ApiError::internal("reading the job's objects", &e))?
+    {
+        // An upload that never completed is not a file; the worker's own clean-up aborts it.
+        if !o.upload_id.is_empty() {
+            continue;
+        }
+        let only_ours = job_objects::only_of(&state.db, &row.job_id, &o.bucket, &o.key)
+            .await
+            .map_err(|e| ApiError::internal("reading the job's objects", &e))?;
+        if only_ours {
+            ours.push(o);
+        }
+    }
+    if !caller.resources.may_write(&row.bucket, &row.object_key)
+        || ours
+            .iter()
+            .any(|o| !caller.resources.may_write(&o.bucket, &o.key))
+    {
+        return Ok(Files::Refused);
+    }
+    for o in ours {
+        let loc = ObjectLocation {
+            bucket: o.bucket.clone(),
+            key: o.key.clone(),
+        };
+        if let Err(e) = state.buckets.delete(&loc).await {
+            tracing::warn!(media_id = %row.media_id, error = %e, "deleting a file of an asset failed; the asset stays");
+            return Ok(Files::Refused);
+        }
+        job_objects::forget(&state.db, &row.job_id, &o)
+            .await
+            .map_err(|e| ApiError::internal("forgetting a deleted file", &e))?;
+    }
+    Ok(Files::Deleted)
 }
 
 async fn lookup(

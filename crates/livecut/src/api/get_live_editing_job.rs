@@ -116,9 +116,14 @@ fn output_config(request: &JobRequest) -> Value {
 /// failed) one shows what its worker last reported.
 fn progress(row: &JobRow) -> Value {
     let fixed = |step: &str, percent: u32| json!({ "Step": step, "Done": 0, "Total": 0, "Unit": "", "Percent": percent });
-    match row.status.as_str() {
-        jobs::status::SUCCESS => fixed("Done", 100),
-        jobs::status::QUEUING if row.progress.is_empty() => fixed("Queuing", 0),
-        _ => serde_json::from_str(&row.progress).unwrap_or_else(|_| fixed("Queuing", 0)),
+    // Each attempt starts its report afresh (the claim clears it); a job back in the queue
+    // shows where its last attempt was until the next one starts.
+    let reported = serde_json::from_str::<Value>(&row.progress).ok();
+    match (row.status.as_str(), reported) {
+        (jobs::status::SUCCESS, _) => fixed("Done", 100),
+        (_, Some(p)) => p,
+        (jobs::status::PROCESSING, None) => fixed("Planning", 0),
+        (jobs::status::FAILED, None) => fixed("Failed", 0),
+        (_, None) => fixed("Queuing", 0),
     }
 }

@@ -21,6 +21,8 @@ use crate::ids::new_request_id;
 pub struct OpsState {
     pub db: Db,
     pub buckets: crate::storage::Buckets,
+    /// The bearer token `/metrics` requires; None: open, without per-account figures.
+    pub metrics_token: Option<String>,
 }
 
 /// A check that does not answer within this long fails: a load balancer must not wait for the
@@ -66,7 +68,28 @@ async fn healthz(State(state): State<OpsState>, headers: HeaderMap) -> Response 
 }
 
 async fn metrics(State(state): State<OpsState>, headers: HeaderMap) -> Response {
-    match crate::metrics::render(&state.db).await {
+    if let Some(token) = &state.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let matches: bool =
+            subtle::ConstantTimeEq::ct_eq(given.as_bytes(), token.as_bytes()).into();
+        if !matches {
+            let host_id = crate::api::guard::host_id(&headers);
+            return json_response(
+                &new_request_id(),
+                &host_id,
+                Err(ApiError::new(
+                    ErrorCode::ForbiddenMetrics,
+                    "The metrics of this server need its metrics token (Authorization: Bearer).",
+                )),
+            );
+        }
+    }
+    let accounts = state.metrics_token.is_some();
+    match crate::metrics::render(&state.db, accounts).await {
         Ok(text) => {
             let mut resp = (StatusCode::OK, text).into_response();
             resp.headers_mut().insert(
@@ -123,6 +146,7 @@ mod tests {
             let router = ops_router(OpsState {
                 db: db.clone(),
                 buckets: buckets.clone(),
+                metrics_token: None,
             });
             assert_eq!(
                 get_body(router.clone(), "/healthz").await,
@@ -137,6 +161,7 @@ mod tests {
             ops_router(OpsState {
                 db,
                 buckets: buckets.clone(),
+                metrics_token: None,
             }),
             "/healthz",
         )

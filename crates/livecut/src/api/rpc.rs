@@ -99,6 +99,27 @@ impl RpcRequest {
         .filter(|v| !v.is_empty())
     }
 
+    /// A text parameter shown in lists and consoles: at most `max` bytes, no control characters
+    /// other than newlines and tabs; None when absent.
+    pub fn text(&self, name: &str, max: usize) -> Result<Option<String>, super::error::ApiError> {
+        let Some(v) = self.param(name) else {
+            return Ok(None);
+        };
+        if v.len() > max {
+            return Err(super::error::ApiError::invalid(
+                name,
+                &format!("it is longer than {max} bytes"),
+            ));
+        }
+        if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            return Err(super::error::ApiError::invalid(
+                name,
+                "it contains control characters",
+            ));
+        }
+        Ok(Some(v.to_string()))
+    }
+
     /// A boolean parameter: `true` or `false` in any case (the Python SDK sends `True`), false
     /// when absent.
     pub fn flag(&self, name: &str) -> Result<bool, super::error::ApiError> {
@@ -121,6 +142,11 @@ impl RpcRequest {
             .filter(|s| !s.is_empty())
     }
 }
+
+/// The longest Title, Description and URL texts the IMS calls take (bytes).
+pub const MAX_TITLE: usize = 128;
+pub const MAX_DESCRIPTION: usize = 1024;
+pub const MAX_URL: usize = 1024;
 
 #[cfg(test)]
 mod tests {

@@ -6,15 +6,12 @@
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::rpc::RpcRequest;
+use super::rpc::{MAX_DESCRIPTION, MAX_TITLE, MAX_URL, RpcRequest};
 use super::{AppState, Caller};
 use crate::clock::now_ms;
 use crate::db::media;
 
 /// Bounds IMS states for these fields (bytes).
-const MAX_TITLE: usize = 128;
-const MAX_DESCRIPTION: usize = 1024;
-const MAX_URL: usize = 1024;
 const MAX_TAGS: usize = 16;
 const MAX_TAG: usize = 32;
 const MAX_USER_DATA: usize = 1024;
@@ -25,35 +22,22 @@ pub async fn handle(
     caller: &Caller,
 ) -> Result<Value, ApiError> {
     let mut row = super::get_media_info::find(state, req, caller).await?;
-    let text = |name: &str, max: usize| -> Result<Option<String>, ApiError> {
-        match req.param(name) {
-            None => Ok(None),
-            Some(v) if v.len() > max => Err(ApiError::invalid(
-                name,
-                &format!("it is longer than {max} bytes"),
-            )),
-            Some(v) if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
-                Err(ApiError::invalid(name, "it contains control characters"))
-            }
-            Some(v) => Ok(Some(v.to_string())),
-        }
-    };
-    if let Some(v) = text("Title", MAX_TITLE)? {
+    if let Some(v) = req.text("Title", MAX_TITLE)? {
         row.title = v;
     }
-    if let Some(v) = text("Description", MAX_DESCRIPTION)? {
+    if let Some(v) = req.text("Description", MAX_DESCRIPTION)? {
         row.library.description = v;
     }
-    if let Some(v) = text("CoverURL", MAX_URL)? {
+    if let Some(v) = req.text("CoverURL", MAX_URL)? {
         row.cover_url = v;
     }
-    if let Some(v) = text("Category", MAX_TITLE)? {
+    if let Some(v) = req.text("Category", MAX_TITLE)? {
         row.library.category = v;
     }
-    if let Some(v) = text("BusinessType", MAX_TITLE)? {
+    if let Some(v) = req.text("BusinessType", MAX_TITLE)? {
         row.library.business_type = v;
     }
-    if let Some(v) = text("ReferenceId", MAX_TITLE)? {
+    if let Some(v) = req.text("ReferenceId", MAX_TITLE)? {
         row.library.reference_id = v;
     }
     if let Some(v) = req.param("UserData") {
@@ -74,7 +58,7 @@ pub async fn handle(
             .filter(|n| *n >= 0)
             .ok_or_else(|| ApiError::invalid("CateId", "it is not a whole number"))?;
     }
-    if let Some(v) = text("MediaTags", MAX_TAGS * (MAX_TAG + 1))? {
+    if let Some(v) = req.text("MediaTags", MAX_TAGS * (MAX_TAG + 1))? {
         let append = req.flag("AppendTags")?;
         let mut tags: Vec<String> = if append {
             crate::db::keys::split_list(&row.library.media_tags)

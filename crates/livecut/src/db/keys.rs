@@ -161,14 +161,18 @@ pub async fn set_secret(
     else {
         return Ok(false);
     };
-    // Moved from one slot to the other, so opened and sealed again for its new row binding.
-    let old = db.sealer.open(
-        &slot("secret", access_key_id),
-        &old.try_get::<String, _>("secret")?,
-    )?;
-    let previous = db
-        .sealer
-        .seal(&slot("previous_secret", access_key_id), &old)?;
+    // Moved from one slot to the other, so opened and sealed again for its new row binding;
+    // without an overlap it is not kept at all.
+    let previous = if overlap_until_ms > crate::clock::now_ms() {
+        let old = db.sealer.open(
+            &slot("secret", access_key_id),
+            &old.try_get::<String, _>("secret")?,
+        )?;
+        db.sealer
+            .seal(&slot("previous_secret", access_key_id), &old)?
+    } else {
+        String::new()
+    };
     sqlx::query(
         "UPDATE access_keys SET secret = $1, previous_secret = $2, previous_until = $3 \
          WHERE access_key_id = $4",
@@ -307,14 +311,18 @@ mod tests {
         let db = crate::db::testing::sqlite_with(&dir, sealer()).await;
         insert(&db, &key(&["ice:*"]), 1).await.unwrap();
         assert!(stored_secret(&db, "secret").await.starts_with("lcsealed:"));
-        assert!(set_secret(&db, "LTAIkey", "new", 5_000).await.unwrap());
+        let until = crate::clock::now_ms() + 60_000;
+        assert!(set_secret(&db, "LTAIkey", "new", until).await.unwrap());
         assert!(!set_secret(&db, "nope", "new", 0).await.unwrap());
         let k = find(&db, "LTAIkey").await.unwrap().unwrap();
         assert_eq!(k.secret, "new");
-        assert_eq!(k.secrets_at(4_999).collect::<Vec<_>>(), ["new", "s"]);
-        assert_eq!(k.secrets_at(5_000).collect::<Vec<_>>(), ["new"]);
+        assert_eq!(k.secrets_at(until - 1).collect::<Vec<_>>(), ["new", "s"]);
+        assert_eq!(k.secrets_at(until).collect::<Vec<_>>(), ["new"]);
         let previous = stored_secret(&db, "previous_secret").await;
         assert!(previous.starts_with("lcsealed:"), "{previous}");
+        // Without an overlap the old secret is not kept.
+        assert!(set_secret(&db, "LTAIkey", "newer", 0).await.unwrap());
+        assert_eq!(stored_secret(&db, "previous_secret").await, "");
         assert!(
             list(&db).await.unwrap()[0].secret.is_empty(),
             "never listed"

@@ -218,15 +218,11 @@ pub async fn list(
     after: Option<&(i64, String)>,
     limit: i64,
 ) -> Result<Vec<MediaRow>, DbError> {
-    let (cmp, order) = if oldest_first {
-        (">", "ASC")
-    } else {
-        ("<", "DESC")
-    };
+    let keyset = super::Keyset::new(oldest_first);
     let sql = format!(
-        "SELECT {COLUMNS} FROM media_assets WHERE {FILTER} \
-         AND ($7 = 0 OR created_at {cmp} $8 OR (created_at = $8 AND media_id {cmp} $9)) \
-         ORDER BY created_at {order}, media_id {order} LIMIT $10"
+        "SELECT {COLUMNS} FROM media_assets WHERE {FILTER} AND {} {} LIMIT $10",
+        keyset.after("media_id", 7),
+        keyset.order_by("media_id")
     );
     let (after_at, after_id) = after.cloned().unwrap_or_default();
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -113,6 +113,45 @@ impl Db {
     }
 }
 
+/// Keyset paging over `(created_at, <id>)`, shared by the list calls: a page starts after the
+/// last row of the one before, so pages stay stable while rows are added and no OFFSET scan
+/// grows with the page number.
+pub(crate) struct Keyset {
+    cmp: &'static str,
+    order: &'static str,
+}
+
+impl Keyset {
+    pub fn new(oldest_first: bool) -> Keyset {
+        if oldest_first {
+            Keyset {
+                cmp: ">",
+                order: "ASC",
+            }
+        } else {
+            Keyset {
+                cmp: "<",
+                order: "DESC",
+            }
+        }
+    }
+
+    /// The condition "after the cursor" on `id`, with parameters `$n` (1 when there is a
+    /// cursor, else 0), `$n+1` (its created_at) and `$n+2` (its id).
+    pub fn after(&self, id: &str, n: usize) -> String {
+        let (cmp, at, key) = (self.cmp, n + 1, n + 2);
+        format!(
+            "(${n} = 0 OR created_at {cmp} ${at} OR (created_at = ${at} AND {id} {cmp} ${key}))"
+        )
+    }
+
+    /// The ORDER BY of the listing.
+    pub fn order_by(&self, id: &str) -> String {
+        let order = self.order;
+        format!("ORDER BY created_at {order}, {id} {order}")
+    }
+}
+
 /// Creates the SQLite file's directory, and the file itself readable by its owner only: it holds
 /// every access key's secret. (SQLite gives its `-wal` and `-shm` files the same mode.) A file
 /// that exists is made owner-only too.

@@ -166,22 +166,28 @@ pub async fn update(db: &Db, r: &ProjectRow) -> Result<bool, DbError> {
     Ok(done.rows_affected() == 1)
 }
 
-/// A job of the project was submitted (inside the Submit transaction).
+/// A job of `account`'s project was submitted (inside the Submit transaction, so a project
+/// deleted meanwhile is seen); false when the account has no such project.
 pub async fn set_producing_in(
     tx: &mut Transaction<'_, Any>,
     project_id: &str,
+    account: &str,
     now_ms: i64,
-) -> Result<(), DbError> {
-    sqlx::query("UPDATE projects SET status = $1, modified_at = $2 WHERE project_id = $3")
-        .bind(status::PRODUCING)
-        .bind(now_ms)
-        .bind(project_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+) -> Result<bool, DbError> {
+    let r = sqlx::query(
+        "UPDATE projects SET status = $1, modified_at = $2 WHERE project_id = $3 AND account = $4",
+    )
+    .bind(status::PRODUCING)
+    .bind(now_ms)
+    .bind(project_id)
+    .bind(account)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
-/// Job `job_id` ended (inside the transaction that ends it): its project shows the outcome.
+/// Job `job_id` ended (inside the transaction that ends it): its project shows the outcome,
+/// unless another of its jobs still waits or runs (the project is producing until the last ends).
 pub async fn set_ended_in(
     tx: &mut Transaction<'_, Any>,
     job_id: &str,
@@ -190,7 +196,9 @@ pub async fn set_ended_in(
 ) -> Result<(), DbError> {
     sqlx::query(
         "UPDATE projects SET status = $1, modified_at = $2 \
-         WHERE project_id = (SELECT project_id FROM jobs WHERE job_id = $3)",
+         WHERE project_id = (SELECT project_id FROM jobs WHERE job_id = $3) \
+         AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.project_id = projects.project_id \
+         AND o.job_id <> $3 AND o.status IN ($4, $5))",
     )
     .bind(if succeeded {
         status::PRODUCED
@@ -199,6 +207,8 @@ pub async fn set_ended_in(
     })
     .bind(now_ms)
     .bind(job_id)
+    .bind(super::jobs::status::QUEUING)
+    .bind(super::jobs::status::PROCESSING)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -249,21 +259,15 @@ pub async fn list(
     after: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<ProjectRow>, DbError> {
-    let (cmp, order) = if oldest_first {
-        (">", "ASC")
-    } else {
-        ("<", "DESC")
-    };
-    // Keyset paging: the next page starts after the last row's (created_at, project_id), so
-    // pages stay stable while projects are added and no OFFSET scan grows with the page number.
+    let keyset = super::Keyset::new(oldest_first);
     let sql = format!(
         "SELECT {COLUMNS} FROM projects WHERE account = $1 \
          AND ($2 = '' OR project_type = $2) AND ($3 = '' OR create_source = $3) \
          AND ($4 = '' OR status = $4) AND ($5 = '' OR template_type = $5) \
-         AND ($6 = '' OR title LIKE $7 ESCAPE '\\') \
-         AND created_at >= $8 AND created_at <= $9 \
-         AND ($10 = 0 OR created_at {cmp} $11 OR (created_at = $11 AND project_id {cmp} $12)) \
-         ORDER BY created_at {order}, project_id {order} LIMIT $13"
+         AND ($6 = '' OR LOWER(title) LIKE LOWER($7) ESCAPE '\\') \
+         AND created_at >= $8 AND created_at <= $9 AND {} {} LIMIT $13",
+        keyset.after("project_id", 10),
+        keyset.order_by("project_id")
     );
     let (after_at, after_id) = after.cloned().unwrap_or_default();
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

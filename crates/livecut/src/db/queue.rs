@@ -25,7 +25,7 @@ pub async fn claim(
     };
     let sql = format!(
         "UPDATE jobs SET status = $1, lease_owner = $2, lease_expires_at = $3, attempts = attempts + 1, \
-         modified_at = $4, started_at = $4 WHERE job_id = (SELECT job_id FROM jobs WHERE status = $5 AND run_at <= $4 \
+         modified_at = $4, started_at = $4, progress = '' WHERE job_id = (SELECT job_id FROM jobs WHERE status = $5 AND run_at <= $4 \
          ORDER BY run_at, job_id LIMIT 1{lock}) AND status = $5 RETURNING {COLUMNS}"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -200,33 +200,47 @@ pub async fn defer(
 /// kills its worker every time must not cycle forever). Returns (requeued, failed).
 pub async fn recover_expired(db: &Db, now_ms: i64) -> Result<(u64, u64), DbError> {
     let mut tx = db.pool.begin().await?;
-    // The completion events of the jobs about to fail, in the same transaction.
-    sqlx::query(
-        "INSERT INTO callback_outbox (id, job_id, event_type, state, attempts, created_at, \
-         next_attempt_at, lease_until, address, last_error) \
-         SELECT 'abandoned-' || job_id || '-' || $5, job_id, $2, $3, 0, $1, $1, 0, '', '' \
-         FROM jobs WHERE status = $4 AND lease_expires_at < $1 AND attempts >= max_attempts",
+    // Jobs out of attempts end here as their worker would have ended them: each one's failure,
+    // asset, usage, project and completion event in this transaction. Each is failed by a
+    // fenced update of its own, so two processes recovering at once never end one job twice.
+    let abandoned: Vec<String> = sqlx::query_scalar(
+        "SELECT job_id FROM jobs WHERE status = $1 AND lease_expires_at < $2 \
+         AND attempts >= max_attempts",
     )
-    .bind(now_ms)
-    .bind(callbacks::PRODUCE_MEDIA_COMPLETE)
-    .bind(callbacks::state::PENDING)
     .bind(status::PROCESSING)
-    .bind(now_ms.to_string())
-    .execute(&mut *tx)
+    .bind(now_ms)
+    .fetch_all(&mut *tx)
     .await?;
-    let failed = sqlx::query(
-        "UPDATE jobs SET status = $1, code = $4, \
-         message = 'The job was abandoned by its worker ' || CAST(attempts AS TEXT) || ' times (worker process died or lost its lease); giving up.', \
-         modified_at = $2, completed_at = $2, lease_owner = NULL, lease_expires_at = NULL \
-         WHERE status = $3 AND lease_expires_at < $2 AND attempts >= max_attempts",
-    )
-    .bind(status::FAILED)
-    .bind(now_ms)
-    .bind(status::PROCESSING)
-    .bind(ErrorCode::InternalError.as_str())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let mut failed = 0u64;
+    for job_id in &abandoned {
+        let ended = sqlx::query(
+            "UPDATE jobs SET status = $1, code = $4, \
+             message = 'The job was abandoned by its worker ' || CAST(attempts AS TEXT) || ' times (worker process died or lost its lease); giving up.', \
+             modified_at = $2, completed_at = $2, lease_owner = NULL, lease_expires_at = NULL \
+             WHERE job_id = $5 AND status = $3 AND lease_expires_at < $2 AND attempts >= max_attempts",
+        )
+        .bind(status::FAILED)
+        .bind(now_ms)
+        .bind(status::PROCESSING)
+        .bind(ErrorCode::InternalError.as_str())
+        .bind(job_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if ended != 1 {
+            continue;
+        }
+        failed += 1;
+        media::finish_in(&mut tx, job_id, None, now_ms).await?;
+        let lost = usage::Ended {
+            succeeded: false,
+            output_ms: 0,
+            output_bytes: 0,
+        };
+        usage::record_in(&mut tx, job_id, lost, now_ms).await?;
+        projects::set_ended_in(&mut tx, job_id, false, now_ms).await?;
+        callbacks::enqueue_in(&mut tx, job_id, now_ms).await?;
+    }
     tx.commit().await?;
     let requeued = sqlx::query(
         "UPDATE jobs SET status = $1, lease_owner = NULL, lease_expires_at = NULL, modified_at = $2, run_at = $2 \

@@ -60,10 +60,9 @@ pub async fn submit(
     }
     let project_id = match &request.project_id {
         Some(p) => {
-            if !projects::exists(db, p, account).await? {
+            if !projects::set_producing_in(&mut tx, p, account, now).await? {
                 return Err(SubmitError::UnknownProject(p.clone()));
             }
-            projects::set_producing_in(&mut tx, p, now).await?;
             p.clone()
         }
         None => {

@@ -74,6 +74,10 @@ pub async fn run_media_child(
         .arg("--result")
         .arg(&result)
         .stdin(Stdio::null())
+        // The child parses untrusted media; it needs no secret of the database.
+        .env_remove("LIVECUT_MASTER_KEY")
+        .env_remove("LIVECUT_MASTER_KEY_PREVIOUS")
+        .env_remove("LIVECUT_MASTER_KEY_FILE")
         .kill_on_drop(true)
         .spawn()
         .map_err(ChildError::Spawn)?;

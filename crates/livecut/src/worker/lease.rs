@@ -38,16 +38,23 @@ impl LeaseKeeper {
             let mut tick = tokio::time::interval(every);
             tick.tick().await;
             let mut progress_tick = tokio::time::interval(PROGRESS_EVERY);
+            // Progress is written beside the heartbeat, never in its way: a slow write delays
+            // only the next progress report.
+            let mut writing: Option<JoinHandle<()>> = None;
             loop {
                 tokio::select! {
                     _ = tick.tick() => {}
                     _ = progress_tick.tick() => {
-                        if reported.has_changed().unwrap_or(false) {
+                        let idle = writing.as_ref().is_none_or(JoinHandle::is_finished);
+                        if idle && reported.has_changed().unwrap_or(false) {
                             let value = reported.borrow_and_update().clone();
-                            // A lost write is only a stale progress; the lease decides the rest.
-                            if let Err(e) = queue::set_progress(&db, &job_id, &owner, &value).await {
-                                tracing::debug!(job_id, error = %e, "progress not recorded");
-                            }
+                            let (db, job_id, owner) = (db.clone(), job_id.clone(), owner.clone());
+                            writing = Some(tokio::spawn(async move {
+                                // A lost write is only a stale progress; the lease decides the rest.
+                                if let Err(e) = queue::set_progress(&db, &job_id, &owner, &value).await {
+                                    tracing::debug!(job_id, error = %e, "progress not recorded");
+                                }
+                            }));
                         }
                         continue;
                     }

@@ -329,7 +329,7 @@ fn secrets_at_rest_are_sealed_with_the_master_key() {
 fn usage_is_metered_per_account() {
     let dir = tempfile::tempdir().unwrap();
     make_recording(dir.path(), "cam1", 4, &[]);
-    let server = Server::start(dir.path(), &[]);
+    let server = Server::start(dir.path(), &["--metrics-token", "scrape-token-1"]);
     let mut alpha = Sdk::new(
         &server.endpoint,
         create_account_key(dir.path(), "alpha", "ice:*"),
@@ -399,7 +399,20 @@ fn usage_is_metered_per_account() {
     assert_eq!(b["Modes"][0]["JobsSucceeded"], 1);
     assert_eq!(b["StoredBytes"].as_i64().unwrap(), size(&sizes[2]));
 
-    let (_, scrape) = http_get(&server.endpoint, "/metrics");
+    // Account figures only behind the operator's token.
+    let (status, refused) = http_get(&server.endpoint, "/metrics");
+    assert_eq!(status, 403);
+    assert!(refused.contains("Forbidden.Metrics"), "{refused}");
+    assert!(!refused.contains("alpha"));
+    let (status, scrape) = http_request(
+        &server.endpoint,
+        "GET",
+        "/metrics",
+        &[("Authorization", "Bearer scrape-token-1")],
+        b"",
+    );
+    assert_eq!(status, 200);
+    let scrape = String::from_utf8_lossy(&scrape).to_string();
     let sample = |series: &str| {
         scrape
             .lines()
@@ -420,5 +433,32 @@ fn usage_is_metered_per_account() {
     assert_eq!(
         sample("livecut_account_stored_bytes{account=\"beta\"}") as i64,
         size(&sizes[2])
+    );
+}
+
+/// Without a metrics token `/metrics` stays open for the operator's scraper, and names no
+/// account: tenants reaching the port learn nothing about each other.
+#[test]
+fn an_open_scrape_names_no_account() {
+    let dir = tempfile::tempdir().unwrap();
+    make_recording(dir.path(), "cam1", 4, &[]);
+    let server = Server::start(dir.path(), &[]);
+    let mut alpha = Sdk::new(
+        &server.endpoint,
+        create_account_key(dir.path(), "secret-shop", "ice:*"),
+    );
+    let body = ok_body(submit(&mut alpha, "oss://out/a.mp4", None));
+    let job = alpha.wait_job(body["JobId"].as_str().unwrap(), Duration::from_secs(60));
+    assert_eq!(job["Status"], "Success", "{job}");
+    let (status, scrape) = http_get(&server.endpoint, "/metrics");
+    assert_eq!(status, 200);
+    assert!(scrape.contains("livecut_jobs{"), "{scrape}");
+    assert!(
+        !scrape.contains("secret-shop"),
+        "an account named in an open scrape"
+    );
+    assert!(
+        !scrape.contains("livecut_account_"),
+        "per-account series in an open scrape"
     );
 }

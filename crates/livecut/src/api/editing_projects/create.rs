@@ -5,12 +5,19 @@
 use serde_json::{Value, json};
 
 use super::super::error::ApiError;
-use super::super::rpc::RpcRequest;
+use super::super::rpc::{MAX_DESCRIPTION, MAX_TITLE, MAX_URL, RpcRequest};
 use super::super::{AppState, Caller};
-use super::{MAX_DESCRIPTION, MAX_TITLE, MAX_URL, SOURCE_OPENAPI, text_param};
+use super::SOURCE_OPENAPI;
 use crate::clock::now_ms;
 use crate::db::projects::{self, LIVE_EDITING_PROJECT, ProjectRow, status};
 use crate::ids::new_resource_id;
+
+/// A BusinessConfig with a ReservationTime (checked by `business_config`) reserves a broadcast.
+fn reserves(config: &str) -> bool {
+    serde_json::from_str::<Value>(config)
+        .ok()
+        .is_some_and(|v| v.get("ReservationTime").is_some_and(Value::is_string))
+}
 
 pub async fn handle(
     state: &AppState,
@@ -45,21 +52,23 @@ pub async fn handle(
     let now = now_ms();
     let row = ProjectRow {
         project_id: new_resource_id(),
-        title: text_param(req, "Title", MAX_TITLE)?.unwrap_or_default(),
-        description: text_param(req, "Description", MAX_DESCRIPTION)?.unwrap_or_default(),
+        title: req.text("Title", MAX_TITLE)?.unwrap_or_default(),
+        description: req
+            .text("Description", MAX_DESCRIPTION)?
+            .unwrap_or_default(),
         project_type: project_type.to_string(),
         create_source: SOURCE_OPENAPI.to_string(),
         modified_source: SOURCE_OPENAPI.to_string(),
         business_config: config.to_string(),
-        business_status: if live && config.contains("ReservationTime") {
+        business_status: if live && reserves(config) {
             "Reserving".to_string()
         } else {
             String::new()
         },
         status: status::DRAFT.to_string(),
-        cover_url: text_param(req, "CoverURL", MAX_URL)?.unwrap_or_default(),
+        cover_url: req.text("CoverURL", MAX_URL)?.unwrap_or_default(),
         timeline: req.param("Timeline").unwrap_or_default().to_string(),
-        template_id: text_param(req, "TemplateId", MAX_TITLE)?.unwrap_or_default(),
+        template_id: req.text("TemplateId", MAX_TITLE)?.unwrap_or_default(),
         template_type: template_type.to_string(),
         clips_param: req.param("ClipsParam").unwrap_or_default().to_string(),
         created_at: now,

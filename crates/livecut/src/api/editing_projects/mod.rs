@@ -21,12 +21,6 @@ use crate::job::location::{self, ObjectLocation};
 /// The source recorded for projects made and changed through these calls.
 const SOURCE_OPENAPI: &str = "OpenAPI";
 
-/// The longest Title, Description and CoverURL IMS takes (bytes); Timeline and ClipsParam are
-/// bounded by the request size.
-const MAX_TITLE: usize = 128;
-const MAX_DESCRIPTION: usize = 1024;
-const MAX_URL: usize = 1024;
-
 /// IMS's project status numbers (CreateEditingProject's model).
 fn status_number(status: &str) -> i64 {
     match status {
@@ -92,28 +86,6 @@ pub fn listed_json(p: &ProjectRow) -> Value {
     m.insert("ErrorCode".into(), json!(""));
     m.insert("ErrorMessage".into(), json!(""));
     Value::Object(m)
-}
-
-/// A text parameter no longer than `max` bytes, without control characters other than
-/// newlines and tabs (it is shown in consoles and lists).
-fn text_param(
-    req: &super::rpc::RpcRequest,
-    name: &str,
-    max: usize,
-) -> Result<Option<String>, ApiError> {
-    let Some(v) = req.param(name) else {
-        return Ok(None);
-    };
-    if v.len() > max {
-        return Err(ApiError::invalid(
-            name,
-            &format!("it is longer than {max} bytes"),
-        ));
-    }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ApiError::invalid(name, "it contains control characters"));
-    }
-    Ok(Some(v.to_string()))
 }
 
 /// The output storage of a live-editing project (its BusinessConfig), as Submit uses it.
@@ -220,6 +192,13 @@ pub fn business_config(
     .unwrap_or_default()
     .trim_matches('/')
     .to_string();
+    // The outputs' MediaURLs are built from it: characters a URL gives other meanings stay out.
+    if path.contains(['%', '?', '#']) {
+        return Err(ApiError::invalid(
+            &format!("{parameter}.OutputMediaConfig.Path"),
+            "it contains %, ? or #",
+        ));
+    }
     let storage = ProjectStorage {
         storage_location,
         path,

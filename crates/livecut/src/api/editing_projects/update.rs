@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use super::super::error::ApiError;
-use super::super::rpc::RpcRequest;
+use super::super::rpc::{MAX_DESCRIPTION, MAX_TITLE, MAX_URL, RpcRequest};
 use super::super::{AppState, Caller};
-use super::{MAX_DESCRIPTION, MAX_TITLE, MAX_URL, SOURCE_OPENAPI, text_param};
+use super::SOURCE_OPENAPI;
 use crate::clock::now_ms;
 use crate::db::projects;
 
@@ -28,16 +28,16 @@ pub async fn handle(
         }
         project.business_status = s.to_string();
     }
-    if let Some(v) = text_param(req, "Title", MAX_TITLE)? {
+    if let Some(v) = req.text("Title", MAX_TITLE)? {
         project.title = v;
     }
-    if let Some(v) = text_param(req, "Description", MAX_DESCRIPTION)? {
+    if let Some(v) = req.text("Description", MAX_DESCRIPTION)? {
         project.description = v;
     }
-    if let Some(v) = text_param(req, "CoverURL", MAX_URL)? {
+    if let Some(v) = req.text("CoverURL", MAX_URL)? {
         project.cover_url = v;
     }
-    if let Some(v) = text_param(req, "TemplateId", MAX_TITLE)? {
+    if let Some(v) = req.text("TemplateId", MAX_TITLE)? {
         project.template_id = v;
     }
     if let Some(v) = req.param("Timeline") {

@@ -99,6 +99,18 @@ async fn expired_leases_requeue_then_fail(db: &Db) {
     assert_eq!(j.status, status::FAILED);
     assert_eq!(j.code, "InternalError");
     assert!(j.message.contains("2 times"), "{}", j.message);
+    // Ended as a worker would have ended it: usage and completion event (the asset too; this
+    // job has none).
+    let used = crate::db::usage::by_mode(db, None, (i64::MIN, i64::MAX))
+        .await
+        .unwrap();
+    assert_eq!(used.iter().map(|u| u.jobs_failed).sum::<i64>(), 1);
+    assert_eq!(crate::db::callbacks::pending(db).await.unwrap(), 1);
+    assert_eq!(
+        recover_expired(db, 400).await.unwrap(),
+        (0, 0),
+        "ended once"
+    );
 }
 
 /// A draining worker hands its job back: queued again at its old place, the attempt not
