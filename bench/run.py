@@ -144,6 +144,8 @@ def main() -> None:
     ap.add_argument("--media-engine", action="store_true",
                     help="instead: Accurate vs the ffmpeg CLI with the same settings, a 20-clip "
                          "AccurateFast job, cover extraction")
+    ap.add_argument("--clip-count-memory", action="store_true",
+                    help="issue 12 target 7: peak RSS of 1, 20 and 100-clip jobs (AccurateFast, RoughFast)")
     ap.add_argument("--memory", action="store_true",
                     help="instead: peak RSS of 1-minute and 30-minute clips (the 10-minute recording "
                          "played three times behind EXT-X-DISCONTINUITY), livecut and the ffmpeg CLI")
@@ -219,6 +221,9 @@ def main() -> None:
     if a.media_engine:
         media_engine(a, playlist, out)
         return
+    if a.clip_count_memory:
+        clip_count_memory(a, playlist, out)
+        return
     if a.memory:
         memory(a, playlist, out)
         return
@@ -287,6 +292,35 @@ def main() -> None:
     print(f"- AccurateFast overhead over the ffmpeg copy: {acc9 / copy:.2f}x the time, +{acc9 - copy:.2f} s")
     m1, m9 = results["AccurateFast 1 min, livecut"][1], results["AccurateFast 9 min, livecut"][1]
     print(f"- peak RSS AccurateFast 1 min vs 9 min: {m1 / 1024:.1f} vs {m9 / 1024:.1f} MiB ({m9 / m1:.2f}x)")
+
+
+def clip_count_memory(a: argparse.Namespace, playlist: Path, out: Path) -> None:
+    """Issue 12 target 7: memory must not grow with the number of clips. 1, 20 and 100 clips of
+    5.25 s each (edges mid-GOP) spread over the 10-minute recording, in one job each."""
+    load_before = os.getloadavg()[0]
+    rows = []
+    for mode in ["AccurateFast", "RoughFast"]:
+        peaks = {}
+        for n in [1, 20, 100]:
+            clips = []
+            for i in range(n):
+                start = 3.517 + i * 5.9
+                clips += ["--clip", f"{iso(start)},{iso(start + 5.25)}"]
+            cmd = [a.livecut, "cut", "--playlist", str(playlist), *clips, "--mode", mode,
+                   "--output", str(out / f"clips-{mode}-{n}.mp4")]
+            r = median_of(f"{mode} {n} clips", cmd, a.runs)
+            if isinstance(r, str):
+                return
+            peaks[n] = r
+            rows.append((mode, n, r[0], r[1], frames(out / f"clips-{mode}-{n}.mp4")))
+        print(f"{mode}: peak RSS 100 clips / 1 clip = {peaks[100][1] / peaks[1][1]:.2f}x (target < 1.5x)")
+    print()
+    print(f"machine: {os.cpu_count()} cores; 1-min load average {load_before:.2f} at the start, "
+          f"{os.getloadavg()[0]:.2f} at the end")
+    print("| mode | clips | median wall s | peak RSS MiB | video frames |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for mode, n, wall, rss, f in rows:
+        print(f"| {mode} | {n} | {wall:.3f} | {rss / 1024:.1f} | {f} |")
 
 
 def media_engine(a: argparse.Namespace, playlist: Path, out: Path) -> None:

@@ -97,7 +97,9 @@ pub(crate) fn source_video(clip: &ClipInput) -> Result<codec::Parameters, MediaE
     input
         .streams()
         .find(|s| s.parameters().medium() == media::Type::Video)
-        .map(|s| s.parameters())
+        // A copy of its own: the stream's parameters keep the whole demuxer (and its ~0.5 MB
+        // of buffers) alive, and a job holds one per clip, so memory grew with the clip count.
+        .map(|s| s.parameters().clone())
         .ok_or_else(|| bad("contains no video stream".into()))
 }
 

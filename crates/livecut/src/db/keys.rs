@@ -154,6 +154,12 @@ pub async fn set_secret(
 ) -> Result<bool, DbError> {
     let sealed = db.sealer.seal(&slot("secret", access_key_id), secret)?;
     let mut tx = db.pool.begin().await?;
+    // A write first: SQLite then holds the writer lock for the whole read-modify-write, instead
+    // of failing at once (SQLITE_BUSY_SNAPSHOT) when another process wrote after the read.
+    sqlx::query("UPDATE access_keys SET disabled = disabled WHERE access_key_id = $1")
+        .bind(access_key_id)
+        .execute(&mut *tx)
+        .await?;
     let Some(old) = sqlx::query("SELECT secret FROM access_keys WHERE access_key_id = $1")
         .bind(access_key_id)
         .fetch_optional(&mut *tx)

@@ -79,6 +79,11 @@ pub async fn ensure_open_without_key(db: &Db) -> Result<(), DbError> {
 /// many values were sealed anew.
 pub async fn reseal(db: &Db) -> Result<u64, DbError> {
     let mut tx = db.pool.begin().await?;
+    // A write first, so SQLite holds the writer lock from the reads to the updates (see
+    // `keys::set_secret`).
+    sqlx::query("DELETE FROM server_secrets WHERE 1 = 0")
+        .execute(&mut *tx)
+        .await?;
     let mut changed = 0;
     for (table, id_column, column, slot_of) in SEALED_COLUMNS {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
