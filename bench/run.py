@@ -332,6 +332,22 @@ def boundary_quality(a: argparse.Namespace, playlist: Path, out: Path) -> None:
         return
     output_s = 20 * 10.25
     print(f"  {output_s / r[0]:.1f}x real time ({output_s:.0f} s of output)")
+    # The same ranges through PyPI's smartcut 1.7, in a virtual environment of its own, on the
+    # recording remuxed into one MP4 (smartcut reads files, not playlists; not timed).
+    venv = Path(a.data) / "smartcut-venv"
+    if not (venv / "bin" / "smartcut").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "smartcut==1.7"], check=True)
+    whole = Path(a.data) / "rec1080.mp4"
+    if not whole.exists():
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(playlist), "-c", "copy",
+                        "-bsf:a", "aac_adtstoasc", str(whole)], check=True)
+    keep = ",".join(f"{10.517 + i * 29.0:.3f},{10.517 + i * 29.0 + 10.25:.3f}" for i in range(20))
+    sc = median_of("smartcut 1.7, the same 20 ranges",
+                   [str(venv / "bin" / "smartcut"), "-k", keep, str(whole), str(out / "sc-20.mp4")], a.runs)
+    if not isinstance(sc, str):
+        print(f"  livecut is {sc[0] / r[0]:.2f}x faster than smartcut (target: >= 5x); "
+              f"video frames: livecut {frames(out / 'lc-20.mp4')}, smartcut {frames(out / 'sc-20.mp4')}")
     # One clip, both edges mid-GOP, for the PSNR of its re-encoded frames.
     s, e = 120.517, 150.283
     one = out / "lc-one.mp4"

@@ -117,10 +117,15 @@ impl Deployment {
 }
 
 /// A job of 25 short clips of a 60-second recording: long enough to be caught running.
+/// The most clips a job may have, overlapping, so that the job runs for seconds even as the
+/// engine gets faster (the drain tests stop a worker while it runs).
+const LONG_JOB_CLIPS: i32 = 100;
+const LONG_JOB_STEP: f64 = 0.57;
+
 fn submit_long_job(sdk: &mut Sdk, bucket: &str) -> String {
-    let clips: Vec<_> = (0..25)
+    let clips: Vec<_> = (0..LONG_JOB_CLIPS)
         .map(|i| {
-            let a = 1.113 + f64::from(i) * 2.3;
+            let a = 1.113 + f64::from(i) * LONG_JOB_STEP;
             json!({"StartTime": at(a), "EndTime": at(a + 1.7)})
         })
         .collect();
@@ -132,9 +137,9 @@ fn submit_long_job(sdk: &mut Sdk, bucket: &str) -> String {
 }
 
 fn long_job_frames() -> Vec<u32> {
-    (0..25)
+    (0..LONG_JOB_CLIPS)
         .flat_map(|i| {
-            let a = 1.113 + f64::from(i) * 2.3;
+            let a = 1.113 + f64::from(i) * LONG_JOB_STEP;
             accurate_frames(a, a + 1.7)
         })
         .collect()
