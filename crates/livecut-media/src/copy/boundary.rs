@@ -44,6 +44,8 @@ pub struct BoundaryEncoder {
     pub parameter_sets: ParameterSets,
     /// Reorder depth of the encoder's output.
     pub reorder_depth: u32,
+    /// The encoder opened by `new`, until the first part takes it.
+    unused: std::sync::Mutex<Option<encoder::Video>>,
 }
 
 /// Encoder profile name and level for the source's first SPS.
@@ -200,10 +202,21 @@ impl BoundaryEncoder {
             header,
             parameter_sets,
             reorder_depth: reorder.max(0) as u32,
+            unused: std::sync::Mutex::new(Some(encoder)),
         })
     }
 
     fn open(&self, clip: usize) -> Result<encoder::Video, MediaError> {
+        // The encoder opened to learn the parameter sets serves the first part: an encoder's
+        // opening (its lookahead and frame buffers) is a fixed cost of every part.
+        if let Some(first) = self
+            .unused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            return Ok(first);
+        }
         let encoder = video_encoder::open(&self.settings).map_err(|e| MediaError::Encoder {
             clip: Some(clip),
             cause: Cause::libav(
