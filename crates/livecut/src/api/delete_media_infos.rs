@@ -136,7 +136,9 @@ async fn lookup(
         media::get(&state.db, name).await
     } else {
         match location::parse_url(name) {
-            Ok(loc) => media::find_by_location(&state.db, &loc.bucket, &loc.key).await,
+            Ok(loc) => {
+                media::find_by_location(&state.db, &caller.account, &loc.bucket, &loc.key).await
+            }
             Err(_) => return Ok(None),
         }
     }

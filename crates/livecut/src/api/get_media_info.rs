@@ -17,7 +17,7 @@ pub async fn handle(
     caller: &Caller,
 ) -> Result<Value, ApiError> {
     let row = find(state, req, caller).await?;
-    Ok(json!({ "MediaInfo": media_info(&row) }))
+    Ok(json!({ "MediaInfo": media_info(&row, true, true) }))
 }
 
 /// The caller's asset named by `MediaId` or `InputURL` (another account's answers as one that
@@ -32,7 +32,7 @@ pub(super) async fn find(
     } else if let Some(url) = req.param("InputURL") {
         let loc =
             location::parse_url(url).map_err(|e| ApiError::invalid("InputURL", &e.to_string()))?;
-        media::find_by_location(&state.db, &loc.bucket, &loc.key).await
+        media::find_by_location(&state.db, &caller.account, &loc.bucket, &loc.key).await
     } else {
         return Err(ApiError::missing("MediaId"));
     }
@@ -41,8 +41,10 @@ pub(super) async fn find(
     .ok_or_else(|| ApiError::not_found("media"))
 }
 
-/// GetMediaInfo's `MediaInfo` (ListMediaBasicInfos shows the same, without the stream lists).
-pub(super) fn media_info(row: &MediaRow) -> Value {
+/// GetMediaInfo's `MediaInfo`: with `files`, the file read back from its probe, and with
+/// `streams` its stream lists too (ListMediaBasicInfos shows a file's basic info only, and only
+/// when asked, so it neither decodes a probe nor builds lists it does not send).
+pub(super) fn media_info(row: &MediaRow, files: bool, streams: bool) -> Value {
     let mut info = json!({
         "MediaId": row.media_id,
         "MediaBasicInfo": {
@@ -71,16 +73,16 @@ pub(super) fn media_info(row: &MediaRow) -> Value {
         },
         "FileInfoList": [],
     });
-    if let Ok(probe) = serde_json::from_str::<MediaProbe>(&row.probe) {
-        info["FileInfoList"] = json!([file_info(row, &probe)]);
+    if files && let Ok(probe) = serde_json::from_str::<MediaProbe>(&row.probe) {
+        info["FileInfoList"] = json!([file_info(row, &probe, streams)]);
     }
     info
 }
 
-fn file_info(row: &MediaRow, p: &MediaProbe) -> Value {
+fn file_info(row: &MediaRow, p: &MediaProbe, streams: bool) -> Value {
     let video = p.streams.iter().find(|s| s.kind == StreamKind::Video);
     let name = row.object_key.rsplit('/').next().unwrap_or_default();
-    json!({
+    let mut file = json!({
         "FileBasicInfo": {
             "FileName": name,
             "FileStatus": "Normal",
@@ -96,10 +98,23 @@ fn file_info(row: &MediaRow, p: &MediaProbe) -> Value {
             "CreateTime": format_api_time(row.created_at),
             "ModifiedTime": format_api_time(row.modified_at),
         },
-        "VideoStreamInfoList": p.streams.iter().filter(|s| s.kind == StreamKind::Video).map(video_info).collect::<Vec<_>>(),
-        "AudioStreamInfoList": p.streams.iter().filter(|s| s.kind == StreamKind::Audio).map(audio_info).collect::<Vec<_>>(),
-        "SubtitleStreamInfoList": [],
-    })
+    });
+    if streams {
+        file["VideoStreamInfoList"] = p
+            .streams
+            .iter()
+            .filter(|s| s.kind == StreamKind::Video)
+            .map(video_info)
+            .collect();
+        file["AudioStreamInfoList"] = p
+            .streams
+            .iter()
+            .filter(|s| s.kind == StreamKind::Audio)
+            .map(audio_info)
+            .collect();
+        file["SubtitleStreamInfoList"] = json!([]);
+    }
+    file
 }
 
 /// IMS reports bit rates in kbit/s with two decimals.

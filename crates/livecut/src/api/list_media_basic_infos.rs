@@ -63,34 +63,13 @@ pub async fn handle(
     } else {
         (Vec::new(), 0)
     };
-    let (rows, next) = paging::finish(rows, &page, |m| (m.created_at, m.media_id.as_str()));
-    let infos: Vec<Value> = rows
-        .iter()
-        .map(|row| {
-            let mut info = super::get_media_info::media_info(row);
-            let files: Vec<Value> = if include_files {
-                info["FileInfoList"]
-                    .as_array()
-                    .map(|list| {
-                        list.iter()
-                            .map(|f| json!({ "FileBasicInfo": f["FileBasicInfo"] }))
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            } else {
-                Vec::new()
-            };
-            info["FileInfoList"] = json!(files);
-            info
-        })
-        .collect();
-    let mut body = json!({
-        "MaxResults": page.max_results,
-        "TotalCount": total,
-        "MediaInfos": infos,
-    });
-    if let Some(token) = next {
-        body["NextToken"] = json!(token);
-    }
+    let mut body = paging::answer(
+        rows,
+        &page,
+        |m| (m.created_at, m.media_id.as_str()),
+        "MediaInfos",
+        |row| super::get_media_info::media_info(row, include_files, false),
+    );
+    body["TotalCount"] = json!(total);
     Ok(body)
 }

@@ -96,8 +96,26 @@ fn decode_token(token: &str) -> Result<(i64, String), ApiError> {
     Ok((at, id.to_string()))
 }
 
+/// The answer of a list call: `MaxResults`, the page's rows rendered under `items`, and a
+/// `NextToken` when more follow (`rows` holds one extra row, fetched to learn that).
+pub fn answer<T>(
+    rows: Vec<T>,
+    page: &Page,
+    key: impl Fn(&T) -> (i64, &str),
+    items: &str,
+    render: impl Fn(&T) -> serde_json::Value,
+) -> serde_json::Value {
+    let (rows, next) = finish(rows, page, key);
+    let mut body = serde_json::json!({ "MaxResults": page.max_results });
+    body[items] = rows.iter().map(render).collect();
+    if let Some(token) = next {
+        body["NextToken"] = token.into();
+    }
+    body
+}
+
 /// Splits one extra row (fetched to learn whether more follow) off a page and makes the token.
-pub fn finish<T>(
+fn finish<T>(
     mut rows: Vec<T>,
     page: &Page,
     key: impl Fn(&T) -> (i64, &str),

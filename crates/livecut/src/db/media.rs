@@ -180,18 +180,21 @@ pub async fn get(db: &Db, media_id: &str) -> Result<Option<MediaRow>, DbError> {
     row.as_ref().map(from_row).transpose()
 }
 
-/// The newest asset stored at a bucket location (several jobs may have written the same URL).
+/// `account`'s newest asset stored at a bucket location (several jobs may have written the same
+/// URL; another account's newer one does not hide it).
 pub async fn find_by_location(
     db: &Db,
+    account: &str,
     bucket: &str,
     key: &str,
 ) -> Result<Option<MediaRow>, DbError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM media_assets WHERE bucket = $1 AND object_key = $2 \
-         ORDER BY created_at DESC, media_id DESC LIMIT 1"
+         AND account = $3 ORDER BY created_at DESC, media_id DESC LIMIT 1"
     )))
     .bind(bucket)
     .bind(key)
+    .bind(account)
     .fetch_optional(&db.pool)
     .await?;
     row.as_ref().map(from_row).transpose()

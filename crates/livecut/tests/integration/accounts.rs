@@ -107,12 +107,10 @@ fn another_accounts_ids_answer_not_found() {
 #[test]
 fn an_account_name_is_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_livecut"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["keys", "create", "--account", "bad name/..", "--json"])
-        .output()
-        .unwrap();
+    let out = cli(
+        dir.path(),
+        &["keys", "create", "--account", "bad name/..", "--json"],
+    );
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("not a name"),
@@ -188,13 +186,7 @@ fn keys_are_listed_revoked_and_rotated() {
     let server = Server::start(dir.path(), &[]);
     let key = create_account_key(dir.path(), "alpha", "ice:GetLiveEditingJob");
     let keys = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_livecut"))
-            .arg("--data-dir")
-            .arg(dir.path())
-            .arg("keys")
-            .args(args)
-            .output()
-            .unwrap();
+        let out = cli(dir.path(), &[&["keys"], args].concat());
         assert!(
             out.status.success(),
             "{}",
@@ -265,14 +257,7 @@ fn keys_are_listed_revoked_and_rotated() {
 #[test]
 fn secrets_at_rest_are_sealed_with_the_master_key() {
     let dir = tempfile::tempdir().unwrap();
-    let livecut = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_livecut"))
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let livecut = |args: &[&str]| cli(dir.path(), args);
     let made = livecut(&["keys", "master-key"]);
     assert!(made.status.success());
     let master = dir.path().join("master.key");
@@ -358,12 +343,7 @@ fn usage_is_metered_per_account() {
         let info = ok_body(sdk.send(&call));
         sizes.push(info["MediaInfo"]["FileInfoList"][0]["FileBasicInfo"]["FileSize"].clone());
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_livecut"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["usage", "--json"])
-        .output()
-        .unwrap();
+    let out = cli(dir.path(), &["usage", "--json"]);
     assert!(
         out.status.success(),
         "{}",

@@ -438,6 +438,16 @@ pub struct Key {
 }
 
 /// `livecut keys create --json`, exactly as an operator runs it.
+/// `livecut --data-dir <data_dir> <args>`, run to its end.
+pub fn cli(data_dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("run livecut")
+}
+
 pub fn create_key(data_dir: &Path, actions: &str) -> Key {
     create_key_with(data_dir, &["--actions", actions])
 }

@@ -74,19 +74,20 @@ fn all_pages(
     panic!("more than 20 pages");
 }
 
-#[test]
-fn editing_projects_through_the_sdk() {
+/// A server with a 4-s recording and SDK clients of two accounts, alpha and beta.
+fn two_accounts() -> (tempfile::TempDir, Server, Sdk, Sdk) {
     let dir = tempfile::tempdir().unwrap();
     make_recording(dir.path(), "cam1", 4, &[]);
     let server = Server::start(dir.path(), &[]);
-    let mut a = Sdk::new(
-        &server.endpoint,
-        create_account_key(dir.path(), "alpha", "ice:*"),
-    );
-    let mut b = Sdk::new(
-        &server.endpoint,
-        create_account_key(dir.path(), "beta", "ice:*"),
-    );
+    let key = |account| create_account_key(dir.path(), account, "ice:*");
+    let a = Sdk::new(&server.endpoint, key("alpha"));
+    let b = Sdk::new(&server.endpoint, key("beta"));
+    (dir, server, a, b)
+}
+
+#[test]
+fn editing_projects_through_the_sdk() {
+    let (dir, _server, mut a, mut b) = two_accounts();
 
     // Create: Status is a number with its StatusName in this model.
     let body = ok_body(call(
@@ -330,17 +331,7 @@ fn editing_projects_through_the_sdk() {
 
 #[test]
 fn the_media_library_through_the_sdk() {
-    let dir = tempfile::tempdir().unwrap();
-    make_recording(dir.path(), "cam1", 4, &[]);
-    let server = Server::start(dir.path(), &[]);
-    let mut a = Sdk::new(
-        &server.endpoint,
-        create_account_key(dir.path(), "alpha", "ice:*"),
-    );
-    let mut b = Sdk::new(
-        &server.endpoint,
-        create_account_key(dir.path(), "beta", "ice:*"),
-    );
+    let (dir, _server, mut a, mut b) = two_accounts();
     let mut media = Vec::new();
     for name in ["m1", "m2", "m3"] {
         let body = submit_to(&mut a, Some(&format!("oss://lib/{name}.mp4")), None);

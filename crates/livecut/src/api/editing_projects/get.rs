@@ -12,9 +12,6 @@ pub async fn handle(
     req: &RpcRequest,
     caller: &Caller,
 ) -> Result<Value, ApiError> {
-    let id = req
-        .param("ProjectId")
-        .ok_or_else(|| ApiError::missing("ProjectId"))?;
-    let project = super::owned(state, caller, id).await?;
+    let project = super::named(state, req, caller).await?;
     Ok(json!({ "Project": super::full_json(&project) }))
 }

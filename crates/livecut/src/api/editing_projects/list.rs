@@ -2,7 +2,7 @@
 //! filtered by ProjectType, CreateSource, Status, TemplateType, a Keyword in the title and the
 //! creation time, paged by MaxResults/NextToken.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::super::error::ApiError;
 use super::super::paging;
@@ -66,13 +66,11 @@ pub async fn handle(
     )
     .await
     .map_err(|e| ApiError::internal("listing projects", &e))?;
-    let (rows, next) = paging::finish(rows, &page, |p| (p.created_at, p.project_id.as_str()));
-    let mut body = json!({
-        "MaxResults": page.max_results,
-        "ProjectList": rows.iter().map(super::listed_json).collect::<Vec<_>>(),
-    });
-    if let Some(token) = next {
-        body["NextToken"] = json!(token);
-    }
-    Ok(body)
+    Ok(paging::answer(
+        rows,
+        &page,
+        |p| (p.created_at, p.project_id.as_str()),
+        "ProjectList",
+        super::listed_json,
+    ))
 }

@@ -230,8 +230,16 @@ async fn check_storage(
     super::output_storage::check_bucket(state, parameter, &probe.bucket).await
 }
 
-/// The project `id` of the caller's account, or `NotFound` (also for another account's).
-async fn owned(state: &AppState, caller: &Caller, id: &str) -> Result<ProjectRow, ApiError> {
+/// The project the request's `ProjectId` names, when it is the caller's account's; `NotFound`
+/// otherwise (also for another account's).
+async fn named(
+    state: &AppState,
+    req: &super::rpc::RpcRequest,
+    caller: &Caller,
+) -> Result<ProjectRow, ApiError> {
+    let id = req
+        .param("ProjectId")
+        .ok_or_else(|| ApiError::missing("ProjectId"))?;
     projects::get(&state.db, id, &caller.account)
         .await
         .map_err(|e| ApiError::internal("reading the project", &e))?

@@ -15,10 +15,7 @@ pub async fn handle(
     req: &RpcRequest,
     caller: &Caller,
 ) -> Result<Value, ApiError> {
-    let id = req
-        .param("ProjectId")
-        .ok_or_else(|| ApiError::missing("ProjectId"))?;
-    let mut project = super::owned(state, caller, id).await?;
+    let mut project = super::named(state, req, caller).await?;
     if let Some(s) = req.param("BusinessStatus") {
         if !matches!(s, "Reserving" | "ReservationCanceled") {
             return Err(ApiError::invalid(
